@@ -23,7 +23,7 @@ PKG_CONFIG ?= pkg-config
 
 Q := $(if $(V),,@)
 
-.PHONY: all deps module clean check demo shell qemu guest bench
+.PHONY: all deps module clean check check-run demo demo-run shell qemu guest bench
 all: module
 
 deps:

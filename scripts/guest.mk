@@ -1,1 +1,31 @@
 # SPDX-License-Identifier: MIT
+#
+# The test guest: Debian's 6.12 kernel plus an initramfs with busybox,
+# vnpu.ko and its DRM dependencies, libaccel, the tools and the tests.
+
+GUEST_DIR := $(BUILD)/guest
+GUEST_KSTAMP := $(GUEST_DIR)/kernel/.stamp
+INITRD := $(GUEST_DIR)/initrd.cpio.gz
+RUN_GUEST := BUILD=$(BUILD) bash $(CURDIR)/scripts/run-guest.sh
+
+$(GUEST_KSTAMP): scripts/guest-kernel.sh
+	@test -n "$(KVER)" || { echo "error: no Debian 6.12 kernel headers; run 'make deps'" >&2; exit 1; }
+	bash scripts/guest-kernel.sh $(GUEST_DIR)/kernel $(KVER)
+
+$(INITRD): $(GUEST_KSTAMP) $(MODDIR)/vnpu.ko $(GUEST_BINS) $(GUEST_TESTS) $(GUEST_LIBS) \
+		scripts/mkinitramfs.sh scripts/guest-init.sh
+	@echo "  INITRD  $@"
+	$(Q)bash scripts/mkinitramfs.sh $@ $(GUEST_DIR)/kernel $(MODDIR)/vnpu.ko -- \
+		$(GUEST_BINS) $(GUEST_TESTS) $(GUEST_LIBS)
+
+guest: $(INITRD)
+
+shell: guest qemu
+	$(RUN_GUEST) --shell
+
+demo:
+	@bash scripts/deps.sh
+	@$(MAKE) --no-print-directory demo-run
+
+demo-run: guest qemu
+	$(RUN_GUEST) -- vnpu-demo

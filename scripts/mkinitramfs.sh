@@ -1,0 +1,50 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: MIT
+#
+# Assemble the guest initramfs:
+#   mkinitramfs.sh OUT KERNELDIR VNPU_KO -- FILES...
+# FILES are binaries (to /usr/bin) and shared libraries (*.so*, to
+# /usr/lib). Every ELF's shared-library dependencies are copied from the
+# host (host and guest are both bookworm).
+set -euo pipefail
+out=${1:?}; kdir=${2:?}; ko=${3:?}; shift 3
+[ "${1:-}" = -- ] && shift
+root=$(mktemp -d "${out%/*}/initramfs.XXXXXX")
+trap 'rm -rf "$root"' EXIT
+mkdir -p "$root"/{bin,sbin,usr/bin,usr/lib,lib/modules,lib64,proc,sys,dev,tmp,etc,root}
+cp /bin/busybox "$root/bin/busybox"
+for a in $("$root/bin/busybox" --list); do
+	[ -e "$root/bin/$a" ] || ln -s busybox "$root/bin/$a"
+done
+cp "$kdir"/modules/*.ko "$kdir/modules/load-order" "$root/lib/modules/"
+cp "$ko" "$root/lib/modules/vnpu.ko"
+cp "$(dirname "$0")/guest-init.sh" "$root/init"
+chmod +x "$root/init"
+echo 'root:x:0:0:root:/root:/bin/sh' > "$root/etc/passwd"
+echo 'root:x:0:' > "$root/etc/group"
+echo 'render:x:105:' >> "$root/etc/group"
+
+declare -A libs=()
+add_deps() {
+	local f=$1 l
+	for l in $(ldd "$f" 2>/dev/null | awk '/=> \//{print $3} /^\t\/lib/{print $1}'); do
+		libs[$l]=1
+	done
+}
+for f in "$@"; do
+	case "${f##*/}" in
+	*.so|*.so.*) cp -a "$f" "$root/usr/lib/" ;;
+	*) cp "$f" "$root/usr/bin/" ;;
+	esac
+	[ -L "$f" ] || add_deps "$f"
+done
+for l in "${!libs[@]}"; do
+	case "$l" in
+	*/build/*) ;;	# our own libraries are passed explicitly
+	*) mkdir -p "$root$(dirname "$l")"; cp -L "$l" "$root$l" ;;
+	esac
+done
+# The dynamic loader: /lib64/ld-linux-x86-64.so.2 must exist.
+cp -L /lib64/ld-linux-x86-64.so.2 "$root/lib64/"
+(cd "$root" && find . -print0 | cpio --null -o -H newc --quiet) | gzip -1 > "$out.tmp"
+mv "$out.tmp" "$out"

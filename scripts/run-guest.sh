@@ -1,0 +1,90 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: MIT
+#
+# Boot the vnpu test guest under TCG and run one command in it.
+#
+#   run-guest.sh [--devices N] [--timeout S] [--qemu-args "ARGS"]
+#                [--device-args "PROPS"] [--noload] [--shell] -- CMD...
+#
+# Prints the command's output and exits with its status. Fails (and shows
+# the kernel log) when the guest kernel reports a warning, BUG, oops or
+# lockup, when the guest dies before the command ends, or on timeout.
+set -uo pipefail
+here=$(cd "$(dirname "$0")/.." && pwd)
+BUILD=${BUILD:-$here/build}
+QEMU=${QEMU:-$BUILD/qemu/build/qemu-system-x86_64}
+KERNEL=${KERNEL:-$BUILD/guest/kernel/vmlinuz}
+INITRD=${INITRD:-$BUILD/guest/initrd.cpio.gz}
+devices=1 timeout=600 qemu_args="" dev_args="" shell=0 noload=0
+while [ $# -gt 0 ]; do
+	case $1 in
+	--devices) devices=$2; shift 2 ;;
+	--timeout) timeout=$2; shift 2 ;;
+	--qemu-args) qemu_args=$2; shift 2 ;;
+	--device-args) dev_args=,$2; shift 2 ;;
+	--shell) shell=1; shift ;;
+	--noload) noload=1; shift ;;
+	--) shift; break ;;
+	-h|--help) sed -n '4,12p' "$0"; exit 0 ;;
+	*) echo "run-guest: unknown option $1" >&2; exit 2 ;;
+	esac
+done
+die() { echo "run-guest: $*" >&2; exit 2; }
+[ -x "$QEMU" ] || die "no QEMU at $QEMU (run 'make qemu')"
+[ -f "$KERNEL" ] || die "no guest kernel at $KERNEL (run 'make guest')"
+[ -f "$INITRD" ] || die "no initramfs at $INITRD (run 'make guest')"
+[ -f /usr/share/qemu/qboot.rom ] || die "qboot.rom missing (run 'make deps')"
+[ $shell = 1 ] || [ $# -gt 0 ] || die "no command given (use -- CMD or --shell)"
+
+append="console=ttyS0 panic=-1 oops=panic quiet vnpu.devices=$devices"
+[ $noload = 1 ] && append+=" vnpu.noload=1"
+if [ $shell = 1 ]; then
+	append+=" vnpu.shell=1"
+else
+	cmd=$(printf '%s ' "$@" | base64 -w0)
+	append+=" vnpu.cmd=$cmd"
+	[ ${#append} -lt 2000 ] || die "command too long for the kernel command line"
+fi
+args=(-M q35 -accel tcg -m 2G -smp 2 -no-reboot -vga none -nic none
+	-bios /usr/share/qemu/qboot.rom -L /usr/share/qemu
+	-kernel "$KERNEL" -initrd "$INITRD" -append "$append")
+for ((i = 0; i < devices; i++)); do args+=(-device "vnpu$dev_args"); done
+# shellcheck disable=SC2206
+args+=($qemu_args)
+
+if [ $shell = 1 ]; then
+	exec "$QEMU" "${args[@]}" -nographic
+fi
+
+mkdir -p "$BUILD/guest"
+log=$(mktemp "$BUILD/guest/console.XXXXXX")
+trap 'rm -f "$log"' EXIT
+# The filter prints the command's output live and remembers the rest.
+timeout -k 5 "$timeout" "$QEMU" "${args[@]}" -display none -monitor none \
+	-serial stdio </dev/null 2>&1 | tee "$log" | awk '
+	/^@@VNPU-BEGIN@@/ { on = 1; next }
+	/^@@VNPU-DMESG-BEGIN@@/ { on = 0; next }
+	on { print; fflush() }'
+qrc=${PIPESTATUS[0]}
+cp "$log" "$BUILD/guest/last-console.log"
+
+rc=$(sed -n 's/^@@VNPU-EXIT@@ \([0-9]*\).*/\1/p' "$log" | tail -n1)
+sed -n '/^@@VNPU-DMESG-BEGIN@@/,/^@@VNPU-DMESG-END@@/p' "$log" > "$BUILD/guest/last-dmesg.log"
+bad='(WARNING:|BUG:|Oops|general protection fault|Call Trace:|soft lockup|hard LOCKUP|blocked for more than|Kernel panic|KASAN|UBSAN|kmemleak|refcount_t:|list_add corruption|list_del corruption)'
+if grep -Eq "$bad" "$log"; then
+	echo "run-guest: the guest kernel reported a problem:" >&2
+	grep -En -B2 -A25 "$bad" "$log" | head -n 80 >&2
+	echo "run-guest: full log in $BUILD/guest/last-console.log" >&2
+	exit 3
+fi
+if [ "$qrc" = 124 ] || [ "$qrc" = 137 ]; then
+	echo "run-guest: timed out after ${timeout}s; last console lines:" >&2
+	tail -n 20 "$log" >&2
+	exit 124
+fi
+if [ -z "$rc" ]; then
+	echo "run-guest: the guest ended before the command finished (QEMU exit $qrc); last console lines:" >&2
+	tail -n 20 "$log" >&2
+	exit 4
+fi
+exit "$rc"
