@@ -1,1 +1,57 @@
 # SPDX-License-Identifier: MIT
+#
+# libaccel: build/lib/libaccel.so.1.0.0 (SONAME libaccel.so.1), its
+# symlinks and build/lib/pkgconfig/libaccel.pc (a build-tree .pc file:
+# includedir points at the sources).
+
+LIBACCEL_VERSION := 1.0.0
+LIBACCEL_SONAME := libaccel.so.1
+LIBACCEL_DIR := $(BUILD)/lib
+LIBACCEL_OBJDIR := $(BUILD)/libaccel
+LIBACCEL_SO := $(LIBACCEL_DIR)/libaccel.so.$(LIBACCEL_VERSION)
+LIBACCEL_LINKS := $(LIBACCEL_DIR)/$(LIBACCEL_SONAME) $(LIBACCEL_DIR)/libaccel.so
+LIBACCEL_PC := $(LIBACCEL_DIR)/pkgconfig/libaccel.pc
+
+LIBACCEL_SRCS := $(wildcard libaccel/*.c)
+LIBACCEL_OBJS := $(patsubst libaccel/%.c,$(LIBACCEL_OBJDIR)/%.o,$(LIBACCEL_SRCS))
+LIBACCEL_HDRS := libaccel/accel.h libaccel/accel_priv.h uapi/vnpu_device.h \
+	uapi/drm/vnpu_accel.h
+LIBACCEL_DEPS_CFLAGS = $(shell $(PKG_CONFIG) --cflags libdrm libudev)
+LIBACCEL_DEPS_LIBS = $(shell $(PKG_CONFIG) --libs libdrm libudev)
+
+# For consumers in this tree (tools, tests).
+LIBACCEL_CFLAGS := -I$(CURDIR)/libaccel
+LIBACCEL_LDLIBS := -L$(LIBACCEL_DIR) -laccel
+
+$(LIBACCEL_OBJDIR)/%.o: libaccel/%.c $(LIBACCEL_HDRS)
+	@mkdir -p $(@D)
+	@echo "  CC      $@"
+	$(Q)$(CC) $(CFLAGS) $(WARNFLAGS) $(CPPFLAGS) $(LIBACCEL_DEPS_CFLAGS) \
+		-fPIC -fvisibility=hidden -pthread -c -o $@ $<
+
+$(LIBACCEL_SO): $(LIBACCEL_OBJS) libaccel/libaccel.map
+	@mkdir -p $(@D)
+	@echo "  LD      $@"
+	$(Q)$(CC) $(CFLAGS) -shared -pthread -Wl,-soname,$(LIBACCEL_SONAME) \
+		-Wl,--version-script=libaccel/libaccel.map -Wl,--no-undefined \
+		-Wl,-z,defs -o $@ $(LIBACCEL_OBJS) $(LIBACCEL_DEPS_LIBS)
+
+$(LIBACCEL_DIR)/$(LIBACCEL_SONAME): $(LIBACCEL_SO)
+	$(Q)ln -sfn $(notdir $<) $@
+
+$(LIBACCEL_DIR)/libaccel.so: $(LIBACCEL_DIR)/$(LIBACCEL_SONAME)
+	$(Q)ln -sfn $(LIBACCEL_SONAME) $@
+
+$(LIBACCEL_PC): libaccel/libaccel.pc.in libaccel/libaccel.mk
+	@mkdir -p $(@D)
+	@echo "  GEN     $@"
+	$(Q)sed -e 's|@prefix@|$(BUILD)|' -e 's|@libdir@|$${prefix}/lib|' \
+		-e 's|@includedir@|$(CURDIR)/libaccel|' \
+		-e 's|@VERSION@|$(LIBACCEL_VERSION)|' $< > $@
+
+.PHONY: libaccel
+libaccel: $(LIBACCEL_SO) $(LIBACCEL_LINKS) $(LIBACCEL_PC)
+all: libaccel
+
+# The guest needs the real file and the SONAME link.
+GUEST_LIBS += $(LIBACCEL_SO) $(LIBACCEL_DIR)/$(LIBACCEL_SONAME)

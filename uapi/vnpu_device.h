@@ -100,8 +100,10 @@
 #define VNPU_REG_CTXT_BASE_LO		0x060	/* RW, 4 KiB aligned */
 #define VNPU_REG_CTXT_BASE_HI		0x064
 #define VNPU_REG_CTXT_SIZE		0x068	/* RW: entries, <= CAP_CONTEXTS */
-/* TLB invalidation: write a context id, or VNPU_TLB_INV_ALL. Synchronous:
- * when the write returns, no later access uses a stale translation. */
+/*
+ * TLB invalidation: write a context id, or VNPU_TLB_INV_ALL. Synchronous:
+ * when the write returns, no later access uses a stale translation.
+ */
 #define VNPU_REG_TLB_INV		0x06c	/* WO */
 #define   VNPU_TLB_INV_ALL		(1u << 31)
 #define   VNPU_TLB_INV_CTX_MASK		VNPU_GENMASK(15, 0)
@@ -238,8 +240,10 @@ struct vnpu_cmd_fill {
 	__u32 rsvd;
 };
 
-/* COPY: copy @size bytes from @src to @dst. Overlapping ranges are
- * rejected with VNPU_JOB_BAD_CMD. */
+/*
+ * COPY: copy @size bytes from @src to @dst. Overlapping ranges are
+ * rejected with VNPU_JOB_BAD_CMD.
+ */
 struct vnpu_cmd_copy {
 	struct vnpu_cmd_hdr hdr;
 	__u64 src;

@@ -1,0 +1,380 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/*
+ * Copyright (C) 2026 The vnpu authors
+ *
+ * Hardware bring-up: identification, reset, queues and interrupts.
+ */
+
+#include <linux/bitfield.h>
+#include <linux/dma-fence.h>
+#include <linux/dma-mapping.h>
+#include <linux/interrupt.h>
+#include <linux/iopoll.h>
+#include <linux/log2.h>
+#include <linux/moduleparam.h>
+#include <linux/pci.h>
+
+#include <drm/drm_drv.h>
+#include <drm/drm_managed.h>
+
+#include "vnpu_drv.h"
+#include "vnpu_hw.h"
+#include "vnpu_job.h"
+#include "vnpu_mmu.h"
+
+#define VNPU_RESET_TIMEOUT_US		(1000 * 1000)
+#define VNPU_RESET_POLL_US		10
+
+static unsigned int ring_entries = 256;
+module_param(ring_entries, uint, 0444);
+MODULE_PARM_DESC(ring_entries,
+		 "Descriptors per hardware queue (power of two, default 256)");
+
+/**
+ * vnpu_hw_probe - identify the device and read its capabilities
+ * @vdev: device with BAR0 mapped
+ *
+ * Returns 0 or -ENODEV when the device is not a usable vnpu.
+ */
+int vnpu_hw_probe(struct vnpu_device *vdev)
+{
+	u32 id, ver, nq, entries, ctxs, lo, hi;
+
+	id = vnpu_rd(vdev, VNPU_REG_ID);
+	if (id != VNPU_ID_MAGIC) {
+		vnpu_err(vdev, "bad ID register %#x (expected %#x)\n", id,
+			 VNPU_ID_MAGIC);
+		return -ENODEV;
+	}
+
+	ver = vnpu_rd(vdev, VNPU_REG_VERSION);
+	if (FIELD_GET(VNPU_VERSION_MAJOR_MASK, ver) != VNPU_VERSION_MAJOR) {
+		vnpu_err(vdev, "unsupported device version %u.%u\n",
+			 FIELD_GET(VNPU_VERSION_MAJOR_MASK, ver),
+			 FIELD_GET(VNPU_VERSION_MINOR_MASK, ver));
+		return -ENODEV;
+	}
+	vdev->hw_version = ver;
+
+	nq = vnpu_rd(vdev, VNPU_REG_CAP_QUEUES);
+	if (!nq) {
+		vnpu_err(vdev, "device has no queues\n");
+		return -ENODEV;
+	}
+	if (nq > VNPU_MAX_QUEUES) {
+		vnpu_warn(vdev, "using %u of %u queues\n", VNPU_MAX_QUEUES, nq);
+		nq = VNPU_MAX_QUEUES;
+	}
+	vdev->num_queues = nq;
+	vdev->num_engines = vnpu_rd(vdev, VNPU_REG_CAP_ENGINES);
+
+	entries = min3(ring_entries, vnpu_rd(vdev, VNPU_REG_CAP_RING_MAX),
+		       (u32)VNPU_RING_MAX_ENTRIES);
+	if (entries < VNPU_RING_MIN_ENTRIES) {
+		vnpu_err(vdev, "ring of %u entries is too small\n", entries);
+		return -ENODEV;
+	}
+	vdev->ring_entries = rounddown_pow_of_two(entries);
+
+	vdev->ops = vnpu_rd(vdev, VNPU_REG_CAP_OPS);
+
+	vdev->cap_mmu = vnpu_rd(vdev, VNPU_REG_CAP_MMU);
+	if (!(vdev->cap_mmu & VNPU_CAP_MMU_PAGE_4K)) {
+		vnpu_err(vdev, "MMU without 4 KiB pages\n");
+		return -ENODEV;
+	}
+	vdev->va_bits = FIELD_GET(VNPU_CAP_MMU_VA_BITS_MASK, vdev->cap_mmu);
+	if (vdev->va_bits > VNPU_VA_BITS)
+		vdev->va_bits = VNPU_VA_BITS;
+	if (vdev->va_bits < 32) {
+		vnpu_err(vdev, "%u-bit device VAs are too small\n",
+			 vdev->va_bits);
+		return -ENODEV;
+	}
+	vdev->va_end = 1ull << vdev->va_bits;
+
+	ctxs = min_t(u32, vnpu_rd(vdev, VNPU_REG_CAP_CONTEXTS),
+		     VNPU_MAX_CONTEXTS);
+	if (ctxs < 2) {
+		vnpu_err(vdev, "device supports %u contexts\n", ctxs);
+		return -ENODEV;
+	}
+	vdev->num_contexts = ctxs;
+
+	lo = vnpu_rd(vdev, VNPU_REG_DEVMEM_SIZE_LO);
+	hi = vnpu_rd(vdev, VNPU_REG_DEVMEM_SIZE_HI);
+	vdev->devmem_size = ((u64)hi << 32) | lo;
+
+	vnpu_info(vdev,
+		  "vnpu %u.%u: %u queues x %u entries, %u engines, %u contexts, %u-bit VA\n",
+		  FIELD_GET(VNPU_VERSION_MAJOR_MASK, ver),
+		  FIELD_GET(VNPU_VERSION_MINOR_MASK, ver), vdev->num_queues,
+		  vdev->ring_entries, vdev->num_engines, vdev->num_contexts,
+		  vdev->va_bits);
+	return 0;
+}
+
+struct vnpu_coherent {
+	size_t size;
+	void *cpu;
+	dma_addr_t dma;
+};
+
+static void vnpu_coherent_free(struct drm_device *drm, void *data)
+{
+	struct vnpu_coherent *mem = data;
+
+	dma_free_coherent(drm->dev, mem->size, mem->cpu, mem->dma);
+	kfree(mem);
+}
+
+/*
+ * Coherent memory that lives as long as the drm_device (not the PCI
+ * binding): the schedulers, which can outlive an unbind while files are
+ * open, may still look at the rings.
+ */
+static void *vnpu_drmm_alloc_coherent(struct vnpu_device *vdev, size_t size,
+				      dma_addr_t *dma)
+{
+	struct vnpu_coherent *mem;
+
+	mem = kzalloc(sizeof(*mem), GFP_KERNEL);
+	if (!mem)
+		return NULL;
+
+	mem->size = size;
+	mem->cpu = dma_alloc_coherent(vdev->drm.dev, size, &mem->dma,
+				      GFP_KERNEL);
+	if (!mem->cpu) {
+		kfree(mem);
+		return NULL;
+	}
+	if (drmm_add_action_or_reset(&vdev->drm, vnpu_coherent_free, mem))
+		return NULL;
+
+	*dma = mem->dma;
+	return mem->cpu;
+}
+
+/**
+ * vnpu_hw_queues_alloc - allocate the rings of every queue
+ * @vdev: probed device
+ */
+int vnpu_hw_queues_alloc(struct vnpu_device *vdev)
+{
+	u32 i;
+
+	for (i = 0; i < vdev->num_queues; i++) {
+		struct vnpu_queue *q = &vdev->queues[i];
+
+		q->vdev = vdev;
+		q->index = i;
+		snprintf(q->name, sizeof(q->name), "vnpu-q%u", i);
+		spin_lock_init(&q->lock);
+		spin_lock_init(&q->fence_lock);
+		q->fence_ctx = dma_fence_context_alloc(1);
+		q->size = vdev->ring_entries;
+
+		/* coherent allocations are page aligned (>= 64 bytes) */
+		q->ring = vnpu_drmm_alloc_coherent(vdev,
+						   q->size * sizeof(*q->ring),
+						   &q->ring_dma);
+		if (!q->ring)
+			return -ENOMEM;
+
+		q->comp = vnpu_drmm_alloc_coherent(vdev,
+						   q->size * sizeof(*q->comp),
+						   &q->comp_dma);
+		if (!q->comp)
+			return -ENOMEM;
+
+		q->jobs = drmm_kcalloc(&vdev->drm, q->size, sizeof(*q->jobs),
+				       GFP_KERNEL);
+		if (!q->jobs)
+			return -ENOMEM;
+	}
+	return 0;
+}
+
+/**
+ * vnpu_hw_reset - function-level reset, bounded wait for READY
+ * @vdev: device
+ *
+ * Returns 0 or -ETIMEDOUT.
+ */
+int vnpu_hw_reset(struct vnpu_device *vdev)
+{
+	u32 status;
+	int ret;
+
+	vnpu_wr(vdev, VNPU_REG_CTRL, VNPU_CTRL_RESET);
+	ret = readl_poll_timeout(vdev->regs + VNPU_REG_STATUS, status,
+				 status & VNPU_STATUS_READY, VNPU_RESET_POLL_US,
+				 VNPU_RESET_TIMEOUT_US);
+	if (ret)
+		vnpu_err(vdev, "device stuck in reset (status %#x)\n", status);
+	return ret;
+}
+
+static void vnpu_hw_queue_init(struct vnpu_queue *q)
+{
+	u32 head;
+
+	memset(q->ring, 0, q->size * sizeof(*q->ring));
+	memset(q->comp, 0, q->size * sizeof(*q->comp));
+
+	vnpu_qwr(q, VNPU_Q_RING_LO, lower_32_bits(q->ring_dma));
+	vnpu_qwr(q, VNPU_Q_RING_HI, upper_32_bits(q->ring_dma));
+	vnpu_qwr(q, VNPU_Q_COMP_LO, lower_32_bits(q->comp_dma));
+	vnpu_qwr(q, VNPU_Q_COMP_HI, upper_32_bits(q->comp_dma));
+	vnpu_qwr(q, VNPU_Q_SIZE, q->size);
+	vnpu_qwr(q, VNPU_Q_CTRL,
+		 VNPU_QCTRL_ENABLE | FIELD_PREP(VNPU_QCTRL_PRIO_MASK, 0));
+
+	head = vnpu_qrd(q, VNPU_Q_HEAD);
+	spin_lock(&q->lock);
+	q->tail = head;
+	q->done = head;
+	spin_unlock(&q->lock);
+}
+
+/**
+ * vnpu_hw_init - reset the device and program it from scratch
+ * @vdev: device; every queue must be idle (no job in a ring slot)
+ *
+ * Used at probe and after a reset. Returns 0 or a negative errno.
+ */
+int vnpu_hw_init(struct vnpu_device *vdev)
+{
+	u32 i, status;
+	int ret;
+
+	ret = vnpu_hw_reset(vdev);
+	if (ret)
+		return ret;
+
+	vnpu_mmu_hw_init(vdev);
+	for (i = 0; i < vdev->num_queues; i++)
+		vnpu_hw_queue_init(&vdev->queues[i]);
+
+	vnpu_wr(vdev, VNPU_REG_IRQ_STATUS, ~0u);
+	vnpu_wr(vdev, VNPU_REG_IRQ_MASK,
+		VNPU_GENMASK(vdev->num_queues - 1, 0) | VNPU_IRQ_ERROR);
+	vnpu_wr(vdev, VNPU_REG_CTRL, VNPU_CTRL_ENABLE);
+
+	status = vnpu_rd(vdev, VNPU_REG_STATUS);
+	if (!(status & VNPU_STATUS_ENABLED)) {
+		vnpu_err(vdev, "device did not enable (status %#x)\n", status);
+		return -EIO;
+	}
+	return 0;
+}
+
+/**
+ * vnpu_hw_fini - stop the device: no more DMA, no more interrupts
+ * @vdev: device
+ */
+void vnpu_hw_fini(struct vnpu_device *vdev)
+{
+	vnpu_wr(vdev, VNPU_REG_IRQ_MASK, 0);
+	vnpu_wr(vdev, VNPU_REG_CTRL, 0);
+	if (vnpu_hw_reset(vdev))
+		vnpu_warn(vdev, "reset failed while stopping the device\n");
+	vnpu_wr(vdev, VNPU_REG_IRQ_MASK, 0);
+	vnpu_wr(vdev, VNPU_REG_IRQ_STATUS, ~0u);
+}
+
+static irqreturn_t vnpu_queue_irq(int irq, void *arg)
+{
+	struct vnpu_queue *q = arg;
+	struct vnpu_device *vdev = q->vdev;
+	int idx;
+
+	if (!drm_dev_enter(&vdev->drm, &idx))
+		return IRQ_NONE;
+
+	/* ack first: a completion written after this raises a new interrupt */
+	vnpu_wr(vdev, VNPU_REG_IRQ_STATUS, VNPU_IRQ_QUEUE(q->index));
+	vnpu_queue_reap(q);
+
+	drm_dev_exit(idx);
+	return IRQ_HANDLED;
+}
+
+static irqreturn_t vnpu_error_irq(int irq, void *arg)
+{
+	struct vnpu_device *vdev = arg;
+	u32 fault, lo, hi, i;
+	int idx;
+
+	if (!drm_dev_enter(&vdev->drm, &idx))
+		return IRQ_NONE;
+
+	vnpu_wr(vdev, VNPU_REG_IRQ_STATUS, VNPU_IRQ_ERROR);
+
+	fault = vnpu_rd(vdev, VNPU_REG_FAULT_STATUS);
+	if (fault & VNPU_FAULT_VALID) {
+		lo = vnpu_rd(vdev, VNPU_REG_FAULT_VA_LO);
+		hi = vnpu_rd(vdev, VNPU_REG_FAULT_VA_HI);
+		vnpu_err_ratelimited(vdev,
+				     "MMU fault: context %u queue %u va %#llx access %#x\n",
+				     FIELD_GET(VNPU_FAULT_CTX_MASK, fault),
+				     FIELD_GET(VNPU_FAULT_QUEUE_MASK, fault),
+				     ((u64)hi << 32) | lo,
+				     FIELD_GET(VNPU_FAULT_ACCESS_MASK, fault));
+		vnpu_wr(vdev, VNPU_REG_FAULT_ACK, 1);
+	}
+
+	for (i = 0; i < vdev->num_queues; i++) {
+		struct vnpu_queue *q = &vdev->queues[i];
+
+		/* the scheduler's timeout resets the device and recovers */
+		if (vnpu_qrd(q, VNPU_Q_CTRL) & VNPU_QCTRL_ERROR)
+			vnpu_err_ratelimited(vdev,
+					     "queue %u stopped on error (head %u tail %u)\n",
+					     i, vnpu_qrd(q, VNPU_Q_HEAD),
+					     vnpu_qrd(q, VNPU_Q_TAIL));
+	}
+
+	drm_dev_exit(idx);
+	return IRQ_HANDLED;
+}
+
+/**
+ * vnpu_hw_irq_init - MSI-X: one vector per queue plus the error vector
+ * @vdev: device
+ *
+ * Vectors and handlers are device-managed.
+ */
+int vnpu_hw_irq_init(struct vnpu_device *vdev)
+{
+	struct pci_dev *pdev = to_pci_dev(vdev->drm.dev);
+	int nvec = VNPU_MSIX_VECTORS(vdev->num_queues);
+	int ret, irq;
+	u32 i;
+
+	ret = pci_alloc_irq_vectors(pdev, nvec, nvec, PCI_IRQ_MSIX);
+	if (ret < 0) {
+		vnpu_err(vdev, "cannot allocate %d MSI-X vectors: %d\n", nvec,
+			 ret);
+		return ret;
+	}
+
+	for (i = 0; i < vdev->num_queues; i++) {
+		irq = pci_irq_vector(pdev, i);
+		if (irq < 0)
+			return irq;
+		ret = devm_request_threaded_irq(&pdev->dev, irq, NULL,
+						vnpu_queue_irq, IRQF_ONESHOT,
+						vdev->queues[i].name,
+						&vdev->queues[i]);
+		if (ret)
+			return ret;
+	}
+
+	irq = pci_irq_vector(pdev, VNPU_MSIX_ERROR_VECTOR(vdev->num_queues));
+	if (irq < 0)
+		return irq;
+	return devm_request_threaded_irq(&pdev->dev, irq, NULL, vnpu_error_irq,
+					 IRQF_ONESHOT, "vnpu-error", vdev);
+}

@@ -1,0 +1,902 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/*
+ * Copyright (C) 2026 The vnpu authors
+ *
+ * Jobs: submission through drm_sched, completion, WAIT and recovery.
+ *
+ * Each hardware queue has its own drm_gpu_scheduler; each open file has
+ * one entity per queue. A job is one descriptor; its hardware fence lives
+ * on the queue's fence context with the descriptor tag as seqno, so the
+ * completion ring, which is reaped in order, signals the fences in order.
+ */
+
+#include <linux/dma-fence.h>
+#include <linux/dma-fence-chain.h>
+#include <linux/dma-resv.h>
+#include <linux/jiffies.h>
+#include <linux/ktime.h>
+#include <linux/moduleparam.h>
+#include <linux/slab.h>
+#include <linux/sort.h>
+#include <linux/uaccess.h>
+
+#include <drm/drm_drv.h>
+#include <drm/drm_file.h>
+#include <drm/drm_gem.h>
+#include <drm/drm_managed.h>
+#include <drm/drm_syncobj.h>
+
+#include "vnpu_drv.h"
+#include "vnpu_gem.h"
+#include "vnpu_hw.h"
+#include "vnpu_job.h"
+#include "vnpu_mmu.h"
+
+static unsigned int job_timeout_ms = 10000;
+module_param(job_timeout_ms, uint, 0444);
+MODULE_PARM_DESC(job_timeout_ms,
+		 "Time a job may run before the device is reset (ms, default 10000)");
+
+/* Submissions between two prunings of a file's retained results. */
+#define VNPU_PRUNE_INTERVAL	64
+
+static const char *vnpu_fence_get_driver_name(struct dma_fence *fence)
+{
+	return DRIVER_NAME;
+}
+
+static const char *vnpu_fence_get_timeline_name(struct dma_fence *fence)
+{
+	/* not the queue's name: the fence may outlive the device */
+	return "vnpu-queue";
+}
+
+static const struct dma_fence_ops vnpu_fence_ops = {
+	.get_driver_name = vnpu_fence_get_driver_name,
+	.get_timeline_name = vnpu_fence_get_timeline_name,
+};
+
+/*
+ * Completion status to fence error, as documented for drm_vnpu_wait:
+ * -EFAULT for an MMU fault, -EINVAL for a malformed descriptor, context or
+ * command, -EIO for a DMA error, -ECANCELED when aborted by a reset.
+ */
+static int vnpu_status_to_errno(u32 status)
+{
+	switch (status) {
+	case VNPU_JOB_OK:
+		return 0;
+	case VNPU_JOB_BAD_DESC:
+	case VNPU_JOB_BAD_CTX:
+	case VNPU_JOB_BAD_OPCODE:
+	case VNPU_JOB_BAD_CMD:
+		return -EINVAL;
+	case VNPU_JOB_MMU_FAULT:
+		return -EFAULT;
+	case VNPU_JOB_DMA_ERROR:
+		return -EIO;
+	case VNPU_JOB_ABORTED:
+		return -ECANCELED;
+	default:
+		return -EIO;
+	}
+}
+
+/* Release what only a live job needs; safe to call more than once. */
+static void vnpu_job_cleanup(struct vnpu_job *job)
+{
+	u32 i;
+
+	if (job->bos) {
+		for (i = 0; i < job->bo_count; i++)
+			if (job->bos[i])
+				drm_gem_object_put(job->bos[i]);
+		kvfree(job->bos);
+		job->bos = NULL;
+		job->bo_count = 0;
+	}
+	if (job->cmd_bo) {
+		drm_gem_object_put(job->cmd_bo);
+		job->cmd_bo = NULL;
+	}
+	if (job->ctx) {
+		vnpu_mmu_ctx_put(job->ctx);
+		job->ctx = NULL;
+	}
+}
+
+static void vnpu_job_release(struct kref *ref)
+{
+	struct vnpu_job *job = container_of(ref, struct vnpu_job, ref);
+
+	/*
+	 * A job that ran was cleaned up by free_job, in process context;
+	 * this is then safe in any context.
+	 */
+	vnpu_job_cleanup(job);
+	if (job->hw_fence) {
+		if (job->hw_fence->ops)
+			dma_fence_put(job->hw_fence);
+		else
+			kfree(job->hw_fence);	/* never initialized */
+	}
+	if (job->done_fence)
+		dma_fence_put(job->done_fence);
+	kfree(job);
+}
+
+static void vnpu_job_put(struct vnpu_job *job)
+{
+	kref_put(&job->ref, vnpu_job_release);
+}
+
+/* Record the outcome of a job that was on the hardware and signal it. */
+static void vnpu_job_complete(struct vnpu_job *job, u32 hw_status, int err)
+{
+	job->hw_status = hw_status;
+	if (err)
+		dma_fence_set_error(job->hw_fence, err);
+	dma_fence_signal(job->hw_fence);
+}
+
+static void __vnpu_queue_reap(struct vnpu_queue *q)
+{
+	struct vnpu_completion *c;
+	struct vnpu_job *job;
+	u32 slot, status;
+	u64 tag;
+
+	lockdep_assert_held(&q->lock);
+
+	while (q->done != q->tail) {
+		slot = q->done & (q->size - 1);
+		c = &q->comp[slot];
+		status = le32_to_cpu(READ_ONCE(c->status));
+		if (status == VNPU_JOB_PENDING)
+			break;
+		dma_rmb(); /* the status is written last */
+		tag = le64_to_cpu(c->tag);
+
+		job = q->jobs[slot];
+		q->jobs[slot] = NULL;
+		q->done++;
+		if (WARN_ON_ONCE(!job))
+			continue;
+		if (tag != job->seqno)
+			vnpu_err_ratelimited(q->vdev,
+					     "queue %u slot %u: tag %llu, expected %llu\n",
+					     q->index, slot, tag, job->seqno);
+
+		vnpu_job_complete(job, status, vnpu_status_to_errno(status));
+		vnpu_job_put(job);
+	}
+}
+
+/**
+ * vnpu_queue_reap - signal every job whose completion has been written
+ * @q: queue
+ *
+ * Completions are consumed in ring order and reaping stops at the first
+ * slot still marked VNPU_JOB_PENDING, so fences signal in seqno order.
+ */
+void vnpu_queue_reap(struct vnpu_queue *q)
+{
+	spin_lock(&q->lock);
+	__vnpu_queue_reap(q);
+	spin_unlock(&q->lock);
+}
+
+/*
+ * Take every job off the stopped hardware of @q: completions already
+ * written count; @bad fails with -ETIMEDOUT and every other job still on
+ * the hardware with @err (VNPU_JOB_ABORTED).
+ */
+static void vnpu_queue_fail_inflight(struct vnpu_queue *q,
+				     struct vnpu_job *bad, int err)
+{
+	struct vnpu_job *job;
+	u32 slot, status;
+
+	spin_lock(&q->lock);
+	while (q->done != q->tail) {
+		slot = q->done & (q->size - 1);
+		job = q->jobs[slot];
+		q->jobs[slot] = NULL;
+		q->done++;
+		if (WARN_ON_ONCE(!job))
+			continue;
+
+		status = le32_to_cpu(READ_ONCE(q->comp[slot].status));
+		dma_rmb();
+		if (job == bad)
+			vnpu_job_complete(job, VNPU_JOB_ABORTED, -ETIMEDOUT);
+		else if (status == VNPU_JOB_PENDING)
+			vnpu_job_complete(job, VNPU_JOB_ABORTED, err);
+		else
+			vnpu_job_complete(job, status,
+					  vnpu_status_to_errno(status));
+		vnpu_job_put(job);
+	}
+	spin_unlock(&q->lock);
+}
+
+static struct dma_fence *vnpu_job_run(struct drm_sched_job *sched_job)
+{
+	struct vnpu_job *job = to_vnpu_job(sched_job);
+	struct vnpu_queue *q = job->queue;
+	struct vnpu_device *vdev = q->vdev;
+	struct vnpu_desc *desc;
+	struct dma_fence *fence = NULL;
+	u32 slot;
+	int idx;
+
+	/* killed entity or failed dependency: the error is already set */
+	if (unlikely(sched_job->s_fence->finished.error))
+		return NULL;
+
+	if (!drm_dev_enter(&vdev->drm, &idx))
+		return ERR_PTR(-ENODEV);
+
+	spin_lock(&q->lock);
+	if (unlikely(READ_ONCE(vdev->hw_dead))) {
+		fence = ERR_PTR(-ENODEV);
+		goto out_unlock;
+	}
+
+	slot = q->tail & (q->size - 1);
+	/* one credit per job and credit_limit == ring size: never full */
+	if (WARN_ON_ONCE(q->jobs[slot])) {
+		fence = ERR_PTR(-EBUSY);
+		goto out_unlock;
+	}
+
+	job->seqno = ++q->seqno;
+	dma_fence_init(job->hw_fence, &vnpu_fence_ops, &q->fence_lock,
+		       q->fence_ctx, job->seqno);
+
+	desc = &q->ring[slot];
+	memset(desc, 0, sizeof(*desc));
+	desc->tag = cpu_to_le64(job->seqno);
+	desc->cmd_va = cpu_to_le64(job->cmd_va);
+	desc->cmd_size = cpu_to_le32(job->cmd_size);
+	desc->ctx = cpu_to_le32(job->ctx->id);
+	desc->flags = cpu_to_le32(VNPU_DESC_F_IRQ);
+	WRITE_ONCE(q->comp[slot].status, cpu_to_le32(VNPU_JOB_PENDING));
+
+	kref_get(&job->ref);
+	q->jobs[slot] = job;
+	q->tail++;
+
+	/* writel() orders the descriptor and completion writes before it */
+	vnpu_wr(vdev, VNPU_REG_DOORBELL(q->index), q->tail);
+
+	/* the scheduler drops this one; job->hw_fence keeps the first */
+	fence = dma_fence_get(job->hw_fence);
+
+out_unlock:
+	spin_unlock(&q->lock);
+	drm_dev_exit(idx);
+	return fence;
+}
+
+static void vnpu_job_free(struct drm_sched_job *sched_job)
+{
+	struct vnpu_job *job = to_vnpu_job(sched_job);
+
+	drm_sched_job_cleanup(sched_job);
+	vnpu_job_cleanup(job);
+	vnpu_job_put(job);
+}
+
+/*
+ * Device-wide reset after @bad hung. Called with reset_lock held and the
+ * device present.
+ *
+ * What happens to the other jobs: every queue's submission is paused and
+ * the device reset. Completions the device wrote before the reset keep
+ * their result. Jobs that were still on the hardware (in any queue) are
+ * aborted: they fail with -ECANCELED and hw_status VNPU_JOB_ABORTED. Jobs
+ * the scheduler had not handed to the hardware yet are untouched and run
+ * once the device is re-initialized and the schedulers restarted.
+ */
+static void vnpu_reset(struct vnpu_device *vdev, struct vnpu_job *bad)
+{
+	u32 i;
+
+	lockdep_assert_held(&vdev->reset_lock);
+
+	for (i = 0; i < vdev->num_queues; i++)
+		drm_sched_wqueue_stop(&vdev->queues[i].sched);
+
+	if (vnpu_hw_reset(vdev))
+		WRITE_ONCE(vdev->hw_dead, true);
+
+	/*
+	 * Signal every hardware fence first: drm_sched_stop() then frees the
+	 * finished jobs (the guilty one through free_guilty) and
+	 * drm_sched_start() has nothing left to cancel.
+	 */
+	for (i = 0; i < vdev->num_queues; i++)
+		vnpu_queue_fail_inflight(&vdev->queues[i], bad, -ECANCELED);
+
+	for (i = 0; i < vdev->num_queues; i++) {
+		struct vnpu_queue *q = &vdev->queues[i];
+
+		drm_sched_stop(&q->sched, q == bad->queue ? &bad->base : NULL);
+	}
+
+	if (!vdev->hw_dead && vnpu_hw_init(vdev))
+		WRITE_ONCE(vdev->hw_dead, true);
+	if (vdev->hw_dead)
+		vnpu_err(vdev, "device did not recover; failing all further jobs\n");
+
+	for (i = 0; i < vdev->num_queues; i++)
+		drm_sched_start(&vdev->queues[i].sched);
+}
+
+static enum drm_gpu_sched_stat vnpu_job_timedout(struct drm_sched_job *sched_job)
+{
+	struct vnpu_job *job = to_vnpu_job(sched_job);
+	struct vnpu_queue *q = job->queue;
+	struct vnpu_device *vdev = q->vdev;
+	enum drm_gpu_sched_stat stat = DRM_GPU_SCHED_STAT_NOMINAL;
+	int idx;
+
+	mutex_lock(&vdev->reset_lock);
+
+	if (drm_dev_enter(&vdev->drm, &idx)) {
+		/* a completion may be there without its interrupt yet */
+		vnpu_queue_reap(q);
+		if (!dma_fence_is_signaled(&sched_job->s_fence->finished) &&
+		    !vdev->hw_dead) {
+			atomic_inc(&vdev->reset_count);
+			vnpu_err(vdev,
+				 "job %llu (context %u) timed out on queue %u, resetting\n",
+				 job->id, job->ctx ? job->ctx->id : 0, q->index);
+			vnpu_reset(vdev, job);
+			drm_dev_exit(idx);
+			mutex_unlock(&vdev->reset_lock);
+			return DRM_GPU_SCHED_STAT_NOMINAL;
+		}
+		drm_dev_exit(idx);
+	} else {
+		stat = DRM_GPU_SCHED_STAT_ENODEV;
+	}
+
+	/*
+	 * Not a hang (the job ended meanwhile, or the device is gone and
+	 * vnpu_sched_hw_stop() failed it). The scheduler took the job off
+	 * its pending list; without a reset nobody puts it back, so free it
+	 * here once it has ended.
+	 */
+	if (!dma_fence_is_signaled(&sched_job->s_fence->finished))
+		vnpu_queue_fail_inflight(q, NULL, -ENODEV);
+	dma_fence_wait(&sched_job->s_fence->finished, false);
+	vnpu_job_free(sched_job);
+
+	mutex_unlock(&vdev->reset_lock);
+	return stat;
+}
+
+static const struct drm_sched_backend_ops vnpu_sched_ops = {
+	.run_job = vnpu_job_run,
+	.timedout_job = vnpu_job_timedout,
+	.free_job = vnpu_job_free,
+};
+
+static void vnpu_sched_fini(struct drm_device *drm, void *unused)
+{
+	struct vnpu_device *vdev = to_vnpu_device(drm);
+	u32 i;
+
+	for (i = 0; i < vdev->num_queues; i++)
+		drm_sched_fini(&vdev->queues[i].sched);
+	destroy_workqueue(vdev->tdr_wq);
+}
+
+/**
+ * vnpu_sched_init - one scheduler per hardware queue
+ * @vdev: device with its queues allocated
+ *
+ * The schedulers share an ordered timeout workqueue, so that two device
+ * resets never run at the same time.
+ */
+int vnpu_sched_init(struct vnpu_device *vdev)
+{
+	struct drm_sched_init_args args = {
+		.ops = &vnpu_sched_ops,
+		.num_rqs = DRM_SCHED_PRIORITY_COUNT,
+		.timeout = msecs_to_jiffies(job_timeout_ms),
+		.dev = vdev->drm.dev,
+	};
+	u32 i;
+	int ret;
+
+	vdev->tdr_wq = alloc_ordered_workqueue("vnpu-tdr", 0);
+	if (!vdev->tdr_wq)
+		return -ENOMEM;
+	args.timeout_wq = vdev->tdr_wq;
+
+	for (i = 0; i < vdev->num_queues; i++) {
+		struct vnpu_queue *q = &vdev->queues[i];
+
+		args.credit_limit = q->size;
+		args.name = q->name;
+		ret = drm_sched_init(&q->sched, &args);
+		if (ret) {
+			vnpu_err(vdev, "scheduler %u: %d\n", i, ret);
+			goto err_fini;
+		}
+	}
+
+	return drmm_add_action_or_reset(&vdev->drm, vnpu_sched_fini, NULL);
+
+err_fini:
+	while (i--)
+		drm_sched_fini(&vdev->queues[i].sched);
+	destroy_workqueue(vdev->tdr_wq);
+	return ret;
+}
+
+/**
+ * vnpu_sched_hw_stop - the device is going away: stop it, fail its jobs
+ * @vdev: device, registers still mapped
+ *
+ * Jobs on the hardware fail with -ENODEV; the schedulers keep running so
+ * that queued jobs fail too (run_job refuses them) and files can close.
+ */
+void vnpu_sched_hw_stop(struct vnpu_device *vdev)
+{
+	u32 i;
+
+	mutex_lock(&vdev->reset_lock);
+	for (i = 0; i < vdev->num_queues; i++)
+		drm_sched_wqueue_stop(&vdev->queues[i].sched);
+
+	WRITE_ONCE(vdev->hw_dead, true);
+	vnpu_hw_fini(vdev);
+
+	for (i = 0; i < vdev->num_queues; i++)
+		vnpu_queue_fail_inflight(&vdev->queues[i], NULL, -ENODEV);
+	for (i = 0; i < vdev->num_queues; i++)
+		drm_sched_wqueue_start(&vdev->queues[i].sched);
+	mutex_unlock(&vdev->reset_lock);
+}
+
+/*
+ * Drop results that are no longer retained: a job's result goes once
+ * DRM_VNPU_JOB_RETAIN jobs submitted after it by the same file have ended.
+ */
+static void vnpu_jobs_prune(struct vnpu_file_priv *fpriv)
+{
+	struct vnpu_job *job, *tmp;
+	u32 newer_ended = 0;
+
+	lockdep_assert_held(&fpriv->lock);
+
+	list_for_each_entry_safe_reverse(job, tmp, &fpriv->job_list,
+					 file_link) {
+		if (!dma_fence_is_signaled(job->done_fence))
+			continue;
+		if (newer_ended < DRM_VNPU_JOB_RETAIN) {
+			newer_ended++;
+			continue;
+		}
+		xa_erase(&fpriv->jobs, job->id);
+		list_del(&job->file_link);
+		fpriv->nr_jobs--;
+		vnpu_job_put(job);
+	}
+	fpriv->since_prune = 0;
+}
+
+int vnpu_job_file_open(struct vnpu_file_priv *fpriv)
+{
+	struct vnpu_device *vdev = fpriv->vdev;
+	struct drm_gpu_scheduler *sched;
+	u32 i;
+	int ret;
+
+	mutex_init(&fpriv->lock);
+	xa_init(&fpriv->jobs);
+	INIT_LIST_HEAD(&fpriv->job_list);
+	fpriv->next_job_id = 1;
+
+	for (i = 0; i < vdev->num_queues; i++) {
+		sched = &vdev->queues[i].sched;
+		ret = drm_sched_entity_init(&fpriv->entities[i],
+					    DRM_SCHED_PRIORITY_NORMAL, &sched,
+					    1, NULL);
+		if (ret)
+			goto err_destroy;
+	}
+	return 0;
+
+err_destroy:
+	while (i--)
+		drm_sched_entity_destroy(&fpriv->entities[i]);
+	xa_destroy(&fpriv->jobs);
+	mutex_destroy(&fpriv->lock);
+	return ret;
+}
+
+void vnpu_job_file_close(struct vnpu_file_priv *fpriv)
+{
+	struct vnpu_job *job, *tmp;
+	u32 i;
+
+	/* waits for queued jobs to reach the hardware (or kills them) */
+	for (i = 0; i < fpriv->vdev->num_queues; i++)
+		drm_sched_entity_destroy(&fpriv->entities[i]);
+
+	mutex_lock(&fpriv->lock);
+	list_for_each_entry_safe(job, tmp, &fpriv->job_list, file_link) {
+		xa_erase(&fpriv->jobs, job->id);
+		list_del(&job->file_link);
+		vnpu_job_put(job);
+	}
+	fpriv->nr_jobs = 0;
+	mutex_unlock(&fpriv->lock);
+
+	xa_destroy(&fpriv->jobs);
+	mutex_destroy(&fpriv->lock);
+}
+
+/* An out-sync resolved before the job is armed, so that nothing can fail after. */
+struct vnpu_out_sync {
+	struct drm_syncobj *syncobj;
+	struct dma_fence_chain *chain;
+	u64 point;
+};
+
+static int vnpu_copy_syncs(struct drm_vnpu_sync **out, u64 uptr, u32 count)
+{
+	struct drm_vnpu_sync *syncs;
+	u32 i;
+
+	*out = NULL;
+	if (!count)
+		return 0;
+
+	syncs = kvmalloc_array(count, sizeof(*syncs), GFP_KERNEL);
+	if (!syncs)
+		return -ENOMEM;
+	if (copy_from_user(syncs, u64_to_user_ptr(uptr),
+			   count * sizeof(*syncs))) {
+		kvfree(syncs);
+		return -EFAULT;
+	}
+
+	for (i = 0; i < count; i++) {
+		if ((syncs[i].flags & ~DRM_VNPU_SYNC_FLAGS_VALID) ||
+		    (!(syncs[i].flags & DRM_VNPU_SYNC_TIMELINE) &&
+		     syncs[i].point)) {
+			kvfree(syncs);
+			return -EINVAL;
+		}
+	}
+
+	*out = syncs;
+	return 0;
+}
+
+static int vnpu_cmp_ptr(const void *a, const void *b)
+{
+	uintptr_t x = *(const uintptr_t *)a, y = *(const uintptr_t *)b;
+
+	return x < y ? -1 : x > y;
+}
+
+/* A BO listed twice is one BO: drop the duplicates. */
+static void vnpu_job_dedup_bos(struct vnpu_job *job)
+{
+	u32 i, n = 0;
+
+	if (job->bo_count < 2)
+		return;
+
+	sort(job->bos, job->bo_count, sizeof(*job->bos), vnpu_cmp_ptr, NULL);
+	for (i = 1; i < job->bo_count; i++) {
+		struct drm_gem_object *obj = job->bos[i];
+
+		job->bos[i] = NULL;
+		if (obj == job->bos[n])
+			drm_gem_object_put(obj);
+		else
+			job->bos[++n] = obj;
+	}
+	job->bo_count = n + 1;
+}
+
+static int vnpu_submit_validate(struct vnpu_device *vdev,
+				struct drm_vnpu_submit *args)
+{
+	if (args->flags & ~DRM_VNPU_SUBMIT_FLAGS_VALID || args->pad)
+		return -EINVAL;
+	if (args->queue >= vdev->num_queues)
+		return -EINVAL;
+	if (!args->cmd_size || args->cmd_size % 8 ||
+	    args->cmd_size > VNPU_CMD_MAX_SIZE)
+		return -EINVAL;
+	if (args->cmd_offset % 8)
+		return -EINVAL;
+	if (args->in_sync_count > DRM_VNPU_MAX_SYNCS ||
+	    args->out_sync_count > DRM_VNPU_MAX_SYNCS)
+		return -EINVAL;
+	if (args->bo_count > DRM_VNPU_MAX_SUBMIT_BOS)
+		return -EINVAL;
+	return 0;
+}
+
+/* Push an armed job: nothing in here can fail. */
+static void vnpu_job_push(struct vnpu_file_priv *fpriv, struct vnpu_job *job)
+{
+	u32 i;
+
+	drm_sched_job_arm(&job->base);
+	job->done_fence = dma_fence_get(&job->base.s_fence->finished);
+
+	kref_get(&job->ref);	/* the scheduler's, put by free_job */
+	drm_sched_entity_push_job(&job->base);
+
+	/* the job writes every listed BO; slots were reserved */
+	for (i = 0; i < job->bo_count; i++)
+		dma_resv_add_fence(job->bos[i]->resv, job->done_fence,
+				   DMA_RESV_USAGE_WRITE);
+
+	kref_get(&job->ref);	/* the file's table, already holding the id */
+	list_add_tail(&job->file_link, &fpriv->job_list);
+	fpriv->nr_jobs++;
+}
+
+int vnpu_submit_ioctl(struct drm_device *drm, void *data,
+		      struct drm_file *file)
+{
+	struct vnpu_file_priv *fpriv = file->driver_priv;
+	struct vnpu_device *vdev = to_vnpu_device(drm);
+	struct drm_vnpu_submit *args = data;
+	struct drm_vnpu_sync *in_syncs = NULL, *out_syncs = NULL;
+	struct vnpu_out_sync *outs = NULL;
+	struct ww_acquire_ctx acquire_ctx;
+	struct drm_gem_object *cmd_obj;
+	struct dma_fence *fence;
+	struct vnpu_job *job;
+	bool job_inited = false;
+	u32 i;
+	int ret;
+
+	ret = vnpu_submit_validate(vdev, args);
+	if (ret)
+		return ret;
+
+	ret = vnpu_copy_syncs(&in_syncs, args->in_syncs, args->in_sync_count);
+	if (ret)
+		return ret;
+	ret = vnpu_copy_syncs(&out_syncs, args->out_syncs,
+			      args->out_sync_count);
+	if (ret)
+		goto out_free_syncs;
+
+	cmd_obj = drm_gem_object_lookup(file, args->cmd_handle);
+	if (!cmd_obj) {
+		ret = -ENOENT;
+		goto out_free_syncs;
+	}
+	if (args->cmd_offset > cmd_obj->size ||
+	    args->cmd_size > cmd_obj->size - args->cmd_offset ||
+	    to_vnpu_bo(cmd_obj)->ctx != fpriv->ctx) {
+		drm_gem_object_put(cmd_obj);
+		ret = -EINVAL;
+		goto out_free_syncs;
+	}
+
+	job = kzalloc(sizeof(*job), GFP_KERNEL);
+	if (!job) {
+		drm_gem_object_put(cmd_obj);
+		ret = -ENOMEM;
+		goto out_free_syncs;
+	}
+	kref_init(&job->ref);
+	INIT_LIST_HEAD(&job->file_link);
+	job->queue = &vdev->queues[args->queue];
+	job->ctx = vnpu_mmu_ctx_get(fpriv->ctx);
+	job->cmd_bo = cmd_obj;
+	job->cmd_va = vnpu_bo_va(to_vnpu_bo(cmd_obj)) + args->cmd_offset;
+	job->cmd_size = args->cmd_size;
+	job->hw_status = VNPU_JOB_ABORTED;
+
+	/* filled in by run_job; allocated here, where we may sleep */
+	job->hw_fence = kzalloc(sizeof(*job->hw_fence), GFP_KERNEL);
+	if (!job->hw_fence) {
+		ret = -ENOMEM;
+		goto out_put_job;
+	}
+
+	if (args->bo_count) {
+		ret = drm_gem_objects_lookup(file,
+					     u64_to_user_ptr(args->bo_handles),
+					     args->bo_count, &job->bos);
+		/* on error the array holds what was found: cleanup puts it */
+		job->bo_count = args->bo_count;
+		if (ret)
+			goto out_put_job;
+		vnpu_job_dedup_bos(job);
+	}
+
+	if (args->out_sync_count) {
+		outs = kcalloc(args->out_sync_count, sizeof(*outs), GFP_KERNEL);
+		if (!outs) {
+			ret = -ENOMEM;
+			goto out_put_job;
+		}
+	}
+	for (i = 0; i < args->out_sync_count; i++) {
+		outs[i].syncobj = drm_syncobj_find(file, out_syncs[i].handle);
+		if (!outs[i].syncobj) {
+			ret = -ENOENT;
+			goto out_put_outs;
+		}
+		outs[i].point = out_syncs[i].point;
+		if (outs[i].point) {
+			outs[i].chain = dma_fence_chain_alloc();
+			if (!outs[i].chain) {
+				ret = -ENOMEM;
+				goto out_put_outs;
+			}
+		}
+	}
+
+	ret = drm_sched_job_init(&job->base, &fpriv->entities[args->queue], 1,
+				 fpriv, file->client_id);
+	if (ret)
+		goto out_put_outs;
+	job_inited = true;
+
+	/* explicit dependencies, including timeline points */
+	for (i = 0; i < args->in_sync_count; i++) {
+		ret = drm_syncobj_find_fence(file, in_syncs[i].handle,
+					     in_syncs[i].point, 0, &fence);
+		if (ret)
+			goto out_put_outs;
+		ret = drm_sched_job_add_dependency(&job->base, fence);
+		if (ret)
+			goto out_put_outs;
+	}
+
+	ret = mutex_lock_interruptible(&fpriv->lock);
+	if (ret)
+		goto out_put_outs;
+
+	job->id = fpriv->next_job_id;
+	ret = xa_err(xa_store(&fpriv->jobs, job->id, job, GFP_KERNEL));
+	if (ret)
+		goto out_unlock;
+
+	if (job->bo_count) {
+		ret = drm_gem_lock_reservations(job->bos, job->bo_count,
+						&acquire_ctx);
+		if (ret)
+			goto out_erase;
+	}
+
+	/* implicit dependencies: the job writes every listed BO */
+	for (i = 0; i < job->bo_count; i++) {
+		ret = dma_resv_reserve_fences(job->bos[i]->resv, 1);
+		if (ret)
+			goto out_unlock_resv;
+		ret = drm_sched_job_add_implicit_dependencies(&job->base,
+							      job->bos[i],
+							      true);
+		if (ret)
+			goto out_unlock_resv;
+	}
+
+	/*
+	 * Everything that can fail is done: arm, push, publish. (Dependencies
+	 * are gathered before drm_sched_job_arm(), which is the point of no
+	 * return for a job.)
+	 */
+	vnpu_job_push(fpriv, job);
+	fpriv->next_job_id++;
+
+	if (job->bo_count)
+		drm_gem_unlock_reservations(job->bos, job->bo_count,
+					    &acquire_ctx);
+
+	if (fpriv->nr_jobs > DRM_VNPU_JOB_RETAIN &&
+	    ++fpriv->since_prune >= VNPU_PRUNE_INTERVAL)
+		vnpu_jobs_prune(fpriv);
+	mutex_unlock(&fpriv->lock);
+
+	for (i = 0; i < args->out_sync_count; i++) {
+		if (outs[i].chain) {
+			drm_syncobj_add_point(outs[i].syncobj, outs[i].chain,
+					      job->done_fence, outs[i].point);
+			outs[i].chain = NULL;
+		} else {
+			drm_syncobj_replace_fence(outs[i].syncobj,
+						  job->done_fence);
+		}
+	}
+
+	args->job_id = job->id;
+	vnpu_dbg(vdev, "ctx %u: job %llu on queue %u, cmd %#llx+%u\n",
+		 fpriv->ctx->id, job->id, args->queue, job->cmd_va,
+		 job->cmd_size);
+	ret = 0;
+	goto out_put_outs;
+
+out_unlock_resv:
+	drm_gem_unlock_reservations(job->bos, job->bo_count, &acquire_ctx);
+out_erase:
+	xa_erase(&fpriv->jobs, job->id);
+out_unlock:
+	mutex_unlock(&fpriv->lock);
+out_put_outs:
+	if (ret && job_inited)
+		drm_sched_job_cleanup(&job->base);
+	for (i = 0; outs && i < args->out_sync_count; i++) {
+		if (outs[i].syncobj)
+			drm_syncobj_put(outs[i].syncobj);
+		dma_fence_chain_free(outs[i].chain);
+	}
+	kfree(outs);
+out_put_job:
+	vnpu_job_put(job);
+out_free_syncs:
+	kvfree(in_syncs);
+	kvfree(out_syncs);
+	return ret;
+}
+
+/* Relative jiffies until the absolute CLOCK_MONOTONIC @timeout_ns. */
+static long vnpu_timeout_to_jiffies(s64 timeout_ns)
+{
+	s64 now = ktime_get_ns();
+	u64 j;
+
+	if (timeout_ns <= now)
+		return 0;
+
+	/* round up: never return before the deadline */
+	j = nsecs_to_jiffies64(timeout_ns - now) + 1;
+	return j >= MAX_SCHEDULE_TIMEOUT ? MAX_SCHEDULE_TIMEOUT - 1 : j;
+}
+
+int vnpu_wait_ioctl(struct drm_device *drm, void *data, struct drm_file *file)
+{
+	struct vnpu_file_priv *fpriv = file->driver_priv;
+	struct drm_vnpu_wait *args = data;
+	struct vnpu_job *job;
+	long ret;
+	int err;
+
+	if (args->flags & ~DRM_VNPU_WAIT_FLAGS_VALID || args->pad)
+		return -EINVAL;
+
+	err = mutex_lock_interruptible(&fpriv->lock);
+	if (err)
+		return err;
+	/* exact retention: drop what is no longer retained before looking */
+	vnpu_jobs_prune(fpriv);
+	job = xa_load(&fpriv->jobs, args->job_id);
+	if (job)
+		kref_get(&job->ref);
+	mutex_unlock(&fpriv->lock);
+	if (!job)
+		return -ENOENT;
+
+	ret = dma_fence_wait_timeout(job->done_fence, true,
+				     vnpu_timeout_to_jiffies(args->timeout_ns));
+	if (ret > 0) {
+		err = dma_fence_get_status(job->done_fence);
+		args->status = err < 0 ? err : 0;
+		args->hw_status = job->hw_status;
+		ret = 0;
+	} else if (ret == 0) {
+		ret = -ETIME;
+	}
+
+	vnpu_job_put(job);
+	return ret;
+}

@@ -1,0 +1,75 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
+/*
+ * Copyright (C) 2026 The vnpu authors
+ */
+#ifndef __VNPU_JOB_H__
+#define __VNPU_JOB_H__
+
+#include <linux/kref.h>
+#include <linux/list.h>
+#include <linux/types.h>
+
+#include <drm/gpu_scheduler.h>
+
+struct dma_fence;
+struct drm_device;
+struct drm_file;
+struct drm_gem_object;
+struct vnpu_device;
+struct vnpu_file_priv;
+struct vnpu_mmu_ctx;
+struct vnpu_queue;
+
+/**
+ * struct vnpu_job - one submitted command buffer
+ *
+ * Refcounted: the submitter, the scheduler (until free_job), the file's
+ * job table (until the job is no longer retained, see DRM_VNPU_JOB_RETAIN)
+ * and the ring slot it occupies each hold a reference. The BOs and the
+ * context are released by free_job; what is left is the result.
+ */
+struct vnpu_job {
+	struct drm_sched_job base;
+	struct kref ref;
+
+	struct vnpu_queue *queue;
+	struct vnpu_mmu_ctx *ctx;
+	struct drm_gem_object *cmd_bo;
+	struct drm_gem_object **bos;
+	u32 bo_count;
+
+	u64 cmd_va;
+	u32 cmd_size;
+	u64 id;
+	/* descriptor tag and hardware fence seqno, set by run_job */
+	u64 seqno;
+
+	/* allocated at submit, initialized and returned by run_job */
+	struct dma_fence *hw_fence;
+	/* the scheduler's finished fence: what WAIT and out-syncs see */
+	struct dma_fence *done_fence;
+	/* VNPU_JOB_* from the completion; written before hw_fence signals */
+	u32 hw_status;
+
+	/* in vnpu_file_priv.job_list, oldest first */
+	struct list_head file_link;
+};
+
+static inline struct vnpu_job *to_vnpu_job(struct drm_sched_job *sched_job)
+{
+	return container_of(sched_job, struct vnpu_job, base);
+}
+
+int vnpu_sched_init(struct vnpu_device *vdev);
+void vnpu_sched_hw_stop(struct vnpu_device *vdev);
+void vnpu_queue_reap(struct vnpu_queue *q);
+
+int vnpu_job_file_open(struct vnpu_file_priv *fpriv);
+void vnpu_job_file_close(struct vnpu_file_priv *fpriv);
+
+int vnpu_submit_ioctl(struct drm_device *drm, void *data,
+		      struct drm_file *file);
+int vnpu_wait_ioctl(struct drm_device *drm, void *data,
+		    struct drm_file *file);
+
+#endif /* __VNPU_JOB_H__ */

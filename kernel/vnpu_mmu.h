@@ -1,0 +1,76 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
+/*
+ * Copyright (C) 2026 The vnpu authors
+ */
+#ifndef __VNPU_MMU_H__
+#define __VNPU_MMU_H__
+
+#include <linux/idr.h>
+#include <linux/kref.h>
+#include <linux/mutex.h>
+#include <linux/types.h>
+
+#include <drm/drm_mm.h>
+
+struct sg_table;
+struct vnpu_device;
+struct vnpu_ctx_entry;
+
+/**
+ * struct vnpu_pt - one 4 KiB page table of a context
+ * @cpu: CPU view of the 512 entries
+ * @dma: bus address the device walks
+ * @child: next-level tables (NULL for the last level)
+ */
+struct vnpu_pt {
+	u64 *cpu;
+	dma_addr_t dma;
+	struct vnpu_pt **child;
+};
+
+/**
+ * struct vnpu_mmu - device-wide MMU state: the context table
+ */
+struct vnpu_mmu {
+	struct vnpu_ctx_entry *table;
+	dma_addr_t table_dma;
+	/* context ids in use; id 0 is never handed out */
+	struct ida ctx_ida;
+	/* protects the entries of table */
+	struct mutex lock;
+};
+
+/**
+ * struct vnpu_mmu_ctx - one device address space (one per open file)
+ *
+ * Refcounted: the file holds one reference, every BO mapped in it holds
+ * one and every job running in it holds one, so the context outlives
+ * its buffer objects.
+ */
+struct vnpu_mmu_ctx {
+	struct kref ref;
+	struct vnpu_device *vdev;
+	u32 id;
+	/* protects mm and the page tables below pgd */
+	struct mutex lock;
+	struct drm_mm mm;
+	struct vnpu_pt *pgd;
+};
+
+int vnpu_mmu_init(struct vnpu_device *vdev);
+void vnpu_mmu_hw_init(struct vnpu_device *vdev);
+
+struct vnpu_mmu_ctx *vnpu_mmu_ctx_create(struct vnpu_device *vdev);
+void vnpu_mmu_ctx_put(struct vnpu_mmu_ctx *ctx);
+
+static inline struct vnpu_mmu_ctx *vnpu_mmu_ctx_get(struct vnpu_mmu_ctx *ctx)
+{
+	kref_get(&ctx->ref);
+	return ctx;
+}
+
+int vnpu_mmu_map(struct vnpu_mmu_ctx *ctx, struct drm_mm_node *node,
+		 struct sg_table *sgt, u64 size);
+void vnpu_mmu_unmap(struct vnpu_mmu_ctx *ctx, struct drm_mm_node *node);
+
+#endif /* __VNPU_MMU_H__ */

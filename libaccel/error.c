@@ -1,0 +1,75 @@
+// SPDX-License-Identifier: MIT
+/*
+ * libaccel: error messages.
+ *
+ * Copyright (C) 2026 The vnpu authors
+ */
+#include <errno.h>
+#include <limits.h>
+#include <string.h>
+
+#include "accel_priv.h"
+
+/*
+ * Every code a libaccel function, the vnpu driver or a job status can
+ * produce, worded for this library. Several codes mean different things
+ * depending on where they come from; the message names each meaning.
+ */
+static const struct {
+	int err;
+	const char *msg;
+} messages[] = {
+	{ 0, "success" },
+	{ EPERM, "operation not permitted" },
+	{ ENOENT, "not found (no such device node, buffer object, syncobj or job)" },
+	{ EINTR, "interrupted by a signal" },
+	{ EIO, "I/O error (device DMA error)" },
+	{ ENXIO, "device not present (unplugged)" },
+	{ E2BIG, "too many buffer objects for one job" },
+	{ EBADF, "bad file descriptor" },
+	{ EAGAIN, "resource temporarily unavailable, try again" },
+	{ ENOMEM, "out of memory" },
+	{ EACCES, "permission denied (check access to /dev/accel/*)" },
+	{ EFAULT, "bad address (device MMU fault, or an address outside any buffer object or the VA space)" },
+	{ EBUSY, "busy (the job has not been seen to end yet)" },
+	{ EEXIST, "already exists" },
+	{ EXDEV, "object belongs to another device handle" },
+	{ ENODEV, "no vnpu device (none present, not a vnpu device, or removed)" },
+	{ EINVAL, "invalid argument (or malformed command rejected by the device)" },
+	{ ENFILE, "too many open files in the system" },
+	{ EMFILE, "too many open files" },
+	{ ENOTTY, "not a DRM accel device (inappropriate ioctl)" },
+	{ ENOSPC, "command buffer full, or device memory or VA space exhausted" },
+	{ ERANGE, "index or parameter out of range" },
+	{ EOVERFLOW, "value too large" },
+	{ ENODATA, "command buffer is empty" },
+	{ ETIME, "timed out waiting (the job is still running)" },
+	{ EPROTO, "driver interface version mismatch or driver protocol error" },
+	{ EOPNOTSUPP, "operation not supported by this device or driver" },
+	{ ETIMEDOUT, "job timed out on the device (hang)" },
+	{ ECANCELED, "job aborted by a device reset, or context banned" },
+	{ EDEADLK, "deadlock avoided" },
+	{ ENOSYS, "function not implemented" },
+	{ ESRCH, "no such job" },
+};
+
+ACCEL_EXPORT const char *accel_strerror(int err)
+{
+	size_t i;
+
+	if (err == INT_MIN)
+		return "unknown error";
+	if (err < 0)
+		err = -err;
+	for (i = 0; i < sizeof(messages) / sizeof(messages[0]); i++)
+		if (messages[i].err == err)
+			return messages[i].msg;
+	/* Kernel-internal restart codes should never escape, but be kind. */
+	if (err >= 512 && err <= 516)
+		return "interrupted system call (kernel restart code)";
+	{
+		const char *s = strerrordesc_np(err);
+
+		return s ? s : "unknown error";
+	}
+}

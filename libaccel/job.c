@@ -1,0 +1,227 @@
+// SPDX-License-Identifier: MIT
+/*
+ * libaccel: job submission and waiting.
+ *
+ * Copyright (C) 2026 The vnpu authors
+ */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "drm/vnpu_accel.h"
+#include "accel_priv.h"
+
+_Static_assert(ACCEL_SYNC_TIMELINE == DRM_VNPU_SYNC_TIMELINE, "sync flags");
+_Static_assert(sizeof(struct accel_sync) == sizeof(struct drm_vnpu_sync),
+	       "struct accel_sync mirrors struct drm_vnpu_sync");
+
+/* From cmdbuf.c. */
+struct accel_device *accel_cmdbuf_device(const struct accel_cmdbuf *cb);
+int accel_cmdbuf_bo_handles(const struct accel_cmdbuf *cb, uint32_t **handles,
+			    unsigned int *count);
+
+struct accel_job {
+	struct accel_device *dev;
+	struct accel_bo *cmd_bo;	/* holds the stream; freed with the job */
+	uint64_t id;
+
+	pthread_mutex_t lock;
+	bool done;
+	int status;
+	uint32_t hw_status;
+};
+
+static int convert_syncs(const struct accel_sync *in, uint32_t n,
+			 struct drm_vnpu_sync *out)
+{
+	uint32_t i;
+
+	if (n > DRM_VNPU_MAX_SYNCS || (n && !in))
+		return -EINVAL;
+	for (i = 0; i < n; i++) {
+		if (in[i].flags & ~ACCEL_SYNC_TIMELINE)
+			return -EINVAL;
+		if (!(in[i].flags & ACCEL_SYNC_TIMELINE) && in[i].point)
+			return -EINVAL;
+		out[i].handle = in[i].handle;
+		out[i].flags = in[i].flags;
+		out[i].point = in[i].point;
+	}
+	return 0;
+}
+
+/* Copy the stream of @cb into a new BO. */
+static int upload(struct accel_device *dev, const struct accel_cmdbuf *cb,
+		  struct accel_bo **out, uint32_t *size)
+{
+	struct accel_bo *bo;
+	const void *data;
+	size_t len;
+	void *map;
+	int ret;
+
+	accel_cmdbuf_get_stream(cb, &data, &len);
+	if (!len)
+		return -ENODATA;
+	ret = accel_bo_new(dev, len, 0, &bo);
+	if (ret)
+		return ret;
+	ret = accel_bo_map(bo, &map);
+	if (ret) {
+		accel_bo_free(bo);
+		return ret;
+	}
+	memcpy(map, data, len);
+	accel_bo_unmap(bo);
+	*out = bo;
+	*size = (uint32_t)len;
+	return 0;
+}
+
+ACCEL_EXPORT int accel_job_submit(struct accel_device *dev,
+				  struct accel_cmdbuf *cb, uint32_t queue,
+				  const struct accel_submit_opts *opts,
+				  struct accel_job **out)
+{
+	struct drm_vnpu_sync in[DRM_VNPU_MAX_SYNCS], outs[DRM_VNPU_MAX_SYNCS];
+	struct drm_vnpu_submit args = { .queue = queue };
+	struct accel_job *job;
+	uint32_t *handles = NULL;
+	unsigned int nhandles = 0, i;
+	int ret;
+
+	if (!dev || !cb)
+		return -EINVAL;
+	if (accel_cmdbuf_device(cb) != dev)
+		return -EXDEV;
+	if (opts) {
+		if (opts->flags)
+			return -EINVAL;
+		for (i = 0; i < sizeof(opts->reserved) / sizeof(opts->reserved[0]); i++)
+			if (opts->reserved[i])
+				return -EINVAL;
+		ret = convert_syncs(opts->in_syncs, opts->in_sync_count, in);
+		if (!ret)
+			ret = convert_syncs(opts->out_syncs,
+					    opts->out_sync_count, outs);
+		if (ret)
+			return ret;
+		args.in_sync_count = opts->in_sync_count;
+		args.out_sync_count = opts->out_sync_count;
+		args.in_syncs = (uintptr_t)in;
+		args.out_syncs = (uintptr_t)outs;
+	}
+	if (queue >= dev->num_queues)
+		return -EINVAL;
+
+	job = calloc(1, sizeof(*job));
+	if (!job)
+		return -ENOMEM;
+	if (pthread_mutex_init(&job->lock, NULL)) {
+		free(job);
+		return -ENOMEM;
+	}
+	ret = upload(dev, cb, &job->cmd_bo, &args.cmd_size);
+	if (ret)
+		goto err;
+	ret = accel_cmdbuf_bo_handles(cb, &handles, &nhandles);
+	if (ret)
+		goto err;
+	args.cmd_handle = job->cmd_bo->handle;
+	args.cmd_offset = 0;
+	args.bo_handles = (uintptr_t)handles;
+	args.bo_count = nhandles;
+
+	ret = accel_ioctl(dev->fd, DRM_IOCTL_VNPU_SUBMIT, &args);
+	free(handles);
+	if (ret)
+		goto err;
+
+	job->id = args.job_id;
+	job->dev = dev;
+	accel_dev_get(dev);
+	if (out) {
+		*out = job;
+	} else {
+		/* Nobody will wait for it: the kernel keeps what it needs. */
+		accel_bo_free(job->cmd_bo);
+		accel_dev_put(dev);
+		pthread_mutex_destroy(&job->lock);
+		free(job);
+	}
+	return 0;
+
+err:
+	accel_bo_free(job->cmd_bo);
+	pthread_mutex_destroy(&job->lock);
+	free(job);
+	return ret;
+}
+
+ACCEL_EXPORT int accel_job_wait(struct accel_job *job, int64_t timeout_ns,
+				int *job_status)
+{
+	struct drm_vnpu_wait w = { 0 };
+	int ret;
+
+	if (!job)
+		return -EINVAL;
+	pthread_mutex_lock(&job->lock);
+	if (job->done) {
+		if (job_status)
+			*job_status = job->status;
+		pthread_mutex_unlock(&job->lock);
+		return 0;
+	}
+	pthread_mutex_unlock(&job->lock);
+
+	/* Wait without the lock so that several threads can wait at once. */
+	w.job_id = job->id;
+	w.timeout_ns = accel_deadline(timeout_ns);
+	ret = accel_ioctl(job->dev->fd, DRM_IOCTL_VNPU_WAIT, &w);
+	if (ret)
+		return ret;
+
+	pthread_mutex_lock(&job->lock);
+	job->done = true;
+	job->status = w.status;
+	job->hw_status = w.hw_status;
+	if (job_status)
+		*job_status = job->status;
+	pthread_mutex_unlock(&job->lock);
+	return 0;
+}
+
+ACCEL_EXPORT int accel_job_get_id(const struct accel_job *job, uint64_t *id)
+{
+	if (!job || !id)
+		return -EINVAL;
+	*id = job->id;
+	return 0;
+}
+
+ACCEL_EXPORT int accel_job_get_hw_status(struct accel_job *job,
+					 uint32_t *hw_status)
+{
+	int ret = 0;
+
+	if (!job || !hw_status)
+		return -EINVAL;
+	pthread_mutex_lock(&job->lock);
+	if (job->done)
+		*hw_status = job->hw_status;
+	else
+		ret = -EBUSY;
+	pthread_mutex_unlock(&job->lock);
+	return ret;
+}
+
+ACCEL_EXPORT void accel_job_free(struct accel_job *job)
+{
+	if (!job)
+		return;
+	accel_bo_free(job->cmd_bo);
+	accel_dev_put(job->dev);
+	pthread_mutex_destroy(&job->lock);
+	free(job);
+}

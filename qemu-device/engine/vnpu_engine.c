@@ -1,0 +1,366 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/*
+ * vnpu command engine: command decoding, validation and execution.
+ * QEMU-free; see vnpu_engine.h.
+ */
+#include <string.h>
+
+#include "vnpu_engine.h"
+
+#define VNPU_HDR_SIZE       8
+#define VNPU_CMD_MAX_WORDS  4
+
+static const uint8_t vnpu_op_words[VNPU_OP_COUNT] = {
+    [VNPU_OP_NOP] = sizeof(struct vnpu_cmd_nop) / 8,
+    [VNPU_OP_FILL] = sizeof(struct vnpu_cmd_fill) / 8,
+    [VNPU_OP_COPY] = sizeof(struct vnpu_cmd_copy) / 8,
+    [VNPU_OP_TIMESTAMP] = sizeof(struct vnpu_cmd_timestamp) / 8,
+};
+
+_Static_assert(sizeof(struct vnpu_cmd_fill) == 32, "fill layout");
+_Static_assert(sizeof(struct vnpu_cmd_copy) == 32, "copy layout");
+_Static_assert(sizeof(struct vnpu_cmd_timestamp) == 16, "timestamp layout");
+_Static_assert(sizeof(struct vnpu_desc) == 64, "descriptor layout");
+_Static_assert(sizeof(struct vnpu_completion) == 32, "completion layout");
+
+unsigned vnpu_cmd_words(unsigned op)
+{
+    return op < VNPU_OP_COUNT ? vnpu_op_words[op] : 0;
+}
+
+void vnpu_desc_decode(const void *raw, struct vnpu_desc *d)
+{
+    const uint8_t *b = raw;
+
+    d->tag = vnpu_ld64(b + 0);
+    d->cmd_va = vnpu_ld64(b + 8);
+    d->cmd_size = vnpu_ld32(b + 16);
+    d->ctx = vnpu_ld32(b + 20);
+    d->flags = vnpu_ld32(b + 24);
+    d->rsvd0 = vnpu_ld32(b + 28);
+    for (int i = 0; i < 4; i++) {
+        d->rsvd[i] = vnpu_ld64(b + 32 + 8 * i);
+    }
+}
+
+void vnpu_completion_encode(const struct vnpu_completion *c, void *raw)
+{
+    uint8_t *b = raw;
+
+    vnpu_st64(b + 0, c->tag);
+    vnpu_st32(b + 8, c->status);
+    vnpu_st32(b + 12, c->cmd_index);
+    vnpu_st64(b + 16, c->start_ns);
+    vnpu_st64(b + 24, c->end_ns);
+}
+
+uint32_t vnpu_desc_check(const struct vnpu_desc *d)
+{
+    if (d->flags & ~VNPU_DESC_F_VALID_MASK) {
+        return VNPU_JOB_BAD_DESC;
+    }
+    if (d->rsvd0 || d->rsvd[0] || d->rsvd[1] || d->rsvd[2] || d->rsvd[3]) {
+        return VNPU_JOB_BAD_DESC;
+    }
+    if (d->cmd_va & 7 || d->cmd_size & 7 || d->cmd_size > VNPU_CMD_MAX_SIZE) {
+        return VNPU_JOB_BAD_DESC;
+    }
+    if (d->cmd_size && d->cmd_va + d->cmd_size < d->cmd_va) {
+        return VNPU_JOB_BAD_DESC;
+    }
+    return VNPU_JOB_OK;
+}
+
+/* State of one job while it runs. */
+typedef struct VnpuRun {
+    const VnpuMemOps *ops;
+    void *opaque;
+    VnpuJobResult *res;
+} VnpuRun;
+
+static uint32_t vnpu_map(VnpuRun *r, uint64_t va, uint64_t len,
+                         unsigned access, VnpuMapping *m)
+{
+    uint32_t st;
+
+    memset(m, 0, sizeof(*m));
+    st = r->ops->map(r->opaque, va, len, access, m);
+    if (st == VNPU_JOB_OK && (m->len == 0 || m->len > len || !m->host)) {
+        /* A broken implementation must not make us loop or overrun. */
+        if (m->host) {
+            r->ops->unmap(r->opaque, m, access, 0);
+        }
+        st = VNPU_JOB_DMA_ERROR;
+    }
+    if (st != VNPU_JOB_OK) {
+        r->res->fault_va = va;
+        r->res->fault_access = access;
+    }
+    return st;
+}
+
+/* Copy @len bytes at @va into @buf (command fetch). */
+static uint32_t vnpu_fetch(VnpuRun *r, uint64_t va, void *buf, uint64_t len)
+{
+    uint8_t *out = buf;
+
+    while (len) {
+        VnpuMapping m;
+        uint32_t st = vnpu_map(r, va, len, VNPU_ACCESS_EXEC, &m);
+
+        if (st != VNPU_JOB_OK) {
+            return st;
+        }
+        memcpy(out, m.host, m.len);
+        r->ops->unmap(r->opaque, &m, VNPU_ACCESS_EXEC, m.len);
+        out += m.len;
+        va += m.len;
+        len -= m.len;
+    }
+    return VNPU_JOB_OK;
+}
+
+/* Write the repeating 4-byte @pat to @dst, starting at pattern byte @phase. */
+static void vnpu_fill_bytes(uint8_t *dst, uint64_t len, const uint8_t pat[4],
+                            unsigned phase)
+{
+    uint8_t tmpl[64];
+
+    if (pat[0] == pat[1] && pat[0] == pat[2] && pat[0] == pat[3]) {
+        memset(dst, pat[0], len);
+        return;
+    }
+    for (unsigned i = 0; i < sizeof(tmpl); i++) {
+        tmpl[i] = pat[(phase + i) & 3];
+    }
+    /* sizeof(tmpl) is a multiple of 4, so every block keeps the phase. */
+    while (len >= sizeof(tmpl)) {
+        memcpy(dst, tmpl, sizeof(tmpl));
+        dst += sizeof(tmpl);
+        len -= sizeof(tmpl);
+    }
+    memcpy(dst, tmpl, len);
+}
+
+static bool vnpu_range_bad(uint64_t addr, uint64_t size)
+{
+    return size > VNPU_XFER_MAX || addr + size < addr;
+}
+
+static uint32_t vnpu_do_fill(VnpuRun *r, const uint8_t *cmd)
+{
+    uint64_t dst = vnpu_ld64(cmd + 8);
+    uint64_t size = vnpu_ld64(cmd + 16);
+    uint8_t pat[4];
+    uint64_t done = 0;
+
+    memcpy(pat, cmd + 24, 4);   /* little-endian: byte k is byte k */
+    if (vnpu_ld32(cmd + 28) != 0 || vnpu_range_bad(dst, size)) {
+        return VNPU_JOB_BAD_CMD;
+    }
+    while (done < size) {
+        VnpuMapping m;
+        uint32_t st = vnpu_map(r, dst + done, size - done, VNPU_ACCESS_WRITE,
+                               &m);
+
+        if (st != VNPU_JOB_OK) {
+            return st;
+        }
+        vnpu_fill_bytes(m.host, m.len, pat, done & 3);
+        r->ops->unmap(r->opaque, &m, VNPU_ACCESS_WRITE, m.len);
+        done += m.len;
+        r->res->bytes += m.len;
+    }
+    return VNPU_JOB_OK;
+}
+
+static uint32_t vnpu_do_copy(VnpuRun *r, const uint8_t *cmd)
+{
+    uint64_t src = vnpu_ld64(cmd + 8);
+    uint64_t dst = vnpu_ld64(cmd + 16);
+    uint64_t size = vnpu_ld64(cmd + 24);
+    uint64_t done = 0;
+
+    if (vnpu_range_bad(src, size) || vnpu_range_bad(dst, size)) {
+        return VNPU_JOB_BAD_CMD;
+    }
+    if (size && src < dst + size && dst < src + size) {
+        return VNPU_JOB_BAD_CMD;
+    }
+    while (done < size) {
+        VnpuMapping ms, md;
+        uint64_t n;
+        uint32_t st;
+
+        st = vnpu_map(r, src + done, size - done, VNPU_ACCESS_READ, &ms);
+        if (st != VNPU_JOB_OK) {
+            return st;
+        }
+        st = vnpu_map(r, dst + done, ms.len, VNPU_ACCESS_WRITE, &md);
+        if (st != VNPU_JOB_OK) {
+            r->ops->unmap(r->opaque, &ms, VNPU_ACCESS_READ, 0);
+            return st;
+        }
+        n = md.len;     /* <= ms.len */
+        /* Distinct VAs may alias one page: memmove is always safe. */
+        memmove(md.host, ms.host, n);
+        r->ops->unmap(r->opaque, &md, VNPU_ACCESS_WRITE, n);
+        r->ops->unmap(r->opaque, &ms, VNPU_ACCESS_READ, n);
+        done += n;
+        r->res->bytes += n;
+    }
+    return VNPU_JOB_OK;
+}
+
+static uint32_t vnpu_do_timestamp(VnpuRun *r, const uint8_t *cmd)
+{
+    uint64_t dst = vnpu_ld64(cmd + 8);
+    uint8_t val[8];
+    uint64_t done = 0;
+
+    if (dst & 7) {
+        return VNPU_JOB_BAD_CMD;
+    }
+    vnpu_st64(val, r->ops->clock_ns(r->opaque));
+    while (done < sizeof(val)) {
+        VnpuMapping m;
+        uint32_t st = vnpu_map(r, dst + done, sizeof(val) - done,
+                               VNPU_ACCESS_WRITE, &m);
+
+        if (st != VNPU_JOB_OK) {
+            return st;
+        }
+        memcpy(m.host, val + done, m.len);
+        r->ops->unmap(r->opaque, &m, VNPU_ACCESS_WRITE, m.len);
+        done += m.len;
+    }
+    r->res->bytes += sizeof(val);
+    return VNPU_JOB_OK;
+}
+
+void vnpu_engine_run(const VnpuMemOps *ops, void *opaque,
+                     uint64_t cmd_va, uint32_t cmd_size,
+                     VnpuJobResult *res)
+{
+    VnpuRun r = { .ops = ops, .opaque = opaque, .res = res };
+    uint32_t off = 0, idx = 0;
+    uint32_t st;
+
+    memset(res, 0, sizeof(*res));
+    while (off < cmd_size) {
+        uint8_t cmd[VNPU_CMD_MAX_WORDS * 8];
+        unsigned op, len, words;
+
+        if (ops->should_abort && ops->should_abort(opaque)) {
+            st = VNPU_JOB_ABORTED;
+            goto fail;
+        }
+        if (cmd_size - off < VNPU_HDR_SIZE) {
+            st = VNPU_JOB_BAD_CMD;
+            goto fail;
+        }
+        st = vnpu_fetch(&r, cmd_va + off, cmd, VNPU_HDR_SIZE);
+        if (st != VNPU_JOB_OK) {
+            goto fail;
+        }
+        op = vnpu_ld16(cmd);
+        len = vnpu_ld16(cmd + 2);
+        words = vnpu_cmd_words(op);
+        if (!words) {
+            st = VNPU_JOB_BAD_OPCODE;
+            goto fail;
+        }
+        if (len != words || (uint64_t)len * 8 > cmd_size - off ||
+            vnpu_ld32(cmd + 4) != 0) {
+            st = VNPU_JOB_BAD_CMD;
+            goto fail;
+        }
+        if (len > 1) {
+            /* Fetch the whole command again: decode only this copy. */
+            st = vnpu_fetch(&r, cmd_va + off, cmd, len * 8);
+            if (st != VNPU_JOB_OK) {
+                goto fail;
+            }
+            if (vnpu_ld16(cmd) != op || vnpu_ld16(cmd + 2) != len ||
+                vnpu_ld32(cmd + 4) != 0) {
+                st = VNPU_JOB_BAD_CMD;
+                goto fail;
+            }
+        }
+        switch (op) {
+        case VNPU_OP_NOP:
+            st = VNPU_JOB_OK;
+            break;
+        case VNPU_OP_FILL:
+            st = vnpu_do_fill(&r, cmd);
+            break;
+        case VNPU_OP_COPY:
+            st = vnpu_do_copy(&r, cmd);
+            break;
+        case VNPU_OP_TIMESTAMP:
+            st = vnpu_do_timestamp(&r, cmd);
+            break;
+        default:
+            st = VNPU_JOB_BAD_OPCODE;
+            break;
+        }
+        if (st != VNPU_JOB_OK) {
+            goto fail;
+        }
+        off += len * 8;
+        idx++;
+        res->commands = idx;
+    }
+    res->status = VNPU_JOB_OK;
+    res->cmd_index = 0;
+    return;
+
+fail:
+    res->status = st;
+    res->cmd_index = idx;
+}
+
+uint64_t vnpu_mmu_access_perm(unsigned access)
+{
+    /* Command fetch (EXEC) needs READ, per the MMU contract. */
+    return access == VNPU_ACCESS_WRITE ? VNPU_PTE_WRITE : VNPU_PTE_READ;
+}
+
+uint32_t vnpu_mmu_walk(VnpuReadPte read_pte, void *opaque, uint64_t pgd,
+                       uint64_t va, unsigned access, VnpuXlate *x)
+{
+    uint64_t table = pgd & VNPU_PTE_ADDR_MASK;
+    uint64_t pte = 0, size = VNPU_PAGE_SIZE;
+
+    if (va >> VNPU_VA_BITS) {
+        return VNPU_JOB_MMU_FAULT;
+    }
+    for (int l = 0; l < VNPU_PT_LEVELS; l++) {
+        uint64_t gpa = table + VNPU_PT_INDEX(va, l) * 8;
+
+        if (!read_pte(opaque, gpa, &pte)) {
+            return VNPU_JOB_DMA_ERROR;
+        }
+        if (!(pte & VNPU_PTE_VALID)) {
+            return VNPU_JOB_MMU_FAULT;
+        }
+        if (l < 2 && (pte & VNPU_PTE_HUGE)) {
+            return VNPU_JOB_MMU_FAULT;      /* no 512 GiB / 1 GiB pages */
+        }
+        if (l == 2 && (pte & VNPU_PTE_HUGE)) {
+            size = 1ull << VNPU_HUGE_SHIFT;
+            if (pte & VNPU_PTE_ADDR_MASK & (size - 1)) {
+                return VNPU_JOB_MMU_FAULT;  /* misaligned huge page */
+            }
+            break;
+        }
+        table = pte & VNPU_PTE_ADDR_MASK;
+    }
+    if (!(pte & vnpu_mmu_access_perm(access))) {
+        return VNPU_JOB_MMU_FAULT;
+    }
+    x->pte = pte;
+    x->page_size = size;
+    x->pa = (pte & VNPU_PTE_ADDR_MASK) + (va & (size - 1));
+    return VNPU_JOB_OK;
+}

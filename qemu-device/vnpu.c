@@ -1,0 +1,1277 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/*
+ * vnpu: emulated NPU PCI device.
+ *
+ * BAR0 holds the registers and the doorbells, BAR1 the MSI-X table.
+ * The interface is defined by uapi/vnpu_device.h.
+ *
+ * Threads: vCPU threads handle MMIO (under the BQL). A doorbell only
+ * records the new TAIL and wakes the engines. "engines" engine threads
+ * pick the highest-priority queue with work (one engine per queue at a
+ * time, so a queue's descriptors run in order), run one descriptor with
+ * the QEMU-free engine (engine/vnpu_engine.c), write its completion
+ * (status last) and raise the interrupt through a bottom half, so that
+ * engine threads never take the BQL. They only ever access guest RAM,
+ * mapped directly; any other target is a DMA error.
+ *
+ * Reset (CTRL.RESET or a bus reset) waits for running jobs to finish
+ * their current command; their remaining commands are abandoned and the
+ * completion says VNPU_JOB_ABORTED. Descriptors not started are dropped.
+ * When the VM stops, running jobs are drained and no new job starts until
+ * it runs again, so guest memory does not change while the VM is stopped.
+ *
+ * Copyright (c) 2026 The vnpu authors
+ */
+
+#include "qemu/osdep.h"
+#include "qemu/log.h"
+#include "qemu/main-loop.h"
+#include "qemu/module.h"
+#include "qemu/timer.h"
+#include "qemu/bswap.h"
+#include "qemu/atomic.h"
+#include "qemu/rcu.h"
+#include "qapi/error.h"
+#include "hw/pci/pci_device.h"
+#include "hw/pci/msix.h"
+#include "hw/qdev-properties.h"
+#include "hw/registerfields.h"
+#include "migration/vmstate.h"
+#include "system/dma.h"
+#include "system/runstate.h"
+#include "exec/memory.h"
+
+#include "vnpu.h"
+#include "engine/vnpu_engine.h"
+#include "trace.h"
+
+/* Global registers */
+REG32(ID, VNPU_REG_ID)
+REG32(VERSION, VNPU_REG_VERSION)
+    FIELD(VERSION, MINOR, 0, 16)
+    FIELD(VERSION, MAJOR, 16, 16)
+REG32(CAP_QUEUES, VNPU_REG_CAP_QUEUES)
+REG32(CAP_ENGINES, VNPU_REG_CAP_ENGINES)
+REG32(CAP_RING_MAX, VNPU_REG_CAP_RING_MAX)
+REG32(CAP_OPS, VNPU_REG_CAP_OPS)
+REG32(CAP_MMU, VNPU_REG_CAP_MMU)
+    FIELD(CAP_MMU, VA_BITS, 0, 8)
+    FIELD(CAP_MMU, PAGE_4K, 8, 1)
+    FIELD(CAP_MMU, PAGE_2M, 9, 1)
+REG32(CAP_CONTEXTS, VNPU_REG_CAP_CONTEXTS)
+REG32(DEVMEM_SIZE_LO, VNPU_REG_DEVMEM_SIZE_LO)
+REG32(DEVMEM_SIZE_HI, VNPU_REG_DEVMEM_SIZE_HI)
+REG32(CTRL, VNPU_REG_CTRL)
+    FIELD(CTRL, ENABLE, 0, 1)
+    FIELD(CTRL, RESET, 1, 1)
+REG32(STATUS, VNPU_REG_STATUS)
+    FIELD(STATUS, READY, 0, 1)
+    FIELD(STATUS, ENABLED, 1, 1)
+REG32(HEARTBEAT, VNPU_REG_HEARTBEAT)
+REG32(SCRATCH, VNPU_REG_SCRATCH)
+REG32(IRQ_STATUS, VNPU_REG_IRQ_STATUS)
+    FIELD(IRQ_STATUS, QUEUES, 0, VNPU_MAX_QUEUES)
+    FIELD(IRQ_STATUS, ERROR, 31, 1)
+REG32(IRQ_MASK, VNPU_REG_IRQ_MASK)
+REG32(CTXT_BASE_LO, VNPU_REG_CTXT_BASE_LO)
+REG32(CTXT_BASE_HI, VNPU_REG_CTXT_BASE_HI)
+REG32(CTXT_SIZE, VNPU_REG_CTXT_SIZE)
+REG32(TLB_INV, VNPU_REG_TLB_INV)
+    FIELD(TLB_INV, CTX, 0, 16)
+    FIELD(TLB_INV, ALL, 31, 1)
+REG32(FAULT_STATUS, VNPU_REG_FAULT_STATUS)
+    FIELD(FAULT_STATUS, VALID, 0, 1)
+    FIELD(FAULT_STATUS, ACCESS, 1, 3)
+    FIELD(FAULT_STATUS, QUEUE, 8, 4)
+    FIELD(FAULT_STATUS, CTX, 16, 16)
+REG32(FAULT_VA_LO, VNPU_REG_FAULT_VA_LO)
+REG32(FAULT_VA_HI, VNPU_REG_FAULT_VA_HI)
+REG32(FAULT_ACK, VNPU_REG_FAULT_ACK)
+REG32(CNT_JOBS_LO, VNPU_REG_CNT_JOBS_LO)
+REG32(CNT_JOBS_HI, VNPU_REG_CNT_JOBS_HI)
+REG32(CNT_BYTES_LO, VNPU_REG_CNT_BYTES_LO)
+REG32(CNT_BYTES_HI, VNPU_REG_CNT_BYTES_HI)
+REG32(CNT_FAULTS_LO, VNPU_REG_CNT_FAULTS_LO)
+REG32(CNT_FAULTS_HI, VNPU_REG_CNT_FAULTS_HI)
+REG32(CNT_BUSY_NS_LO, VNPU_REG_CNT_BUSY_NS_LO)
+REG32(CNT_BUSY_NS_HI, VNPU_REG_CNT_BUSY_NS_HI)
+
+/* Per-queue block, offsets relative to VNPU_REG_Q(q) */
+REG32(Q_RING_LO, VNPU_Q_RING_LO)
+REG32(Q_RING_HI, VNPU_Q_RING_HI)
+REG32(Q_COMP_LO, VNPU_Q_COMP_LO)
+REG32(Q_COMP_HI, VNPU_Q_COMP_HI)
+REG32(Q_SIZE, VNPU_Q_SIZE)
+REG32(Q_CTRL, VNPU_Q_CTRL)
+    FIELD(Q_CTRL, ENABLE, 0, 1)
+    FIELD(Q_CTRL, ERROR, 1, 1)
+    FIELD(Q_CTRL, PRIO, 4, 4)
+REG32(Q_HEAD, VNPU_Q_HEAD)
+REG32(Q_TAIL, VNPU_Q_TAIL)
+
+/* The fields above must be exactly the contract's masks. */
+QEMU_BUILD_BUG_ON(R_VERSION_MINOR_MASK != VNPU_VERSION_MINOR_MASK);
+QEMU_BUILD_BUG_ON(R_VERSION_MAJOR_MASK != VNPU_VERSION_MAJOR_MASK);
+QEMU_BUILD_BUG_ON(R_CAP_MMU_VA_BITS_MASK != VNPU_CAP_MMU_VA_BITS_MASK);
+QEMU_BUILD_BUG_ON(R_CAP_MMU_PAGE_4K_MASK != VNPU_CAP_MMU_PAGE_4K);
+QEMU_BUILD_BUG_ON(R_CAP_MMU_PAGE_2M_MASK != VNPU_CAP_MMU_PAGE_2M);
+QEMU_BUILD_BUG_ON(R_CTRL_ENABLE_MASK != VNPU_CTRL_ENABLE);
+QEMU_BUILD_BUG_ON(R_CTRL_RESET_MASK != VNPU_CTRL_RESET);
+QEMU_BUILD_BUG_ON(R_STATUS_READY_MASK != VNPU_STATUS_READY);
+QEMU_BUILD_BUG_ON(R_STATUS_ENABLED_MASK != VNPU_STATUS_ENABLED);
+QEMU_BUILD_BUG_ON(R_IRQ_STATUS_QUEUES_MASK != VNPU_IRQ_QUEUES_MASK);
+QEMU_BUILD_BUG_ON(R_IRQ_STATUS_ERROR_MASK != VNPU_IRQ_ERROR);
+QEMU_BUILD_BUG_ON(R_TLB_INV_CTX_MASK != VNPU_TLB_INV_CTX_MASK);
+QEMU_BUILD_BUG_ON(R_TLB_INV_ALL_MASK != VNPU_TLB_INV_ALL);
+QEMU_BUILD_BUG_ON(R_FAULT_STATUS_VALID_MASK != VNPU_FAULT_VALID);
+QEMU_BUILD_BUG_ON(R_FAULT_STATUS_ACCESS_MASK != VNPU_FAULT_ACCESS_MASK);
+QEMU_BUILD_BUG_ON(R_FAULT_STATUS_QUEUE_MASK != VNPU_FAULT_QUEUE_MASK);
+QEMU_BUILD_BUG_ON(R_FAULT_STATUS_CTX_MASK != VNPU_FAULT_CTX_MASK);
+QEMU_BUILD_BUG_ON(R_Q_CTRL_ENABLE_MASK != VNPU_QCTRL_ENABLE);
+QEMU_BUILD_BUG_ON(R_Q_CTRL_ERROR_MASK != VNPU_QCTRL_ERROR);
+QEMU_BUILD_BUG_ON(R_Q_CTRL_PRIO_MASK != VNPU_QCTRL_PRIO_MASK);
+QEMU_BUILD_BUG_ON(VNPU_REG_Q(VNPU_MAX_QUEUES) > VNPU_REG_DOORBELL(0));
+QEMU_BUILD_BUG_ON(VNPU_REG_DOORBELL(VNPU_MAX_QUEUES) > VNPU_BAR_REGS_SIZE);
+QEMU_BUILD_BUG_ON(VNPU_MAX_CONTEXTS > R_FAULT_STATUS_CTX_MASK >> 16);
+
+#define VNPU_Q_STRIDE           0x40
+#define VNPU_DB_STRIDE          0x1000
+#define VNPU_DESC_SIZE          sizeof(struct vnpu_desc)
+#define VNPU_COMP_SIZE          sizeof(struct vnpu_completion)
+#define VNPU_CTX_ENTRY_SIZE     sizeof(struct vnpu_ctx_entry)
+#define VNPU_RING_ALIGN         64
+#define VNPU_QCTRL_RW           (VNPU_QCTRL_ENABLE | VNPU_QCTRL_PRIO_MASK)
+
+QEMU_BUILD_BUG_ON(VNPU_DESC_SIZE != 64);
+QEMU_BUILD_BUG_ON(VNPU_COMP_SIZE != 32);
+QEMU_BUILD_BUG_ON(VNPU_CTX_ENTRY_SIZE != 16);
+
+static uint32_t vnpu_irq_valid(VnpuState *s)
+{
+    return MAKE_64BIT_MASK(0, s->nq) | VNPU_IRQ_ERROR;
+}
+
+static uint64_t vnpu_clock_ns(void *opaque)
+{
+    return qemu_clock_get_ns(QEMU_CLOCK_VIRTUAL);
+}
+
+/*
+ * Guest RAM access. Only RAM is ever touched, through a direct host
+ * mapping: anything else (MMIO, unassigned, bus mastering off) fails,
+ * so engine threads never dispatch MMIO and never need the BQL.
+ */
+static AddressSpace *vnpu_as(VnpuState *s)
+{
+    return pci_get_address_space(PCI_DEVICE(s));
+}
+
+/* Map a prefix of [addr, addr + *plen); NULL if addr is not RAM. */
+static void *vnpu_ram_map(VnpuState *s, hwaddr addr, hwaddr *plen,
+                          bool is_write)
+{
+    MemTxAttrs attrs = MEMTXATTRS_UNSPECIFIED;
+    MemoryRegion *mr;
+    hwaddr xlat, len = *plen;
+
+    if (!len) {
+        return NULL;
+    }
+    RCU_READ_LOCK_GUARD();
+    mr = address_space_translate(vnpu_as(s), addr, &xlat, &len, is_write,
+                                 attrs);
+    if (!len || !memory_access_is_direct(mr, is_write, attrs)) {
+        return NULL;
+    }
+    /* address_space_unmap() finds the region from the host pointer. */
+    memory_region_ref(mr);
+    *plen = MIN(len, *plen);
+    return qemu_map_ram_ptr(mr->ram_block, xlat);
+}
+
+static void vnpu_ram_unmap(VnpuState *s, void *host, hwaddr len,
+                           bool is_write, hwaddr done)
+{
+    address_space_unmap(vnpu_as(s), host, len, is_write, done);
+}
+
+static bool vnpu_ram_rw(VnpuState *s, hwaddr addr, void *buf, hwaddr len,
+                        bool is_write)
+{
+    uint8_t *p = buf;
+
+    while (len) {
+        hwaddr l = len;
+        void *host = vnpu_ram_map(s, addr, &l, is_write);
+
+        if (!host) {
+            return false;
+        }
+        if (is_write) {
+            memcpy(host, p, l);
+        } else {
+            memcpy(p, host, l);
+        }
+        vnpu_ram_unmap(s, host, l, is_write, l);
+        addr += l;
+        p += l;
+        len -= l;
+    }
+    return true;
+}
+
+/* Interrupts. Called with s->lock held; the bottom half sends MSI-X. */
+static void vnpu_raise_locked(VnpuState *s, uint32_t bits)
+{
+    trace_vnpu_irq_raise(bits, s->irq_mask);
+    s->irq_status |= bits;
+    if (bits & s->irq_mask) {
+        s->irq_notify |= bits & s->irq_mask;
+        qemu_bh_schedule(s->irq_bh);
+    }
+}
+
+static void vnpu_irq_bh(void *opaque)
+{
+    VnpuState *s = opaque;
+    PCIDevice *pdev = PCI_DEVICE(s);
+    uint32_t bits;
+
+    qemu_mutex_lock(&s->lock);
+    bits = s->irq_notify & s->irq_mask;
+    s->irq_notify = 0;
+    qemu_mutex_unlock(&s->lock);
+
+    for (unsigned i = 0; i < 32; i++) {
+        unsigned vector;
+
+        if (!(bits & (1u << i))) {
+            continue;
+        }
+        vector = (1u << i) == VNPU_IRQ_ERROR ? VNPU_MSIX_ERROR_VECTOR(s->nq)
+                                              : i;
+        trace_vnpu_irq_notify(vector, msix_enabled(pdev));
+        if (msix_enabled(pdev)) {
+            msix_notify(pdev, vector);
+        }
+    }
+}
+
+static void vnpu_queue_error_locked(VnpuState *s, unsigned qi,
+                                    const char *why)
+{
+    trace_vnpu_queue_error(qi, why);
+    qemu_log_mask(LOG_GUEST_ERROR, "vnpu: queue %u stopped: %s\n", qi, why);
+    s->q[qi].ctrl |= VNPU_QCTRL_ERROR;
+    vnpu_raise_locked(s, VNPU_IRQ_ERROR);
+}
+
+/* MMU with a small per-context TLB. */
+typedef struct VnpuJobEnv {
+    VnpuState *s;
+    unsigned qi;
+    uint32_t ctx;
+    uint64_t pgd;
+} VnpuJobEnv;
+
+static bool vnpu_read_pte(void *opaque, uint64_t gpa, uint64_t *pte)
+{
+    uint8_t b[8];
+
+    if (!vnpu_ram_rw(opaque, gpa, b, sizeof(b), false)) {
+        return false;
+    }
+    *pte = ldq_le_p(b);
+    return true;
+}
+
+static void vnpu_tlb_flush(VnpuState *s, uint32_t ctx)
+{
+    qemu_mutex_lock(&s->tlb_lock);
+    s->tlb[ctx].gen++;
+    memset(s->tlb[ctx].e, 0, sizeof(s->tlb[ctx].e));
+    qemu_mutex_unlock(&s->tlb_lock);
+}
+
+static void vnpu_tlb_flush_all(VnpuState *s)
+{
+    for (unsigned i = 0; i < VNPU_MAX_CONTEXTS; i++) {
+        vnpu_tlb_flush(s, i);
+    }
+}
+
+static uint32_t vnpu_translate(VnpuJobEnv *j, uint64_t va, unsigned access,
+                               VnpuXlate *x)
+{
+    VnpuState *s = j->s;
+    VnpuCtxTlb *t = &s->tlb[j->ctx];
+    VnpuTlbEntry *slot = &t->e[(va >> VNPU_PAGE_SHIFT) % VNPU_TLB_ENTRIES];
+    VnpuTlbEntry e;
+    uint32_t gen, st;
+
+    qemu_mutex_lock(&s->tlb_lock);
+    e = *slot;
+    gen = t->gen;
+    qemu_mutex_unlock(&s->tlb_lock);
+
+    if (e.valid && e.pgd == j->pgd && (va & ~(e.page_size - 1)) == e.va) {
+        if (!(e.pte & vnpu_mmu_access_perm(access))) {
+            return VNPU_JOB_MMU_FAULT;
+        }
+        x->pte = e.pte;
+        x->page_size = e.page_size;
+        x->pa = (e.pte & VNPU_PTE_ADDR_MASK) + (va & (e.page_size - 1));
+        return VNPU_JOB_OK;
+    }
+
+    st = vnpu_mmu_walk(vnpu_read_pte, s, j->pgd, va, access, x);
+    if (st != VNPU_JOB_OK) {
+        return st;
+    }
+    qemu_mutex_lock(&s->tlb_lock);
+    /* An invalidation during the walk wins: do not cache its result. */
+    if (t->gen == gen) {
+        slot->valid = true;
+        slot->pgd = j->pgd;
+        slot->va = va & ~(x->page_size - 1);
+        slot->page_size = x->page_size;
+        slot->pte = x->pte;
+    }
+    qemu_mutex_unlock(&s->tlb_lock);
+    return VNPU_JOB_OK;
+}
+
+static uint32_t vnpu_job_map(void *opaque, uint64_t va, uint64_t len,
+                             unsigned access, VnpuMapping *m)
+{
+    VnpuJobEnv *j = opaque;
+    bool is_write = access == VNPU_ACCESS_WRITE;
+    VnpuXlate x;
+    hwaddr chunk;
+    uint32_t st;
+    void *host;
+
+    st = vnpu_translate(j, va, access, &x);
+    if (st == VNPU_JOB_DMA_ERROR) {
+        qemu_log_mask(LOG_GUEST_ERROR, "vnpu: ctx %u: page table for VA "
+                      "0x%" PRIx64 " is not in RAM\n", j->ctx, va);
+    }
+    if (st != VNPU_JOB_OK) {
+        return st;
+    }
+    if (x.pte & VNPU_PTE_DEVMEM) {
+        /* No device memory yet (VNPU_REG_DEVMEM_SIZE is 0). */
+        qemu_log_mask(LOG_GUEST_ERROR, "vnpu: ctx %u: VA 0x%" PRIx64
+                      " maps device memory, which is absent\n", j->ctx, va);
+        return VNPU_JOB_DMA_ERROR;
+    }
+    chunk = MIN(len, x.page_size - (va & (x.page_size - 1)));
+    host = vnpu_ram_map(j->s, x.pa, &chunk, is_write);
+    if (!host) {
+        qemu_log_mask(LOG_GUEST_ERROR, "vnpu: ctx %u: VA 0x%" PRIx64
+                      " maps 0x%" PRIx64 ", which is not RAM\n",
+                      j->ctx, va, x.pa);
+        return VNPU_JOB_DMA_ERROR;
+    }
+    m->host = host;
+    m->len = chunk;
+    return VNPU_JOB_OK;
+}
+
+static void vnpu_job_unmap(void *opaque, VnpuMapping *m, unsigned access,
+                           uint64_t done)
+{
+    VnpuJobEnv *j = opaque;
+
+    vnpu_ram_unmap(j->s, m->host, m->len, access == VNPU_ACCESS_WRITE, done);
+}
+
+static bool vnpu_job_should_abort(void *opaque)
+{
+    VnpuJobEnv *j = opaque;
+
+    return qatomic_read(&j->s->aborting);
+}
+
+static const VnpuMemOps vnpu_job_ops = {
+    .map = vnpu_job_map,
+    .unmap = vnpu_job_unmap,
+    .clock_ns = vnpu_clock_ns,
+    .should_abort = vnpu_job_should_abort,
+};
+
+/* One descriptor, as an engine sees it. */
+typedef struct VnpuJob {
+    unsigned qi;
+    uint32_t idx;
+    uint64_t ring;
+    uint64_t comp;
+    uint32_t size;
+    uint64_t ctxt_base;
+    uint32_t ctxt_size;
+    /* results */
+    bool ring_error;        /* the descriptor could not be read */
+    bool comp_error;        /* the completion could not be written */
+    struct vnpu_desc d;
+    VnpuJobResult res;
+    uint64_t start_ns;
+    uint64_t end_ns;
+} VnpuJob;
+
+static bool vnpu_write_completion(VnpuState *s, hwaddr addr,
+                                  const struct vnpu_completion *c)
+{
+    uint8_t raw[VNPU_COMP_SIZE];
+    hwaddr len = sizeof(raw);
+    uint8_t *host;
+
+    vnpu_completion_encode(c, raw);
+    host = vnpu_ram_map(s, addr, &len, true);
+    if (!host) {
+        return false;
+    }
+    if (len < sizeof(raw)) {
+        vnpu_ram_unmap(s, host, len, true, 0);
+        return false;
+    }
+    /* Everything but the status, then the status (offset 8) last. */
+    memcpy(host, raw, 8);
+    memcpy(host + 12, raw + 12, sizeof(raw) - 12);
+    smp_wmb();
+    qatomic_set((uint32_t *)(host + 8), cpu_to_le32(c->status));
+    vnpu_ram_unmap(s, host, len, true, len);
+    return true;
+}
+
+static const char *const vnpu_status_names[] = {
+    [VNPU_JOB_OK] = "ok",
+    [VNPU_JOB_BAD_DESC] = "bad descriptor",
+    [VNPU_JOB_BAD_CTX] = "bad context",
+    [VNPU_JOB_BAD_OPCODE] = "bad opcode",
+    [VNPU_JOB_BAD_CMD] = "bad command",
+    [VNPU_JOB_MMU_FAULT] = "MMU fault",
+    [VNPU_JOB_DMA_ERROR] = "DMA error",
+    [VNPU_JOB_ABORTED] = "aborted",
+};
+
+static const char *vnpu_status_name(uint32_t st)
+{
+    return st < ARRAY_SIZE(vnpu_status_names) ? vnpu_status_names[st] : "?";
+}
+
+/* Run one job without s->lock. */
+static void vnpu_run_job(VnpuState *s, VnpuEngine *e, VnpuJob *job)
+{
+    uint8_t raw[VNPU_DESC_SIZE];
+    uint32_t slot = job->idx & (job->size - 1);
+    struct vnpu_completion c = { 0 };
+    uint32_t st;
+
+    job->start_ns = vnpu_clock_ns(s);
+    if (!vnpu_ram_rw(s, job->ring + (uint64_t)slot * VNPU_DESC_SIZE, raw,
+                     sizeof(raw), false)) {
+        job->ring_error = true;
+        return;
+    }
+    vnpu_desc_decode(raw, &job->d);
+    trace_vnpu_job_start(e->id, job->qi, job->idx, job->d.tag, job->d.ctx,
+                         job->d.cmd_va, job->d.cmd_size);
+
+    st = vnpu_desc_check(&job->d);
+    if (st == VNPU_JOB_OK) {
+        uint8_t ent[VNPU_CTX_ENTRY_SIZE];
+
+        if (job->d.ctx >= job->ctxt_size) {
+            st = VNPU_JOB_BAD_CTX;
+        } else if (!vnpu_ram_rw(s, job->ctxt_base +
+                                (uint64_t)job->d.ctx * sizeof(ent),
+                                ent, sizeof(ent), false)) {
+            st = VNPU_JOB_DMA_ERROR;
+        } else if (!(ldl_le_p(ent + 8) & VNPU_CTX_VALID)) {
+            st = VNPU_JOB_BAD_CTX;
+        } else {
+            VnpuJobEnv env = {
+                .s = s, .qi = job->qi, .ctx = job->d.ctx,
+                .pgd = ldq_le_p(ent),
+            };
+
+            vnpu_engine_run(&vnpu_job_ops, &env, job->d.cmd_va,
+                            job->d.cmd_size, &job->res);
+            st = job->res.status;
+        }
+    }
+    if (st != VNPU_JOB_OK && job->res.status == VNPU_JOB_OK) {
+        /* Failed before the engine ran. */
+        job->res.status = st;
+        job->res.cmd_index = 0;
+    }
+    job->end_ns = vnpu_clock_ns(s);
+    if (st != VNPU_JOB_OK && st != VNPU_JOB_ABORTED) {
+        qemu_log_mask(LOG_GUEST_ERROR, "vnpu: queue %u job %u (tag 0x%"
+                      PRIx64 ", ctx %u): %s at command %u\n", job->qi,
+                      job->idx, job->d.tag, job->d.ctx, vnpu_status_name(st),
+                      job->res.cmd_index);
+    }
+
+    c.tag = job->d.tag;
+    c.status = job->res.status;
+    c.cmd_index = job->res.cmd_index;
+    c.start_ns = job->start_ns;
+    c.end_ns = job->end_ns;
+    if (!vnpu_write_completion(s, job->comp +
+                               (uint64_t)slot * VNPU_COMP_SIZE, &c)) {
+        job->comp_error = true;
+    }
+    trace_vnpu_job_end(e->id, job->qi, job->idx, c.status, c.cmd_index,
+                       job->res.bytes);
+}
+
+/* Account for a finished job. Called with s->lock held. */
+static void vnpu_job_done_locked(VnpuState *s, VnpuJob *job)
+{
+    VnpuQueue *q = &s->q[job->qi];
+    uint32_t st = job->res.status;
+
+    if (job->ring_error) {
+        vnpu_queue_error_locked(s, job->qi, "descriptor ring not in RAM");
+        return;
+    }
+    q->head = job->idx + 1;
+    if (job->comp_error) {
+        vnpu_queue_error_locked(s, job->qi, "completion ring not in RAM");
+    }
+    s->cnt_jobs++;
+    s->cnt_bytes += job->res.bytes;
+    s->cnt_busy_ns += job->end_ns - job->start_ns;
+    if (st == VNPU_JOB_MMU_FAULT) {
+        trace_vnpu_fault(job->qi, job->d.ctx, job->res.fault_va,
+                         job->res.fault_access);
+        s->cnt_faults++;
+        if (!(s->fault_status & VNPU_FAULT_VALID)) {
+            uint32_t fs = 0;
+
+            fs = FIELD_DP32(fs, FAULT_STATUS, VALID, 1);
+            fs = FIELD_DP32(fs, FAULT_STATUS, ACCESS, job->res.fault_access);
+            fs = FIELD_DP32(fs, FAULT_STATUS, QUEUE, job->qi);
+            fs = FIELD_DP32(fs, FAULT_STATUS, CTX, job->d.ctx);
+            s->fault_status = fs;
+            s->fault_va = job->res.fault_va;
+        }
+        vnpu_raise_locked(s, VNPU_IRQ_ERROR);
+    }
+    if (job->d.flags & VNPU_DESC_F_IRQ) {
+        vnpu_raise_locked(s, VNPU_IRQ_QUEUE(job->qi));
+    }
+}
+
+/* Highest-priority queue with work; round-robin among equals. */
+static int vnpu_pick_queue_locked(VnpuState *s)
+{
+    int best = -1, best_prio = -1;
+
+    for (unsigned i = 0; i < s->nq; i++) {
+        unsigned qi = (s->rr + i) % s->nq;
+        VnpuQueue *q = &s->q[qi];
+        int prio;
+
+        if ((q->ctrl & (VNPU_QCTRL_ENABLE | VNPU_QCTRL_ERROR)) !=
+            VNPU_QCTRL_ENABLE || q->busy || q->head == q->tail) {
+            continue;
+        }
+        prio = FIELD_EX32(q->ctrl, Q_CTRL, PRIO);
+        if (prio > best_prio) {
+            best = qi;
+            best_prio = prio;
+        }
+    }
+    if (best >= 0) {
+        s->rr = (best + 1) % s->nq;
+    }
+    return best;
+}
+
+static void *vnpu_engine_thread(void *opaque)
+{
+    VnpuEngine *e = opaque;
+    VnpuState *s = e->s;
+
+    qemu_mutex_lock(&s->lock);
+    for (;;) {
+        VnpuJob job = { 0 };
+        VnpuQueue *q;
+        int qi = -1;
+
+        while (!s->stopping) {
+            if (!s->quiesce && s->vm_running &&
+                (s->ctrl & VNPU_CTRL_ENABLE)) {
+                qi = vnpu_pick_queue_locked(s);
+                if (qi >= 0) {
+                    break;
+                }
+            }
+            qemu_cond_wait(&s->work_cond, &s->lock);
+        }
+        if (s->stopping) {
+            break;
+        }
+        q = &s->q[qi];
+        q->busy = true;
+        s->running++;
+        job.qi = qi;
+        job.idx = q->head;
+        job.ring = q->ring;
+        job.comp = q->comp;
+        job.size = q->size;
+        job.ctxt_base = s->ctxt_base;
+        job.ctxt_size = s->ctxt_size;
+        qemu_mutex_unlock(&s->lock);
+
+        vnpu_run_job(s, e, &job);
+
+        qemu_mutex_lock(&s->lock);
+        q->busy = false;
+        s->running--;
+        /* After a reset everything is cleared anyway. */
+        if (!s->aborting) {
+            vnpu_job_done_locked(s, &job);
+        }
+        qemu_cond_broadcast(&s->idle_cond);
+    }
+    qemu_mutex_unlock(&s->lock);
+    return NULL;
+}
+
+/* Registers */
+static void vnpu_reset_regs_locked(VnpuState *s)
+{
+    s->ctrl = 0;
+    s->scratch = 0;
+    s->irq_status = 0;
+    s->irq_mask = 0;
+    s->irq_notify = 0;
+    s->ctxt_base = 0;
+    s->ctxt_size = 0;
+    s->fault_status = 0;
+    s->fault_va = 0;
+    s->cnt_jobs = 0;
+    s->cnt_bytes = 0;
+    s->cnt_faults = 0;
+    s->cnt_busy_ns = 0;
+    memset(s->cnt_latch, 0, sizeof(s->cnt_latch));
+    s->heartbeat_base = qemu_clock_get_ms(QEMU_CLOCK_VIRTUAL);
+    s->rr = 0;
+    memset(s->q, 0, sizeof(s->q));
+}
+
+/* Quiesce the engines and return to power-on state. s->lock held. */
+static void vnpu_reset_locked(VnpuState *s)
+{
+    trace_vnpu_reset(s->running);
+    s->quiesce = true;
+    qatomic_set(&s->aborting, true);
+    while (s->running) {
+        qemu_cond_wait(&s->idle_cond, &s->lock);
+    }
+    vnpu_reset_regs_locked(s);
+    vnpu_tlb_flush_all(s);
+    qatomic_set(&s->aborting, false);
+    s->quiesce = false;
+}
+
+static bool vnpu_queue_config_ok(VnpuState *s, unsigned qi)
+{
+    VnpuQueue *q = &s->q[qi];
+    const char *why = NULL;
+
+    if (!is_power_of_2(q->size) || q->size < VNPU_RING_MIN_ENTRIES ||
+        q->size > s->ring_max) {
+        why = "bad ring size";
+    } else if (q->ring % VNPU_RING_ALIGN || q->comp % VNPU_RING_ALIGN) {
+        why = "ring or completion ring not 64-byte aligned";
+    } else if (q->tail - q->head > q->size) {
+        why = "bad ring index (TAIL - HEAD > SIZE)";
+    }
+    if (why) {
+        vnpu_queue_error_locked(s, qi, why);
+        return false;
+    }
+    return true;
+}
+
+static uint32_t vnpu_counter_read(VnpuState *s, unsigned i, uint64_t v,
+                                  bool hi)
+{
+    if (hi) {
+        return s->cnt_latch[i];
+    }
+    s->cnt_latch[i] = v >> 32;
+    return v;
+}
+
+static uint32_t vnpu_queue_read(VnpuState *s, unsigned qi, hwaddr off)
+{
+    VnpuQueue *q = &s->q[qi];
+
+    switch (off) {
+    case A_Q_RING_LO:
+        return q->ring;
+    case A_Q_RING_HI:
+        return q->ring >> 32;
+    case A_Q_COMP_LO:
+        return q->comp;
+    case A_Q_COMP_HI:
+        return q->comp >> 32;
+    case A_Q_SIZE:
+        return q->size;
+    case A_Q_CTRL:
+        return q->ctrl;
+    case A_Q_HEAD:
+        return q->head;
+    case A_Q_TAIL:
+        return q->tail;
+    default:
+        qemu_log_mask(LOG_GUEST_ERROR, "vnpu: read of reserved queue %u "
+                      "register 0x%" HWADDR_PRIx "\n", qi, off);
+        return 0;
+    }
+}
+
+static void vnpu_queue_write(VnpuState *s, unsigned qi, hwaddr off,
+                             uint32_t val)
+{
+    VnpuQueue *q = &s->q[qi];
+    bool enabled = q->ctrl & VNPU_QCTRL_ENABLE;
+
+    switch (off) {
+    case A_Q_RING_LO:
+    case A_Q_RING_HI:
+    case A_Q_COMP_LO:
+    case A_Q_COMP_HI:
+    case A_Q_SIZE:
+        if (enabled) {
+            qemu_log_mask(LOG_GUEST_ERROR, "vnpu: queue %u: register 0x%"
+                          HWADDR_PRIx " written while enabled, ignored\n",
+                          qi, off);
+            return;
+        }
+        if (off == A_Q_RING_LO || off == A_Q_RING_HI) {
+            q->ring = deposit64(q->ring, off == A_Q_RING_HI ? 32 : 0, 32, val);
+        } else if (off == A_Q_COMP_LO || off == A_Q_COMP_HI) {
+            q->comp = deposit64(q->comp, off == A_Q_COMP_HI ? 32 : 0, 32, val);
+        } else {
+            q->size = val;
+        }
+        return;
+    case A_Q_CTRL:
+        if (val & ~(VNPU_QCTRL_RW | VNPU_QCTRL_ERROR)) {
+            qemu_log_mask(LOG_GUEST_ERROR, "vnpu: queue %u: reserved QCTRL "
+                          "bits 0x%x\n", qi, val);
+        }
+        q->ctrl = (q->ctrl & VNPU_QCTRL_ERROR) | (val & VNPU_QCTRL_RW);
+        if (!enabled && (val & VNPU_QCTRL_ENABLE) &&
+            !(q->ctrl & VNPU_QCTRL_ERROR)) {
+            vnpu_queue_config_ok(s, qi);
+        }
+        qemu_cond_broadcast(&s->work_cond);
+        return;
+    default:
+        qemu_log_mask(LOG_GUEST_ERROR, "vnpu: write to read-only or reserved "
+                      "queue %u register 0x%" HWADDR_PRIx "\n", qi, off);
+        return;
+    }
+}
+
+static void vnpu_doorbell(VnpuState *s, unsigned qi, uint32_t val)
+{
+    VnpuQueue *q = &s->q[qi];
+
+    trace_vnpu_doorbell(qi, val, q->head);
+    q->tail = val;
+    if ((q->ctrl & (VNPU_QCTRL_ENABLE | VNPU_QCTRL_ERROR)) !=
+        VNPU_QCTRL_ENABLE) {
+        return;
+    }
+    if (val - q->head > q->size) {
+        vnpu_queue_error_locked(s, qi, "bad ring index (TAIL - HEAD > SIZE)");
+        return;
+    }
+    qemu_cond_signal(&s->work_cond);
+}
+
+static uint32_t vnpu_reg_read_locked(VnpuState *s, hwaddr addr)
+{
+    uint32_t v = 0;
+
+    switch (addr) {
+    case A_ID:
+        return VNPU_ID_MAGIC;
+    case A_VERSION:
+        v = FIELD_DP32(v, VERSION, MAJOR, VNPU_VERSION_MAJOR);
+        return FIELD_DP32(v, VERSION, MINOR, VNPU_VERSION_MINOR);
+    case A_CAP_QUEUES:
+        return s->nq;
+    case A_CAP_ENGINES:
+        return s->nengines;
+    case A_CAP_RING_MAX:
+        return s->ring_max;
+    case A_CAP_OPS:
+        return MAKE_64BIT_MASK(0, VNPU_OP_COUNT);
+    case A_CAP_MMU:
+        v = FIELD_DP32(v, CAP_MMU, VA_BITS, VNPU_VA_BITS);
+        v = FIELD_DP32(v, CAP_MMU, PAGE_4K, 1);
+        return FIELD_DP32(v, CAP_MMU, PAGE_2M, 1);
+    case A_CAP_CONTEXTS:
+        return VNPU_MAX_CONTEXTS;
+    case A_DEVMEM_SIZE_LO:
+    case A_DEVMEM_SIZE_HI:
+        return 0;
+    case A_CTRL:
+        return s->ctrl;
+    case A_STATUS:
+        v = FIELD_DP32(v, STATUS, READY, 1);
+        return FIELD_DP32(v, STATUS, ENABLED,
+                          FIELD_EX32(s->ctrl, CTRL, ENABLE));
+    case A_HEARTBEAT:
+        return qemu_clock_get_ms(QEMU_CLOCK_VIRTUAL) - s->heartbeat_base;
+    case A_SCRATCH:
+        return s->scratch;
+    case A_IRQ_STATUS:
+        return s->irq_status;
+    case A_IRQ_MASK:
+        return s->irq_mask;
+    case A_CTXT_BASE_LO:
+        return s->ctxt_base;
+    case A_CTXT_BASE_HI:
+        return s->ctxt_base >> 32;
+    case A_CTXT_SIZE:
+        return s->ctxt_size;
+    case A_FAULT_STATUS:
+        return s->fault_status;
+    case A_FAULT_VA_LO:
+        return s->fault_va;
+    case A_FAULT_VA_HI:
+        return s->fault_va >> 32;
+    case A_CNT_JOBS_LO:
+    case A_CNT_JOBS_HI:
+        return vnpu_counter_read(s, 0, s->cnt_jobs, addr == A_CNT_JOBS_HI);
+    case A_CNT_BYTES_LO:
+    case A_CNT_BYTES_HI:
+        return vnpu_counter_read(s, 1, s->cnt_bytes, addr == A_CNT_BYTES_HI);
+    case A_CNT_FAULTS_LO:
+    case A_CNT_FAULTS_HI:
+        return vnpu_counter_read(s, 2, s->cnt_faults,
+                                 addr == A_CNT_FAULTS_HI);
+    case A_CNT_BUSY_NS_LO:
+    case A_CNT_BUSY_NS_HI:
+        return vnpu_counter_read(s, 3, s->cnt_busy_ns,
+                                 addr == A_CNT_BUSY_NS_HI);
+    }
+    if (addr >= VNPU_REG_Q(0) && addr < VNPU_REG_Q(VNPU_MAX_QUEUES)) {
+        unsigned qi = (addr - VNPU_REG_Q(0)) / VNPU_Q_STRIDE;
+
+        if (qi < s->nq) {
+            return vnpu_queue_read(s, qi, addr % VNPU_Q_STRIDE);
+        }
+    }
+    qemu_log_mask(LOG_GUEST_ERROR, "vnpu: read of write-only or reserved "
+                  "register 0x%" HWADDR_PRIx "\n", addr);
+    return 0;
+}
+
+static void vnpu_reg_write_locked(VnpuState *s, hwaddr addr, uint32_t val)
+{
+    uint32_t valid = vnpu_irq_valid(s);
+
+    switch (addr) {
+    case A_CTRL:
+        if (val & ~(VNPU_CTRL_ENABLE | VNPU_CTRL_RESET)) {
+            qemu_log_mask(LOG_GUEST_ERROR, "vnpu: reserved CTRL bits 0x%x\n",
+                          val);
+        }
+        if (val & VNPU_CTRL_RESET) {
+            vnpu_reset_locked(s);
+            return;
+        }
+        s->ctrl = val & VNPU_CTRL_ENABLE;
+        qemu_cond_broadcast(&s->work_cond);
+        return;
+    case A_SCRATCH:
+        s->scratch = val;
+        return;
+    case A_IRQ_STATUS:
+        s->irq_status &= ~val;
+        return;
+    case A_IRQ_MASK: {
+        uint32_t unmasked = val & ~s->irq_mask & s->irq_status & valid;
+
+        if (val & ~valid) {
+            qemu_log_mask(LOG_GUEST_ERROR, "vnpu: IRQ_MASK bits 0x%x have no "
+                          "source\n", val & ~valid);
+        }
+        s->irq_mask = val & valid;
+        if (unmasked) {
+            /* Pending sources interrupt when they are unmasked. */
+            s->irq_notify |= unmasked;
+            qemu_bh_schedule(s->irq_bh);
+        }
+        return;
+    }
+    case A_CTXT_BASE_LO:
+        if (val & (VNPU_PAGE_SIZE - 1)) {
+            qemu_log_mask(LOG_GUEST_ERROR, "vnpu: CTXT_BASE 0x%x not 4 KiB "
+                          "aligned, low bits ignored\n", val);
+        }
+        s->ctxt_base = deposit64(s->ctxt_base, 0, 32,
+                                 val & ~(uint32_t)(VNPU_PAGE_SIZE - 1));
+        return;
+    case A_CTXT_BASE_HI:
+        s->ctxt_base = deposit64(s->ctxt_base, 32, 32, val);
+        return;
+    case A_CTXT_SIZE:
+        if (val > VNPU_MAX_CONTEXTS) {
+            qemu_log_mask(LOG_GUEST_ERROR, "vnpu: CTXT_SIZE %u > %u, "
+                          "ignored\n", val, VNPU_MAX_CONTEXTS);
+            return;
+        }
+        s->ctxt_size = val;
+        return;
+    case A_TLB_INV:
+        trace_vnpu_tlb_inv(val);
+        if (val & VNPU_TLB_INV_ALL) {
+            vnpu_tlb_flush_all(s);
+        } else if (FIELD_EX32(val, TLB_INV, CTX) < VNPU_MAX_CONTEXTS) {
+            vnpu_tlb_flush(s, FIELD_EX32(val, TLB_INV, CTX));
+        } else {
+            qemu_log_mask(LOG_GUEST_ERROR, "vnpu: TLB_INV of context %u "
+                          ">= %u\n", FIELD_EX32(val, TLB_INV, CTX),
+                          VNPU_MAX_CONTEXTS);
+        }
+        return;
+    case A_FAULT_ACK:
+        s->fault_status = 0;
+        s->fault_va = 0;
+        return;
+    }
+    if (addr >= VNPU_REG_Q(0) && addr < VNPU_REG_Q(VNPU_MAX_QUEUES)) {
+        unsigned qi = (addr - VNPU_REG_Q(0)) / VNPU_Q_STRIDE;
+
+        if (qi < s->nq) {
+            vnpu_queue_write(s, qi, addr % VNPU_Q_STRIDE, val);
+            return;
+        }
+    }
+    qemu_log_mask(LOG_GUEST_ERROR, "vnpu: write of 0x%x to read-only or "
+                  "reserved register 0x%" HWADDR_PRIx "\n", val, addr);
+}
+
+static bool vnpu_access_ok(hwaddr addr, unsigned size, bool is_write)
+{
+    if (size == 4 && !(addr & 3)) {
+        return true;
+    }
+    qemu_log_mask(LOG_GUEST_ERROR, "vnpu: %u-byte %s at 0x%" HWADDR_PRIx
+                  " ignored: only aligned 32-bit accesses\n", size,
+                  is_write ? "write" : "read", addr);
+    return false;
+}
+
+static uint64_t vnpu_mmio_read(void *opaque, hwaddr addr, unsigned size)
+{
+    VnpuState *s = opaque;
+    uint32_t val = 0;
+
+    if (!vnpu_access_ok(addr, size, false)) {
+        return 0;
+    }
+    if (addr >= VNPU_DB_STRIDE) {
+        qemu_log_mask(LOG_GUEST_ERROR, "vnpu: read of doorbell page at 0x%"
+                      HWADDR_PRIx "\n", addr);
+    } else {
+        qemu_mutex_lock(&s->lock);
+        val = vnpu_reg_read_locked(s, addr);
+        qemu_mutex_unlock(&s->lock);
+    }
+    trace_vnpu_mmio_read(addr, val);
+    return val;
+}
+
+static void vnpu_mmio_write(void *opaque, hwaddr addr, uint64_t val,
+                            unsigned size)
+{
+    VnpuState *s = opaque;
+
+    if (!vnpu_access_ok(addr, size, true)) {
+        return;
+    }
+    trace_vnpu_mmio_write(addr, val);
+    qemu_mutex_lock(&s->lock);
+    if (addr >= VNPU_DB_STRIDE) {
+        unsigned qi = addr / VNPU_DB_STRIDE - 1;
+
+        if (qi < s->nq && addr % VNPU_DB_STRIDE == 0) {
+            vnpu_doorbell(s, qi, val);
+        } else {
+            qemu_log_mask(LOG_GUEST_ERROR, "vnpu: write to 0x%" HWADDR_PRIx
+                          " is not a doorbell of one of the %u queues\n",
+                          addr, s->nq);
+        }
+    } else {
+        vnpu_reg_write_locked(s, addr, val);
+    }
+    qemu_mutex_unlock(&s->lock);
+}
+
+static const MemoryRegionOps vnpu_mmio_ops = {
+    .read = vnpu_mmio_read,
+    .write = vnpu_mmio_write,
+    .endianness = DEVICE_LITTLE_ENDIAN,
+    /* Every size reaches us so that bad ones are logged, not dropped. */
+    .valid = {
+        .min_access_size = 1,
+        .max_access_size = 8,
+        .unaligned = true,
+    },
+    .impl = {
+        .min_access_size = 1,
+        .max_access_size = 8,
+        .unaligned = true,
+    },
+};
+
+/* VM run state: no job runs while the VM is stopped. */
+static void vnpu_vm_state_change(void *opaque, bool running, RunState state)
+{
+    VnpuState *s = opaque;
+
+    qemu_mutex_lock(&s->lock);
+    s->vm_running = running;
+    if (running) {
+        qemu_cond_broadcast(&s->work_cond);
+    } else {
+        while (s->running) {
+            qemu_cond_wait(&s->idle_cond, &s->lock);
+        }
+    }
+    qemu_mutex_unlock(&s->lock);
+}
+
+static void vnpu_dev_reset(DeviceState *dev)
+{
+    VnpuState *s = VNPU(dev);
+
+    qemu_mutex_lock(&s->lock);
+    vnpu_reset_locked(s);
+    qemu_mutex_unlock(&s->lock);
+}
+
+static void vnpu_realize(PCIDevice *pdev, Error **errp)
+{
+    VnpuState *s = VNPU(pdev);
+
+    if (s->nq < 1 || s->nq > VNPU_MAX_QUEUES) {
+        error_setg(errp, "vnpu: queues must be 1..%u", VNPU_MAX_QUEUES);
+        return;
+    }
+    if (s->nengines < 1 || s->nengines > VNPU_MAX_ENGINES) {
+        error_setg(errp, "vnpu: engines must be 1..%u", VNPU_MAX_ENGINES);
+        return;
+    }
+    if (!is_power_of_2(s->ring_max) || s->ring_max < VNPU_RING_MIN_ENTRIES ||
+        s->ring_max > VNPU_RING_MAX_ENTRIES) {
+        error_setg(errp, "vnpu: ring-max must be a power of two in %u..%u",
+                   VNPU_RING_MIN_ENTRIES, VNPU_RING_MAX_ENTRIES);
+        return;
+    }
+
+    memory_region_init_io(&s->mmio, OBJECT(s), &vnpu_mmio_ops, s,
+                          "vnpu-regs", VNPU_BAR_REGS_SIZE);
+    pci_register_bar(pdev, VNPU_BAR_REGS, PCI_BASE_ADDRESS_SPACE_MEMORY,
+                     &s->mmio);
+    if (msix_init_exclusive_bar(pdev, VNPU_MSIX_VECTORS(s->nq),
+                                VNPU_BAR_MSIX, errp)) {
+        return;
+    }
+    for (unsigned i = 0; i < VNPU_MSIX_VECTORS(s->nq); i++) {
+        msix_vector_use(pdev, i);
+    }
+
+    qemu_mutex_init(&s->lock);
+    qemu_mutex_init(&s->tlb_lock);
+    qemu_cond_init(&s->work_cond);
+    qemu_cond_init(&s->idle_cond);
+    s->tlb = g_new0(VnpuCtxTlb, VNPU_MAX_CONTEXTS);
+    s->irq_bh = qemu_bh_new_guarded(vnpu_irq_bh, s,
+                                    &DEVICE(s)->mem_reentrancy_guard);
+    s->vm_running = runstate_is_running();
+    s->vmsentry = qemu_add_vm_change_state_handler(vnpu_vm_state_change, s);
+    s->stopping = false;
+    vnpu_reset_regs_locked(s);
+
+    for (unsigned i = 0; i < s->nengines; i++) {
+        VnpuEngine *e = &s->engines[i];
+        g_autofree char *name = g_strdup_printf("vnpu-eng%u", i);
+
+        e->s = s;
+        e->id = i;
+        qemu_thread_create(&e->thread, name, vnpu_engine_thread, e,
+                           QEMU_THREAD_JOINABLE);
+    }
+}
+
+static void vnpu_exit(PCIDevice *pdev)
+{
+    VnpuState *s = VNPU(pdev);
+
+    qemu_mutex_lock(&s->lock);
+    s->stopping = true;
+    qatomic_set(&s->aborting, true);
+    qemu_cond_broadcast(&s->work_cond);
+    qemu_mutex_unlock(&s->lock);
+    for (unsigned i = 0; i < s->nengines; i++) {
+        qemu_thread_join(&s->engines[i].thread);
+    }
+
+    qemu_del_vm_change_state_handler(s->vmsentry);
+    qemu_bh_delete(s->irq_bh);
+    g_free(s->tlb);
+    qemu_cond_destroy(&s->idle_cond);
+    qemu_cond_destroy(&s->work_cond);
+    qemu_mutex_destroy(&s->tlb_lock);
+    qemu_mutex_destroy(&s->lock);
+    msix_uninit_exclusive_bar(pdev);
+}
+
+/*
+ * Migration. Engines are drained when the VM stops (see
+ * vnpu_vm_state_change), so at save time no job is in flight: HEAD, TAIL
+ * and the rings in guest memory are the whole queue state, and
+ * descriptors between HEAD and TAIL run on the destination. The TLB is a
+ * cache and is not migrated. In-flight jobs are refused by pre_save for
+ * now (migration is only allowed when idle); issue 3 extends this.
+ */
+static int vnpu_pre_save(void *opaque)
+{
+    VnpuState *s = opaque;
+    int ret = 0;
+
+    qemu_mutex_lock(&s->lock);
+    if (s->running) {
+        error_report("vnpu: cannot save state while %u job(s) are running",
+                     s->running);
+        ret = -EBUSY;
+    }
+    qemu_mutex_unlock(&s->lock);
+    return ret;
+}
+
+static int vnpu_post_load(void *opaque, int version_id)
+{
+    VnpuState *s = opaque;
+
+    qemu_mutex_lock(&s->lock);
+    s->ctrl &= VNPU_CTRL_ENABLE;
+    s->irq_mask &= vnpu_irq_valid(s);
+    for (unsigned i = 0; i < VNPU_MAX_QUEUES; i++) {
+        s->q[i].busy = false;
+        s->q[i].ctrl &= VNPU_QCTRL_RW | VNPU_QCTRL_ERROR;
+        if (i >= s->nq) {
+            memset(&s->q[i], 0, sizeof(s->q[i]));
+        }
+    }
+    if (s->ctxt_size > VNPU_MAX_CONTEXTS) {
+        s->ctxt_size = 0;
+    }
+    qemu_cond_broadcast(&s->work_cond);
+    qemu_mutex_unlock(&s->lock);
+    vnpu_tlb_flush_all(s);
+    return 0;
+}
+
+static const VMStateDescription vmstate_vnpu_queue = {
+    .name = "vnpu/queue",
+    .version_id = 1,
+    .minimum_version_id = 1,
+    .fields = (const VMStateField[]) {
+        VMSTATE_UINT64(ring, VnpuQueue),
+        VMSTATE_UINT64(comp, VnpuQueue),
+        VMSTATE_UINT32(size, VnpuQueue),
+        VMSTATE_UINT32(ctrl, VnpuQueue),
+        VMSTATE_UINT32(head, VnpuQueue),
+        VMSTATE_UINT32(tail, VnpuQueue),
+        VMSTATE_END_OF_LIST()
+    },
+};
+
+static const VMStateDescription vmstate_vnpu = {
+    .name = "vnpu",
+    .version_id = 1,
+    .minimum_version_id = 1,
+    .pre_save = vnpu_pre_save,
+    .post_load = vnpu_post_load,
+    .fields = (const VMStateField[]) {
+        VMSTATE_PCI_DEVICE(parent_obj, VnpuState),
+        VMSTATE_MSIX(parent_obj, VnpuState),
+        VMSTATE_UINT32_EQUAL(nq, VnpuState, NULL),
+        VMSTATE_UINT32(ctrl, VnpuState),
+        VMSTATE_UINT32(scratch, VnpuState),
+        VMSTATE_UINT32(irq_status, VnpuState),
+        VMSTATE_UINT32(irq_mask, VnpuState),
+        VMSTATE_UINT64(ctxt_base, VnpuState),
+        VMSTATE_UINT32(ctxt_size, VnpuState),
+        VMSTATE_UINT32(fault_status, VnpuState),
+        VMSTATE_UINT64(fault_va, VnpuState),
+        VMSTATE_UINT64(cnt_jobs, VnpuState),
+        VMSTATE_UINT64(cnt_bytes, VnpuState),
+        VMSTATE_UINT64(cnt_faults, VnpuState),
+        VMSTATE_UINT64(cnt_busy_ns, VnpuState),
+        VMSTATE_UINT32_ARRAY(cnt_latch, VnpuState, 4),
+        VMSTATE_INT64(heartbeat_base, VnpuState),
+        VMSTATE_UINT32(rr, VnpuState),
+        VMSTATE_STRUCT_ARRAY(q, VnpuState, VNPU_MAX_QUEUES, 1,
+                             vmstate_vnpu_queue, VnpuQueue),
+        VMSTATE_END_OF_LIST()
+    },
+};
+
+static const Property vnpu_properties[] = {
+    DEFINE_PROP_UINT32("queues", VnpuState, nq, VNPU_DEFAULT_QUEUES),
+    DEFINE_PROP_UINT32("engines", VnpuState, nengines, VNPU_DEFAULT_ENGINES),
+    DEFINE_PROP_UINT32("ring-max", VnpuState, ring_max,
+                       VNPU_RING_MAX_ENTRIES),
+};
+
+static void vnpu_class_init(ObjectClass *klass, void *data)
+{
+    DeviceClass *dc = DEVICE_CLASS(klass);
+    PCIDeviceClass *k = PCI_DEVICE_CLASS(klass);
+
+    k->realize = vnpu_realize;
+    k->exit = vnpu_exit;
+    k->vendor_id = VNPU_PCI_VENDOR_ID;
+    k->device_id = VNPU_PCI_DEVICE_ID;
+    k->revision = VNPU_PCI_REVISION;
+    k->class_id = VNPU_PCI_CLASS;
+    dc->desc = "vnpu emulated NPU";
+    dc->vmsd = &vmstate_vnpu;
+    device_class_set_legacy_reset(dc, vnpu_dev_reset);
+    device_class_set_props(dc, vnpu_properties);
+    set_bit(DEVICE_CATEGORY_MISC, dc->categories);
+}
+
+static const TypeInfo vnpu_info = {
+    .name = TYPE_VNPU,
+    .parent = TYPE_PCI_DEVICE,
+    .instance_size = sizeof(VnpuState),
+    .class_init = vnpu_class_init,
+    .interfaces = (const InterfaceInfo[]) {
+        { INTERFACE_CONVENTIONAL_PCI_DEVICE },
+        { },
+    },
+};
+
+static void vnpu_register_types(void)
+{
+    type_register_static(&vnpu_info);
+}
+
+type_init(vnpu_register_types)

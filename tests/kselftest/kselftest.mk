@@ -1,0 +1,29 @@
+# SPDX-License-Identifier: GPL-2.0-only
+#
+# In-guest kselftest-harness suites for the vnpu uAPI. They are built for
+# the guest (GUEST_TESTS) into $(BUILD)/tests/guest/ and print TAP.
+#
+#   make kselftest    build them on the host (they only run in the guest)
+
+KSFT_SRCDIR := tests/kselftest
+KSFT_OUTDIR := $(BUILD)/tests/guest
+# vnpu_module_test unloads the driver: keep it last.
+KSFT_NAMES := vnpu_uapi_test vnpu_job_test vnpu_module_test
+KSFT_BINS := $(addprefix $(KSFT_OUTDIR)/,$(KSFT_NAMES))
+KSFT_CPPFLAGS := $(CPPFLAGS) -I$(LINUX_SRC)/tools/testing/selftests \
+	$(shell $(PKG_CONFIG) --cflags libdrm)
+# The harness defines non-static functions without prototypes, and its
+# ASSERT_*() compare whatever types they are given.
+KSFT_CFLAGS := $(CFLAGS) $(WARNFLAGS) -Wno-missing-prototypes -Wno-sign-compare -Wno-clobbered -pthread
+KSFT_DEPS := $(LINUX_SRC)/.stamp $(KSFT_SRCDIR)/vnpu_ksft.h \
+	uapi/vnpu_device.h uapi/drm/vnpu_accel.h
+
+$(KSFT_BINS): $(KSFT_OUTDIR)/%: $(KSFT_SRCDIR)/%.c $(KSFT_DEPS)
+	@mkdir -p $(@D)
+	@echo "  CC      $@"
+	$(Q)$(CC) $(KSFT_CPPFLAGS) $(KSFT_CFLAGS) -o $@ $< -pthread
+
+GUEST_TESTS += $(KSFT_BINS)
+
+.PHONY: kselftest
+kselftest: $(KSFT_BINS)

@@ -1,0 +1,982 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/*
+ * vnpu job selftests: jobs that run (FILL, COPY, NOP, TIMESTAMP, verified
+ * from the CPU), jobs that fail on the device (MMU fault, bad opcode, bad
+ * command) and the device still working afterwards, isolation between
+ * files, WAIT timeouts, and syncobjs (out-syncs signalled, in-syncs gating).
+ *
+ * Copyright (C) 2026 The vnpu authors
+ */
+#include <pthread.h>
+
+#include "kselftest_harness.h"
+#include "vnpu_ksft.h"
+
+#define CMD_BO_SIZE	(64 * 1024ull)
+#define DATA_SIZE	(64 * 1024ull)
+
+/* One open file with a command BO and two data BOs, all mmapped. */
+struct ctx {
+	int fd;
+	uint64_t nq, depth, va_start, va_end;
+	uint32_t cmd, src, dst;
+	uint64_t cmd_va, src_va, dst_va;
+	uint8_t *cmd_map, *src_map, *dst_map;
+	uint32_t bos[3];
+};
+
+static void ctx_bo(struct __test_metadata *_metadata, struct ctx *c,
+		   uint64_t size, uint32_t flags, uint32_t *h, uint64_t *va,
+		   uint8_t **map)
+{
+	int ret = vnpu_bo_create(c->fd, size, flags, h, va);
+
+	ASSERT_EQ(0, ret) TH_LOG("BO_CREATE: %s", strerror(-ret));
+	*map = vnpu_bo_mmap(c->fd, *h, size);
+	ASSERT_NE(NULL, *map) TH_LOG("mmap: %s", strerror(errno));
+}
+
+/* Returns false (after SKIP) when the device is absent. */
+static bool ctx_init(struct __test_metadata *_metadata, struct ctx *c,
+		     uint32_t bo_flags)
+{
+	memset(c, 0, sizeof(*c));
+	c->fd = -1;
+	{
+		int r = vnpu_open();
+
+		if (r == -ENOENT)
+			SKIP(return false, "%s absent", vnpu_dev_path());
+		ASSERT_GE(r, 0) TH_LOG("open %s: %s", vnpu_dev_path(), strerror(-r));
+		c->fd = r;
+	}
+	c->nq = PARAM(c->fd, DRM_VNPU_PARAM_NUM_QUEUES);
+	c->depth = PARAM(c->fd, DRM_VNPU_PARAM_QUEUE_DEPTH);
+	c->va_start = PARAM(c->fd, DRM_VNPU_PARAM_VA_START);
+	c->va_end = PARAM(c->fd, DRM_VNPU_PARAM_VA_END);
+	ctx_bo(_metadata, c, CMD_BO_SIZE, bo_flags, &c->cmd, &c->cmd_va, &c->cmd_map);
+	ctx_bo(_metadata, c, DATA_SIZE, bo_flags, &c->src, &c->src_va, &c->src_map);
+	ctx_bo(_metadata, c, DATA_SIZE, bo_flags, &c->dst, &c->dst_va, &c->dst_map);
+	c->bos[0] = c->cmd;
+	c->bos[1] = c->src;
+	c->bos[2] = c->dst;
+	return true;
+}
+
+static void ctx_fini(struct ctx *c)
+{
+	if (c->fd >= 0)
+		close(c->fd);
+	c->fd = -1;
+}
+
+/* A command buffer writer at @off bytes into the command BO. */
+static struct cmdbuf cmds_at(struct ctx *c, uint64_t off)
+{
+	return (struct cmdbuf){ .base = c->cmd_map + off };
+}
+
+static struct drm_vnpu_submit submit_args(struct ctx *c, uint64_t off,
+					  size_t len, uint32_t queue)
+{
+	return (struct drm_vnpu_submit){
+		.bo_handles = (uintptr_t)c->bos,
+		.bo_count = 3,
+		.cmd_handle = c->cmd,
+		.cmd_offset = off,
+		.cmd_size = len,
+		.queue = queue,
+	};
+}
+
+static uint64_t submit(struct __test_metadata *_metadata, struct ctx *c,
+		       struct drm_vnpu_submit *s)
+{
+	int ret = xioctl(c->fd, DRM_IOCTL_VNPU_SUBMIT, s);
+
+	ASSERT_EQ(0, ret) TH_LOG("SUBMIT: %s", strerror(-ret));
+	ASSERT_NE(0, s->job_id);
+	return s->job_id;
+}
+
+static void wait_job(struct __test_metadata *_metadata, struct ctx *c,
+		     uint64_t id, int32_t *status, uint32_t *hw)
+{
+	int ret = vnpu_wait(c->fd, id, deadline_in(VNPU_JOB_TIMEOUT_NS), status, hw);
+
+	ASSERT_EQ(0, ret) TH_LOG("WAIT job %llu: %s", (unsigned long long)id,
+				 strerror(-ret));
+}
+
+/* Run the @len bytes of commands at @off on @queue, return the results. */
+static void run(struct __test_metadata *_metadata, struct ctx *c, uint64_t off,
+		size_t len, uint32_t queue, int32_t *status, uint32_t *hw)
+{
+	struct drm_vnpu_submit s = submit_args(c, off, len, queue);
+
+	wait_job(_metadata, c, submit(_metadata, c, &s), status, hw);
+}
+
+/* Run and require success. */
+static void run_ok(struct __test_metadata *_metadata, struct ctx *c,
+		   uint64_t off, size_t len, uint32_t queue)
+{
+	int32_t status = -1;
+	uint32_t hw = VNPU_JOB_PENDING;
+
+	run(_metadata, c, off, len, queue, &status, &hw);
+	ASSERT_EQ(0, status) TH_LOG("job failed: status %d hw_status %#x",
+				    status, hw);
+	ASSERT_EQ(VNPU_JOB_OK, hw);
+}
+
+/* Run and require a device-side failure. */
+static void run_fails(struct __test_metadata *_metadata, struct ctx *c,
+		      uint64_t off, size_t len, int32_t want_status,
+		      uint32_t want_hw)
+{
+	int32_t status = 0;
+	uint32_t hw = VNPU_JOB_PENDING;
+
+	run(_metadata, c, off, len, 0, &status, &hw);
+	ASSERT_EQ(want_hw, hw) TH_LOG("hw_status %#x, expected %#x (status %d)",
+				      hw, want_hw, status);
+	ASSERT_EQ(want_status, status);
+}
+
+/* A FILL job on the whole dst BO, checked byte for byte. */
+static void device_works(struct __test_metadata *_metadata, struct ctx *c,
+			 uint32_t queue)
+{
+	static uint32_t pattern = 0x1a2b3c4d;
+	struct cmdbuf cb = cmds_at(c, 0);
+	long bad;
+
+	pattern = pattern * 1103515245u + 12345u;
+	memset(c->dst_map, 0, DATA_SIZE);
+	emit_fill(&cb, c->dst_va, DATA_SIZE, pattern);
+	run_ok(_metadata, c, 0, cb.len, queue);
+	bad = check_fill(c->dst_map, DATA_SIZE, pattern);
+	ASSERT_EQ(-1, bad) TH_LOG("device no longer works: byte %ld wrong", bad);
+}
+
+/* ------------------------------------------------------------------ */
+/* Jobs that succeed, with cached and write-combined BOs               */
+/* ------------------------------------------------------------------ */
+
+FIXTURE(job) {
+	struct ctx c;
+};
+
+FIXTURE_VARIANT(job) {
+	uint32_t bo_flags;
+};
+
+FIXTURE_VARIANT_ADD(job, cached) {
+	.bo_flags = 0,
+};
+
+FIXTURE_VARIANT_ADD(job, wc) {
+	.bo_flags = DRM_VNPU_BO_WC,
+};
+
+FIXTURE_SETUP(job)
+{
+	ctx_init(_metadata, &self->c, variant->bo_flags);
+}
+
+FIXTURE_TEARDOWN(job)
+{
+	ctx_fini(&self->c);
+}
+
+TEST_F(job, nop)
+{
+	struct ctx *c = &self->c;
+	struct cmdbuf cb = cmds_at(c, 0);
+
+	emit_nop(&cb);
+	run_ok(_metadata, c, 0, cb.len, 0);
+	/* A long run of NOPs. */
+	cb = cmds_at(c, 0);
+	for (int i = 0; i < 1000; i++)
+		emit_nop(&cb);
+	run_ok(_metadata, c, 0, cb.len, 0);
+}
+
+TEST_F(job, fill_copy)
+{
+	struct ctx *c = &self->c;
+	/* Crosses pages and is not a multiple of 4 or 8. */
+	const uint64_t n = DATA_SIZE - PAGE_SZ + 5;
+	const uint32_t pattern = 0x11223344;
+	struct cmdbuf cb = cmds_at(c, 0);
+	long bad;
+
+	memset(c->src_map, 0, DATA_SIZE);
+	memset(c->dst_map, 0xaa, DATA_SIZE);
+	emit_fill(&cb, c->src_va, n, pattern);
+	emit_copy(&cb, c->src_va, c->dst_va, n);
+	run_ok(_metadata, c, 0, cb.len, 0);
+
+	bad = check_fill(c->src_map, n, pattern);
+	ASSERT_EQ(-1, bad) TH_LOG("src byte %ld", bad);
+	bad = check_bytes(c->src_map + n, DATA_SIZE - n, 0);
+	ASSERT_EQ(-1, bad) TH_LOG("src byte %ld past the fill was written", bad);
+	bad = check_fill(c->dst_map, n, pattern);
+	ASSERT_EQ(-1, bad) TH_LOG("dst byte %ld", bad);
+	bad = check_bytes(c->dst_map + n, DATA_SIZE - n, 0xaa);
+	ASSERT_EQ(-1, bad) TH_LOG("dst byte %ld past the copy was written", bad);
+}
+
+TEST_F(job, fill_unaligned)
+{
+	struct ctx *c = &self->c;
+	const uint64_t off = PAGE_SZ - 3, n = 2 * PAGE_SZ + 7;
+	const uint32_t pattern = 0xdeadbeef;
+	struct cmdbuf cb = cmds_at(c, 0);
+	long bad;
+
+	memset(c->dst_map, 0x55, DATA_SIZE);
+	emit_fill(&cb, c->dst_va + off, n, pattern);
+	/* Size 0 is valid and writes nothing. */
+	emit_fill(&cb, c->dst_va + DATA_SIZE - 8, 0, 0);
+	run_ok(_metadata, c, 0, cb.len, 0);
+	bad = check_bytes(c->dst_map, off, 0x55);
+	ASSERT_EQ(-1, bad) TH_LOG("byte %ld before the fill was written", bad);
+	/* Byte i of the fill is byte i % 4 of the pattern, counted from dst. */
+	bad = check_fill(c->dst_map + off, n, pattern);
+	ASSERT_EQ(-1, bad) TH_LOG("fill byte %ld", bad);
+	bad = check_bytes(c->dst_map + off + n, DATA_SIZE - off - n, 0x55);
+	ASSERT_EQ(-1, bad) TH_LOG("byte %ld after the fill was written", bad);
+}
+
+TEST_F(job, copy_cpu_data)
+{
+	struct ctx *c = &self->c;
+	const uint64_t soff = 13, doff = PAGE_SZ + 1, n = DATA_SIZE - PAGE_SZ - 20;
+	struct cmdbuf cb = cmds_at(c, 0);
+	uint32_t x = 12345;
+
+	/* Data written by the CPU must be what the device reads. */
+	for (uint64_t i = 0; i < DATA_SIZE; i++) {
+		x = x * 1664525u + 1013904223u;
+		c->src_map[i] = x >> 24;
+	}
+	memset(c->dst_map, 0, DATA_SIZE);
+	emit_copy(&cb, c->src_va + soff, c->dst_va + doff, n);
+	run_ok(_metadata, c, 0, cb.len, 0);
+	ASSERT_EQ(-1, check_bytes(c->dst_map, doff, 0));
+	for (uint64_t i = 0; i < n; i++) {
+		ASSERT_EQ(c->src_map[soff + i], c->dst_map[doff + i])
+			TH_LOG("byte %llu", (unsigned long long)i);
+	}
+	ASSERT_EQ(-1, check_bytes(c->dst_map + doff + n, DATA_SIZE - doff - n, 0));
+}
+
+TEST_F(job, timestamp)
+{
+	struct ctx *c = &self->c;
+	uint64_t *ts = (uint64_t *)c->dst_map;
+	struct cmdbuf cb;
+	uint64_t t1, t2;
+
+	memset(c->dst_map, 0, DATA_SIZE);
+	cb = cmds_at(c, 0);
+	emit_timestamp(&cb, c->dst_va);
+	emit_fill(&cb, c->src_va, DATA_SIZE, 0);
+	emit_timestamp(&cb, c->dst_va + 8);
+	run_ok(_metadata, c, 0, cb.len, 0);
+	t1 = ts[0];
+	t2 = ts[1];
+	ASSERT_NE(0, t1);
+	ASSERT_GE(t2, t1) TH_LOG("clock went back within a job");
+	ASSERT_EQ(-1, check_bytes(c->dst_map + 16, DATA_SIZE - 16, 0));
+
+	/* A later job reads a later time. */
+	cb = cmds_at(c, 0);
+	emit_timestamp(&cb, c->dst_va + 16);
+	run_ok(_metadata, c, 0, cb.len, 0);
+	ASSERT_GT(ts[2], t2);
+}
+
+TEST_F(job, every_queue)
+{
+	struct ctx *c = &self->c;
+
+	for (uint32_t q = 0; q < c->nq; q++)
+		device_works(_metadata, c, q);
+}
+
+TEST_F(job, cmd_offset)
+{
+	struct ctx *c = &self->c;
+	const uint64_t off = 2 * PAGE_SZ + 64;
+	struct cmdbuf cb = cmds_at(c, 0);
+	long bad;
+
+	/* Garbage before the buffer must not be executed. */
+	memset(c->cmd_map, 0xff, off);
+	cb = cmds_at(c, off);
+	emit_nop(&cb);
+	emit_fill(&cb, c->dst_va, PAGE_SZ, 0x01020304);
+	memset(c->dst_map, 0, DATA_SIZE);
+	run_ok(_metadata, c, off, cb.len, 0);
+	bad = check_fill(c->dst_map, PAGE_SZ, 0x01020304);
+	ASSERT_EQ(-1, bad) TH_LOG("byte %ld", bad);
+}
+
+TEST_F(job, without_bo_list)
+{
+	struct ctx *c = &self->c;
+	struct cmdbuf cb = cmds_at(c, 0);
+	struct drm_vnpu_submit s;
+	int32_t status = -1;
+
+	/* BOs are mapped at creation: listing them is only for sync. */
+	memset(c->dst_map, 0, DATA_SIZE);
+	emit_fill(&cb, c->dst_va, 64, 0x0badf00d);
+	s = submit_args(c, 0, cb.len, 0);
+	s.bo_handles = 0;
+	s.bo_count = 0;
+	wait_job(_metadata, c, submit(_metadata, c, &s), &status, NULL);
+	ASSERT_EQ(0, status);
+	ASSERT_EQ(-1, check_fill(c->dst_map, 64, 0x0badf00d));
+}
+
+/* ------------------------------------------------------------------ */
+/* Many jobs, more than a ring holds                                   */
+/* ------------------------------------------------------------------ */
+
+FIXTURE(dev) {
+	struct ctx c;
+};
+
+FIXTURE_SETUP(dev)
+{
+	ctx_init(_metadata, &self->c, 0);
+}
+
+FIXTURE_TEARDOWN(dev)
+{
+	ctx_fini(&self->c);
+}
+
+TEST_F_TIMEOUT(dev, more_jobs_than_ring_entries, 300)
+{
+	struct ctx *c = &self->c;
+	const size_t cmd = sizeof(struct vnpu_cmd_fill);
+	uint64_t n = 2 * c->depth + 3, *ids, cmd_va, data_va;
+	uint32_t cmd_bo, data_bo;
+	uint8_t *cmd_map, *data_map;
+
+	if (n > 16384)
+		n = 16384;
+	ids = calloc(n, sizeof(*ids));
+	ASSERT_NE(NULL, ids);
+	ctx_bo(_metadata, c, n * cmd, 0, &cmd_bo, &cmd_va, &cmd_map);
+	ctx_bo(_metadata, c, n * 8, 0, &data_bo, &data_va, &data_map);
+	/* Job j writes 8 bytes of pattern j at data + 8j, all on queue 0,
+	 * without waiting: the driver must hold back what the ring cannot take. */
+	for (uint64_t j = 0; j < n; j++) {
+		struct cmdbuf cb = { .base = cmd_map + j * cmd };
+		struct drm_vnpu_submit s = {
+			.cmd_handle = cmd_bo,
+			.cmd_offset = j * cmd,
+			.cmd_size = cmd,
+		};
+
+		emit_fill(&cb, data_va + 8 * j, 8, 0x5a000000u + j);
+		ids[j] = submit(_metadata, c, &s);
+	}
+	for (uint64_t j = 0; j < n; j++) {
+		int32_t status = -1;
+
+		wait_job(_metadata, c, ids[j], &status, NULL);
+		ASSERT_EQ(0, status) TH_LOG("job %llu", (unsigned long long)j);
+		ASSERT_EQ(-1, check_fill(data_map + 8 * j, 8, 0x5a000000u + j))
+			TH_LOG("job %llu's data", (unsigned long long)j);
+	}
+	free(ids);
+}
+
+TEST_F_TIMEOUT(dev, result_retained, 600)
+{
+	struct ctx *c = &self->c;
+	struct cmdbuf cb = cmds_at(c, 0);
+	const int n = DRM_VNPU_JOB_RETAIN - 1;
+	uint64_t first, *ids = calloc(n, sizeof(*ids));
+	int32_t status = -1;
+	uint32_t hw = VNPU_JOB_PENDING;
+	struct drm_vnpu_submit s;
+
+	ASSERT_NE(NULL, ids);
+	emit_nop(&cb);
+	s = submit_args(c, 0, cb.len, 0);
+	first = submit(_metadata, c, &s);
+	/* RETAIN - 1 later jobs end: the first job's result is still there. */
+	for (int i = 0; i < n; i++) {
+		s = submit_args(c, 0, cb.len, i % c->nq);
+		ids[i] = submit(_metadata, c, &s);
+		/* Keep at most a few hundred in flight. */
+		if (i % 256 == 255)
+			wait_job(_metadata, c, ids[i], NULL, NULL);
+	}
+	for (int i = 0; i < n; i++) {
+		status = -1;
+		wait_job(_metadata, c, ids[i], &status, NULL);
+		ASSERT_EQ(0, status);
+	}
+	wait_job(_metadata, c, first, &status, &hw);
+	ASSERT_EQ(0, status);
+	ASSERT_EQ(VNPU_JOB_OK, hw);
+	free(ids);
+}
+
+/* ------------------------------------------------------------------ */
+/* Jobs that fail on the device                                        */
+/* ------------------------------------------------------------------ */
+
+TEST_F(dev, fault_unmapped_write)
+{
+	struct ctx *c = &self->c;
+	struct cmdbuf cb = cmds_at(c, 0);
+
+	/* VA 0 is never mapped. */
+	emit_fill(&cb, 0, 8, 0xffffffff);
+	run_fails(_metadata, c, 0, cb.len, -EFAULT, VNPU_JOB_MMU_FAULT);
+	device_works(_metadata, c, 0);
+}
+
+TEST_F(dev, fault_unmapped_read)
+{
+	struct ctx *c = &self->c;
+	struct cmdbuf cb = cmds_at(c, 0);
+
+	memset(c->dst_map, 0x77, DATA_SIZE);
+	emit_copy(&cb, 0, c->dst_va, 64);
+	run_fails(_metadata, c, 0, cb.len, -EFAULT, VNPU_JOB_MMU_FAULT);
+	/* Nothing may have been written from an unreadable source. */
+	ASSERT_EQ(-1, check_bytes(c->dst_map, DATA_SIZE, 0x77));
+	device_works(_metadata, c, 0);
+}
+
+TEST_F(dev, fault_outside_va_range)
+{
+	struct ctx *c = &self->c;
+	struct cmdbuf cb;
+
+	if (c->va_start >= 2 * PAGE_SZ) {
+		cb = cmds_at(c, 0);
+		emit_fill(&cb, c->va_start - PAGE_SZ, 8, 1);
+		run_fails(_metadata, c, 0, cb.len, -EFAULT, VNPU_JOB_MMU_FAULT);
+	}
+	if (c->va_end < (1ull << VNPU_VA_BITS)) {
+		cb = cmds_at(c, 0);
+		emit_fill(&cb, c->va_end, 8, 1);
+		run_fails(_metadata, c, 0, cb.len, -EFAULT, VNPU_JOB_MMU_FAULT);
+	}
+	device_works(_metadata, c, 0);
+}
+
+TEST_F(dev, fault_closed_bo)
+{
+	struct ctx *c = &self->c;
+	struct cmdbuf cb;
+	uint32_t h;
+	uint64_t va;
+
+	/* The VA works while the BO exists ... */
+	ASSERT_EQ(0, vnpu_bo_create(c->fd, PAGE_SZ, 0, &h, &va));
+	cb = cmds_at(c, 0);
+	emit_fill(&cb, va, PAGE_SZ, 0x12345678);
+	run_ok(_metadata, c, 0, cb.len, 0);
+	/* ... and is unmapped (TLB included) once the last handle is gone. */
+	ASSERT_EQ(0, vnpu_gem_close(c->fd, h));
+	run_fails(_metadata, c, 0, cb.len, -EFAULT, VNPU_JOB_MMU_FAULT);
+	device_works(_metadata, c, 0);
+}
+
+TEST_F(dev, fault_then_queued_job_runs)
+{
+	struct ctx *c = &self->c;
+	struct cmdbuf cb = cmds_at(c, 0);
+	struct drm_vnpu_submit s1, s2;
+	uint64_t id1, id2;
+	int32_t status = 0;
+	uint32_t hw = 0;
+
+	memset(c->dst_map, 0, DATA_SIZE);
+	emit_fill(&cb, 0, 8, 0);
+	s1 = submit_args(c, 0, cb.len, 0);
+	cb = cmds_at(c, 4096);
+	emit_fill(&cb, c->dst_va, DATA_SIZE, 0xcafef00d);
+	s2 = submit_args(c, 4096, cb.len, 0);
+	/* Back to back on one queue: the fault must not take the next job. */
+	id1 = submit(_metadata, c, &s1);
+	id2 = submit(_metadata, c, &s2);
+	wait_job(_metadata, c, id1, &status, &hw);
+	ASSERT_EQ(-EFAULT, status);
+	ASSERT_EQ(VNPU_JOB_MMU_FAULT, hw);
+	wait_job(_metadata, c, id2, &status, &hw);
+	ASSERT_EQ(0, status) TH_LOG("hw_status %#x", hw);
+	ASSERT_EQ(-1, check_fill(c->dst_map, DATA_SIZE, 0xcafef00d));
+}
+
+TEST_F(dev, bad_opcode)
+{
+	static const uint16_t ops[] = { VNPU_OP_COUNT, 0x100, 0xffff };
+	struct ctx *c = &self->c;
+
+	for (size_t i = 0; i < sizeof(ops) / sizeof(ops[0]); i++) {
+		struct cmdbuf cb = cmds_at(c, 0);
+		struct vnpu_cmd_hdr *h = cmd_put(&cb, 8);
+
+		h->opcode = ops[i];
+		h->len = 1;
+		run_fails(_metadata, c, 0, cb.len, -EINVAL, VNPU_JOB_BAD_OPCODE);
+	}
+	device_works(_metadata, c, 0);
+}
+
+TEST_F(dev, bad_cmd_len)
+{
+	struct ctx *c = &self->c;
+	struct cmdbuf cb;
+	struct vnpu_cmd_hdr *h;
+
+	/* NOP claiming two words. */
+	cb = cmds_at(c, 0);
+	emit_nop(&cb);
+	emit_nop(&cb);
+	((struct vnpu_cmd_hdr *)c->cmd_map)->len = 2;
+	run_fails(_metadata, c, 0, cb.len, -EINVAL, VNPU_JOB_BAD_CMD);
+
+	/* Zero length (must not loop forever). */
+	cb = cmds_at(c, 0);
+	h = cmd_put(&cb, 8);
+	h->opcode = VNPU_OP_NOP;
+	h->len = 0;
+	run_fails(_metadata, c, 0, cb.len, -EINVAL, VNPU_JOB_BAD_CMD);
+
+	/* FILL one word short, padded so the buffer holds the claimed length. */
+	cb = cmds_at(c, 0);
+	emit_fill(&cb, c->dst_va, 8, 0);
+	((struct vnpu_cmd_hdr *)c->cmd_map)->len = sizeof(struct vnpu_cmd_fill) / 8 - 1;
+	cb.len -= 8;
+	run_fails(_metadata, c, 0, cb.len, -EINVAL, VNPU_JOB_BAD_CMD);
+	device_works(_metadata, c, 0);
+}
+
+TEST_F(dev, bad_cmd_truncated)
+{
+	struct ctx *c = &self->c;
+	struct cmdbuf cb = cmds_at(c, 0);
+
+	/* A FILL whose body lies past the end of the command buffer. */
+	emit_fill(&cb, c->dst_va, 8, 0);
+	run_fails(_metadata, c, 0, 8, -EINVAL, VNPU_JOB_BAD_CMD);
+	device_works(_metadata, c, 0);
+}
+
+TEST_F(dev, bad_cmd_copy_overlap)
+{
+	struct ctx *c = &self->c;
+	struct cmdbuf cb = cmds_at(c, 0);
+
+	memset(c->dst_map, 0x33, DATA_SIZE);
+	emit_copy(&cb, c->dst_va, c->dst_va + 8, 64);
+	run_fails(_metadata, c, 0, cb.len, -EINVAL, VNPU_JOB_BAD_CMD);
+	ASSERT_EQ(-1, check_bytes(c->dst_map, DATA_SIZE, 0x33));
+	device_works(_metadata, c, 0);
+}
+
+TEST_F(dev, bad_cmd_fill_too_large)
+{
+	struct ctx *c = &self->c;
+	struct cmdbuf cb = cmds_at(c, 0);
+
+	emit_fill(&cb, c->dst_va, VNPU_XFER_MAX + 1, 0);
+	run_fails(_metadata, c, 0, cb.len, -EINVAL, VNPU_JOB_BAD_CMD);
+	device_works(_metadata, c, 0);
+}
+
+TEST_F(dev, bad_cmd_timestamp_misaligned)
+{
+	struct ctx *c = &self->c;
+	struct cmdbuf cb = cmds_at(c, 0);
+
+	emit_timestamp(&cb, c->dst_va + 4);
+	run_fails(_metadata, c, 0, cb.len, -EINVAL, VNPU_JOB_BAD_CMD);
+	device_works(_metadata, c, 0);
+}
+
+TEST_F(dev, failure_ends_job)
+{
+	struct ctx *c = &self->c;
+	struct cmdbuf cb = cmds_at(c, 0);
+	struct vnpu_cmd_hdr *h;
+
+	memset(c->src_map, 0, DATA_SIZE);
+	memset(c->dst_map, 0, DATA_SIZE);
+	emit_fill(&cb, c->src_va, 64, 0x01010101);
+	h = cmd_put(&cb, 8);
+	h->opcode = 0x7777;
+	h->len = 1;
+	emit_fill(&cb, c->dst_va, 64, 0x02020202);
+	run_fails(_metadata, c, 0, cb.len, -EINVAL, VNPU_JOB_BAD_OPCODE);
+	/* Commands before the failing one ran, those after it did not. */
+	ASSERT_EQ(-1, check_fill(c->src_map, 64, 0x01010101));
+	ASSERT_EQ(-1, check_bytes(c->dst_map, DATA_SIZE, 0));
+	device_works(_metadata, c, 0);
+}
+
+/* ------------------------------------------------------------------ */
+/* Isolation between files                                             */
+/* ------------------------------------------------------------------ */
+
+TEST_F(dev, other_files_va_unmapped)
+{
+	struct ctx *c = &self->c;	/* the attacker */
+	struct drm_vnpu_submit s;
+	uint32_t h, pad;
+	uint64_t va, pad_va;
+	uint8_t *victim;
+	struct cmdbuf cb;
+	int fd2 = vnpu_open();
+
+	ASSERT_GE(fd2, 0);
+	/* Push the victim's BO above every VA the attacker has mapped. */
+	ASSERT_EQ(0, vnpu_bo_create(fd2, CMD_BO_SIZE + 2 * DATA_SIZE + 16 * PAGE_SZ,
+				    0, &pad, &pad_va));
+	ASSERT_EQ(0, vnpu_bo_create(fd2, PAGE_SZ, 0, &h, &va));
+	victim = vnpu_bo_mmap(fd2, h, PAGE_SZ);
+	ASSERT_NE(NULL, victim);
+	memset(victim, 0xc3, PAGE_SZ);
+	ASSERT_TRUE((va >= c->cmd_va + CMD_BO_SIZE || va + PAGE_SZ <= c->cmd_va) &&
+		    (va >= c->src_va + DATA_SIZE || va + PAGE_SZ <= c->src_va) &&
+		    (va >= c->dst_va + DATA_SIZE || va + PAGE_SZ <= c->dst_va))
+		TH_LOG("victim VA %#llx collides with one of our BOs",
+		       (unsigned long long)va);
+
+	cb = cmds_at(c, 0);
+	emit_fill(&cb, va, PAGE_SZ, 0);
+	run_fails(_metadata, c, 0, cb.len, -EFAULT, VNPU_JOB_MMU_FAULT);
+	cb = cmds_at(c, 0);
+	emit_copy(&cb, va, c->dst_va, PAGE_SZ);
+	run_fails(_metadata, c, 0, cb.len, -EFAULT, VNPU_JOB_MMU_FAULT);
+	ASSERT_EQ(-1, check_bytes(victim, PAGE_SZ, 0xc3));
+	/* The other file's handles are unknown here (c->fd has 3 BOs). */
+	s = submit_args(c, 0, 8, 0);
+	s.bo_handles = 0;
+	s.bo_count = 0;
+	s.cmd_handle = h;
+	if (h > 3)
+		ASSERT_EQ(-ENOENT, xioctl(c->fd, DRM_IOCTL_VNPU_SUBMIT, &s));
+	munmap(victim, PAGE_SZ);
+	close(fd2);
+	device_works(_metadata, c, 0);
+}
+
+TEST_F(dev, close_with_jobs_in_flight)
+{
+	struct ctx *c = &self->c;
+	struct ctx c2;
+	struct cmdbuf cb;
+
+	/* A second file with a batch of jobs, closed without waiting. */
+	if (!ctx_init(_metadata, &c2, 0))
+		return;
+	for (int i = 0; i < 32; i++) {
+		struct drm_vnpu_submit s;
+
+		cb = cmds_at(&c2, i * 64);
+		emit_fill(&cb, i & 1 ? 0 : c2.dst_va, DATA_SIZE, i);
+		s = submit_args(&c2, i * 64, cb.len, i % c2.nq);
+		submit(_metadata, &c2, &s);
+	}
+	munmap(c2.cmd_map, CMD_BO_SIZE);
+	munmap(c2.src_map, DATA_SIZE);
+	munmap(c2.dst_map, DATA_SIZE);
+	ctx_fini(&c2);
+	device_works(_metadata, c, 0);
+}
+
+/* ------------------------------------------------------------------ */
+/* Gated jobs: WAIT timeouts and in-syncs                              */
+/* ------------------------------------------------------------------ */
+
+/*
+ * Submitting a job whose in-sync has no fence yet must queue it, not fail
+ * and not block. A watchdog thread signals the syncobj after a few seconds
+ * so that a SUBMIT that blocks cannot hang the test; it is reported.
+ */
+struct gate {
+	int fd;
+	uint32_t syncobj;
+	bool timeline;
+	uint64_t point;
+	volatile bool submitted;
+	volatile bool fired;
+};
+
+static void gate_open(struct gate *g)
+{
+	if (g->timeline)
+		syncobj_timeline_signal(g->fd, g->syncobj, g->point);
+	else
+		syncobj_signal(g->fd, g->syncobj);
+}
+
+static void *gate_watchdog(void *arg)
+{
+	struct gate *g = arg;
+
+	for (int i = 0; i < 500 && !g->submitted; i++)
+		usleep(10000);
+	if (!g->submitted) {
+		g->fired = true;
+		gate_open(g);
+	}
+	return NULL;
+}
+
+static uint64_t submit_gated(struct __test_metadata *_metadata, struct ctx *c,
+			     struct drm_vnpu_submit *s, struct gate *g)
+{
+	struct drm_vnpu_sync in = {
+		.handle = g->syncobj,
+		.flags = g->timeline ? DRM_VNPU_SYNC_TIMELINE : 0,
+		.point = g->timeline ? g->point : 0,
+	};
+	pthread_t th;
+	int ret;
+
+	s->in_syncs = (uintptr_t)&in;
+	s->in_sync_count = 1;
+	g->submitted = false;
+	g->fired = false;
+	ASSERT_EQ(0, pthread_create(&th, NULL, gate_watchdog, g));
+	ret = xioctl(c->fd, DRM_IOCTL_VNPU_SUBMIT, s);
+	g->submitted = true;
+	pthread_join(th, NULL);
+	ASSERT_FALSE(g->fired)
+		TH_LOG("SUBMIT blocked until its unsignalled in-sync was signalled");
+	ASSERT_EQ(0, ret)
+		TH_LOG("SUBMIT with an unsignalled in-sync (no fence yet): %s",
+		       strerror(-ret));
+	return s->job_id;
+}
+
+static void gate_init(struct __test_metadata *_metadata, struct ctx *c,
+		      struct gate *g, bool timeline)
+{
+	memset(g, 0, sizeof(*g));
+	g->fd = c->fd;
+	g->timeline = timeline;
+	g->point = timeline ? 3 : 0;
+	ASSERT_EQ(0, syncobj_create(c->fd, 0, &g->syncobj));
+}
+
+FIXTURE(gated) {
+	struct ctx c;
+	struct gate g;
+};
+
+FIXTURE_VARIANT(gated) {
+	bool timeline;
+};
+
+FIXTURE_VARIANT_ADD(gated, binary) {
+	.timeline = false,
+};
+
+FIXTURE_VARIANT_ADD(gated, timeline) {
+	.timeline = true,
+};
+
+FIXTURE_SETUP(gated)
+{
+	if (!ctx_init(_metadata, &self->c, 0))
+		return;
+	gate_init(_metadata, &self->c, &self->g, variant->timeline);
+}
+
+FIXTURE_TEARDOWN(gated)
+{
+	ctx_fini(&self->c);
+}
+
+/* The job does not run while gated; opening the gate lets it complete. */
+TEST_F(gated, in_sync_gates_job)
+{
+	struct ctx *c = &self->c;
+	struct cmdbuf cb = cmds_at(c, 0);
+	struct drm_vnpu_submit s;
+	int32_t status = -1;
+	uint32_t hw = VNPU_JOB_PENDING;
+	uint64_t id;
+
+	memset(c->dst_map, 0, DATA_SIZE);
+	emit_fill(&cb, c->dst_va, DATA_SIZE, 0x600d600d);
+	s = submit_args(c, 0, cb.len, 0);
+	id = submit_gated(_metadata, c, &s, &self->g);
+
+	usleep(300 * 1000);
+	ASSERT_EQ(-ETIME, vnpu_wait(c->fd, id, 0, NULL, NULL));
+	ASSERT_EQ(-1, check_bytes(c->dst_map, DATA_SIZE, 0))
+		TH_LOG("the job ran before its in-sync signalled");
+	gate_open(&self->g);
+	wait_job(_metadata, c, id, &status, &hw);
+	ASSERT_EQ(0, status);
+	ASSERT_EQ(VNPU_JOB_OK, hw);
+	ASSERT_EQ(-1, check_fill(c->dst_map, DATA_SIZE, 0x600d600d));
+}
+
+TEST_F(gated, wait_past_deadline)
+{
+	struct ctx *c = &self->c;
+	struct cmdbuf cb = cmds_at(c, 0);
+	struct drm_vnpu_submit s;
+	uint64_t id;
+	int32_t status = -1;
+
+	emit_nop(&cb);
+	s = submit_args(c, 0, cb.len, 0);
+	id = submit_gated(_metadata, c, &s, &self->g);
+	ASSERT_EQ(-ETIME, vnpu_wait(c->fd, id, 0, NULL, NULL));
+	ASSERT_EQ(-ETIME, vnpu_wait(c->fd, id, now_ns() - NSEC_PER_SEC, NULL, NULL));
+	ASSERT_EQ(-ETIME, vnpu_wait(c->fd, id, INT64_MIN, NULL, NULL));
+	gate_open(&self->g);
+	wait_job(_metadata, c, id, &status, NULL);
+	ASSERT_EQ(0, status);
+}
+
+TEST_F(gated, wait_deadline_elapses)
+{
+	struct ctx *c = &self->c;
+	struct cmdbuf cb = cmds_at(c, 0);
+	struct drm_vnpu_submit s;
+	int64_t deadline, end;
+	uint64_t id;
+	int32_t status = -1;
+
+	emit_nop(&cb);
+	s = submit_args(c, 0, cb.len, 0);
+	id = submit_gated(_metadata, c, &s, &self->g);
+	deadline = deadline_in(500 * 1000 * 1000);
+	ASSERT_EQ(-ETIME, vnpu_wait(c->fd, id, deadline, NULL, NULL));
+	end = now_ns();
+	ASSERT_GE(end, deadline) TH_LOG("WAIT returned %lld ns early",
+					(long long)(deadline - end));
+	gate_open(&self->g);
+	wait_job(_metadata, c, id, &status, NULL);
+	ASSERT_EQ(0, status);
+}
+
+/* Closing a file whose job can never run must not hang or leak. */
+TEST_F(gated, close_with_gated_job)
+{
+	struct ctx *c = &self->c;
+	struct cmdbuf cb = cmds_at(c, 0);
+	struct drm_vnpu_submit s;
+	struct ctx c2;
+
+	emit_fill(&cb, c->dst_va, DATA_SIZE, 1);
+	s = submit_args(c, 0, cb.len, 0);
+	submit_gated(_metadata, c, &s, &self->g);
+	munmap(c->cmd_map, CMD_BO_SIZE);
+	munmap(c->src_map, DATA_SIZE);
+	munmap(c->dst_map, DATA_SIZE);
+	ctx_fini(c);
+	/* A new file still gets work done. */
+	if (!ctx_init(_metadata, &c2, 0))
+		return;
+	device_works(_metadata, &c2, 0);
+	ctx_fini(&c2);
+}
+
+/* ------------------------------------------------------------------ */
+/* Out-syncs                                                           */
+/* ------------------------------------------------------------------ */
+
+TEST_F(gated, out_sync_signalled)
+{
+	struct ctx *c = &self->c;
+	struct cmdbuf cb = cmds_at(c, 0);
+	struct drm_vnpu_submit s;
+	struct drm_vnpu_sync out = { 0 };
+	int32_t status = -1;
+	uint32_t so;
+	uint64_t point = 0;
+	int ret;
+
+	ASSERT_EQ(0, syncobj_create(c->fd, 0, &so));
+	out.handle = so;
+	if (variant->timeline) {
+		out.flags = DRM_VNPU_SYNC_TIMELINE;
+		out.point = 5;
+	}
+	emit_fill(&cb, c->dst_va, DATA_SIZE, 0x0f0f0f0f);
+	s = submit_args(c, 0, cb.len, 0);
+	s.out_syncs = (uintptr_t)&out;
+	s.out_sync_count = 1;
+	memset(c->dst_map, 0, DATA_SIZE);
+	submit(_metadata, c, &s);
+	if (variant->timeline) {
+		ret = syncobj_timeline_wait(c->fd, so, 5,
+					    deadline_in(VNPU_JOB_TIMEOUT_NS),
+					    DRM_SYNCOBJ_WAIT_FLAGS_WAIT_FOR_SUBMIT);
+		ASSERT_EQ(0, ret) TH_LOG("timeline wait: %s", strerror(-ret));
+		ASSERT_EQ(0, syncobj_query(c->fd, so, &point));
+		ASSERT_EQ(5, point);
+	} else {
+		ret = syncobj_wait(c->fd, so, deadline_in(VNPU_JOB_TIMEOUT_NS),
+				   DRM_SYNCOBJ_WAIT_FLAGS_WAIT_FOR_SUBMIT);
+		ASSERT_EQ(0, ret) TH_LOG("syncobj wait: %s", strerror(-ret));
+	}
+	/* Signalled means done: the data is there. */
+	ASSERT_EQ(-1, check_fill(c->dst_map, DATA_SIZE, 0x0f0f0f0f));
+	wait_job(_metadata, c, s.job_id, &status, NULL);
+	ASSERT_EQ(0, status);
+}
+
+/* Job B (another queue) waits for job A through a syncobj. */
+TEST_F(gated, chained_jobs)
+{
+	struct ctx *c = &self->c;
+	struct drm_vnpu_sync sync = { .handle = self->g.syncobj };
+	struct drm_vnpu_submit a, b;
+	struct cmdbuf cb;
+	int32_t status = -1;
+	uint64_t ida, idb;
+
+	if (variant->timeline) {
+		sync.flags = DRM_VNPU_SYNC_TIMELINE;
+		sync.point = 7;
+	}
+	memset(c->src_map, 0, DATA_SIZE);
+	memset(c->dst_map, 0, DATA_SIZE);
+	cb = cmds_at(c, 0);
+	for (int i = 0; i < 16; i++)
+		emit_fill(&cb, c->src_va, DATA_SIZE, 0x10203040 + i);
+	a = submit_args(c, 0, cb.len, 0);
+	a.out_syncs = (uintptr_t)&sync;
+	a.out_sync_count = 1;
+	cb = cmds_at(c, 4096);
+	emit_copy(&cb, c->src_va, c->dst_va, DATA_SIZE);
+	b = submit_args(c, 4096, cb.len, c->nq - 1);
+	b.bo_handles = 0;	/* no implicit sync: only the syncobj orders them */
+	b.bo_count = 0;
+	b.in_syncs = (uintptr_t)&sync;
+	b.in_sync_count = 1;
+	ida = submit(_metadata, c, &a);
+	idb = submit(_metadata, c, &b);
+	wait_job(_metadata, c, idb, &status, NULL);
+	ASSERT_EQ(0, status);
+	wait_job(_metadata, c, ida, &status, NULL);
+	ASSERT_EQ(0, status);
+	ASSERT_EQ(-1, check_fill(c->dst_map, DATA_SIZE, 0x10203040 + 15));
+}
+
+TEST_HARNESS_MAIN

@@ -1,0 +1,29 @@
+# SPDX-License-Identifier: MIT
+#
+# Host unit tests of libaccel (no device needed): the kselftest-harness
+# test binary and the exported-symbols check. Both print TAP.
+
+LIBACCEL_TEST_DIR := $(BUILD)/tests/unit
+LIBACCEL_TEST := $(LIBACCEL_TEST_DIR)/test_libaccel
+LIBACCEL_SYMS_TEST := $(LIBACCEL_TEST_DIR)/libaccel-symbols
+
+$(LIBACCEL_TEST): tests/unit/test_libaccel.c libaccel/accel.h uapi/vnpu_device.h \
+		uapi/drm/vnpu_accel.h $(LIBACCEL_SO) $(LIBACCEL_LINKS) $(LINUX_SRC)/.stamp
+	@mkdir -p $(@D)
+	@echo "  CC      $@"
+	$(Q)$(CC) $(CFLAGS) $(WARNFLAGS) $(CPPFLAGS) $(LIBACCEL_CFLAGS) \
+		$(shell $(PKG_CONFIG) --cflags libdrm) \
+		-I$(LINUX_SRC)/tools/testing/selftests -Wno-missing-prototypes -o $@ $< \
+		$(LIBACCEL_LDLIBS) -Wl,-rpath,$(LIBACCEL_DIR)
+
+# A wrapper so that check.sh can run it like any other test binary.
+$(LIBACCEL_SYMS_TEST): tests/unit/libaccel-symbols.sh libaccel/libaccel-symbols.txt \
+		libaccel/accel.h $(LIBACCEL_SO)
+	@mkdir -p $(@D)
+	@echo "  GEN     $@"
+	$(Q)printf '#!/bin/sh\n# SPDX-License-Identifier: MIT\nexec bash %s %s %s %s\n' \
+		$(CURDIR)/tests/unit/libaccel-symbols.sh $(LIBACCEL_SO) \
+		$(CURDIR)/libaccel/libaccel-symbols.txt $(CURDIR)/libaccel/accel.h > $@
+	$(Q)chmod +x $@
+
+UNIT_TESTS += $(LIBACCEL_TEST) $(LIBACCEL_SYMS_TEST)

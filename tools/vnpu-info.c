@@ -1,0 +1,255 @@
+// SPDX-License-Identifier: MIT
+/*
+ * vnpu-info: list vnpu devices and their parameters.
+ *
+ * Copyright (C) 2026 The vnpu authors
+ */
+#include <errno.h>
+#include <getopt.h>
+#include <inttypes.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "accel.h"
+
+static void usage(FILE *f)
+{
+	fprintf(f,
+		"Usage: vnpu-info [--json] [--device PATH]\n"
+		"List the vnpu accelerators, their driver and their parameters.\n"
+		"\n"
+		"  -j, --json         print one JSON object instead of text\n"
+		"  -d, --device PATH  show only this device node\n"
+		"  -h, --help         show this help\n"
+		"\n"
+		"Exit status: 0 on success, 1 if no device was found or one could\n"
+		"not be opened or queried, 2 on a usage error.\n");
+}
+
+/* Print @s as a JSON string. */
+static void json_str(const char *s)
+{
+	putchar('"');
+	for (; s && *s; s++) {
+		unsigned char c = (unsigned char)*s;
+
+		if (c == '"' || c == '\\')
+			printf("\\%c", c);
+		else if (c < 0x20)
+			printf("\\u%04x", c);
+		else
+			putchar(c);
+	}
+	putchar('"');
+}
+
+/* Parameters that read best in hexadecimal. */
+static bool param_is_hex(uint32_t p)
+{
+	return p == ACCEL_PARAM_DEVICE_ID || p == ACCEL_PARAM_REVISION ||
+	       p == ACCEL_PARAM_VA_START || p == ACCEL_PARAM_VA_END ||
+	       p == ACCEL_PARAM_PAGE_SIZES || p == ACCEL_PARAM_OPS;
+}
+
+static const char *const op_names[] = { "nop", "fill", "copy", "timestamp" };
+
+static void print_ops(uint64_t ops)
+{
+	unsigned int i;
+	bool first = true;
+
+	printf(" (");
+	for (i = 0; i < 64; i++) {
+		if (!(ops & (1ull << i)))
+			continue;
+		if (i < sizeof(op_names) / sizeof(op_names[0]))
+			printf("%s%s", first ? "" : " ", op_names[i]);
+		else
+			printf("%sop%u", first ? "" : " ", i);
+		first = false;
+	}
+	printf(")");
+}
+
+/* Show one device; returns 0 or a negative errno. */
+static int show(unsigned int index, const char *devnode, const char *pci,
+		bool json, bool first)
+{
+	const char *name = "", *date = "", *desc = "", *dpci = NULL;
+	int major = 0, minor = 0, patch = 0, ret, failed = 0;
+	struct accel_device *dev;
+	uint32_t p;
+
+	ret = accel_device_open(devnode, &dev);
+	if (json) {
+		printf("%s\n    {\"index\": %u, \"devnode\": ", first ? "" : ",",
+		       index);
+		json_str(devnode);
+	}
+	if (!ret && !pci && accel_device_get_pci_address(dev, &dpci) == 0)
+		pci = dpci;
+	if (ret) {
+		if (json) {
+			printf(", \"pci_address\": ");
+			json_str(pci ? pci : "");
+			printf(", \"error\": ");
+			json_str(accel_strerror(ret));
+			printf("}");
+		} else {
+			printf("[%u] %s: cannot open: %s\n", index, devnode,
+			       accel_strerror(ret));
+		}
+		return ret;
+	}
+	accel_device_get_driver_info(dev, &name, &date, &desc);
+	accel_device_get_driver_version(dev, &major, &minor, &patch);
+
+	if (json) {
+		printf(", \"pci_address\": ");
+		json_str(pci ? pci : "");
+		printf(",\n     \"driver\": {\"name\": ");
+		json_str(name);
+		printf(", \"major\": %d, \"minor\": %d, \"patchlevel\": %d, "
+		       "\"date\": ", major, minor, patch);
+		json_str(date);
+		printf(", \"desc\": ");
+		json_str(desc);
+		printf("},\n     \"params\": {");
+	} else {
+		printf("[%u] %s  pci %s\n", index, devnode, pci ? pci : "?");
+		printf("    %-14s %s %d.%d.%d (%s) %s\n", "driver", name, major,
+		       minor, patch, date, desc);
+	}
+
+	for (p = 0; p < ACCEL_PARAM_COUNT; p++) {
+		const char *pname = "?";
+		uint64_t v;
+		int r;
+
+		accel_param_get_name(p, &pname);
+		r = accel_device_query(dev, p, &v);
+		if (r)
+			failed = r;
+		if (json) {
+			printf("%s\n       ", p ? "," : "");
+			json_str(pname);
+			if (r) {
+				printf(": {\"error\": ");
+				json_str(accel_strerror(r));
+				printf("}");
+			} else {
+				printf(": %" PRIu64, v);
+			}
+			continue;
+		}
+		if (r) {
+			printf("    %-14s error: %s\n", pname, accel_strerror(r));
+			continue;
+		}
+		if (param_is_hex(p))
+			printf("    %-14s 0x%" PRIx64, pname, v);
+		else
+			printf("    %-14s %" PRIu64, pname, v);
+		if (p == ACCEL_PARAM_REVISION)
+			printf(" (%u.%u)", (unsigned int)(v >> 16) & 0xffff,
+			       (unsigned int)v & 0xffff);
+		else if (p == ACCEL_PARAM_OPS)
+			print_ops(v);
+		else if ((p == ACCEL_PARAM_MAX_BO_SIZE ||
+			  p == ACCEL_PARAM_MAX_CMD_SIZE ||
+			  p == ACCEL_PARAM_DEVMEM_SIZE) && v >= 1024)
+			printf(" (%.1f MiB)", (double)v / (1 << 20));
+		printf("\n");
+	}
+	if (json)
+		printf("\n     }}");
+	accel_device_close(dev);
+	return failed;
+}
+
+int main(int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "json", no_argument, NULL, 'j' },
+		{ "device", required_argument, NULL, 'd' },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 },
+	};
+	struct accel_device_list *list = NULL;
+	const char *only = NULL;
+	unsigned int count = 0, i, shown = 0;
+	bool json = false;
+	int c, ret, status = 0;
+
+	while ((c = getopt_long(argc, argv, "jd:h", opts, NULL)) != -1) {
+		switch (c) {
+		case 'j':
+			json = true;
+			break;
+		case 'd':
+			only = optarg;
+			break;
+		case 'h':
+			usage(stdout);
+			return 0;
+		default:
+			usage(stderr);
+			return 2;
+		}
+	}
+	if (optind < argc) {
+		fprintf(stderr, "vnpu-info: unexpected argument '%s'\n",
+			argv[optind]);
+		usage(stderr);
+		return 2;
+	}
+
+	ret = accel_device_enumerate(&list);
+	if (ret) {
+		fprintf(stderr, "vnpu-info: cannot enumerate devices: %s\n",
+			accel_strerror(ret));
+		return 1;
+	}
+	accel_device_list_get_count(list, &count);
+
+	if (json)
+		printf("{\"devices\": [");
+	else if (!only)
+		printf("vnpu devices: %u\n", count);
+
+	if (only) {
+		const char *pci = NULL;
+
+		/* Use the enumerated PCI address when the node is listed. */
+		for (i = 0; i < count; i++) {
+			const char *node;
+
+			accel_device_list_get_devnode(list, i, &node);
+			if (!strcmp(node, only))
+				accel_device_list_get_pci_address(list, i, &pci);
+		}
+		if (show(0, only, pci, json, true))
+			status = 1;
+		shown = 1;
+	} else {
+		for (i = 0; i < count; i++) {
+			const char *node, *pci;
+
+			accel_device_list_get_devnode(list, i, &node);
+			accel_device_list_get_pci_address(list, i, &pci);
+			if (show(i, node, pci, json, i == 0))
+				status = 1;
+			shown++;
+		}
+	}
+	if (json)
+		printf("%s]}\n", shown ? "\n  " : "");
+	if (!shown) {
+		fprintf(stderr, "vnpu-info: no vnpu device found\n");
+		status = 1;
+	}
+	accel_device_list_free(list);
+	return status;
+}
