@@ -69,6 +69,8 @@ struct vnpu_queue {
 	u64 seqno;
 	/* job occupying each ring slot, NULL when the slot is free */
 	struct vnpu_job **jobs;
+	/* jobs to write again after a reset (used under reset_lock) */
+	struct vnpu_job **replay;
 
 	/* protects the hardware fences of this queue (their dma_fence lock) */
 	spinlock_t fence_lock;

@@ -192,6 +192,12 @@ int vnpu_hw_queues_alloc(struct vnpu_device *vdev)
 				       GFP_KERNEL);
 		if (!q->jobs)
 			return -ENOMEM;
+
+		/* preallocated: a reset must not allocate */
+		q->replay = drmm_kcalloc(&vdev->drm, q->size,
+					 sizeof(*q->replay), GFP_KERNEL);
+		if (!q->replay)
+			return -ENOMEM;
 	}
 	return 0;
 }

@@ -136,7 +136,8 @@ static void vnpu_job_complete(struct vnpu_job *job, u32 hw_status, int err)
 	job->hw_status = hw_status;
 	if (err)
 		dma_fence_set_error(job->hw_fence, err);
-	dma_fence_signal(job->hw_fence);
+	/* each job leaves its ring slot exactly once */
+	WARN_ON_ONCE(dma_fence_signal(job->hw_fence));
 }
 
 static void __vnpu_queue_reap(struct vnpu_queue *q)
@@ -187,35 +188,97 @@ void vnpu_queue_reap(struct vnpu_queue *q)
 }
 
 /*
- * Take every job off the stopped hardware of @q: completions already
- * written count; @bad fails with -ETIMEDOUT and every other job still on
- * the hardware with @err (VNPU_JOB_ABORTED).
+ * Put @job in the next ring slot (the caller rings the doorbell). The
+ * descriptor tag is the job's seqno, kept when a job is replayed.
  */
-static void vnpu_queue_fail_inflight(struct vnpu_queue *q,
-				     struct vnpu_job *bad, int err)
+static void vnpu_queue_write_desc(struct vnpu_queue *q, struct vnpu_job *job)
+{
+	u32 slot = q->tail & (q->size - 1);
+	struct vnpu_desc *desc = &q->ring[slot];
+
+	lockdep_assert_held(&q->lock);
+
+	memset(desc, 0, sizeof(*desc));
+	desc->tag = cpu_to_le64(job->seqno);
+	desc->cmd_va = cpu_to_le64(job->cmd_va);
+	desc->cmd_size = cpu_to_le32(job->cmd_size);
+	desc->ctx = cpu_to_le32(job->ctx->id);
+	desc->flags = cpu_to_le32(VNPU_DESC_F_IRQ);
+	WRITE_ONCE(q->comp[slot].status, cpu_to_le32(VNPU_JOB_PENDING));
+
+	q->jobs[slot] = job;
+	q->tail++;
+}
+
+/*
+ * Take every job off the hardware of @q, which is stopped (reset, or about
+ * to go away). Completions already written keep their result. @bad fails
+ * with -ETIMEDOUT. A job the device had not started (ring index at or
+ * after @head) is kept in q->replay when @replay is set, to be written
+ * again after re-initialization; every other job fails with @err
+ * (hw_status VNPU_JOB_ABORTED). Returns the number of jobs kept.
+ */
+static u32 vnpu_queue_unload(struct vnpu_queue *q, struct vnpu_job *bad,
+			     int err, bool replay, u32 head)
 {
 	struct vnpu_job *job;
-	u32 slot, status;
+	u32 index, slot, status, kept = 0;
 
 	spin_lock(&q->lock);
 	while (q->done != q->tail) {
-		slot = q->done & (q->size - 1);
+		index = q->done++;
+		slot = index & (q->size - 1);
 		job = q->jobs[slot];
 		q->jobs[slot] = NULL;
-		q->done++;
 		if (WARN_ON_ONCE(!job))
 			continue;
 
 		status = le32_to_cpu(READ_ONCE(q->comp[slot].status));
 		dma_rmb();
-		if (job == bad)
+		if (job == bad) {
 			vnpu_job_complete(job, VNPU_JOB_ABORTED, -ETIMEDOUT);
-		else if (status == VNPU_JOB_PENDING)
-			vnpu_job_complete(job, VNPU_JOB_ABORTED, err);
-		else
+		} else if (status != VNPU_JOB_PENDING) {
 			vnpu_job_complete(job, status,
 					  vnpu_status_to_errno(status));
+		} else if (replay && (s32)(index - head) >= 0) {
+			q->replay[kept++] = job;	/* keeps the slot's ref */
+			continue;
+		} else {
+			vnpu_job_complete(job, VNPU_JOB_ABORTED, err);
+		}
 		vnpu_job_put(job);
+	}
+	spin_unlock(&q->lock);
+	return kept;
+}
+
+/* Write the @count jobs kept by vnpu_queue_unload() again, in order. */
+static void vnpu_queue_replay(struct vnpu_queue *q, u32 count)
+{
+	u32 i;
+
+	if (!count)
+		return;
+
+	spin_lock(&q->lock);
+	for (i = 0; i < count; i++) {
+		vnpu_queue_write_desc(q, q->replay[i]);
+		q->replay[i] = NULL;
+	}
+	vnpu_wr(q->vdev, VNPU_REG_DOORBELL(q->index), q->tail);
+	spin_unlock(&q->lock);
+}
+
+/* Fail the @count jobs kept by vnpu_queue_unload() with @err. */
+static void vnpu_queue_drop_replay(struct vnpu_queue *q, u32 count, int err)
+{
+	u32 i;
+
+	spin_lock(&q->lock);
+	for (i = 0; i < count; i++) {
+		vnpu_job_complete(q->replay[i], VNPU_JOB_ABORTED, err);
+		vnpu_job_put(q->replay[i]);
+		q->replay[i] = NULL;
 	}
 	spin_unlock(&q->lock);
 }
@@ -225,9 +288,7 @@ static struct dma_fence *vnpu_job_run(struct drm_sched_job *sched_job)
 	struct vnpu_job *job = to_vnpu_job(sched_job);
 	struct vnpu_queue *q = job->queue;
 	struct vnpu_device *vdev = q->vdev;
-	struct vnpu_desc *desc;
-	struct dma_fence *fence = NULL;
-	u32 slot;
+	struct dma_fence *fence;
 	int idx;
 
 	/* killed entity or failed dependency: the error is already set */
@@ -242,10 +303,8 @@ static struct dma_fence *vnpu_job_run(struct drm_sched_job *sched_job)
 		fence = ERR_PTR(-ENODEV);
 		goto out_unlock;
 	}
-
-	slot = q->tail & (q->size - 1);
 	/* one credit per job and credit_limit == ring size: never full */
-	if (WARN_ON_ONCE(q->jobs[slot])) {
+	if (WARN_ON_ONCE(q->jobs[q->tail & (q->size - 1)])) {
 		fence = ERR_PTR(-EBUSY);
 		goto out_unlock;
 	}
@@ -254,19 +313,8 @@ static struct dma_fence *vnpu_job_run(struct drm_sched_job *sched_job)
 	dma_fence_init(job->hw_fence, &vnpu_fence_ops, &q->fence_lock,
 		       q->fence_ctx, job->seqno);
 
-	desc = &q->ring[slot];
-	memset(desc, 0, sizeof(*desc));
-	desc->tag = cpu_to_le64(job->seqno);
-	desc->cmd_va = cpu_to_le64(job->cmd_va);
-	desc->cmd_size = cpu_to_le32(job->cmd_size);
-	desc->ctx = cpu_to_le32(job->ctx->id);
-	desc->flags = cpu_to_le32(VNPU_DESC_F_IRQ);
-	WRITE_ONCE(q->comp[slot].status, cpu_to_le32(VNPU_JOB_PENDING));
-
-	kref_get(&job->ref);
-	q->jobs[slot] = job;
-	q->tail++;
-
+	kref_get(&job->ref);	/* the ring slot's */
+	vnpu_queue_write_desc(q, job);
 	/* writel() orders the descriptor and completion writes before it */
 	vnpu_wr(vdev, VNPU_REG_DOORBELL(q->index), q->tail);
 
@@ -292,15 +340,31 @@ static void vnpu_job_free(struct drm_sched_job *sched_job)
  * Device-wide reset after @bad hung. Called with reset_lock held and the
  * device present.
  *
- * What happens to the other jobs: every queue's submission is paused and
- * the device reset. Completions the device wrote before the reset keep
- * their result. Jobs that were still on the hardware (in any queue) are
- * aborted: they fail with -ECANCELED and hw_status VNPU_JOB_ABORTED. Jobs
- * the scheduler had not handed to the hardware yet are untouched and run
- * once the device is re-initialized and the schedulers restarted.
+ * What happens to the other jobs: submission is paused on every queue and
+ * the engines stop fetching; the queues' HEAD registers then tell which
+ * descriptors were started. The device is reset, which aborts what was
+ * running. Afterwards:
+ *  - @bad fails with -ETIMEDOUT (hw_status VNPU_JOB_ABORTED);
+ *  - jobs whose completion was written before the reset keep their result;
+ *  - innocent jobs that were running (on other queues: one queue runs one
+ *    job at a time) are aborted: -ECANCELED, hw_status VNPU_JOB_ABORTED;
+ *  - jobs already in a ring but not started yet are written again, in
+ *    order, once the hardware is re-initialized, and run normally, as do
+ *    jobs the scheduler had not handed to the hardware yet.
+ * If the device does not come back, every job fails (-ECANCELED, then
+ * -ENODEV from run_job).
+ *
+ * drm_sched_stop()/drm_sched_start() are not used: they detach the
+ * hardware fences and drm_sched_start() then cancels every job that was
+ * still pending, which would fail the innocent jobs that can be replayed.
+ * Pausing the submission work is enough, since this driver signals every
+ * hardware fence itself; the guilty job, which the scheduler took off its
+ * pending list, is freed by vnpu_job_timedout().
  */
 static void vnpu_reset(struct vnpu_device *vdev, struct vnpu_job *bad)
 {
+	u32 heads[VNPU_MAX_QUEUES], kept[VNPU_MAX_QUEUES];
+	bool ok;
 	u32 i;
 
 	lockdep_assert_held(&vdev->reset_lock);
@@ -308,30 +372,30 @@ static void vnpu_reset(struct vnpu_device *vdev, struct vnpu_job *bad)
 	for (i = 0; i < vdev->num_queues; i++)
 		drm_sched_wqueue_stop(&vdev->queues[i].sched);
 
-	if (vnpu_hw_reset(vdev))
-		WRITE_ONCE(vdev->hw_dead, true);
-
-	/*
-	 * Signal every hardware fence first: drm_sched_stop() then frees the
-	 * finished jobs (the guilty one through free_guilty) and
-	 * drm_sched_start() has nothing left to cancel.
-	 */
+	/* no new fetch from here on: HEAD separates started from not */
+	vnpu_wr(vdev, VNPU_REG_CTRL, 0);
 	for (i = 0; i < vdev->num_queues; i++)
-		vnpu_queue_fail_inflight(&vdev->queues[i], bad, -ECANCELED);
+		heads[i] = vnpu_qrd(&vdev->queues[i], VNPU_Q_HEAD);
 
-	for (i = 0; i < vdev->num_queues; i++) {
-		struct vnpu_queue *q = &vdev->queues[i];
+	ok = !vnpu_hw_reset(vdev);
+	for (i = 0; i < vdev->num_queues; i++)
+		kept[i] = vnpu_queue_unload(&vdev->queues[i], bad, -ECANCELED,
+					    ok, heads[i]);
 
-		drm_sched_stop(&q->sched, q == bad->queue ? &bad->base : NULL);
+	ok = ok && !vnpu_hw_init(vdev);
+	if (!ok) {
+		WRITE_ONCE(vdev->hw_dead, true);
+		vnpu_err(vdev, "device did not recover; failing all further jobs\n");
 	}
 
-	if (!vdev->hw_dead && vnpu_hw_init(vdev))
-		WRITE_ONCE(vdev->hw_dead, true);
-	if (vdev->hw_dead)
-		vnpu_err(vdev, "device did not recover; failing all further jobs\n");
-
-	for (i = 0; i < vdev->num_queues; i++)
-		drm_sched_start(&vdev->queues[i].sched);
+	for (i = 0; i < vdev->num_queues; i++) {
+		if (ok)
+			vnpu_queue_replay(&vdev->queues[i], kept[i]);
+		else
+			vnpu_queue_drop_replay(&vdev->queues[i], kept[i],
+					       -ECANCELED);
+		drm_sched_wqueue_start(&vdev->queues[i].sched);
+	}
 }
 
 static enum drm_gpu_sched_stat vnpu_job_timedout(struct drm_sched_job *sched_job)
@@ -354,9 +418,6 @@ static enum drm_gpu_sched_stat vnpu_job_timedout(struct drm_sched_job *sched_job
 				 "job %llu (context %u) timed out on queue %u, resetting\n",
 				 job->id, job->ctx ? job->ctx->id : 0, q->index);
 			vnpu_reset(vdev, job);
-			drm_dev_exit(idx);
-			mutex_unlock(&vdev->reset_lock);
-			return DRM_GPU_SCHED_STAT_NOMINAL;
 		}
 		drm_dev_exit(idx);
 	} else {
@@ -364,14 +425,15 @@ static enum drm_gpu_sched_stat vnpu_job_timedout(struct drm_sched_job *sched_job
 	}
 
 	/*
-	 * Not a hang (the job ended meanwhile, or the device is gone and
-	 * vnpu_sched_hw_stop() failed it). The scheduler took the job off
-	 * its pending list; without a reset nobody puts it back, so free it
-	 * here once it has ended.
+	 * The scheduler took the job off its pending list and nobody puts it
+	 * back: free it here once it has ended. It has, unless the device is
+	 * gone and vnpu_sched_hw_stop() has not failed it (it always does).
 	 */
 	if (!dma_fence_is_signaled(&sched_job->s_fence->finished))
-		vnpu_queue_fail_inflight(q, NULL, -ENODEV);
-	dma_fence_wait(&sched_job->s_fence->finished, false);
+		vnpu_queue_unload(q, NULL, -ENODEV, false, 0);
+	/* not interruptible: only fails if the fence ops do, which they don't */
+	drm_WARN_ON(&vdev->drm,
+		    dma_fence_wait(&sched_job->s_fence->finished, false));
 	vnpu_job_free(sched_job);
 
 	mutex_unlock(&vdev->reset_lock);
@@ -457,7 +519,7 @@ void vnpu_sched_hw_stop(struct vnpu_device *vdev)
 	vnpu_hw_fini(vdev);
 
 	for (i = 0; i < vdev->num_queues; i++)
-		vnpu_queue_fail_inflight(&vdev->queues[i], NULL, -ENODEV);
+		vnpu_queue_unload(&vdev->queues[i], NULL, -ENODEV, false, 0);
 	for (i = 0; i < vdev->num_queues; i++)
 		drm_sched_wqueue_start(&vdev->queues[i].sched);
 	mutex_unlock(&vdev->reset_lock);
@@ -482,7 +544,7 @@ static void vnpu_jobs_prune(struct vnpu_file_priv *fpriv)
 			newer_ended++;
 			continue;
 		}
-		xa_erase(&fpriv->jobs, job->id);
+		WARN_ON_ONCE(xa_erase(&fpriv->jobs, job->id) != job);
 		list_del(&job->file_link);
 		fpriv->nr_jobs--;
 		vnpu_job_put(job);
@@ -531,7 +593,7 @@ void vnpu_job_file_close(struct vnpu_file_priv *fpriv)
 
 	mutex_lock(&fpriv->lock);
 	list_for_each_entry_safe(job, tmp, &fpriv->job_list, file_link) {
-		xa_erase(&fpriv->jobs, job->id);
+		WARN_ON_ONCE(xa_erase(&fpriv->jobs, job->id) != job);
 		list_del(&job->file_link);
 		vnpu_job_put(job);
 	}
@@ -829,7 +891,7 @@ int vnpu_submit_ioctl(struct drm_device *drm, void *data,
 out_unlock_resv:
 	drm_gem_unlock_reservations(job->bos, job->bo_count, &acquire_ctx);
 out_erase:
-	xa_erase(&fpriv->jobs, job->id);
+	WARN_ON_ONCE(xa_erase(&fpriv->jobs, job->id) != job);
 out_unlock:
 	mutex_unlock(&fpriv->lock);
 out_put_outs:

@@ -437,6 +437,7 @@ static bool vnpu_write_completion(VnpuState *s, hwaddr addr,
     /* Everything but the status, then the status (offset 8) last. */
     memcpy(host, raw, 8);
     memcpy(host + 12, raw + 12, sizeof(raw) - 12);
+    /* Pairs with the guest's read barrier after it sees the status. */
     smp_wmb();
     qatomic_set((uint32_t *)(host + 8), cpu_to_le32(c->status));
     vnpu_ram_unmap(s, host, len, true, len);
@@ -509,7 +510,8 @@ static void vnpu_run_job(VnpuState *s, VnpuEngine *e, VnpuJob *job)
     if (st != VNPU_JOB_OK && st != VNPU_JOB_ABORTED) {
         qemu_log_mask(LOG_GUEST_ERROR, "vnpu: queue %u job %u (tag 0x%"
                       PRIx64 ", ctx %u): %s at command %u\n", job->qi,
-                      job->idx, job->d.tag, job->d.ctx, vnpu_status_name(st),
+                      job->idx, (uint64_t)job->d.tag, job->d.ctx,
+                      vnpu_status_name(st),
                       job->res.cmd_index);
     }
 
@@ -1069,16 +1071,16 @@ static void vnpu_realize(PCIDevice *pdev, Error **errp)
     VnpuState *s = VNPU(pdev);
 
     if (s->nq < 1 || s->nq > VNPU_MAX_QUEUES) {
-        error_setg(errp, "vnpu: queues must be 1..%u", VNPU_MAX_QUEUES);
+        error_setg(errp, "queues must be 1..%u", VNPU_MAX_QUEUES);
         return;
     }
     if (s->nengines < 1 || s->nengines > VNPU_MAX_ENGINES) {
-        error_setg(errp, "vnpu: engines must be 1..%u", VNPU_MAX_ENGINES);
+        error_setg(errp, "engines must be 1..%u", VNPU_MAX_ENGINES);
         return;
     }
     if (!is_power_of_2(s->ring_max) || s->ring_max < VNPU_RING_MIN_ENTRIES ||
         s->ring_max > VNPU_RING_MAX_ENTRIES) {
-        error_setg(errp, "vnpu: ring-max must be a power of two in %u..%u",
+        error_setg(errp, "ring-max must be a power of two in %u..%u",
                    VNPU_RING_MIN_ENTRIES, VNPU_RING_MAX_ENTRIES);
         return;
     }
@@ -1258,15 +1260,17 @@ static void vnpu_class_init(ObjectClass *klass, void *data)
     set_bit(DEVICE_CATEGORY_MISC, dc->categories);
 }
 
+static InterfaceInfo vnpu_interfaces[] = {
+    { INTERFACE_CONVENTIONAL_PCI_DEVICE },
+    { },
+};
+
 static const TypeInfo vnpu_info = {
     .name = TYPE_VNPU,
     .parent = TYPE_PCI_DEVICE,
     .instance_size = sizeof(VnpuState),
     .class_init = vnpu_class_init,
-    .interfaces = (const InterfaceInfo[]) {
-        { INTERFACE_CONVENTIONAL_PCI_DEVICE },
-        { },
-    },
+    .interfaces = vnpu_interfaces,
 };
 
 static void vnpu_register_types(void)

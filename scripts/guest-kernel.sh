@@ -27,7 +27,8 @@ depmod -b "$out/root" "$kver"
 # Resolve the dependency closure of what vnpu.ko needs, in load order,
 # from the image's modules.dep (built by Debian's depmod).
 rm -rf "$out/modules"; mkdir -p "$out/modules"
-needed="drm drm_shmem_helper gpu_sched"
+# vgem gives the tests fences they control (dma-buf sync_file export).
+needed="drm drm_shmem_helper gpu_sched vgem"
 declare -A seen=()
 order=()
 visit() {

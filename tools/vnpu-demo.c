@@ -72,6 +72,8 @@ static void usage(FILE *f)
 		"  -d, --device PATH  device node (default: the first vnpu device)\n"
 		"  -q, --queue Q      hardware queue (default 0)\n"
 		"  -p, --pattern HEX  32-bit fill pattern (default 0x5a3c96e1)\n"
+		"  --corrupt OFFSET   flip one destination byte from the CPU before\n"
+		"                     checking, to show that the check catches it\n"
 		"  -h, --help         show this help\n"
 		"\n"
 		"Exit status: 0 if every byte matched, 1 on a mismatch or error,\n"
@@ -105,7 +107,17 @@ static uint8_t pattern_byte(uint32_t pattern, uint64_t i)
 	return (uint8_t)(pattern >> (8 * (i % 4)));
 }
 
-/* Check @buf against the fill pattern; prints the first mismatches. */
+struct mismatch {
+	const char *name;
+	uint64_t offset;
+	uint8_t want, got;
+};
+
+#define MAX_REPORTED 5
+static struct mismatch mismatches[MAX_REPORTED];
+static unsigned int nmismatches;
+
+/* Check @buf against the fill pattern; remembers the first mismatches. */
 static uint64_t verify(const char *name, const uint8_t *buf, uint64_t size,
 		       uint32_t pattern)
 {
@@ -116,10 +128,9 @@ static uint64_t verify(const char *name, const uint8_t *buf, uint64_t size,
 
 		if (buf[i] == want)
 			continue;
-		if (bad < 5)
-			fprintf(stderr, "vnpu-demo: %s mismatch at byte %" PRIu64
-				" (0x%" PRIx64 "): expected 0x%02x, got 0x%02x\n",
-				name, i, i, want, buf[i]);
+		if (nmismatches < MAX_REPORTED)
+			mismatches[nmismatches++] = (struct mismatch){
+				name, i, want, buf[i] };
 		bad++;
 	}
 	return bad;
@@ -133,8 +144,10 @@ int main(int argc, char **argv)
 		{ "queue", required_argument, NULL, 'q' },
 		{ "pattern", required_argument, NULL, 'p' },
 		{ "help", no_argument, NULL, 'h' },
+		{ "corrupt", required_argument, NULL, 'C' },
 		{ NULL, 0, NULL, 0 },
 	};
+	uint64_t corrupt = UINT64_MAX, max_bo = 0, nq = 0;
 	struct accel_bo *src = NULL, *dst = NULL, *tsb = NULL;
 	struct accel_cmdbuf *cb_fill = NULL, *cb_copy = NULL;
 	struct accel_job *job_fill = NULL, *job_copy = NULL;
@@ -149,6 +162,8 @@ int main(int argc, char **argv)
 	bool have_syncobj = false;
 	double t0 = now_ms();
 
+	/* Keep stdout and stderr in order when both go to one pipe. */
+	setvbuf(stdout, NULL, _IOLBF, 0);
 	while ((c = getopt_long(argc, argv, "s:d:q:p:h", opts, NULL)) != -1) {
 		char *end;
 
@@ -175,6 +190,14 @@ int main(int argc, char **argv)
 			pattern = (uint32_t)strtoul(optarg, &end, 16);
 			if (errno || *end || end == optarg) {
 				fprintf(stderr, "vnpu-demo: bad pattern '%s'\n", optarg);
+				return 2;
+			}
+			break;
+		case 'C':
+			errno = 0;
+			corrupt = strtoull(optarg, &end, 0);
+			if (errno || *end || end == optarg) {
+				fprintf(stderr, "vnpu-demo: bad offset '%s'\n", optarg);
 				return 2;
 			}
 			break;
@@ -207,6 +230,27 @@ int main(int argc, char **argv)
 
 		accel_device_get_driver_version(dev, &maj, &min, &pl);
 		step_end("%s (pci %s, driver %d.%d.%d)", node, pci, maj, min, pl);
+	}
+	ret = accel_device_query(dev, ACCEL_PARAM_MAX_BO_SIZE, &max_bo);
+	if (!ret)
+		ret = accel_device_query(dev, ACCEL_PARAM_NUM_QUEUES, &nq);
+	if (ret) {
+		fail("query the device", ret);
+		goto out;
+	}
+	if (size > max_bo) {
+		fprintf(stderr, "vnpu-demo: --size %" PRIu64 " is above the "
+			"device's largest buffer (%" PRIu64 " bytes)\n", size, max_bo);
+		goto out;
+	}
+	if (queue >= nq) {
+		fprintf(stderr, "vnpu-demo: --queue %u: the device has queues "
+			"0 to %" PRIu64 "\n", queue, nq - 1);
+		goto out;
+	}
+	if (corrupt != UINT64_MAX && corrupt >= size) {
+		fprintf(stderr, "vnpu-demo: --corrupt offset is beyond --size\n");
+		goto out;
 	}
 
 	/* alloc */
@@ -334,8 +378,8 @@ int main(int argc, char **argv)
 
 		printf("         device clock: fill %.3f ms (%.1f MiB/s), "
 		       "fill end to copy end %.3f ms (%.1f MiB/s)\n",
-		       fill_ms, fill_ms > 0 ? size / (1 << 20) / (fill_ms / 1e3) : 0,
-		       copy_ms, copy_ms > 0 ? size / (1 << 20) / (copy_ms / 1e3) : 0);
+		       fill_ms, fill_ms > 0 ? (double)size / (1 << 20) / (fill_ms / 1e3) : 0,
+		       copy_ms, copy_ms > 0 ? (double)size / (1 << 20) / (copy_ms / 1e3) : 0);
 	} else {
 		printf("vnpu-demo: device timestamps are not increasing: "
 		       "%" PRIu64 " %" PRIu64 " %" PRIu64 "\n", ts[0], ts[1], ts[2]);
@@ -343,12 +387,26 @@ int main(int argc, char **argv)
 		goto out;
 	}
 
+	if (corrupt != UINT64_MAX) {
+		dst_map[corrupt] ^= 0xff;
+		printf("corrupt  flipped destination byte %" PRIu64 " from the CPU\n",
+		       corrupt);
+	}
+
 	/* verify every byte of both buffers */
 	step_begin("verify");
 	bad = verify("source (device fill)", src_map, size, pattern);
 	bad += verify("destination (device copy)", dst_map, size, pattern);
 	if (bad) {
+		unsigned int k;
+
 		printf("FAILED\n");
+		for (k = 0; k < nmismatches; k++)
+			fprintf(stderr, "vnpu-demo: %s mismatch at byte %" PRIu64
+				" (0x%" PRIx64 "): expected 0x%02x, got 0x%02x\n",
+				mismatches[k].name, mismatches[k].offset,
+				mismatches[k].offset, mismatches[k].want,
+				mismatches[k].got);
 		fprintf(stderr, "vnpu-demo: %" PRIu64 " of %" PRIu64
 			" bytes differ from the expected pattern\n", bad, 2 * size);
 		goto out;

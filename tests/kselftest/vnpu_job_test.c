@@ -7,7 +7,9 @@
  *
  * Copyright (C) 2026 The vnpu authors
  */
+#include <dirent.h>
 #include <pthread.h>
+#include <linux/dma-buf.h>
 
 #include "kselftest_harness.h"
 #include "vnpu_ksft.h"
@@ -707,22 +709,130 @@ TEST_F(dev, close_with_jobs_in_flight)
 /* ------------------------------------------------------------------ */
 
 /*
- * Submitting a job whose in-sync has no fence yet must queue it, not fail
- * and not block. A watchdog thread signals the syncobj after a few seconds
- * so that a SUBMIT that blocks cannot hang the test; it is reported.
+ * A gate is a syncobj (binary, or timeline point 3) that a job waits on
+ * and that the test opens later.
+ *
+ * With vgem loaded, the syncobj holds a real, unsignalled foreign fence (a
+ * vgem fence exported through a dma-buf as a sync_file, and transferred to
+ * the timeline point for timeline gates): the way any DRM driver can be
+ * gated. The test opens it with VGEM_FENCE_SIGNAL.
+ *
+ * Without vgem, the syncobj has no fence at all when the job is submitted
+ * (wait-before-signal) and is opened with DRM_IOCTL_SYNCOBJ_(TIMELINE_)
+ * SIGNAL; see syncs.in_sync_wait_before_signal for that contract on its own.
+ *
+ * SUBMIT must queue a gated job, neither fail nor block: a watchdog thread
+ * opens the gate after a few seconds so that a SUBMIT that blocks cannot
+ * hang the test; it is reported.
  */
+/* From the kernel's include/uapi/drm/vgem_drm.h (not shipped by libdrm). */
+struct local_vgem_fence_attach {
+	__u32 handle;
+	__u32 flags;
+	__u32 out_fence;
+	__u32 pad;
+};
+
+struct local_vgem_fence_signal {
+	__u32 fence;
+	__u32 flags;
+};
+
+#define LOCAL_VGEM_FENCE_WRITE		0x1
+#define LOCAL_IOCTL_VGEM_FENCE_ATTACH	DRM_IOWR(DRM_COMMAND_BASE + 0x01, \
+						 struct local_vgem_fence_attach)
+#define LOCAL_IOCTL_VGEM_FENCE_SIGNAL	DRM_IOW(DRM_COMMAND_BASE + 0x02, \
+						struct local_vgem_fence_signal)
+
 struct gate {
 	int fd;
-	uint32_t syncobj;
 	bool timeline;
+	bool vgem;
+	uint32_t syncobj;
 	uint64_t point;
+	int vgem_fd;
+	uint32_t vgem_fence;
 	volatile bool submitted;
 	volatile bool fired;
 };
 
+/* An fd on the vgem device, or -1. */
+static int vgem_open(void)
+{
+	DIR *d = opendir("/dev/dri");
+	struct dirent *e;
+	int found = -1;
+
+	if (!d)
+		return -1;
+	while (found < 0 && (e = readdir(d))) {
+		char path[300], name[16] = "";
+		struct drm_version v = { .name = name, .name_len = sizeof(name) - 1 };
+		int fd;
+
+		if (strncmp(e->d_name, "card", 4))
+			continue;
+		snprintf(path, sizeof(path), "/dev/dri/%s", e->d_name);
+		fd = open(path, O_RDWR | O_CLOEXEC);
+		if (fd < 0)
+			continue;
+		if (!xioctl(fd, DRM_IOCTL_VERSION, &v) && !strcmp(name, "vgem"))
+			found = fd;
+		else
+			close(fd);
+	}
+	closedir(d);
+	return found;
+}
+
+/* Put an unsignalled vgem fence into the (binary) syncobj of @g. */
+static void vgem_gate_arm(struct __test_metadata *_metadata, struct gate *g)
+{
+	struct drm_mode_create_dumb dumb = { .width = 1024, .height = 1, .bpp = 32 };
+	struct local_vgem_fence_attach attach = { .flags = LOCAL_VGEM_FENCE_WRITE };
+	struct drm_prime_handle prime = { .flags = DRM_CLOEXEC | DRM_RDWR };
+	struct dma_buf_export_sync_file exp = { .flags = DMA_BUF_SYNC_RW, .fd = -1 };
+	struct drm_syncobj_handle imp = {
+		.flags = DRM_SYNCOBJ_FD_TO_HANDLE_FLAGS_IMPORT_SYNC_FILE,
+	};
+	struct drm_syncobj_transfer xfer = { 0 };
+	uint32_t tmp;
+
+	ASSERT_EQ(0, xioctl(g->vgem_fd, DRM_IOCTL_MODE_CREATE_DUMB, &dumb));
+	attach.handle = dumb.handle;
+	ASSERT_EQ(0, xioctl(g->vgem_fd, LOCAL_IOCTL_VGEM_FENCE_ATTACH, &attach));
+	g->vgem_fence = attach.out_fence;
+	prime.handle = dumb.handle;
+	ASSERT_EQ(0, xioctl(g->vgem_fd, DRM_IOCTL_PRIME_HANDLE_TO_FD, &prime));
+	ASSERT_EQ(0, xioctl(prime.fd, DMA_BUF_IOCTL_EXPORT_SYNC_FILE, &exp));
+	close(prime.fd);
+	ASSERT_EQ(0, syncobj_create(g->fd, 0, &tmp));
+	imp.handle = tmp;
+	imp.fd = exp.fd;
+	ASSERT_EQ(0, xioctl(g->fd, DRM_IOCTL_SYNCOBJ_FD_TO_HANDLE, &imp));
+	close(exp.fd);
+	/* Move the fence into the gate: as is, or at the timeline point. */
+	xfer.src_handle = tmp;
+	xfer.dst_handle = g->syncobj;
+	xfer.dst_point = g->point;
+	ASSERT_EQ(0, xioctl(g->fd, DRM_IOCTL_SYNCOBJ_TRANSFER, &xfer));
+	ASSERT_EQ(0, syncobj_destroy(g->fd, tmp));
+	/* Armed: a wait on the gate times out. */
+	if (g->timeline) {
+		ASSERT_EQ(-ETIME, syncobj_timeline_wait(g->fd, g->syncobj, g->point,
+							0, 0));
+	} else {
+		ASSERT_EQ(-ETIME, syncobj_wait(g->fd, g->syncobj, 0, 0));
+	}
+}
+
 static void gate_open(struct gate *g)
 {
-	if (g->timeline)
+	struct local_vgem_fence_signal sig = { .fence = g->vgem_fence };
+
+	if (g->vgem)
+		xioctl(g->vgem_fd, LOCAL_IOCTL_VGEM_FENCE_SIGNAL, &sig);
+	else if (g->timeline)
 		syncobj_timeline_signal(g->fd, g->syncobj, g->point);
 	else
 		syncobj_signal(g->fd, g->syncobj);
@@ -747,7 +857,7 @@ static uint64_t submit_gated(struct __test_metadata *_metadata, struct ctx *c,
 	struct drm_vnpu_sync in = {
 		.handle = g->syncobj,
 		.flags = g->timeline ? DRM_VNPU_SYNC_TIMELINE : 0,
-		.point = g->timeline ? g->point : 0,
+		.point = g->point,
 	};
 	pthread_t th;
 	int ret;
@@ -763,7 +873,8 @@ static uint64_t submit_gated(struct __test_metadata *_metadata, struct ctx *c,
 	ASSERT_FALSE(g->fired)
 		TH_LOG("SUBMIT blocked until its unsignalled in-sync was signalled");
 	ASSERT_EQ(0, ret)
-		TH_LOG("SUBMIT with an unsignalled in-sync (no fence yet): %s",
+		TH_LOG("SUBMIT with an unsignalled in-sync%s: %s",
+		       g->vgem ? " (vgem fence)" : " (no fence attached yet)",
 		       strerror(-ret));
 	return s->job_id;
 }
@@ -771,11 +882,22 @@ static uint64_t submit_gated(struct __test_metadata *_metadata, struct ctx *c,
 static void gate_init(struct __test_metadata *_metadata, struct ctx *c,
 		      struct gate *g, bool timeline)
 {
+	static bool said;
+
 	memset(g, 0, sizeof(*g));
 	g->fd = c->fd;
 	g->timeline = timeline;
 	g->point = timeline ? 3 : 0;
 	ASSERT_EQ(0, syncobj_create(c->fd, 0, &g->syncobj));
+	g->vgem_fd = vgem_open();
+	g->vgem = g->vgem_fd >= 0;
+	if (!said) {
+		said = true;
+		ksft_print_msg("gates: %s\n", g->vgem ? "vgem fences" :
+			       "fence-less syncobjs (no vgem device)");
+	}
+	if (g->vgem)
+		vgem_gate_arm(_metadata, g);
 }
 
 FIXTURE(gated) {
@@ -804,6 +926,11 @@ FIXTURE_SETUP(gated)
 
 FIXTURE_TEARDOWN(gated)
 {
+	/* Never leave a job waiting on a foreign fence. */
+	if (self->g.vgem) {
+		gate_open(&self->g);
+		close(self->g.vgem_fd);
+	}
 	ctx_fini(&self->c);
 }
 
@@ -896,11 +1023,130 @@ TEST_F(gated, close_with_gated_job)
 	ctx_fini(&c2);
 }
 
+/*
+ * Implicit sync: a job listing a BO waits for an earlier job that listed
+ * it; a job on another queue that does not list it is not held up.
+ */
+TEST_F(gated, implicit_sync_on_listed_bo)
+{
+	struct ctx *c = &self->c;
+	struct drm_vnpu_submit a, b, o;
+	struct cmdbuf cb;
+	uint32_t other;
+	uint64_t ida, idb, ido, other_va;
+	uint8_t *other_map;
+	int32_t status = -1;
+	uint32_t only_dst[1] = { c->dst };
+
+	ctx_bo(_metadata, c, PAGE_SZ, 0, &other, &other_va, &other_map);
+	memset(c->dst_map, 0, DATA_SIZE);
+	cb = cmds_at(c, 0);
+	emit_fill(&cb, c->dst_va, DATA_SIZE, 0xaaaaaaaa);
+	a = submit_args(c, 0, cb.len, 0);
+	a.bo_handles = (uintptr_t)only_dst;
+	a.bo_count = 1;
+	ida = submit_gated(_metadata, c, &a, &self->g);
+
+	cb = cmds_at(c, 8192);
+	emit_fill(&cb, other_va, PAGE_SZ, 0xcccccccc);
+	o = submit_args(c, 8192, cb.len, c->nq - 1);
+	o.bo_handles = (uintptr_t)&other;
+	o.bo_count = 1;
+	if (c->nq > 1) {
+		/* Independent work still runs while A is gated. */
+		ido = submit(_metadata, c, &o);
+		wait_job(_metadata, c, ido, &status, NULL);
+		ASSERT_EQ(0, status);
+		ASSERT_EQ(-1, check_fill(other_map, PAGE_SZ, 0xcccccccc));
+	}
+
+	cb = cmds_at(c, 4096);
+	emit_fill(&cb, c->dst_va, DATA_SIZE, 0xbbbbbbbb);
+	b = submit_args(c, 4096, cb.len, c->nq - 1);
+	b.bo_handles = (uintptr_t)only_dst;
+	b.bo_count = 1;
+	idb = submit(_metadata, c, &b);
+	usleep(300 * 1000);
+	ASSERT_EQ(-ETIME, vnpu_wait(c->fd, idb, 0, NULL, NULL))
+		TH_LOG("B ran although A, which lists the same BO, is gated");
+	ASSERT_EQ(-1, check_bytes(c->dst_map, DATA_SIZE, 0));
+
+	gate_open(&self->g);
+	wait_job(_metadata, c, idb, &status, NULL);
+	ASSERT_EQ(0, status);
+	wait_job(_metadata, c, ida, &status, NULL);
+	ASSERT_EQ(0, status);
+	/* B wrote last. */
+	ASSERT_EQ(-1, check_fill(c->dst_map, DATA_SIZE, 0xbbbbbbbb));
+	munmap(other_map, PAGE_SZ);
+}
+
+/* Closing the handles of a queued job's BOs must not crash anything: the
+ * job either still runs (it holds the BOs) or faults cleanly. */
+TEST_F(gated, close_bos_while_queued)
+{
+	struct ctx *c = &self->c;
+	struct cmdbuf cb = cmds_at(c, 0);
+	struct drm_vnpu_submit s;
+	int32_t status = 1;
+	uint32_t hw = VNPU_JOB_PENDING;
+	uint64_t id;
+
+	emit_fill(&cb, c->dst_va, DATA_SIZE, 0x99999999);
+	emit_copy(&cb, c->dst_va, c->src_va, DATA_SIZE);
+	s = submit_args(c, 0, cb.len, 0);
+	id = submit_gated(_metadata, c, &s, &self->g);
+	munmap(c->cmd_map, CMD_BO_SIZE);
+	munmap(c->src_map, DATA_SIZE);
+	munmap(c->dst_map, DATA_SIZE);
+	for (int i = 0; i < 3; i++)
+		ASSERT_EQ(0, vnpu_gem_close(c->fd, c->bos[i]));
+	gate_open(&self->g);
+	wait_job(_metadata, c, id, &status, &hw);
+	ASSERT_TRUE((status == 0 && hw == VNPU_JOB_OK) ||
+		    (status == -EFAULT && hw == VNPU_JOB_MMU_FAULT))
+		TH_LOG("status %d hw_status %#x", status, hw);
+	/* New BOs in the same file work. */
+	ctx_bo(_metadata, c, CMD_BO_SIZE, 0, &c->cmd, &c->cmd_va, &c->cmd_map);
+	ctx_bo(_metadata, c, DATA_SIZE, 0, &c->src, &c->src_va, &c->src_map);
+	ctx_bo(_metadata, c, DATA_SIZE, 0, &c->dst, &c->dst_va, &c->dst_map);
+	c->bos[0] = c->cmd;
+	c->bos[1] = c->src;
+	c->bos[2] = c->dst;
+	device_works(_metadata, c, 0);
+}
+
 /* ------------------------------------------------------------------ */
 /* Out-syncs                                                           */
 /* ------------------------------------------------------------------ */
 
-TEST_F(gated, out_sync_signalled)
+FIXTURE(syncs) {
+	struct ctx c;
+};
+
+FIXTURE_VARIANT(syncs) {
+	bool timeline;
+};
+
+FIXTURE_VARIANT_ADD(syncs, binary) {
+	.timeline = false,
+};
+
+FIXTURE_VARIANT_ADD(syncs, timeline) {
+	.timeline = true,
+};
+
+FIXTURE_SETUP(syncs)
+{
+	ctx_init(_metadata, &self->c, 0);
+}
+
+FIXTURE_TEARDOWN(syncs)
+{
+	ctx_fini(&self->c);
+}
+
+TEST_F(syncs, out_sync_signalled)
 {
 	struct ctx *c = &self->c;
 	struct cmdbuf cb = cmds_at(c, 0);
@@ -941,16 +1187,48 @@ TEST_F(gated, out_sync_signalled)
 	ASSERT_EQ(0, status);
 }
 
-/* Job B (another queue) waits for job A through a syncobj. */
-TEST_F(gated, chained_jobs)
+/*
+ * Wait-before-signal: an in-sync whose syncobj has no fence yet (never
+ * signalled, or a timeline point not yet submitted). The job is queued and
+ * runs once the syncobj is signalled from userspace.
+ */
+TEST_F(syncs, in_sync_wait_before_signal)
 {
 	struct ctx *c = &self->c;
-	struct drm_vnpu_sync sync = { .handle = self->g.syncobj };
+	struct cmdbuf cb = cmds_at(c, 0);
+	struct drm_vnpu_submit s;
+	struct gate g = {
+		.fd = c->fd, .timeline = variant->timeline,
+		.point = variant->timeline ? 3 : 0, .vgem_fd = -1,
+	};
+	int32_t status = -1;
+	uint64_t id;
+
+	ASSERT_EQ(0, syncobj_create(c->fd, 0, &g.syncobj));
+	memset(c->dst_map, 0, DATA_SIZE);
+	emit_fill(&cb, c->dst_va, DATA_SIZE, 0x5eed5eed);
+	s = submit_args(c, 0, cb.len, 0);
+	id = submit_gated(_metadata, c, &s, &g);
+	usleep(200 * 1000);
+	ASSERT_EQ(-ETIME, vnpu_wait(c->fd, id, 0, NULL, NULL));
+	ASSERT_EQ(-1, check_bytes(c->dst_map, DATA_SIZE, 0));
+	gate_open(&g);
+	wait_job(_metadata, c, id, &status, NULL);
+	ASSERT_EQ(0, status);
+	ASSERT_EQ(-1, check_fill(c->dst_map, DATA_SIZE, 0x5eed5eed));
+}
+
+/* Job B (another queue) waits for job A through a syncobj. */
+TEST_F(syncs, chained_jobs)
+{
+	struct ctx *c = &self->c;
+	struct drm_vnpu_sync sync = { 0 };
 	struct drm_vnpu_submit a, b;
 	struct cmdbuf cb;
 	int32_t status = -1;
 	uint64_t ida, idb;
 
+	ASSERT_EQ(0, syncobj_create(c->fd, 0, &sync.handle));
 	if (variant->timeline) {
 		sync.flags = DRM_VNPU_SYNC_TIMELINE;
 		sync.point = 7;

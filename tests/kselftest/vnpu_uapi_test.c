@@ -540,6 +540,47 @@ TEST_F(submit, no_bos_ok)
 	ASSERT_EQ(0, status);
 }
 
+/* The same BO listed twice is not an error (the header lists none). */
+TEST_F(submit, duplicate_bo_handles_ok)
+{
+	uint32_t bos[4] = { self->cmd, self->data, self->data, self->cmd };
+	int32_t status = -1;
+	int ret;
+
+	self->s.bo_handles = (uintptr_t)bos;
+	self->s.bo_count = 4;
+	ret = do_submit(self->fd, &self->s);
+	ASSERT_EQ(0, ret) TH_LOG("SUBMIT with a BO listed twice: %s (%d)",
+				 strerror(-ret), ret);
+	ASSERT_EQ(0, vnpu_wait(self->fd, self->s.job_id,
+			       deadline_in(VNPU_JOB_TIMEOUT_NS), &status, NULL));
+	ASSERT_EQ(0, status);
+}
+
+TEST_F_TIMEOUT(submit, max_bos_ok, 180)
+{
+	const uint32_t n = DRM_VNPU_MAX_SUBMIT_BOS;
+	uint32_t *bos = calloc(n, sizeof(*bos));
+	int32_t status = -1;
+	int ret;
+
+	ASSERT_NE(NULL, bos);
+	bos[0] = self->cmd;
+	bos[1] = self->data;
+	for (uint32_t i = 2; i < n; i++) {
+		ret = vnpu_bo_create(self->fd, PAGE_SZ, 0, &bos[i], NULL);
+		ASSERT_EQ(0, ret) TH_LOG("BO %u: %s", i, strerror(-ret));
+	}
+	self->s.bo_handles = (uintptr_t)bos;
+	self->s.bo_count = n;
+	ret = do_submit(self->fd, &self->s);
+	ASSERT_EQ(0, ret) TH_LOG("SUBMIT with %u BOs: %s", n, strerror(-ret));
+	ASSERT_EQ(0, vnpu_wait(self->fd, self->s.job_id,
+			       deadline_in(VNPU_JOB_TIMEOUT_NS), &status, NULL));
+	ASSERT_EQ(0, status);
+	free(bos);
+}
+
 TEST_F(submit, unknown_flags)
 {
 	for (int bit = 0; bit < 32; bit++) {

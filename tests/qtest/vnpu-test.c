@@ -1,8 +1,1492 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
+/*
+ * QTest for the vnpu device: registers, rings, MMU, commands, errors,
+ * interrupts and reset, driven directly without a guest kernel.
+ *
+ * Every wait polls guest memory with a bounded timeout and fails with a
+ * message; no test can hang.
+ */
+
 #include "qemu/osdep.h"
+#include "qemu/bswap.h"
 #include "libqtest.h"
+#include "libqos/pci-pc.h"
+#include "libqos/malloc-pc.h"
+#include "hw/pci/pci_regs.h"
+#include "qobject/qdict.h"
+
+#include "vnpu_device.h"
+
+#define FIRMWARE_DIR        "/usr/share/qemu"
+#define VNPU_DEVFN          QPCI_DEVFN(4, 0)
+#define WAIT_TIMEOUT_US     (20 * G_USEC_PER_SEC)
+#define VA_BASE             0x10000000ull
+#define MAX_CTX             4
+#define MSIX_DATA(v)        (0x5a5a0000u + (v))
+#define PAGE                VNPU_PAGE_SIZE
+#define HUGE                (1ull << VNPU_HUGE_SHIFT)
+#define PTE_RW              (VNPU_PTE_VALID | VNPU_PTE_READ | VNPU_PTE_WRITE)
+#define PTE_RO              (VNPU_PTE_VALID | VNPU_PTE_READ)
+
+typedef struct Vnpu {
+    QTestState *qts;
+    QGuestAllocator alloc;
+    QPCIBus *bus;
+    QPCIDevice *dev;
+    QPCIBar bar;
+    uint64_t ctxt;
+    uint64_t pgd[MAX_CTX];
+    uint64_t next_va;
+    struct {
+        uint64_t ring, comp;
+        uint32_t size, tail;
+    } q[VNPU_MAX_QUEUES];
+    uint64_t msix_addr[VNPU_MSIX_VECTORS(VNPU_MAX_QUEUES)];
+} Vnpu;
+
+typedef struct Cmds {
+    uint8_t buf[1024];
+    size_t len;
+} Cmds;
+
+/* Device and guest memory helpers */
+
+static uint32_t rd(Vnpu *v, uint32_t off)
+{
+    return qpci_io_readl(v->dev, v->bar, off);
+}
+
+static void wr(Vnpu *v, uint32_t off, uint32_t val)
+{
+    qpci_io_writel(v->dev, v->bar, off, val);
+}
+
+static uint64_t alloc_zero(Vnpu *v, size_t size)
+{
+    uint64_t pa = guest_alloc(&v->alloc, size);
+
+    g_assert(pa);
+    g_assert_cmphex(pa & (PAGE - 1), ==, 0);
+    qtest_memset(v->qts, pa, 0, size);
+    return pa;
+}
+
+static QTestState *vnpu_qemu(const char *props, const char *extra)
+{
+    /* The +ds source has no firmware: use qboot from qemu-system-data. */
+    return qtest_initf("-M q35 -m 256M -nodefaults %s "
+                       "-device vnpu,addr=04.0%s %s",
+                       g_file_test(FIRMWARE_DIR "/qboot.rom",
+                                   G_FILE_TEST_EXISTS) ?
+                       "-L " FIRMWARE_DIR " -bios qboot.rom" : "",
+                       props ? props : "", extra ? extra : "");
+}
+
+static void vnpu_attach(Vnpu *v)
+{
+    v->bus = qpci_new_pc(v->qts, &v->alloc);
+    v->dev = qpci_device_find(v->bus, VNPU_DEVFN);
+    g_assert(v->dev);
+    qpci_device_enable(v->dev);
+    v->bar = qpci_iomap(v->dev, VNPU_BAR_REGS, NULL);
+}
+
+static Vnpu *vnpu_start(const char *props)
+{
+    Vnpu *v = g_new0(Vnpu, 1);
+
+    v->qts = vnpu_qemu(props, NULL);
+    pc_alloc_init(&v->alloc, v->qts, ALLOC_NO_FLAGS);
+    vnpu_attach(v);
+    v->next_va = VA_BASE;
+    return v;
+}
+
+static void vnpu_stop(Vnpu *v)
+{
+    g_free(v->dev);
+    qpci_free_pc(v->bus);
+    alloc_destroy(&v->alloc);
+    qtest_quit(v->qts);
+    g_free(v);
+}
+
+/* Page tables: allocate missing tables down to @leaf_level. */
+static uint64_t pte_slot(Vnpu *v, int ctx, uint64_t va, int leaf_level)
+{
+    uint64_t table = v->pgd[ctx];
+
+    for (int l = 0; l < leaf_level; l++) {
+        uint64_t slot = table + VNPU_PT_INDEX(va, l) * 8;
+        uint64_t pte = qtest_readq(v->qts, slot);
+
+        if (!(pte & VNPU_PTE_VALID)) {
+            pte = alloc_zero(v, PAGE) | VNPU_PTE_VALID;
+            qtest_writeq(v->qts, slot, pte);
+        }
+        table = pte & VNPU_PTE_ADDR_MASK;
+    }
+    return table + VNPU_PT_INDEX(va, leaf_level) * 8;
+}
+
+static void map_page(Vnpu *v, int ctx, uint64_t va, uint64_t pa,
+                     uint64_t flags)
+{
+    qtest_writeq(v->qts, pte_slot(v, ctx, va, 3), pa | flags);
+}
+
+static void map_huge(Vnpu *v, int ctx, uint64_t va, uint64_t pa,
+                     uint64_t flags)
+{
+    qtest_writeq(v->qts, pte_slot(v, ctx, va, 2),
+                 pa | flags | VNPU_PTE_HUGE);
+}
+
+/* A fresh VA range followed by an unmapped guard page. */
+static uint64_t new_va(Vnpu *v, uint64_t size)
+{
+    uint64_t va = v->next_va;
+
+    v->next_va += ROUND_UP(size, PAGE) + PAGE;
+    return va;
+}
+
+/* Map a new zeroed buffer of @size bytes; returns its VA, *pa its PA. */
+static uint64_t map_buf(Vnpu *v, int ctx, uint64_t size, uint64_t flags,
+                        uint64_t *pa)
+{
+    uint64_t npages = DIV_ROUND_UP(size, PAGE);
+    uint64_t base = alloc_zero(v, npages * PAGE);
+    uint64_t va = new_va(v, size);
+
+    for (uint64_t i = 0; i < npages; i++) {
+        map_page(v, ctx, va + i * PAGE, base + i * PAGE, flags);
+    }
+    if (pa) {
+        *pa = base;
+    }
+    return va;
+}
+
+static void ctx_init(Vnpu *v, int n)
+{
+    v->ctxt = alloc_zero(v, PAGE);
+    for (int i = 0; i < n; i++) {
+        v->pgd[i] = alloc_zero(v, PAGE);
+        qtest_writeq(v->qts, v->ctxt + i * 16, v->pgd[i]);
+        qtest_writel(v->qts, v->ctxt + i * 16 + 8, VNPU_CTX_VALID);
+    }
+    wr(v, VNPU_REG_CTXT_BASE_LO, v->ctxt);
+    wr(v, VNPU_REG_CTXT_BASE_HI, v->ctxt >> 32);
+    wr(v, VNPU_REG_CTXT_SIZE, n);
+}
+
+static void queue_init(Vnpu *v, int q, uint32_t size, uint32_t prio)
+{
+    uint32_t base = VNPU_REG_Q(q);
+
+    v->q[q].size = size;
+    v->q[q].tail = 0;
+    v->q[q].ring = alloc_zero(v, size * sizeof(struct vnpu_desc));
+    v->q[q].comp = alloc_zero(v, size * sizeof(struct vnpu_completion));
+    wr(v, base + VNPU_Q_RING_LO, v->q[q].ring);
+    wr(v, base + VNPU_Q_RING_HI, v->q[q].ring >> 32);
+    wr(v, base + VNPU_Q_COMP_LO, v->q[q].comp);
+    wr(v, base + VNPU_Q_COMP_HI, v->q[q].comp >> 32);
+    wr(v, base + VNPU_Q_SIZE, size);
+    wr(v, base + VNPU_Q_CTRL, VNPU_QCTRL_ENABLE | (prio << 4));
+    g_assert_cmphex(rd(v, base + VNPU_Q_CTRL), ==,
+                    VNPU_QCTRL_ENABLE | (prio << 4));
+}
+
+/* Device with contexts, queues and engines on. */
+static Vnpu *vnpu_setup(const char *props, int nq)
+{
+    Vnpu *v = vnpu_start(props);
+
+    ctx_init(v, 2);
+    for (int q = 0; q < nq; q++) {
+        queue_init(v, q, 8, 0);
+    }
+    wr(v, VNPU_REG_CTRL, VNPU_CTRL_ENABLE);
+    return v;
+}
+
+static void desc_write(Vnpu *v, int q, uint32_t idx, uint64_t tag,
+                       uint64_t cmd_va, uint32_t cmd_size, uint32_t ctx,
+                       uint32_t flags, uint32_t rsvd0, uint64_t rsvd2)
+{
+    uint8_t d[64] = { 0 };
+    uint32_t slot = idx % v->q[q].size;
+
+    stq_le_p(d, tag);
+    stq_le_p(d + 8, cmd_va);
+    stl_le_p(d + 16, cmd_size);
+    stl_le_p(d + 20, ctx);
+    stl_le_p(d + 24, flags);
+    stl_le_p(d + 28, rsvd0);
+    stq_le_p(d + 48, rsvd2);
+    qtest_memwrite(v->qts, v->q[q].ring + slot * 64, d, sizeof(d));
+    qtest_writel(v->qts, v->q[q].comp + slot * 32 + 8, VNPU_JOB_PENDING);
+}
+
+static void doorbell(Vnpu *v, int q)
+{
+    wr(v, VNPU_REG_DOORBELL(q), v->q[q].tail);
+}
+
+/* Queue one descriptor (no doorbell); returns its index. */
+static uint32_t queue_desc(Vnpu *v, int q, uint32_t ctx, uint64_t cmd_va,
+                           uint32_t cmd_size, uint32_t flags)
+{
+    uint32_t idx = v->q[q].tail++;
+
+    desc_write(v, q, idx, 0x7a90000000000000ull | idx, cmd_va, cmd_size,
+               ctx, flags, 0, 0);
+    return idx;
+}
+
+typedef struct Comp {
+    uint64_t tag;
+    uint32_t status;
+    uint32_t cmd_index;
+    uint64_t start_ns, end_ns;
+} Comp;
+
+static void comp_read(Vnpu *v, int q, uint32_t idx, Comp *c)
+{
+    uint64_t a = v->q[q].comp + (idx % v->q[q].size) * 32;
+
+    c->status = qtest_readl(v->qts, a + 8);
+    c->tag = qtest_readq(v->qts, a);
+    c->cmd_index = qtest_readl(v->qts, a + 12);
+    c->start_ns = qtest_readq(v->qts, a + 16);
+    c->end_ns = qtest_readq(v->qts, a + 24);
+}
+
+/* Poll guest memory until the completion is written (bounded). */
+static void wait_comp(Vnpu *v, int q, uint32_t idx, Comp *c)
+{
+    uint64_t a = v->q[q].comp + (idx % v->q[q].size) * 32 + 8;
+    gint64 end = g_get_monotonic_time() + WAIT_TIMEOUT_US;
+
+    while (qtest_readl(v->qts, a) == VNPU_JOB_PENDING) {
+        if (g_get_monotonic_time() > end) {
+            g_error("timeout: queue %d job %u not completed (HEAD %u TAIL %u"
+                    " QCTRL 0x%x)", q, idx, rd(v, VNPU_REG_Q(q) + VNPU_Q_HEAD),
+                    rd(v, VNPU_REG_Q(q) + VNPU_Q_TAIL),
+                    rd(v, VNPU_REG_Q(q) + VNPU_Q_CTRL));
+        }
+        g_usleep(200);
+    }
+    comp_read(v, q, idx, c);
+}
+
+/* Poll a 32-bit guest word until it equals @val (bounded). */
+static bool wait_word(Vnpu *v, uint64_t addr, uint32_t val, gint64 us)
+{
+    gint64 end = g_get_monotonic_time() + us;
+
+    while (qtest_readl(v->qts, addr) != val) {
+        if (g_get_monotonic_time() > end) {
+            return false;
+        }
+        g_usleep(200);
+    }
+    return true;
+}
+
+/* Poll a device register until (reg & mask) == val (bounded). */
+static bool wait_reg(Vnpu *v, uint32_t off, uint32_t mask, uint32_t val)
+{
+    gint64 end = g_get_monotonic_time() + WAIT_TIMEOUT_US;
+
+    while ((rd(v, off) & mask) != val) {
+        if (g_get_monotonic_time() > end) {
+            return false;
+        }
+        g_usleep(200);
+    }
+    return true;
+}
+
+/* Command builders */
+
+static void cmd_hdr(Cmds *c, uint16_t op, uint16_t len, uint32_t flags)
+{
+    g_assert(c->len + len * 8 <= sizeof(c->buf));
+    memset(c->buf + c->len, 0, len * 8);
+    stw_le_p(c->buf + c->len, op);
+    stw_le_p(c->buf + c->len + 2, len);
+    stl_le_p(c->buf + c->len + 4, flags);
+}
+
+static void cmd_nop(Cmds *c)
+{
+    cmd_hdr(c, VNPU_OP_NOP, 1, 0);
+    c->len += 8;
+}
+
+static void cmd_fill(Cmds *c, uint64_t dst, uint64_t size, uint32_t pattern)
+{
+    cmd_hdr(c, VNPU_OP_FILL, 4, 0);
+    stq_le_p(c->buf + c->len + 8, dst);
+    stq_le_p(c->buf + c->len + 16, size);
+    stl_le_p(c->buf + c->len + 24, pattern);
+    c->len += 32;
+}
+
+static void cmd_copy(Cmds *c, uint64_t src, uint64_t dst, uint64_t size)
+{
+    cmd_hdr(c, VNPU_OP_COPY, 4, 0);
+    stq_le_p(c->buf + c->len + 8, src);
+    stq_le_p(c->buf + c->len + 16, dst);
+    stq_le_p(c->buf + c->len + 24, size);
+    c->len += 32;
+}
+
+static void cmd_ts(Cmds *c, uint64_t dst)
+{
+    cmd_hdr(c, VNPU_OP_TIMESTAMP, 2, 0);
+    stq_le_p(c->buf + c->len + 8, dst);
+    c->len += 16;
+}
+
+/* Put @c in a new read-only buffer of context @ctx; returns its VA. */
+static uint64_t cmds_place(Vnpu *v, int ctx, const Cmds *c)
+{
+    uint64_t pa, va = map_buf(v, ctx, MAX(c->len, 8), PTE_RO, &pa);
+
+    qtest_memwrite(v->qts, pa, c->buf, c->len);
+    return va;
+}
+
+/* Run @c as one job on queue @q, context @ctx; wait for the completion. */
+static uint32_t run(Vnpu *v, int q, int ctx, const Cmds *c, uint32_t flags,
+                    Comp *comp)
+{
+    uint64_t va = cmds_place(v, ctx, c);
+    uint32_t idx = queue_desc(v, q, ctx, va, c->len, flags);
+    Comp tmp;
+
+    doorbell(v, q);
+    wait_comp(v, q, idx, comp ? comp : &tmp);
+    return (comp ? comp : &tmp)->status;
+}
+
+static uint64_t counter(Vnpu *v, uint32_t lo)
+{
+    uint64_t l = rd(v, lo);
+
+    return l | (uint64_t)rd(v, lo + 4) << 32;
+}
+
+/* Tests */
+
+static void test_ids(void)
+{
+    Vnpu *v = vnpu_start(NULL);
+
+    g_assert_cmphex(qpci_config_readw(v->dev, PCI_VENDOR_ID), ==,
+                    VNPU_PCI_VENDOR_ID);
+    g_assert_cmphex(qpci_config_readw(v->dev, PCI_DEVICE_ID), ==,
+                    VNPU_PCI_DEVICE_ID);
+    g_assert_cmphex(qpci_config_readb(v->dev, PCI_REVISION_ID), ==,
+                    VNPU_PCI_REVISION);
+    g_assert_cmphex(qpci_config_readw(v->dev, PCI_CLASS_DEVICE), ==,
+                    VNPU_PCI_CLASS);
+    g_assert_cmphex(rd(v, VNPU_REG_ID), ==, VNPU_ID_MAGIC);
+    g_assert_cmphex(rd(v, VNPU_REG_VERSION), ==,
+                    VNPU_VERSION_MAJOR << 16 | VNPU_VERSION_MINOR);
+    g_assert_cmpuint(rd(v, VNPU_REG_CAP_QUEUES), ==, 4);
+    g_assert_cmpuint(rd(v, VNPU_REG_CAP_ENGINES), ==, 2);
+    g_assert_cmpuint(rd(v, VNPU_REG_CAP_RING_MAX), ==, VNPU_RING_MAX_ENTRIES);
+    g_assert_cmphex(rd(v, VNPU_REG_CAP_OPS), ==, (1u << VNPU_OP_COUNT) - 1);
+    g_assert_cmphex(rd(v, VNPU_REG_CAP_MMU), ==, VNPU_VA_BITS |
+                    VNPU_CAP_MMU_PAGE_4K | VNPU_CAP_MMU_PAGE_2M);
+    g_assert_cmpuint(rd(v, VNPU_REG_CAP_CONTEXTS), ==, VNPU_MAX_CONTEXTS);
+    g_assert_cmpuint(rd(v, VNPU_REG_DEVMEM_SIZE_LO), ==, 0);
+    g_assert_cmpuint(rd(v, VNPU_REG_DEVMEM_SIZE_HI), ==, 0);
+    g_assert_cmphex(rd(v, VNPU_REG_STATUS), ==, VNPU_STATUS_READY);
+    g_assert_cmphex(rd(v, VNPU_REG_CTRL), ==, 0);
+    g_assert_cmphex(rd(v, VNPU_REG_IRQ_MASK), ==, 0);
+    qpci_msix_enable(v->dev);
+    g_assert_cmpuint(qpci_msix_table_size(v->dev), ==, VNPU_MSIX_VECTORS(4));
+    vnpu_stop(v);
+}
+
+static void test_properties(void)
+{
+    Vnpu *v = vnpu_start(",queues=8,engines=3,ring-max=64");
+
+    g_assert_cmpuint(rd(v, VNPU_REG_CAP_QUEUES), ==, 8);
+    g_assert_cmpuint(rd(v, VNPU_REG_CAP_ENGINES), ==, 3);
+    g_assert_cmpuint(rd(v, VNPU_REG_CAP_RING_MAX), ==, 64);
+    qpci_msix_enable(v->dev);
+    g_assert_cmpuint(qpci_msix_table_size(v->dev), ==, VNPU_MSIX_VECTORS(8));
+    /* A ring larger than ring-max is refused. */
+    ctx_init(v, 1);
+    queue_init(v, 7, 64, 0);
+    wr(v, VNPU_REG_Q(6) + VNPU_Q_SIZE, 128);
+    wr(v, VNPU_REG_Q(6) + VNPU_Q_CTRL, VNPU_QCTRL_ENABLE);
+    g_assert_cmphex(rd(v, VNPU_REG_Q(6) + VNPU_Q_CTRL), ==,
+                    VNPU_QCTRL_ENABLE | VNPU_QCTRL_ERROR);
+    vnpu_stop(v);
+}
+
+/* Bad property values make QEMU refuse to start with a message. */
+static void test_properties_invalid(void)
+{
+    static const char *const bad[] = {
+        "queues=0", "queues=9", "engines=0", "engines=9",
+        "ring-max=3", "ring-max=1", "ring-max=8192",
+    };
+    const char *qemu = g_getenv("QTEST_QEMU_BINARY");
+
+    g_assert(qemu);
+    for (size_t i = 0; i < ARRAY_SIZE(bad); i++) {
+        g_autofree char *dev = g_strdup_printf("vnpu,%s", bad[i]);
+        const char *argv[] = {
+            qemu, "-M", "q35", "-accel", "qtest", "-display", "none",
+            "-nodefaults", "-L", FIRMWARE_DIR, "-bios", "qboot.rom", "-S",
+            "-device", dev, NULL,
+        };
+        g_autofree char *out = NULL, *err = NULL;
+        int status = 0;
+
+        g_assert(g_spawn_sync(NULL, (char **)argv, NULL, G_SPAWN_DEFAULT,
+                              NULL, NULL, &out, &err, &status, NULL));
+        g_assert_true(WIFEXITED(status) && WEXITSTATUS(status) != 0);
+        g_assert_nonnull(strstr(err, "must be"));
+    }
+}
+
+static void test_scratch_and_access(void)
+{
+    Vnpu *v = vnpu_start(NULL);
+    static const uint32_t pats[] = { 0, 0xffffffff, 0xa5a5a5a5, 0x12345678 };
+
+    for (size_t i = 0; i < ARRAY_SIZE(pats); i++) {
+        wr(v, VNPU_REG_SCRATCH, pats[i]);
+        g_assert_cmphex(rd(v, VNPU_REG_SCRATCH), ==, pats[i]);
+    }
+    /* Only aligned 32-bit accesses do anything. */
+    wr(v, VNPU_REG_SCRATCH, 0x11223344);
+    qpci_io_writeb(v->dev, v->bar, VNPU_REG_SCRATCH, 0xff);
+    qpci_io_writew(v->dev, v->bar, VNPU_REG_SCRATCH + 2, 0xffff);
+    qpci_io_writeq(v->dev, v->bar, VNPU_REG_SCRATCH - 4, ~0ull);
+    g_assert_cmphex(rd(v, VNPU_REG_SCRATCH), ==, 0x11223344);
+    g_assert_cmphex(qpci_io_readw(v->dev, v->bar, VNPU_REG_ID), ==, 0);
+    g_assert_cmphex(qpci_io_readb(v->dev, v->bar, VNPU_REG_ID), ==, 0);
+    g_assert_cmphex(qpci_io_readq(v->dev, v->bar, VNPU_REG_ID), ==, 0);
+    /* Read-only registers ignore writes. */
+    wr(v, VNPU_REG_ID, 0);
+    wr(v, VNPU_REG_CAP_QUEUES, 7);
+    g_assert_cmphex(rd(v, VNPU_REG_ID), ==, VNPU_ID_MAGIC);
+    g_assert_cmpuint(rd(v, VNPU_REG_CAP_QUEUES), ==, 4);
+    /* Registers of absent queues read as zero and ignore writes. */
+    wr(v, VNPU_REG_Q(5) + VNPU_Q_SIZE, 8);
+    g_assert_cmpuint(rd(v, VNPU_REG_Q(5) + VNPU_Q_SIZE), ==, 0);
+    wr(v, VNPU_REG_DOORBELL(6), 1);
+    vnpu_stop(v);
+}
+
+static void test_heartbeat(void)
+{
+    Vnpu *v = vnpu_start(NULL);
+    uint32_t a, b;
+
+    a = rd(v, VNPU_REG_HEARTBEAT);
+    qtest_clock_step(v->qts, 5 * 1000 * 1000);
+    b = rd(v, VNPU_REG_HEARTBEAT);
+    g_assert_cmpuint(b - a, >=, 5);
+    vnpu_stop(v);
+}
+
+static void test_reset(void)
+{
+    Vnpu *v = vnpu_setup(NULL, 2);
+    Cmds c = { 0 };
+
+    cmd_nop(&c);
+    g_assert_cmpuint(run(v, 0, 0, &c, 0, NULL), ==, VNPU_JOB_OK);
+    wr(v, VNPU_REG_SCRATCH, 0xdeadbeef);
+    wr(v, VNPU_REG_IRQ_MASK, VNPU_IRQ_ERROR | 1);
+    wr(v, VNPU_REG_Q(1) + VNPU_Q_CTRL, VNPU_QCTRL_ENABLE | (3 << 4));
+    g_assert_cmphex(rd(v, VNPU_REG_STATUS), ==,
+                    VNPU_STATUS_READY | VNPU_STATUS_ENABLED);
+    g_assert_cmpuint(rd(v, VNPU_REG_Q(0) + VNPU_Q_HEAD), ==, 1);
+
+    wr(v, VNPU_REG_CTRL, VNPU_CTRL_RESET);
+    g_assert_cmphex(rd(v, VNPU_REG_STATUS), ==, VNPU_STATUS_READY);
+    g_assert_cmphex(rd(v, VNPU_REG_CTRL), ==, 0);
+    g_assert_cmphex(rd(v, VNPU_REG_SCRATCH), ==, 0);
+    g_assert_cmphex(rd(v, VNPU_REG_IRQ_MASK), ==, 0);
+    g_assert_cmphex(rd(v, VNPU_REG_IRQ_STATUS), ==, 0);
+    g_assert_cmphex(rd(v, VNPU_REG_CTXT_BASE_LO), ==, 0);
+    g_assert_cmphex(rd(v, VNPU_REG_CTXT_SIZE), ==, 0);
+    g_assert_cmphex(counter(v, VNPU_REG_CNT_JOBS_LO), ==, 0);
+    for (int q = 0; q < 4; q++) {
+        for (uint32_t off = 0; off < 0x20; off += 4) {
+            g_assert_cmphex(rd(v, VNPU_REG_Q(q) + off), ==, 0);
+        }
+    }
+
+    /* The device works again after setting it up again. */
+    ctx_init(v, 1);
+    queue_init(v, 0, 4, 0);
+    wr(v, VNPU_REG_CTRL, VNPU_CTRL_ENABLE);
+    g_assert_cmpuint(run(v, 0, 0, &c, 0, NULL), ==, VNPU_JOB_OK);
+    vnpu_stop(v);
+}
+
+static void test_nop(void)
+{
+    Vnpu *v = vnpu_setup(NULL, 1);
+    Cmds c = { 0 };
+    Comp comp;
+    uint32_t idx;
+    uint64_t va;
+
+    cmd_nop(&c);
+    cmd_nop(&c);
+    cmd_nop(&c);
+    g_assert_cmpuint(run(v, 0, 0, &c, 0, &comp), ==, VNPU_JOB_OK);
+    g_assert_cmphex(comp.tag, ==, 0x7a90000000000000ull);
+    g_assert_cmpuint(comp.cmd_index, ==, 0);
+    g_assert_cmpuint(comp.end_ns, >=, comp.start_ns);
+    g_assert_cmpuint(rd(v, VNPU_REG_Q(0) + VNPU_Q_HEAD), ==, 1);
+    g_assert_cmpuint(rd(v, VNPU_REG_Q(0) + VNPU_Q_TAIL), ==, 1);
+    g_assert_cmpuint(counter(v, VNPU_REG_CNT_JOBS_LO), ==, 1);
+    g_assert_cmpuint(counter(v, VNPU_REG_CNT_BYTES_LO), ==, 0);
+
+    /* An empty command buffer is a job that does nothing. */
+    va = cmds_place(v, 0, &c);
+    idx = queue_desc(v, 0, 0, va, 0, 0);
+    doorbell(v, 0);
+    wait_comp(v, 0, idx, &comp);
+    g_assert_cmpuint(comp.status, ==, VNPU_JOB_OK);
+    g_assert_cmpuint(counter(v, VNPU_REG_CNT_JOBS_LO), ==, 2);
+    vnpu_stop(v);
+}
+
+/* Jobs on one queue run in order, through several ring wraps. */
+static void test_ring_wrap(void)
+{
+    Vnpu *v = vnpu_setup(NULL, 1);
+    uint64_t pa, va = map_buf(v, 0, PAGE, PTE_RW, &pa);
+    uint32_t first = 0;
+
+    for (int round = 0; round < 5; round++) {
+        /* Fill the ring: 8 jobs, each overwrites word 0 and sets word i. */
+        for (int i = 0; i < 8; i++) {
+            Cmds c = { 0 };
+            uint32_t idx;
+
+            cmd_fill(&c, va, 4, round * 100 + i);
+            cmd_fill(&c, va + 4 * (i + 1), 4, round * 100 + i);
+            idx = queue_desc(v, 0, 0, cmds_place(v, 0, &c), c.len, 0);
+            if (i == 0) {
+                first = idx;
+            }
+        }
+        doorbell(v, 0);
+        for (int i = 0; i < 8; i++) {
+            Comp comp;
+
+            wait_comp(v, 0, first + i, &comp);
+            g_assert_cmpuint(comp.status, ==, VNPU_JOB_OK);
+            g_assert_cmphex(comp.tag, ==, 0x7a90000000000000ull | (first + i));
+            g_assert_cmpuint(qtest_readl(v->qts, pa + 4 * (i + 1)), ==,
+                             round * 100 + i);
+        }
+        /* The last job of the ring ran last. */
+        g_assert_cmpuint(qtest_readl(v->qts, pa), ==, round * 100 + 7);
+        g_assert_cmpuint(rd(v, VNPU_REG_Q(0) + VNPU_Q_HEAD), ==, first + 8);
+    }
+    g_assert_cmpuint(counter(v, VNPU_REG_CNT_JOBS_LO), ==, 40);
+    vnpu_stop(v);
+}
+
+static void test_fill(void)
+{
+    Vnpu *v = vnpu_setup(NULL, 1);
+    uint64_t pa, va = map_buf(v, 0, 3 * PAGE, PTE_RW, &pa);
+    /* Odd start and size, across two page boundaries. */
+    uint64_t off = PAGE - 3, size = PAGE + 4099;
+    g_autofree uint8_t *buf = g_malloc(3 * PAGE);
+    static const uint8_t pat[4] = { 0x44, 0x33, 0x22, 0x11 };
+    Cmds c = { 0 };
+
+    qtest_memset(v->qts, pa, 0xee, 3 * PAGE);
+    cmd_fill(&c, va + off, size, 0x11223344);
+    cmd_fill(&c, va + 1, 2, 0x5a5a5a5a);
+    cmd_fill(&c, va + 8, 0, 0x99999999);        /* zero size: no effect */
+    g_assert_cmpuint(run(v, 0, 0, &c, 0, NULL), ==, VNPU_JOB_OK);
+    qtest_memread(v->qts, pa, buf, 3 * PAGE);
+    for (uint64_t i = 0; i < 3 * PAGE; i++) {
+        uint8_t want = 0xee;
+
+        if (i >= off && i < off + size) {
+            want = pat[(i - off) % 4];
+        } else if (i == 1 || i == 2) {
+            want = 0x5a;
+        }
+        if (buf[i] != want) {
+            g_error("byte %" PRIu64 ": 0x%02x, want 0x%02x", i, buf[i], want);
+        }
+    }
+    g_assert_cmpuint(counter(v, VNPU_REG_CNT_BYTES_LO), ==, size + 2);
+    vnpu_stop(v);
+}
+
+static void test_copy(void)
+{
+    Vnpu *v = vnpu_setup(NULL, 1);
+    uint64_t npages = 4, size = 3 * PAGE + 123;
+    uint64_t src_pa[4], dst_pa[4];
+    uint64_t src = new_va(v, npages * PAGE), dst = new_va(v, npages * PAGE);
+    g_autofree uint8_t *in = g_malloc(npages * PAGE);
+    g_autofree uint8_t *out = g_malloc(npages * PAGE);
+    Cmds c = { 0 };
+
+    /* Scattered physical pages, mapped in reverse order. */
+    for (uint64_t i = 0; i < npages; i++) {
+        src_pa[i] = alloc_zero(v, PAGE);
+        dst_pa[i] = alloc_zero(v, PAGE);
+    }
+    for (uint64_t i = 0; i < npages; i++) {
+        map_page(v, 0, src + i * PAGE, src_pa[npages - 1 - i], PTE_RO);
+        map_page(v, 0, dst + i * PAGE, dst_pa[npages - 1 - i], PTE_RW);
+    }
+    for (uint64_t i = 0; i < npages * PAGE; i++) {
+        in[i] = (i * 7 + i / 251) & 0xff;
+    }
+    for (uint64_t i = 0; i < npages; i++) {
+        qtest_memwrite(v->qts, src_pa[npages - 1 - i], in + i * PAGE, PAGE);
+    }
+    /* Source and destination offsets differ: chunks are unaligned. */
+    cmd_copy(&c, src + 5, dst + 77, size);
+    cmd_copy(&c, src, dst, 0);
+    g_assert_cmpuint(run(v, 0, 0, &c, 0, NULL), ==, VNPU_JOB_OK);
+    for (uint64_t i = 0; i < npages; i++) {
+        qtest_memread(v->qts, dst_pa[npages - 1 - i], out + i * PAGE, PAGE);
+    }
+    for (uint64_t i = 0; i < npages * PAGE; i++) {
+        uint8_t want = i >= 77 && i < 77 + size ? in[i - 77 + 5] : 0;
+
+        if (out[i] != want) {
+            g_error("byte %" PRIu64 ": 0x%02x, want 0x%02x", i, out[i], want);
+        }
+    }
+    vnpu_stop(v);
+}
+
+/* 2 MiB pages, in context 1. */
+static void test_huge_pages(void)
+{
+    Vnpu *v = vnpu_setup(NULL, 1);
+    uint64_t raw = guest_alloc(&v->alloc, 3 * HUGE);
+    uint64_t pa = ROUND_UP(raw, HUGE);
+    uint64_t va = ROUND_UP(v->next_va, HUGE) + HUGE;
+    uint64_t buf_pa, buf = map_buf(v, 1, PAGE, PTE_RW, &buf_pa);
+    Cmds c = { 0 };
+
+    map_huge(v, 1, va, pa, PTE_RW);
+    qtest_memset(v->qts, pa + HUGE - 8, 0, 16);
+    /* Across the end of the huge page into the next (unmapped) one. */
+    cmd_fill(&c, va + HUGE - 4, 4, 0xcafef00d);
+    cmd_copy(&c, va + HUGE - 4, buf + 100, 4);
+    g_assert_cmpuint(run(v, 0, 1, &c, 0, NULL), ==, VNPU_JOB_OK);
+    g_assert_cmphex(qtest_readl(v->qts, pa + HUGE - 4), ==, 0xcafef00d);
+    g_assert_cmphex(qtest_readl(v->qts, buf_pa + 100), ==, 0xcafef00d);
+
+    c.len = 0;
+    cmd_fill(&c, va + HUGE - 4, 8, 0);
+    g_assert_cmpuint(run(v, 0, 1, &c, 0, NULL), ==, VNPU_JOB_MMU_FAULT);
+    g_assert_cmphex(rd(v, VNPU_REG_FAULT_VA_LO), ==, (uint32_t)(va + HUGE));
+    vnpu_stop(v);
+}
+
+static void test_timestamp(void)
+{
+    Vnpu *v = vnpu_setup(NULL, 1);
+    uint64_t pa, va = map_buf(v, 0, PAGE, PTE_RW, &pa);
+    Cmds c = { 0 };
+    Comp comp;
+    uint64_t ts;
+
+    qtest_clock_step(v->qts, 12345678);
+    qtest_writeq(v->qts, pa + 16, ~0ull);
+    cmd_ts(&c, va + 16);
+    g_assert_cmpuint(run(v, 0, 0, &c, 0, &comp), ==, VNPU_JOB_OK);
+    ts = qtest_readq(v->qts, pa + 16);
+    g_assert_cmpuint(ts, >=, 12345678);
+    g_assert_cmpuint(ts, >=, comp.start_ns);
+    g_assert_cmpuint(ts, <=, comp.end_ns);
+
+    c.len = 0;
+    cmd_ts(&c, va + 20);
+    g_assert_cmpuint(run(v, 0, 0, &c, 0, &comp), ==, VNPU_JOB_BAD_CMD);
+    vnpu_stop(v);
+}
+
+typedef struct BadDesc {
+    const char *what;
+    uint64_t va_delta;
+    uint32_t size;
+    uint32_t ctx;
+    uint32_t flags;
+    uint32_t rsvd0;
+    uint64_t rsvd2;
+    uint32_t status;
+} BadDesc;
+
+static void test_bad_desc_ctx(void)
+{
+    Vnpu *v = vnpu_setup(NULL, 1);
+    Cmds c = { 0 };
+    uint64_t va;
+    static const BadDesc cases[] = {
+        { "unknown flag", 0, 8, 0, 2, 0, 0, VNPU_JOB_BAD_DESC },
+        { "high flag", 0, 8, 0, 1u << 31, 0, 0, VNPU_JOB_BAD_DESC },
+        { "rsvd0", 0, 8, 0, 0, 1, 0, VNPU_JOB_BAD_DESC },
+        { "rsvd[2]", 0, 8, 0, 0, 0, 1, VNPU_JOB_BAD_DESC },
+        { "size not x8", 0, 12, 0, 0, 0, 0, VNPU_JOB_BAD_DESC },
+        { "size too big", 0, VNPU_CMD_MAX_SIZE + 8, 0, 0, 0, 0,
+          VNPU_JOB_BAD_DESC },
+        { "va unaligned", 4, 8, 0, 0, 0, 0, VNPU_JOB_BAD_DESC },
+        { "ctx >= size", 0, 8, 2, 0, 0, 0, VNPU_JOB_BAD_CTX },
+        { "ctx huge", 0, 8, 0xffffffff, 0, 0, 0, VNPU_JOB_BAD_CTX },
+        { "ctx invalid", 0, 8, 1, 0, 0, 0, VNPU_JOB_BAD_CTX },
+        { "good", 0, 8, 0, VNPU_DESC_F_IRQ, 0, 0, VNPU_JOB_OK },
+    };
+
+    cmd_nop(&c);
+    va = cmds_place(v, 0, &c);
+    /* Context 1 exists but is not valid. */
+    qtest_writel(v->qts, v->ctxt + 16 + 8, 0);
+    for (size_t i = 0; i < ARRAY_SIZE(cases); i++) {
+        const BadDesc *b = &cases[i];
+        uint32_t idx = v->q[0].tail++;
+        Comp comp;
+
+        desc_write(v, 0, idx, i, va + b->va_delta, b->size, b->ctx, b->flags,
+                   b->rsvd0, b->rsvd2);
+        doorbell(v, 0);
+        wait_comp(v, 0, idx, &comp);
+        if (comp.status != b->status) {
+            g_error("%s: status %u, want %u", b->what, comp.status,
+                    b->status);
+        }
+        g_assert_cmphex(comp.tag, ==, i);
+        g_assert_cmpuint(comp.cmd_index, ==, 0);
+    }
+    /* Bad jobs do not stop the queue. */
+    g_assert_cmphex(rd(v, VNPU_REG_Q(0) + VNPU_Q_CTRL) & VNPU_QCTRL_ERROR,
+                    ==, 0);
+    vnpu_stop(v);
+}
+
+static void test_bad_cmds(void)
+{
+    Vnpu *v = vnpu_setup(NULL, 1);
+    uint64_t buf = map_buf(v, 0, 2 * PAGE, PTE_RW, NULL);
+    struct {
+        const char *what;
+        uint32_t status;
+    } want[] = {
+        { "opcode 4", VNPU_JOB_BAD_OPCODE },
+        { "opcode 0xffff", VNPU_JOB_BAD_OPCODE },
+        { "nop len 0", VNPU_JOB_BAD_CMD },
+        { "nop len 2", VNPU_JOB_BAD_CMD },
+        { "nop flags", VNPU_JOB_BAD_CMD },
+        { "fill len 3", VNPU_JOB_BAD_CMD },
+        { "fill rsvd", VNPU_JOB_BAD_CMD },
+        { "fill > XFER_MAX", VNPU_JOB_BAD_CMD },
+        { "fill wraps", VNPU_JOB_BAD_CMD },
+        { "copy overlap", VNPU_JOB_BAD_CMD },
+        { "copy overlap back", VNPU_JOB_BAD_CMD },
+        { "copy > XFER_MAX", VNPU_JOB_BAD_CMD },
+        { "ts unaligned", VNPU_JOB_BAD_CMD },
+        { "cmd past buffer end", VNPU_JOB_BAD_CMD },
+    };
+
+    for (size_t i = 0; i < ARRAY_SIZE(want); i++) {
+        Cmds c = { 0 };
+        Comp comp;
+        size_t at;
+
+        /* Two good commands first: the failing index is 2. */
+        cmd_nop(&c);
+        cmd_fill(&c, buf, 16, 1);
+        at = c.len;
+        switch (i) {
+        case 0:
+            cmd_hdr(&c, VNPU_OP_COUNT, 1, 0);
+            c.len += 8;
+            break;
+        case 1:
+            cmd_hdr(&c, 0xffff, 1, 0);
+            c.len += 8;
+            break;
+        case 2:
+            cmd_hdr(&c, VNPU_OP_NOP, 0, 0);
+            c.len += 8;
+            break;
+        case 3:
+            cmd_hdr(&c, VNPU_OP_NOP, 2, 0);
+            c.len += 16;
+            break;
+        case 4:
+            cmd_hdr(&c, VNPU_OP_NOP, 1, 1);
+            c.len += 8;
+            break;
+        case 5:
+            cmd_fill(&c, buf, 8, 0);
+            stw_le_p(c.buf + at + 2, 3);
+            break;
+        case 6:
+            cmd_fill(&c, buf, 8, 0);
+            stl_le_p(c.buf + at + 28, 1);
+            break;
+        case 7:
+            cmd_fill(&c, buf, VNPU_XFER_MAX + 1, 0);
+            break;
+        case 8:
+            cmd_fill(&c, ~0ull - 3, 8, 0);
+            break;
+        case 9:
+            cmd_copy(&c, buf, buf + 100, 101);
+            break;
+        case 10:
+            cmd_copy(&c, buf + 100, buf, 101);
+            break;
+        case 11:
+            cmd_copy(&c, buf, buf + VNPU_XFER_MAX + 8, VNPU_XFER_MAX + 1);
+            break;
+        case 12:
+            cmd_ts(&c, buf + 4);
+            break;
+        case 13:
+            /* A FILL header whose body is not in the buffer. */
+            cmd_fill(&c, buf, 8, 0);
+            c.len = at + 8;
+            break;
+        }
+        run(v, 0, 0, &c, 0, &comp);
+        if (comp.status != want[i].status || comp.cmd_index != 2) {
+            g_error("%s: status %u index %u, want %u index 2", want[i].what,
+                    comp.status, comp.cmd_index, want[i].status);
+        }
+    }
+    /* Copies that touch but do not overlap are fine. */
+    {
+        Cmds c = { 0 };
+
+        cmd_copy(&c, buf, buf + 100, 100);
+        cmd_copy(&c, buf + 300, buf + 200, 100);
+        g_assert_cmpuint(run(v, 0, 0, &c, 0, NULL), ==, VNPU_JOB_OK);
+    }
+    vnpu_stop(v);
+}
+
+static void msix_setup(Vnpu *v, int nvec)
+{
+    qpci_msix_enable(v->dev);
+    for (int i = 0; i < nvec; i++) {
+        uint64_t off = v->dev->msix_table_off + i * PCI_MSIX_ENTRY_SIZE;
+
+        v->msix_addr[i] = alloc_zero(v, 4);
+        qpci_io_writel(v->dev, v->dev->msix_table_bar,
+                       off + PCI_MSIX_ENTRY_LOWER_ADDR, v->msix_addr[i]);
+        qpci_io_writel(v->dev, v->dev->msix_table_bar,
+                       off + PCI_MSIX_ENTRY_UPPER_ADDR,
+                       v->msix_addr[i] >> 32);
+        qpci_io_writel(v->dev, v->dev->msix_table_bar,
+                       off + PCI_MSIX_ENTRY_DATA, MSIX_DATA(i));
+        qpci_io_writel(v->dev, v->dev->msix_table_bar,
+                       off + PCI_MSIX_ENTRY_VECTOR_CTRL, 0);
+    }
+}
+
+/* Did vector @i fire? Consumes the message. */
+static bool msix_fired(Vnpu *v, int i, gint64 us)
+{
+    bool fired = wait_word(v, v->msix_addr[i], MSIX_DATA(i), us);
+
+    qtest_writel(v->qts, v->msix_addr[i], 0);
+    return fired;
+}
+
+static void test_faults(void)
+{
+    Vnpu *v = vnpu_setup(NULL, 2);
+    uint64_t ro_pa, ro = map_buf(v, 1, PAGE, PTE_RO, &ro_pa);
+    uint64_t rw = map_buf(v, 1, PAGE, PTE_RW, NULL);
+    uint64_t unmapped = new_va(v, PAGE);
+    uint64_t unused_pa, wo = map_buf(v, 1, PAGE,
+                                     VNPU_PTE_VALID | VNPU_PTE_WRITE,
+                                     &unused_pa);
+    int err = VNPU_MSIX_ERROR_VECTOR(4);
+    uint32_t fs;
+    Cmds c = { 0 };
+    Comp comp;
+
+    msix_setup(v, VNPU_MSIX_VECTORS(4));
+    wr(v, VNPU_REG_IRQ_MASK, VNPU_IRQ_ERROR | 0xf);
+
+    /* Write to a read-only page: fault at the first byte of that page. */
+    qtest_writel(v->qts, ro_pa, 0x01020304);
+    cmd_nop(&c);
+    cmd_fill(&c, rw, 16, 7);
+    cmd_fill(&c, ro + 8, 4, 0);
+    g_assert_cmpuint(run(v, 1, 1, &c, 0, &comp), ==, VNPU_JOB_MMU_FAULT);
+    g_assert_cmpuint(comp.cmd_index, ==, 2);
+    g_assert_cmphex(qtest_readl(v->qts, ro_pa), ==, 0x01020304);
+    fs = rd(v, VNPU_REG_FAULT_STATUS);
+    g_assert_cmphex(fs & VNPU_FAULT_VALID, ==, VNPU_FAULT_VALID);
+    g_assert_cmpuint((fs & VNPU_FAULT_ACCESS_MASK) >> 1, ==,
+                     VNPU_ACCESS_WRITE);
+    g_assert_cmpuint((fs & VNPU_FAULT_QUEUE_MASK) >> 8, ==, 1);
+    g_assert_cmpuint((fs & VNPU_FAULT_CTX_MASK) >> 16, ==, 1);
+    g_assert_cmphex(rd(v, VNPU_REG_FAULT_VA_LO), ==, (uint32_t)(ro + 8));
+    g_assert_cmphex(rd(v, VNPU_REG_FAULT_VA_HI), ==, (ro + 8) >> 32);
+    g_assert(wait_reg(v, VNPU_REG_IRQ_STATUS, VNPU_IRQ_ERROR,
+                      VNPU_IRQ_ERROR));
+    g_assert_true(msix_fired(v, err, WAIT_TIMEOUT_US));
+    g_assert_cmpuint(counter(v, VNPU_REG_CNT_FAULTS_LO), ==, 1);
+
+    /* A second fault is counted but does not replace the first. */
+    c.len = 0;
+    cmd_copy(&c, unmapped + 4, rw, 4);
+    g_assert_cmpuint(run(v, 0, 1, &c, 0, &comp), ==, VNPU_JOB_MMU_FAULT);
+    g_assert_cmpuint(comp.cmd_index, ==, 0);
+    g_assert_cmphex(rd(v, VNPU_REG_FAULT_STATUS), ==, fs);
+    g_assert_cmphex(rd(v, VNPU_REG_FAULT_VA_LO), ==, (uint32_t)(ro + 8));
+    g_assert_cmpuint(counter(v, VNPU_REG_CNT_FAULTS_LO), ==, 2);
+    g_assert_true(msix_fired(v, err, WAIT_TIMEOUT_US));
+
+    /* After FAULT_ACK the next fault is latched: a read of an unmapped VA. */
+    wr(v, VNPU_REG_FAULT_ACK, 1);
+    g_assert_cmphex(rd(v, VNPU_REG_FAULT_STATUS), ==, 0);
+    wr(v, VNPU_REG_IRQ_STATUS, VNPU_IRQ_ERROR);
+    g_assert_cmphex(rd(v, VNPU_REG_IRQ_STATUS), ==, 0);
+    g_assert_cmpuint(run(v, 0, 1, &c, 0, &comp), ==, VNPU_JOB_MMU_FAULT);
+    fs = rd(v, VNPU_REG_FAULT_STATUS);
+    g_assert_cmpuint((fs & VNPU_FAULT_ACCESS_MASK) >> 1, ==,
+                     VNPU_ACCESS_READ);
+    g_assert_cmpuint((fs & VNPU_FAULT_QUEUE_MASK) >> 8, ==, 0);
+    g_assert_cmphex(rd(v, VNPU_REG_FAULT_VA_LO), ==,
+                    (uint32_t)(unmapped + 4));
+    g_assert_true(msix_fired(v, err, WAIT_TIMEOUT_US));
+
+    /* Reading a write-only page faults too. */
+    wr(v, VNPU_REG_FAULT_ACK, 1);
+    c.len = 0;
+    cmd_copy(&c, wo, rw, 4);
+    g_assert_cmpuint(run(v, 0, 1, &c, 0, &comp), ==, VNPU_JOB_MMU_FAULT);
+    g_assert_cmphex(rd(v, VNPU_REG_FAULT_VA_LO), ==, (uint32_t)wo);
+    g_assert_true(msix_fired(v, err, WAIT_TIMEOUT_US));
+
+    /* Command fetch from an unmapped VA: an EXEC fault at command 0. */
+    wr(v, VNPU_REG_FAULT_ACK, 1);
+    {
+        uint32_t idx = queue_desc(v, 0, 1, unmapped, 8, 0);
+
+        doorbell(v, 0);
+        wait_comp(v, 0, idx, &comp);
+    }
+    g_assert_cmpuint(comp.status, ==, VNPU_JOB_MMU_FAULT);
+    g_assert_cmpuint(comp.cmd_index, ==, 0);
+    fs = rd(v, VNPU_REG_FAULT_STATUS);
+    g_assert_cmpuint((fs & VNPU_FAULT_ACCESS_MASK) >> 1, ==,
+                     VNPU_ACCESS_EXEC);
+    g_assert_cmphex(rd(v, VNPU_REG_FAULT_VA_LO), ==, (uint32_t)unmapped);
+
+    /* A VA beyond 48 bits faults. */
+    wr(v, VNPU_REG_FAULT_ACK, 1);
+    c.len = 0;
+    cmd_fill(&c, 1ull << VNPU_VA_BITS, 4, 0);
+    g_assert_cmpuint(run(v, 0, 1, &c, 0, &comp), ==, VNPU_JOB_MMU_FAULT);
+    g_assert_cmphex(rd(v, VNPU_REG_FAULT_VA_HI), ==, 1u << 16);
+
+    /* Faults are job errors: the queues keep running. */
+    c.len = 0;
+    cmd_nop(&c);
+    g_assert_cmpuint(run(v, 1, 1, &c, 0, NULL), ==, VNPU_JOB_OK);
+    vnpu_stop(v);
+}
+
+/* Translations to something that is not RAM are DMA errors. */
+static void test_dma_error(void)
+{
+    Vnpu *v = vnpu_setup(NULL, 1);
+    uint64_t mmio = new_va(v, 8 * PAGE);
+    Cmds c = { 0 };
+
+    /* Our own registers: the engine must never reach MMIO. */
+    map_page(v, 0, mmio, v->bar.addr, PTE_RW);
+    wr(v, VNPU_REG_SCRATCH, 0x600df00d);
+    cmd_fill(&c, mmio + VNPU_REG_SCRATCH, 4, 0);
+    g_assert_cmpuint(run(v, 0, 0, &c, 0, NULL), ==, VNPU_JOB_DMA_ERROR);
+    g_assert_cmphex(rd(v, VNPU_REG_SCRATCH), ==, 0x600df00d);
+
+    /* Unassigned guest-physical space. */
+    c.len = 0;
+    map_page(v, 0, mmio + 2 * PAGE, 0xfffffffff000ull, PTE_RW);
+    cmd_nop(&c);
+    cmd_fill(&c, mmio + 2 * PAGE, 4, 0);
+    {
+        Comp comp;
+
+        g_assert_cmpuint(run(v, 0, 0, &c, 0, &comp), ==, VNPU_JOB_DMA_ERROR);
+        g_assert_cmpuint(comp.cmd_index, ==, 1);
+    }
+
+    /* Device memory is absent for now. */
+    c.len = 0;
+    map_page(v, 0, mmio + 4 * PAGE, 0, PTE_RW | VNPU_PTE_DEVMEM);
+    cmd_fill(&c, mmio + 4 * PAGE, 4, 0);
+    g_assert_cmpuint(run(v, 0, 0, &c, 0, NULL), ==, VNPU_JOB_DMA_ERROR);
+
+    /* A page table that is not in RAM. */
+    c.len = 0;
+    qtest_writeq(v->qts, v->pgd[0] + 511 * 8, v->bar.addr | VNPU_PTE_VALID);
+    cmd_fill(&c, 511ull << 39, 4, 0);
+    g_assert_cmpuint(run(v, 0, 0, &c, 0, NULL), ==, VNPU_JOB_DMA_ERROR);
+
+    /* A context table that is not in RAM. */
+    wr(v, VNPU_REG_CTXT_BASE_LO, v->bar.addr);
+    wr(v, VNPU_REG_CTXT_BASE_HI, v->bar.addr >> 32);
+    c.len = 0;
+    cmd_nop(&c);
+    {
+        uint32_t idx = queue_desc(v, 0, 0, VA_BASE, 8, 0);
+        Comp comp;
+
+        doorbell(v, 0);
+        wait_comp(v, 0, idx, &comp);
+        g_assert_cmpuint(comp.status, ==, VNPU_JOB_DMA_ERROR);
+    }
+    g_assert_cmphex(rd(v, VNPU_REG_SCRATCH), ==, 0x600df00d);
+    vnpu_stop(v);
+}
+
+static void test_ring_errors(void)
+{
+    Vnpu *v = vnpu_setup(NULL, 3);
+    uint32_t qc = VNPU_REG_Q(0) + VNPU_Q_CTRL;
+    Cmds c = { 0 };
+
+    msix_setup(v, VNPU_MSIX_VECTORS(4));
+    wr(v, VNPU_REG_IRQ_MASK, VNPU_IRQ_ERROR);
+
+    /* TAIL - HEAD > SIZE stops the queue and raises the error vector. */
+    wr(v, VNPU_REG_DOORBELL(0), 9);
+    g_assert_cmphex(rd(v, qc), ==, VNPU_QCTRL_ENABLE | VNPU_QCTRL_ERROR);
+    g_assert_cmpuint(rd(v, VNPU_REG_Q(0) + VNPU_Q_TAIL), ==, 9);
+    g_assert_cmpuint(rd(v, VNPU_REG_Q(0) + VNPU_Q_HEAD), ==, 0);
+    g_assert_cmphex(rd(v, VNPU_REG_IRQ_STATUS) & VNPU_IRQ_ERROR, ==,
+                    VNPU_IRQ_ERROR);
+    g_assert_true(msix_fired(v, VNPU_MSIX_ERROR_VECTOR(4), WAIT_TIMEOUT_US));
+    /* ERROR is read-only and sticky. */
+    wr(v, qc, VNPU_QCTRL_ENABLE);
+    g_assert_cmphex(rd(v, qc), ==, VNPU_QCTRL_ENABLE | VNPU_QCTRL_ERROR);
+    /* "Negative" distances are errors too. */
+    wr(v, VNPU_REG_DOORBELL(1), 0xffffffff);
+    g_assert_cmphex(rd(v, VNPU_REG_Q(1) + VNPU_Q_CTRL) & VNPU_QCTRL_ERROR,
+                    ==, VNPU_QCTRL_ERROR);
+
+    /* Exactly SIZE entries is fine. */
+    for (int i = 0; i < 8; i++) {
+        c.len = 0;
+        cmd_nop(&c);
+        queue_desc(v, 2, 0, cmds_place(v, 0, &c), c.len, 0);
+    }
+    doorbell(v, 2);
+    for (int i = 0; i < 8; i++) {
+        Comp comp;
+
+        wait_comp(v, 2, i, &comp);
+        g_assert_cmpuint(comp.status, ==, VNPU_JOB_OK);
+    }
+    g_assert_cmphex(rd(v, VNPU_REG_Q(2) + VNPU_Q_CTRL), ==,
+                    VNPU_QCTRL_ENABLE);
+
+    /* Bad configurations are refused at enable. */
+    wr(v, VNPU_REG_CTRL, VNPU_CTRL_RESET);
+    ctx_init(v, 1);
+    queue_init(v, 0, 8, 0);
+    wr(v, VNPU_REG_Q(1) + VNPU_Q_SIZE, 6);
+    wr(v, VNPU_REG_Q(1) + VNPU_Q_CTRL, VNPU_QCTRL_ENABLE);
+    g_assert_cmphex(rd(v, VNPU_REG_Q(1) + VNPU_Q_CTRL), ==,
+                    VNPU_QCTRL_ENABLE | VNPU_QCTRL_ERROR);
+    wr(v, VNPU_REG_Q(2) + VNPU_Q_SIZE, 8);
+    wr(v, VNPU_REG_Q(2) + VNPU_Q_RING_LO, 0x100020);
+    wr(v, VNPU_REG_Q(2) + VNPU_Q_CTRL, VNPU_QCTRL_ENABLE);
+    g_assert_cmphex(rd(v, VNPU_REG_Q(2) + VNPU_Q_CTRL), ==,
+                    VNPU_QCTRL_ENABLE | VNPU_QCTRL_ERROR);
+    wr(v, VNPU_REG_Q(3) + VNPU_Q_SIZE, 1);
+    wr(v, VNPU_REG_Q(3) + VNPU_Q_CTRL, VNPU_QCTRL_ENABLE);
+    g_assert_cmphex(rd(v, VNPU_REG_Q(3) + VNPU_Q_CTRL), ==,
+                    VNPU_QCTRL_ENABLE | VNPU_QCTRL_ERROR);
+    /* Ring registers cannot change while the queue is enabled. */
+    wr(v, VNPU_REG_Q(0) + VNPU_Q_SIZE, 16);
+    g_assert_cmpuint(rd(v, VNPU_REG_Q(0) + VNPU_Q_SIZE), ==, 8);
+
+    /* A descriptor ring that is not RAM stops the queue. */
+    wr(v, VNPU_REG_CTRL, VNPU_CTRL_RESET);
+    wr(v, VNPU_REG_IRQ_MASK, VNPU_IRQ_ERROR);
+    wr(v, VNPU_REG_Q(0) + VNPU_Q_RING_LO, v->bar.addr);
+    wr(v, VNPU_REG_Q(0) + VNPU_Q_COMP_LO, v->q[0].comp);
+    wr(v, VNPU_REG_Q(0) + VNPU_Q_SIZE, 8);
+    wr(v, VNPU_REG_Q(0) + VNPU_Q_CTRL, VNPU_QCTRL_ENABLE);
+    wr(v, VNPU_REG_CTRL, VNPU_CTRL_ENABLE);
+    wr(v, VNPU_REG_DOORBELL(0), 1);
+    g_assert(wait_reg(v, qc, VNPU_QCTRL_ERROR, VNPU_QCTRL_ERROR));
+    g_assert_cmpuint(rd(v, VNPU_REG_Q(0) + VNPU_Q_HEAD), ==, 0);
+    g_assert_true(msix_fired(v, VNPU_MSIX_ERROR_VECTOR(4), WAIT_TIMEOUT_US));
+    vnpu_stop(v);
+}
+
+static void test_irqs(void)
+{
+    Vnpu *v = vnpu_setup(NULL, 4);
+    Cmds c = { 0 };
+
+    msix_setup(v, VNPU_MSIX_VECTORS(4));
+    cmd_nop(&c);
+    wr(v, VNPU_REG_IRQ_MASK, 0xf | VNPU_IRQ_ERROR);
+    for (int q = 0; q < 4; q++) {
+        /* With F_IRQ: status bit q and vector q, nothing else. */
+        g_assert_cmpuint(run(v, q, 0, &c, VNPU_DESC_F_IRQ, NULL), ==,
+                         VNPU_JOB_OK);
+        g_assert(wait_reg(v, VNPU_REG_IRQ_STATUS, ~0u, 1u << q));
+        g_assert_true(msix_fired(v, q, WAIT_TIMEOUT_US));
+        for (int o = 0; o < 5; o++) {
+            g_assert_cmphex(qtest_readl(v->qts, v->msix_addr[o]), ==, 0);
+        }
+        wr(v, VNPU_REG_IRQ_STATUS, 1u << q);
+        g_assert_cmphex(rd(v, VNPU_REG_IRQ_STATUS), ==, 0);
+        /* Without F_IRQ: nothing. */
+        g_assert_cmpuint(run(v, q, 0, &c, 0, NULL), ==, VNPU_JOB_OK);
+        g_assert_false(msix_fired(v, q, 50 * 1000));
+        g_assert_cmphex(rd(v, VNPU_REG_IRQ_STATUS), ==, 0);
+    }
+
+    /* Masked in IRQ_MASK: status is set but no message... */
+    wr(v, VNPU_REG_IRQ_MASK, 0xf & ~(1u << 2));
+    g_assert_cmpuint(run(v, 2, 0, &c, VNPU_DESC_F_IRQ, NULL), ==,
+                     VNPU_JOB_OK);
+    g_assert(wait_reg(v, VNPU_REG_IRQ_STATUS, ~0u, 1u << 2));
+    g_assert_false(msix_fired(v, 2, 100 * 1000));
+    /* ...until it is unmasked while pending. */
+    wr(v, VNPU_REG_IRQ_MASK, 0xf);
+    g_assert_true(msix_fired(v, 2, WAIT_TIMEOUT_US));
+    wr(v, VNPU_REG_IRQ_STATUS, ~0u);
+
+    /* A masked MSI-X vector leaves its PBA bit pending. */
+    qpci_io_writel(v->dev, v->dev->msix_table_bar, v->dev->msix_table_off +
+                   1 * PCI_MSIX_ENTRY_SIZE + PCI_MSIX_ENTRY_VECTOR_CTRL,
+                   PCI_MSIX_ENTRY_CTRL_MASKBIT);
+    g_assert_true(qpci_msix_masked(v->dev, 1));
+    g_assert_cmpuint(run(v, 1, 0, &c, VNPU_DESC_F_IRQ, NULL), ==,
+                     VNPU_JOB_OK);
+    g_assert(wait_reg(v, VNPU_REG_IRQ_STATUS, ~0u, 1u << 1));
+    {
+        gint64 end = g_get_monotonic_time() + WAIT_TIMEOUT_US;
+
+        while (!qpci_msix_pending(v->dev, 1)) {
+            g_assert_cmpint(g_get_monotonic_time(), <, end);
+            g_usleep(200);
+        }
+    }
+    g_assert_cmphex(qtest_readl(v->qts, v->msix_addr[1]), ==, 0);
+    vnpu_stop(v);
+}
+
+/* TLB_INV: a cached translation stays until it is invalidated. */
+static void test_tlb_inv(void)
+{
+    Vnpu *v = vnpu_setup(NULL, 1);
+    uint64_t pa_a = alloc_zero(v, PAGE), pa_b = alloc_zero(v, PAGE);
+    uint64_t va = new_va(v, PAGE);
+    uint64_t slot = pte_slot(v, 0, va, 3);
+    Cmds c = { 0 };
+
+    map_page(v, 0, va, pa_a, PTE_RW);
+    cmd_fill(&c, va, 4, 0xaaaaaaaa);
+    g_assert_cmpuint(run(v, 0, 0, &c, 0, NULL), ==, VNPU_JOB_OK);
+    g_assert_cmphex(qtest_readl(v->qts, pa_a), ==, 0xaaaaaaaa);
+
+    /* Remap to B without invalidation: the device still uses A. */
+    qtest_writeq(v->qts, slot, pa_b | PTE_RW);
+    c.len = 0;
+    cmd_fill(&c, va, 4, 0xbbbbbbbb);
+    g_assert_cmpuint(run(v, 0, 0, &c, 0, NULL), ==, VNPU_JOB_OK);
+    g_assert_cmphex(qtest_readl(v->qts, pa_a), ==, 0xbbbbbbbb);
+    g_assert_cmphex(qtest_readl(v->qts, pa_b), ==, 0);
+
+    /* Invalidating another context changes nothing... */
+    wr(v, VNPU_REG_TLB_INV, 1);
+    c.len = 0;
+    cmd_fill(&c, va, 4, 0xcccccccc);
+    g_assert_cmpuint(run(v, 0, 0, &c, 0, NULL), ==, VNPU_JOB_OK);
+    g_assert_cmphex(qtest_readl(v->qts, pa_a), ==, 0xcccccccc);
+    g_assert_cmphex(qtest_readl(v->qts, pa_b), ==, 0);
+
+    /* ...invalidating ours makes the new mapping visible. */
+    wr(v, VNPU_REG_TLB_INV, 0);
+    c.len = 0;
+    cmd_fill(&c, va, 4, 0xdddddddd);
+    g_assert_cmpuint(run(v, 0, 0, &c, 0, NULL), ==, VNPU_JOB_OK);
+    g_assert_cmphex(qtest_readl(v->qts, pa_b), ==, 0xdddddddd);
+    g_assert_cmphex(qtest_readl(v->qts, pa_a), ==, 0xcccccccc);
+
+    /* Unmap + invalidate all: the access faults. */
+    qtest_writeq(v->qts, slot, 0);
+    wr(v, VNPU_REG_TLB_INV, VNPU_TLB_INV_ALL);
+    g_assert_cmpuint(run(v, 0, 0, &c, 0, NULL), ==, VNPU_JOB_MMU_FAULT);
+    vnpu_stop(v);
+}
+
+/* With one engine, the higher-priority queue runs first. */
+static void test_priority(void)
+{
+    Vnpu *v = vnpu_start(",engines=1");
+    uint64_t pa, va;
+    Cmds lo = { 0 }, hi = { 0 };
+    uint32_t il, ih;
+    Comp comp;
+
+    ctx_init(v, 1);
+    queue_init(v, 0, 8, 1);
+    queue_init(v, 1, 8, 9);
+    va = map_buf(v, 0, PAGE, PTE_RW, &pa);
+    cmd_fill(&lo, va, 4, 0x10101010);
+    cmd_fill(&hi, va, 4, 0x90909090);
+    il = queue_desc(v, 0, 0, cmds_place(v, 0, &lo), lo.len, 0);
+    ih = queue_desc(v, 1, 0, cmds_place(v, 0, &hi), hi.len, 0);
+    doorbell(v, 0);
+    doorbell(v, 1);
+    /* Nothing runs while the device is disabled. */
+    g_usleep(50 * 1000);
+    comp_read(v, 0, il, &comp);
+    g_assert_cmphex(comp.status, ==, VNPU_JOB_PENDING);
+    g_assert_cmpuint(rd(v, VNPU_REG_Q(0) + VNPU_Q_HEAD), ==, 0);
+
+    wr(v, VNPU_REG_CTRL, VNPU_CTRL_ENABLE);
+    wait_comp(v, 0, il, &comp);
+    g_assert_cmpuint(comp.status, ==, VNPU_JOB_OK);
+    wait_comp(v, 1, ih, &comp);
+    g_assert_cmpuint(comp.status, ==, VNPU_JOB_OK);
+    /* The low-priority job ran last. */
+    g_assert_cmphex(qtest_readl(v->qts, pa), ==, 0x10101010);
+    vnpu_stop(v);
+}
+
+/*
+ * Reset while a long job runs: the current command finishes, the rest is
+ * abandoned with VNPU_JOB_ABORTED, and the device is back to power-on.
+ */
+static void test_reset_abort(void)
+{
+    Vnpu *v = vnpu_setup(NULL, 1);
+    uint64_t raw = guest_alloc(&v->alloc, 2 * HUGE);
+    uint64_t pa = ROUND_UP(raw, HUGE);
+    uint64_t va = 1ull << 39;       /* 4 GiB of VA, all on one 2 MiB page */
+    uint64_t marker_pa, marker = map_buf(v, 0, PAGE, PTE_RW, &marker_pa);
+    uint64_t l2[4];
+    Cmds c = { 0 };
+    uint32_t idx;
+    Comp comp;
+
+    for (int t = 0; t < 4; t++) {
+        l2[t] = alloc_zero(v, PAGE);
+    }
+    {
+        uint64_t l1 = alloc_zero(v, PAGE);
+
+        qtest_writeq(v->qts, v->pgd[0] + VNPU_PT_INDEX(va, 0) * 8,
+                     l1 | VNPU_PTE_VALID);
+        for (int t = 0; t < 4; t++) {
+            g_autofree uint64_t *ptes = g_new(uint64_t, 512);
+
+            qtest_writeq(v->qts, l1 + t * 8, l2[t] | VNPU_PTE_VALID);
+            for (int i = 0; i < 512; i++) {
+                ptes[i] = cpu_to_le64(pa | PTE_RW | VNPU_PTE_HUGE);
+            }
+            qtest_memwrite(v->qts, l2[t], ptes, PAGE);
+        }
+    }
+    qtest_memset(v->qts, pa, 0, 16);
+    /* 30 x 4 GiB: far longer than the test needs to reset it. */
+    cmd_fill(&c, marker, 4, 0x11111111);
+    for (int i = 0; i < 30; i++) {
+        cmd_fill(&c, va, VNPU_XFER_MAX, 0x5a5a5a5a);
+    }
+    cmd_fill(&c, marker + 4, 4, 0x22222222);
+    idx = queue_desc(v, 0, 0, cmds_place(v, 0, &c), c.len, 0);
+    doorbell(v, 0);
+    /* Wait until the big FILL runs (its first bytes are written). */
+    g_assert_true(wait_word(v, pa, 0x5a5a5a5a, WAIT_TIMEOUT_US));
+    wr(v, VNPU_REG_CTRL, VNPU_CTRL_RESET);
+    /* The reset returns after the job stopped: the completion is there. */
+    comp_read(v, 0, idx, &comp);
+    g_assert_cmpuint(comp.status, ==, VNPU_JOB_ABORTED);
+    g_assert_cmpuint(comp.cmd_index, >=, 2);
+    g_assert_cmpuint(comp.cmd_index, <=, 31);
+    g_assert_cmphex(qtest_readl(v->qts, marker_pa), ==, 0x11111111);
+    g_assert_cmphex(qtest_readl(v->qts, marker_pa + 4), ==, 0);
+    g_assert_cmphex(rd(v, VNPU_REG_STATUS), ==, VNPU_STATUS_READY);
+    g_assert_cmpuint(rd(v, VNPU_REG_Q(0) + VNPU_Q_HEAD), ==, 0);
+    g_assert_cmpuint(counter(v, VNPU_REG_CNT_JOBS_LO), ==, 0);
+    vnpu_stop(v);
+}
+
+/* Several queues and engines at once. */
+static void test_parallel(void)
+{
+    Vnpu *v = vnpu_setup(",engines=4", 4);
+    uint64_t pa[4], va[4];
+    uint32_t n = 6;
+
+    for (int q = 0; q < 4; q++) {
+        va[q] = map_buf(v, 0, PAGE, PTE_RW, &pa[q]);
+    }
+    for (uint32_t i = 0; i < n; i++) {
+        for (int q = 0; q < 4; q++) {
+            Cmds c = { 0 };
+
+            cmd_fill(&c, va[q] + 4 * i, 4, q * 1000 + i);
+            cmd_copy(&c, va[q] + 4 * i, va[q] + 512 + 4 * i, 4);
+            queue_desc(v, q, 0, cmds_place(v, 0, &c), c.len, 0);
+        }
+    }
+    for (int q = 0; q < 4; q++) {
+        doorbell(v, q);
+    }
+    for (int q = 0; q < 4; q++) {
+        for (uint32_t i = 0; i < n; i++) {
+            Comp comp;
+
+            wait_comp(v, q, i, &comp);
+            g_assert_cmpuint(comp.status, ==, VNPU_JOB_OK);
+            g_assert_cmpuint(qtest_readl(v->qts, pa[q] + 512 + 4 * i), ==,
+                             q * 1000 + i);
+        }
+    }
+    g_assert_cmpuint(counter(v, VNPU_REG_CNT_JOBS_LO), ==, 4 * n);
+    g_assert_cmpuint(counter(v, VNPU_REG_CNT_BYTES_LO), ==, 4 * n * 8);
+    vnpu_stop(v);
+}
+
+static const char *qmp_status(QTestState *qts, const char *cmd,
+                              const char *key, char *buf, size_t len)
+{
+    QDict *rsp = qtest_qmp(qts, "{ 'execute': %s }", cmd);
+    QDict *ret = qdict_get_qdict(rsp, "return");
+
+    g_assert(ret);
+    g_strlcpy(buf, qdict_haskey(ret, key) ?
+              qdict_get_str(ret, key) : "", len);
+    qobject_unref(rsp);
+    return buf;
+}
+
+/*
+ * Migration of an idle device: registers, queue indices and a descriptor
+ * that was queued but not started move with the VM and run there.
+ */
+static void test_migrate(void)
+{
+    Vnpu *v = vnpu_setup(NULL, 2);
+    g_autofree char *path = g_strdup_printf("%s/vnpu-test-mig-%d",
+                                            g_get_tmp_dir(), getpid());
+    g_autofree char *uri = g_strdup_printf("file:%s", path);
+    g_autofree char *incoming = g_strdup_printf("-incoming %s", uri);
+    uint64_t pa, va = map_buf(v, 0, PAGE, PTE_RW, &pa);
+    QTestState *src = v->qts;
+    gint64 end = g_get_monotonic_time() + WAIT_TIMEOUT_US;
+    char st[64];
+    Cmds c = { 0 };
+    uint32_t idx;
+    Comp comp;
+
+    cmd_fill(&c, va, 4, 0x01010101);
+    g_assert_cmpuint(run(v, 1, 0, &c, 0, NULL), ==, VNPU_JOB_OK);
+    wr(v, VNPU_REG_SCRATCH, 0x13572468);
+    wr(v, VNPU_REG_IRQ_MASK, 3);
+    wr(v, VNPU_REG_CTRL, 0);
+    c.len = 0;
+    cmd_fill(&c, va + 4, 4, 0x02020202);
+    idx = queue_desc(v, 1, 0, cmds_place(v, 0, &c), c.len, 0);
+    doorbell(v, 1);
+
+    qtest_qmp_assert_success(src, "{ 'execute': 'migrate',"
+                             "  'arguments': { 'uri': %s } }", uri);
+    while (strcmp(qmp_status(src, "query-migrate", "status", st, sizeof(st)),
+                  "completed")) {
+        g_assert_cmpstr(st, !=, "failed");
+        g_assert_cmpint(g_get_monotonic_time(), <, end);
+        g_usleep(1000);
+    }
+    g_free(v->dev);
+    qpci_free_pc(v->bus);
+
+    v->qts = vnpu_qemu(NULL, incoming);
+    while (strcmp(qmp_status(v->qts, "query-status", "status", st,
+                             sizeof(st)), "running")) {
+        g_assert_cmpint(g_get_monotonic_time(), <, end);
+        g_usleep(1000);
+    }
+    qtest_quit(src);
+    unlink(path);
+    vnpu_attach(v);
+
+    g_assert_cmphex(rd(v, VNPU_REG_SCRATCH), ==, 0x13572468);
+    g_assert_cmphex(rd(v, VNPU_REG_IRQ_MASK), ==, 3);
+    g_assert_cmphex(rd(v, VNPU_REG_CTRL), ==, 0);
+    g_assert_cmphex(rd(v, VNPU_REG_CTXT_BASE_LO), ==, (uint32_t)v->ctxt);
+    g_assert_cmpuint(rd(v, VNPU_REG_Q(1) + VNPU_Q_HEAD), ==, 1);
+    g_assert_cmpuint(rd(v, VNPU_REG_Q(1) + VNPU_Q_TAIL), ==, 2);
+    g_assert_cmpuint(counter(v, VNPU_REG_CNT_JOBS_LO), ==, 1);
+    g_assert_cmphex(qtest_readl(v->qts, pa), ==, 0x01010101);
+
+    wr(v, VNPU_REG_CTRL, VNPU_CTRL_ENABLE);
+    wait_comp(v, 1, idx, &comp);
+    g_assert_cmpuint(comp.status, ==, VNPU_JOB_OK);
+    g_assert_cmphex(qtest_readl(v->qts, pa + 4), ==, 0x02020202);
+    vnpu_stop(v);
+}
+
 int main(int argc, char **argv)
 {
     g_test_init(&argc, &argv, NULL);
+
+    qtest_add_func("/vnpu/ids", test_ids);
+    qtest_add_func("/vnpu/properties", test_properties);
+    qtest_add_func("/vnpu/properties-invalid", test_properties_invalid);
+    qtest_add_func("/vnpu/scratch-access", test_scratch_and_access);
+    qtest_add_func("/vnpu/heartbeat", test_heartbeat);
+    qtest_add_func("/vnpu/reset", test_reset);
+    qtest_add_func("/vnpu/nop", test_nop);
+    qtest_add_func("/vnpu/ring-wrap", test_ring_wrap);
+    qtest_add_func("/vnpu/fill", test_fill);
+    qtest_add_func("/vnpu/copy", test_copy);
+    qtest_add_func("/vnpu/huge-pages", test_huge_pages);
+    qtest_add_func("/vnpu/timestamp", test_timestamp);
+    qtest_add_func("/vnpu/bad-desc-ctx", test_bad_desc_ctx);
+    qtest_add_func("/vnpu/bad-cmds", test_bad_cmds);
+    qtest_add_func("/vnpu/faults", test_faults);
+    qtest_add_func("/vnpu/dma-error", test_dma_error);
+    qtest_add_func("/vnpu/ring-errors", test_ring_errors);
+    qtest_add_func("/vnpu/irqs", test_irqs);
+    qtest_add_func("/vnpu/tlb-inv", test_tlb_inv);
+    qtest_add_func("/vnpu/priority", test_priority);
+    qtest_add_func("/vnpu/reset-abort", test_reset_abort);
+    qtest_add_func("/vnpu/parallel", test_parallel);
+    qtest_add_func("/vnpu/migrate", test_migrate);
     return g_test_run();
 }

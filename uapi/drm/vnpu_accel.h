@@ -191,7 +191,10 @@ struct drm_vnpu_sync {
  * not a multiple of 8 or above MAX_CMD_SIZE, @cmd_offset not 8-byte aligned
  * or the range not inside the BO, more than DRM_VNPU_MAX_SYNCS syncs or
  * DRM_VNPU_MAX_SUBMIT_BOS BOs, bad sync flags, or a non-zero point on a
- * binary sync;
+ * binary sync; an in-sync that has no fence yet (a binary syncobj never
+ * signalled or submitted to, or a timeline point not submitted yet): as
+ * for DRM_IOCTL_SYNCOBJ_WAIT without WAIT_FOR_SUBMIT, waiting for a fence
+ * to be attached later is left to userspace;
  * -ENOENT: an unknown BO or syncobj handle;
  * -EFAULT: an array pointer that cannot be read.
  */

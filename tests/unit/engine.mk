@@ -1,0 +1,31 @@
+# SPDX-License-Identifier: MIT
+#
+# The QEMU-free vnpu command engine (qemu-device/engine) as a host
+# library, and its unit tests (kselftest harness, TAP).
+
+ENGINE_DIR := $(BUILD)/engine
+ENGINE_LIB := $(ENGINE_DIR)/libvnpu-engine.a
+ENGINE_SRCS := $(wildcard qemu-device/engine/*.c)
+ENGINE_HDRS := $(wildcard qemu-device/engine/*.h) uapi/vnpu_device.h
+ENGINE_OBJS := $(patsubst qemu-device/engine/%.c,$(ENGINE_DIR)/%.o,$(ENGINE_SRCS))
+TEST_ENGINE := $(BUILD)/tests/unit/test_engine
+
+$(ENGINE_DIR)/%.o: qemu-device/engine/%.c $(ENGINE_HDRS)
+	@mkdir -p $(@D)
+	@echo "  CC      $@"
+	$(Q)$(CC) $(CFLAGS) $(WARNFLAGS) $(CPPFLAGS) -c -o $@ $<
+
+$(ENGINE_LIB): $(ENGINE_OBJS)
+	@echo "  AR      $@"
+	$(Q)rm -f $@
+	$(Q)$(AR) rcs $@ $^
+
+$(TEST_ENGINE): tests/unit/test_engine.c $(ENGINE_LIB) $(ENGINE_HDRS) $(LINUX_SRC)/.stamp
+	@mkdir -p $(@D)
+	@echo "  CC      $@"
+	$(Q)$(CC) $(CFLAGS) $(WARNFLAGS) $(CPPFLAGS) -Iqemu-device/engine \
+		-I$(LINUX_SRC)/tools/testing/selftests -Wno-missing-prototypes \
+		-Wno-sign-compare \
+		-o $@ $< $(ENGINE_LIB)
+
+UNIT_TESTS += $(TEST_ENGINE)
