@@ -17,8 +17,10 @@ say() { printf 'qemu: %s\n' "$*"; }
 
 # 1. The source package: newest .dsc present, else download the newest.
 newest_dsc() {
-	ls "$out"/qemu_*.dsc 2>/dev/null | sed 's|.*/qemu_||; s|\.dsc$||' |
-		sort -V | tail -n1
+	local f
+	for f in "$out"/qemu_*.dsc; do
+		[ -e "$f" ] && basename "$f" .dsc | sed 's/^qemu_//'
+	done | sort -V | tail -n1
 }
 ver=$(newest_dsc)
 if [ -z "$ver" ]; then
@@ -40,18 +42,22 @@ fi
 # 3. Our device and qtest (only changed files are touched).
 bash "$here/insert.sh" "$out/src"
 
-# 4. Configure once: q35 plus the devices we select (devices.mak).
-if [ ! -f "$out/build/build.ninja" ]; then
+# 4. Configure (again only when these options change): q35 plus the
+#    devices we select (devices.mak). No fdt: x86 does not need it and the
+#    dtc subproject would need a download.
+opts=(--target-list=x86_64-softmmu
+	--without-default-features --without-default-devices
+	--with-devices-x86_64=vnpu
+	--disable-docs --disable-install-blobs --disable-fdt
+	--python=/usr/bin/python3)
+stamp=$out/build/.vnpu-configure
+if [ ! -f "$out/build/build.ninja" ] || [ "$(cat "$stamp" 2>/dev/null)" != "${opts[*]}" ]; then
 	say "configuring"
 	rm -rf "$out/build"
 	mkdir -p "$out/build"
-	(cd "$out/build" && "$out/src/configure" \
-		--target-list=x86_64-softmmu \
-		--without-default-features --without-default-devices \
-		--with-devices-x86_64=vnpu \
-		--disable-docs --disable-install-blobs --disable-fdt \
-		--python=/usr/bin/python3) > "$out/configure.log" 2>&1 ||
+	(cd "$out/build" && "$out/src/configure" "${opts[@]}") > "$out/configure.log" 2>&1 ||
 		{ tail -n 30 "$out/configure.log" >&2; echo "qemu: configure failed (log: $out/configure.log)" >&2; exit 1; }
+	echo "${opts[*]}" > "$stamp"
 fi
 
 # 5. Build QEMU and the vnpu qtest (ninja re-runs meson if needed).

@@ -673,8 +673,9 @@ TEST_F(dev, other_files_va_unmapped)
 	s.bo_handles = 0;
 	s.bo_count = 0;
 	s.cmd_handle = h;
-	if (h > 3)
+	if (h > 3) {
 		ASSERT_EQ(-ENOENT, xioctl(c->fd, DRM_IOCTL_VNPU_SUBMIT, &s));
+	}
 	munmap(victim, PAGE_SZ);
 	close(fd2);
 	device_works(_metadata, c, 0);
@@ -702,6 +703,78 @@ TEST_F(dev, close_with_jobs_in_flight)
 	munmap(c2.dst_map, DATA_SIZE);
 	ctx_fini(&c2);
 	device_works(_metadata, c, 0);
+}
+
+/* Several files submitting at once from threads, each checking its data. */
+struct worker {
+	int jobs;
+	int queue_base;
+	char err[160];
+};
+
+static void *worker_fn(void *arg)
+{
+	struct worker *w = arg;
+	struct ctx c;
+	int fd = vnpu_open();
+
+	memset(&c, 0, sizeof(c));
+	c.fd = fd;
+	if (fd < 0) {
+		snprintf(w->err, sizeof(w->err), "open: %s", strerror(-fd));
+		return NULL;
+	}
+	if (vnpu_get_param(fd, DRM_VNPU_PARAM_NUM_QUEUES, 0, &c.nq) ||
+	    vnpu_bo_create(fd, PAGE_SZ, 0, &c.cmd, NULL) ||
+	    vnpu_bo_create(fd, DATA_SIZE, 0, &c.dst, &c.dst_va) ||
+	    !(c.cmd_map = vnpu_bo_mmap(fd, c.cmd, PAGE_SZ)) ||
+	    !(c.dst_map = vnpu_bo_mmap(fd, c.dst, DATA_SIZE))) {
+		snprintf(w->err, sizeof(w->err), "setup failed");
+		goto out;
+	}
+	for (int i = 0; i < w->jobs && !w->err[0]; i++) {
+		uint32_t pattern = (w->queue_base << 24) | i;
+		struct cmdbuf cb = { .base = c.cmd_map };
+		struct drm_vnpu_submit s = {
+			.bo_handles = (uintptr_t)&c.dst, .bo_count = 1,
+			.cmd_handle = c.cmd, .queue = (w->queue_base + i) % c.nq,
+		};
+		int32_t status = -1;
+		int ret;
+
+		emit_fill(&cb, c.dst_va, DATA_SIZE, pattern);
+		s.cmd_size = cb.len;
+		ret = xioctl(fd, DRM_IOCTL_VNPU_SUBMIT, &s);
+		if (!ret)
+			ret = vnpu_wait(fd, s.job_id, deadline_in(VNPU_JOB_TIMEOUT_NS),
+					&status, NULL);
+		if (ret || status)
+			snprintf(w->err, sizeof(w->err), "job %d: %s, status %d",
+				 i, strerror(-ret), status);
+		else if (check_fill(c.dst_map, DATA_SIZE, pattern) != -1)
+			snprintf(w->err, sizeof(w->err), "job %d: wrong data", i);
+	}
+out:
+	close(fd);
+	return NULL;
+}
+
+TEST_F_TIMEOUT(dev, concurrent_files, 240)
+{
+	enum { N = 4 };
+	struct worker w[N];
+	pthread_t th[N];
+
+	for (int i = 0; i < N; i++) {
+		w[i] = (struct worker){ .jobs = 100, .queue_base = i };
+		ASSERT_EQ(0, pthread_create(&th[i], NULL, worker_fn, &w[i]));
+	}
+	for (int i = 0; i < N; i++)
+		pthread_join(th[i], NULL);
+	for (int i = 0; i < N; i++) {
+		ASSERT_EQ(0, w[i].err[0]) TH_LOG("worker %d: %s", i, w[i].err);
+	}
+	device_works(_metadata, &self->c, 0);
 }
 
 /* ------------------------------------------------------------------ */
@@ -1216,6 +1289,38 @@ TEST_F(syncs, in_sync_wait_before_signal)
 	wait_job(_metadata, c, id, &status, NULL);
 	ASSERT_EQ(0, status);
 	ASSERT_EQ(-1, check_fill(c->dst_map, DATA_SIZE, 0x5eed5eed));
+}
+
+/* A job that fails on the device still signals its out-syncs. */
+TEST_F(syncs, out_sync_on_failed_job)
+{
+	struct ctx *c = &self->c;
+	struct cmdbuf cb = cmds_at(c, 0);
+	struct drm_vnpu_submit s;
+	struct drm_vnpu_sync out = { 0 };
+	int32_t status = 0;
+	int ret;
+
+	ASSERT_EQ(0, syncobj_create(c->fd, 0, &out.handle));
+	if (variant->timeline) {
+		out.flags = DRM_VNPU_SYNC_TIMELINE;
+		out.point = 2;
+	}
+	emit_fill(&cb, 0, 8, 0);
+	s = submit_args(c, 0, cb.len, 0);
+	s.out_syncs = (uintptr_t)&out;
+	s.out_sync_count = 1;
+	submit(_metadata, c, &s);
+	if (variant->timeline)
+		ret = syncobj_timeline_wait(c->fd, out.handle, 2,
+					    deadline_in(VNPU_JOB_TIMEOUT_NS),
+					    DRM_SYNCOBJ_WAIT_FLAGS_WAIT_FOR_SUBMIT);
+	else
+		ret = syncobj_wait(c->fd, out.handle, deadline_in(VNPU_JOB_TIMEOUT_NS),
+				   DRM_SYNCOBJ_WAIT_FLAGS_WAIT_FOR_SUBMIT);
+	ASSERT_EQ(0, ret) TH_LOG("out-sync of a failed job: %s", strerror(-ret));
+	wait_job(_metadata, c, s.job_id, &status, NULL);
+	ASSERT_EQ(-EFAULT, status);
 }
 
 /* Job B (another queue) waits for job A through a syncobj. */

@@ -135,6 +135,21 @@ TEST_F(param, context_id_per_file)
 	ASSERT_EQ(a, again);
 }
 
+/* Context-table entries come back when files close: open and close far
+ * more files than there are contexts. */
+TEST_F_TIMEOUT(param, context_ids_recycled, 120)
+{
+	for (int i = 0; i < 2 * VNPU_MAX_CONTEXTS + 8; i++) {
+		int fd = vnpu_open();
+		uint64_t id;
+
+		ASSERT_GE(fd, 0) TH_LOG("open #%d: %s", i, strerror(-fd));
+		ASSERT_EQ(0, vnpu_get_param(fd, DRM_VNPU_PARAM_CONTEXT_ID, 0, &id));
+		ASSERT_LT(id, VNPU_MAX_CONTEXTS);
+		close(fd);
+	}
+}
+
 TEST_F(param, max_bo_size)
 {
 	uint64_t v = PARAM(self->fd, DRM_VNPU_PARAM_MAX_BO_SIZE);
@@ -374,6 +389,26 @@ TEST_F(bo_inval, create_unknown_flags)
 		ASSERT_EQ(-EINVAL, vnpu_bo_create(self->fd, PAGE_SZ, f, NULL, NULL))
 			TH_LOG("flags %#x", f);
 	}
+}
+
+/* VA space and memory come back when BOs are closed. */
+TEST_F_TIMEOUT(bo_inval, create_close_many, 120)
+{
+	const uint64_t sz = 1 << 20;
+	uint64_t first_va = 0;
+
+	for (int i = 0; i < 2000; i++) {
+		uint32_t h;
+		uint64_t va;
+		int ret = vnpu_bo_create(self->fd, sz, 0, &h, &va);
+
+		ASSERT_EQ(0, ret) TH_LOG("BO #%d: %s", i, strerror(-ret));
+		if (!i)
+			first_va = va;
+		ASSERT_NE(0, va);
+		ASSERT_EQ(0, vnpu_gem_close(self->fd, h));
+	}
+	ASSERT_NE(0, first_va);
 }
 
 TEST_F(bo_inval, info_unknown_handle)
@@ -663,8 +698,9 @@ TEST_F(submit, cmd_range_outside_bo)
 	/* Larger than the BO. */
 	self->s.cmd_offset = 0;
 	self->s.cmd_size = CMD_BO_SIZE + 8;
-	if (self->s.cmd_size <= self->max_cmd)
+	if (self->s.cmd_size <= self->max_cmd) {
 		ASSERT_EQ(-EINVAL, do_submit(self->fd, &self->s));
+	}
 	/* offset + size wraps around 2^64. */
 	self->s.cmd_offset = ~7ull;
 	self->s.cmd_size = 16;
