@@ -29,16 +29,17 @@ all: module
 deps:
 	bash scripts/deps.sh
 
+# The module is built in a shadow tree of symlinks so that Kbuild's
+# outputs land under $(BUILD) rather than next to the sources.
+MODDIR := $(BUILD)/module
+KSRCS := Kbuild $(wildcard kernel/*.c kernel/*.h uapi/*.h uapi/drm/*.h)
+
 include libaccel/libaccel.mk
 include tools/tools.mk
 include qemu-device/qemu.mk
 include tests/tests.mk
 include scripts/guest.mk
 
-# The module is built in a shadow tree of symlinks so that Kbuild's
-# outputs land under $(BUILD) rather than next to the sources.
-MODDIR := $(BUILD)/module
-KSRCS := Kbuild $(wildcard kernel/*.c kernel/*.h uapi/*.h uapi/drm/*.h)
 
 $(MODDIR)/.tree:
 	$(Q)mkdir -p $(MODDIR)

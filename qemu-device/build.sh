@@ -19,7 +19,9 @@ say() { printf 'qemu: %s\n' "$*"; }
 newest_dsc() {
 	local f
 	for f in "$out"/qemu_*.dsc; do
-		[ -e "$f" ] && basename "$f" .dsc | sed 's/^qemu_//'
+		if [ -e "$f" ]; then
+			basename "$f" .dsc | sed 's/^qemu_//'
+		fi
 	done | sort -V | tail -n1
 }
 ver=$(newest_dsc)
