@@ -36,6 +36,7 @@ KSRCS := Kbuild $(wildcard kernel/*.c kernel/*.h uapi/*.h uapi/drm/*.h)
 
 include libaccel/libaccel.mk
 include tools/tools.mk
+-include $(wildcard tools/*/*.mk)
 include qemu-device/qemu.mk
 include tests/tests.mk
 include scripts/guest.mk

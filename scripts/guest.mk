@@ -12,11 +12,13 @@ $(GUEST_KSTAMP): scripts/guest-kernel.sh
 	@test -n "$(KVER)" || { echo "error: no Debian 6.12 kernel headers; run 'make deps'" >&2; exit 1; }
 	bash scripts/guest-kernel.sh $(GUEST_DIR)/kernel $(KVER)
 
-$(INITRD): $(GUEST_KSTAMP) $(MODDIR)/vnpu.ko $(GUEST_BINS) $(GUEST_TESTS) $(GUEST_LIBS) \
+# Fragments append to GUEST_BINS, GUEST_TESTS, GUEST_LIBS and GUEST_DATA
+# (files for /usr/share/vnpu in the guest).
+$(INITRD): $(GUEST_KSTAMP) $(MODDIR)/vnpu.ko $(GUEST_BINS) $(GUEST_TESTS) $(GUEST_LIBS) $(GUEST_DATA) \
 		scripts/mkinitramfs.sh scripts/guest-init.sh
 	@echo "  INITRD  $@"
 	$(Q)bash scripts/mkinitramfs.sh $@ $(GUEST_DIR)/kernel $(MODDIR)/vnpu.ko -- \
-		$(GUEST_BINS) $(GUEST_TESTS) $(GUEST_LIBS)
+		$(GUEST_BINS) $(GUEST_TESTS) $(GUEST_LIBS) --data $(GUEST_DATA)
 
 guest: $(INITRD)
 

@@ -2,9 +2,9 @@
 # SPDX-License-Identifier: MIT
 #
 # Assemble the guest initramfs:
-#   mkinitramfs.sh OUT KERNELDIR VNPU_KO -- FILES...
+#   mkinitramfs.sh OUT KERNELDIR VNPU_KO -- FILES... [--data DATA...]
 # FILES are binaries (to /usr/bin) and shared libraries (*.so*, to
-# /usr/lib). Every ELF's shared-library dependencies are copied from the
+# /usr/lib); DATA files (models, test vectors) go to /usr/share/vnpu. Every ELF's shared-library dependencies are copied from the
 # host (host and guest are both bookworm).
 set -euo pipefail
 out=${1:?}; kdir=${2:?}; ko=${3:?}; shift 3
@@ -31,7 +31,11 @@ add_deps() {
 		libs[$l]=1
 	done
 }
+data=0
+mkdir -p "$root/usr/share/vnpu"
 for f in "$@"; do
+	if [ "$f" = --data ]; then data=1; continue; fi
+	if [ $data = 1 ]; then cp "$f" "$root/usr/share/vnpu/"; continue; fi
 	case "${f##*/}" in
 	*.so|*.so.*) cp -a "$f" "$root/usr/lib/" ;;
 	*) cp "$f" "$root/usr/bin/" ;;
