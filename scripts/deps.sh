@@ -65,11 +65,16 @@ pkgs=(
 	libdrm-dev libudev-dev libnl-3-dev libnl-genl-3-dev
 	# device math
 	libopenblas-dev
+	# models: compiler (protobuf-c, onnx.proto), training, ORT reference
+	protobuf-c-compiler libprotobuf-c-dev python3-onnx python3-sklearn
+	python3-numpy nodejs
 )
 missing=()
 for p in "${pkgs[@]}"; do
 	dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'ok installed' || missing+=("$p")
 done
+# npm: Debian's package, unless the installed nodejs already brings one.
+command -v npm >/dev/null || missing+=(npm)
 mver=$(dpkg-query -W -f='${Version}' meson 2>/dev/null || true)
 if [ -z "$mver" ] || dpkg --compare-versions "$mver" lt 1.5; then
 	missing+=(meson/bookworm-backports)
