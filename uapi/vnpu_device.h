@@ -201,6 +201,11 @@ struct vnpu_completion {
 #define VNPU_JOB_MMU_FAULT		0x5 /* unmapped or forbidden access */
 #define VNPU_JOB_DMA_ERROR		0x6 /* guest-physical access failed */
 #define VNPU_JOB_ABORTED		0x7 /* reset while running */
+/* Compute ISA (see DOC: Tensors): */
+#define VNPU_JOB_BAD_TENSOR		0x8 /* rank, shape, stride, size, overlap */
+#define VNPU_JOB_BAD_DTYPE		0x9 /* dtype or dtype combination */
+#define VNPU_JOB_BAD_QUANT		0xa /* quantisation mode or parameters */
+#define VNPU_JOB_SEM_TIMEOUT		0xb /* SEM_WAIT condition never held */
 #define VNPU_JOB_PENDING		0xffffffffu /* software marker */
 
 /*
@@ -217,11 +222,28 @@ struct vnpu_cmd_hdr {
 	__u32 flags;		/* must be zero */
 };
 
-#define VNPU_OP_NOP			0
-#define VNPU_OP_FILL			1
-#define VNPU_OP_COPY			2
-#define VNPU_OP_TIMESTAMP		3
-#define VNPU_OP_COUNT			4
+/* Opcode          value   struct                     words */
+#define VNPU_OP_NOP			0  /* vnpu_cmd_nop          1 */
+#define VNPU_OP_FILL			1  /* vnpu_cmd_fill         4 */
+#define VNPU_OP_COPY			2  /* vnpu_cmd_copy         4 */
+#define VNPU_OP_TIMESTAMP		3  /* vnpu_cmd_timestamp    2 */
+#define VNPU_OP_BARRIER			4  /* vnpu_cmd_nop          1 */
+#define VNPU_OP_SEM_WAIT		5  /* vnpu_cmd_sem          4 */
+#define VNPU_OP_SEM_SIGNAL		6  /* vnpu_cmd_sem          4 */
+#define VNPU_OP_COPY_ND			7  /* vnpu_cmd_copy_nd     18 */
+#define VNPU_OP_GEMM			8  /* vnpu_cmd_gemm        34 */
+#define VNPU_OP_CONV2D			9  /* vnpu_cmd_conv2d      36 */
+#define VNPU_OP_ELTWISE			10 /* vnpu_cmd_eltwise     26 */
+#define VNPU_OP_ACTIVATION		11 /* vnpu_cmd_unary       18 */
+#define VNPU_OP_SOFTMAX			12 /* vnpu_cmd_unary       18 */
+#define VNPU_OP_LAYERNORM		13 /* vnpu_cmd_norm        34 */
+#define VNPU_OP_RMSNORM			14 /* vnpu_cmd_norm        34 */
+#define VNPU_OP_REDUCE			15 /* vnpu_cmd_unary       18 */
+#define VNPU_OP_POOL2D			16 /* vnpu_cmd_pool2d      20 */
+#define VNPU_OP_QUANTIZE		17 /* vnpu_cmd_convert     17 */
+#define VNPU_OP_DEQUANTIZE		18 /* vnpu_cmd_convert     17 */
+#define VNPU_OP_CAST			19 /* vnpu_cmd_convert     17 */
+#define VNPU_OP_COUNT			20
 
 /* NOP: no effect. */
 struct vnpu_cmd_nop {
@@ -258,6 +280,316 @@ struct vnpu_cmd_timestamp {
 };
 
 #define VNPU_XFER_MAX			(1ull << 32)
+
+/*
+ * BARRIER: every write of earlier commands is visible (to the host and to
+ * other engines) before any access of a later command. Same struct as NOP.
+ *
+ * SEM_WAIT: wait until the u32 at @va (4-byte aligned) satisfies @op
+ * against @value (VNPU_SEM_EQ: equal; VNPU_SEM_GE: unsigned >=). The device
+ * polls the word; after @timeout_us microseconds (0 means
+ * VNPU_SEM_TIMEOUT_MAX_US; larger values are BAD_CMD) the job ends with
+ * VNPU_JOB_SEM_TIMEOUT. A device reset ends the wait (ABORTED).
+ *
+ * SEM_SIGNAL: atomically store (VNPU_SEM_SET) @value to the u32 at @va or
+ * add it (VNPU_SEM_ADD, wrapping); @timeout_us must be zero. Earlier writes
+ * of the job are visible before the semaphore changes.
+ */
+struct vnpu_cmd_sem {
+	struct vnpu_cmd_hdr hdr;
+	__u64 va;
+	__u32 value;
+	__u32 op;		/* VNPU_SEM_* */
+	__u32 timeout_us;
+	__u32 rsvd;
+};
+
+#define VNPU_SEM_EQ			0	/* SEM_WAIT */
+#define VNPU_SEM_GE			1	/* SEM_WAIT */
+#define VNPU_SEM_SET			0	/* SEM_SIGNAL */
+#define VNPU_SEM_ADD			1	/* SEM_SIGNAL */
+#define VNPU_SEM_TIMEOUT_MAX_US		1000000u
+
+/*
+ * DOC: Tensors
+ *
+ * Compute commands name their operands with tensor descriptors. A tensor has
+ * a rank of 1 to 4; shape[0] is the outermost dimension and shape[rank - 1]
+ * the innermost. Element (i0, .., ir-1) is at
+ *	va + (i0 * stride[0] + .. + ir-1 * stride[rank - 1]) * elem_size
+ * Strides count elements, not bytes. Entries of shape[] and stride[] at
+ * index >= rank must be zero. Rules (BAD_TENSOR unless stated):
+ *  - every shape[i] (i < rank) is >= 1: zero-sized dimensions are rejected;
+ *  - va is aligned to the element size;
+ *  - the byte span (offset of the last element + elem_size) is at most
+ *    VNPU_TENSOR_MAX_BYTES and va + span does not overflow;
+ *  - an input may use stride 0 (a repeated element); an output must not
+ *    overlap itself: ordered by stride, each dimension of extent > 1 must
+ *    start past the end of the ones before it;
+ *  - an output must not overlap any input of the same command, except that
+ *    the elementwise, activation and convert ops accept an output that is
+ *    exactly one of their inputs (same va, shape and strides: in place);
+ *  - an optional operand is absent when its rank is 0 (the whole
+ *    descriptor must then be zero).
+ * Descriptors whose reserved fields are not zero are BAD_TENSOR.
+ *
+ * Quantisation (VNPU_QMODE_*) is allowed on I8, U8 and I32 tensors only
+ * (BAD_QUANT otherwise). real = scale * (q - zero_point). Per-tensor
+ * parameters are in the descriptor; per-channel parameters are an array of
+ * shape[qaxis] struct vnpu_qparam at device VA @qparams_va (read when the
+ * command runs), at most VNPU_QCHANNELS_MAX entries. A scale must be finite
+ * and > 0, a zero point must be representable in the dtype (0 for I32):
+ * otherwise BAD_QUANT. Fields of an unused mode must be zero (BAD_QUANT).
+ */
+struct vnpu_tensor {
+	__u64 va;		/* device VA of element (0, .., 0) */
+	__u8 dtype;		/* VNPU_DT_* */
+	__u8 rank;		/* 1..4; 0 = absent optional operand */
+	__u8 qmode;		/* VNPU_QMODE_* */
+	__u8 qaxis;		/* per-channel axis (< rank) */
+	__u32 rsvd;
+	__u32 shape[4];
+	__u32 stride[4];	/* elements */
+	__u32 scale;		/* per-tensor: IEEE-754 binary32 bits */
+	__s32 zero_point;	/* per-tensor */
+	__u64 qparams_va;	/* per-channel: struct vnpu_qparam[] */
+};
+
+struct vnpu_qparam {
+	__u32 scale;		/* IEEE-754 binary32 bits */
+	__s32 zero_point;
+};
+
+#define VNPU_DT_F32			1	/* IEEE-754 binary32 */
+#define VNPU_DT_BF16			2	/* bfloat16 */
+#define VNPU_DT_I8			3
+#define VNPU_DT_U8			4
+#define VNPU_DT_I32			5
+#define VNPU_DT_COUNT			6	/* 0 is never valid */
+
+#define VNPU_QMODE_NONE			0
+#define VNPU_QMODE_TENSOR		1
+#define VNPU_QMODE_CHANNEL		2
+
+#define VNPU_TENSOR_MAX_RANK		4
+#define VNPU_TENSOR_MAX_BYTES		(1ull << 28)	/* 256 MiB span */
+#define VNPU_QCHANNELS_MAX		65536
+
+/* Fused or stand-alone activation functions. */
+#define VNPU_ACT_NONE			0
+#define VNPU_ACT_RELU			1	/* max(x, 0) */
+#define VNPU_ACT_RELU6			2	/* min(max(x, 0), 6) */
+#define VNPU_ACT_GELU			3	/* x * (1 + erf(x / sqrt 2)) / 2 */
+#define VNPU_ACT_SIGMOID		4	/* 1 / (1 + exp(-x)) */
+#define VNPU_ACT_TANH			5
+#define VNPU_ACT_SILU			6	/* x * sigmoid(x) */
+#define VNPU_ACT_COUNT			7
+
+/*
+ * DOC: Numerics
+ *
+ * F32 ops compute in binary32 (GEMM and CONV2D accumulate in binary32 in an
+ * unspecified order); results match a straightforward reference within a
+ * relative error of 1e-5 (|got - ref| <= 1e-5 * max(1, |ref|), per unit of
+ * reduction length for GEMM/CONV2D/reductions with |operands| <= 1).
+ * BF16 operands are widened exactly to binary32, computed as F32 and, for a
+ * BF16 output, rounded to nearest-even (NaN stays NaN): tolerance 1e-2.
+ *
+ * Integer rounding rule: a real value v is converted to an integer dtype as
+ *	q = saturate(rint(v) + zero_point)
+ * where rint rounds half to even (IEEE default) and saturate clamps to the
+ * dtype's range; NaN converts to zero_point. All quantised arithmetic uses
+ * IEEE binary64 in this exact order, so int8 results are bit-exact:
+ *  - QUANTIZE:   v = (double)x / (double)scale
+ *  - DEQUANTIZE: x = (float)((double)scale * (double)(q - zero_point))
+ *  - GEMM/CONV2D with an I8/U8 output: acc = sum((a - za) * (b - zb)) (+ bias)
+ *    in int32; r = (double)acc * ((double)sa * (double)sb[c]); r = act(r) in
+ *    double; v = r / (double)so[c]
+ *  - ELTWISE/ACTIVATION/SOFTMAX/NORM/REDUCE/POOL2D on quantised tensors:
+ *    each input element is dequantised to double (scale * (q - zp)), the op
+ *    is computed in double, and the result is quantised with v = r / scale
+ *    (MAX/MIN and max-pooling compare the dequantised values).
+ * An I8/U8/I32 tensor with qmode NONE in these ops has scale 1 and zero
+ * point 0; per-channel parameters are accepted only where an op says so.
+ * I32 GEMM/CONV2D outputs are the raw int32 accumulators (no quantisation,
+ * no activation); int32 accumulation wraps modulo 2^32 (never trapped).
+ */
+
+/*
+ * COPY_ND: strided copy with an optional permutation (gather, slice,
+ * transpose, permute). dst(i0, .., ir-1) = src(j) with j[perm[k]] = i[k],
+ * so dst.shape[k] == src.shape[perm[k]]. Both tensors have the same rank
+ * and dtype and no quantisation; perm is a permutation of 0..rank-1 and
+ * entries >= rank are zero. Identity: perm = {0, 1, 2, 3}.
+ */
+struct vnpu_cmd_copy_nd {
+	struct vnpu_cmd_hdr hdr;
+	struct vnpu_tensor src;
+	struct vnpu_tensor dst;
+	__u8 perm[4];
+	__u32 rsvd;
+};
+
+/*
+ * GEMM: out = act(a x b + bias). a is [.., M, K], b [.., K, N], out
+ * [.., M, N] with up to two leading batch dimensions (rank 2 to 4);
+ * batch dimensions of a and b are broadcast to out's (each equal or 1).
+ * bias (optional) is [N]. Transposed operands are expressed by strides.
+ * Dtype combinations (a, b, bias, out); anything else is BAD_DTYPE:
+ *  - F32, F32, F32, F32
+ *  - BF16, BF16, F32 or BF16, F32 or BF16 (binary32 accumulation)
+ *  - I8/U8, I8/U8, I32, I8/U8 or I32: a per-tensor quantised; b per-tensor
+ *    or per-channel on its last axis (N); bias raw int32 at scale sa * sb;
+ *    out quantised per-tensor or per-channel on its last axis, or I32 raw
+ *    (qmode NONE, act NONE).
+ * MACs reported: batches * M * N * K.
+ */
+struct vnpu_cmd_gemm {
+	struct vnpu_cmd_hdr hdr;
+	struct vnpu_tensor a;
+	struct vnpu_tensor b;
+	struct vnpu_tensor bias;
+	struct vnpu_tensor out;
+	__u32 act;		/* VNPU_ACT_* */
+	__u32 rsvd;
+};
+
+/*
+ * CONV2D, NHWC: in [N, H, W, C], weight [OC, KH, KW, C / groups] (OHWI),
+ * bias [OC] (optional), out [N, OH, OW, OC] with
+ *	OH = (H + pad_top + pad_bottom - dil_h * (KH - 1) - 1) / stride_h + 1
+ * (and the same for W); out's shape must equal it. groups divides C and OC;
+ * groups == C == OC is depthwise. Strides and dilations are >= 1, pads
+ * <= VNPU_CONV_MAX_PAD. Padding reads as real zero (zero_point for
+ * quantised inputs). Dtypes as for GEMM (weight plays b; per-channel
+ * weight and out parameters are on axis 0 of weight and axis 3 of out).
+ * MACs reported: N * OH * OW * OC * KH * KW * C / groups.
+ */
+struct vnpu_cmd_conv2d {
+	struct vnpu_cmd_hdr hdr;
+	struct vnpu_tensor in;
+	struct vnpu_tensor weight;
+	struct vnpu_tensor bias;
+	struct vnpu_tensor out;
+	__u16 stride_h, stride_w;
+	__u16 dil_h, dil_w;
+	__u16 pad_top, pad_bottom;
+	__u16 pad_left, pad_right;
+	__u32 groups;
+	__u32 act;		/* VNPU_ACT_* */
+};
+
+#define VNPU_CONV_MAX_PAD		1024
+
+/*
+ * ELTWISE: out = act(a <op> b) with broadcasting: shapes are right-aligned
+ * and every dimension of a and b equals out's or is 1. a, b and out have the
+ * same dtype (F32, BF16, I8, U8 per-tensor quantised, or I32 with act NONE).
+ * I32: ADD/SUB/MUL wrap, DIV truncates toward zero and x / 0 = 0,
+ * INT32_MIN / -1 = INT32_MIN. Float division by zero follows IEEE.
+ */
+struct vnpu_cmd_eltwise {
+	struct vnpu_cmd_hdr hdr;
+	struct vnpu_tensor a;
+	struct vnpu_tensor b;
+	struct vnpu_tensor out;
+	__u32 op;		/* VNPU_ELT_* */
+	__u32 act;		/* VNPU_ACT_* */
+};
+
+#define VNPU_ELT_ADD			0
+#define VNPU_ELT_SUB			1
+#define VNPU_ELT_MUL			2
+#define VNPU_ELT_DIV			3
+#define VNPU_ELT_MAX			4
+#define VNPU_ELT_MIN			5
+#define VNPU_ELT_COUNT			6
+
+/*
+ * One input, one output, one parameter:
+ *  - ACTIVATION: out = f(in), @param = VNPU_ACT_* (not NONE); same shape;
+ *    in and out F32, BF16, or per-tensor quantised I8/U8 (same dtype).
+ *  - SOFTMAX: along axis @param (< rank); same shape; F32/BF16/I8/U8 as
+ *    for ACTIVATION. Computed as exp(x - max) / sum.
+ *  - REDUCE: @param = VNPU_RED_* in bits 7:0 and a mask of reduced axes in
+ *    bits 11:8 (bit 8 + i = axis i, at least one, < rank); out has in's
+ *    rank with the reduced dimensions 1. Dtypes as for ACTIVATION.
+ */
+struct vnpu_cmd_unary {
+	struct vnpu_cmd_hdr hdr;
+	struct vnpu_tensor in;
+	struct vnpu_tensor out;
+	__u32 param;
+	__u32 rsvd;
+};
+
+#define VNPU_RED_SUM			0
+#define VNPU_RED_MEAN			1
+#define VNPU_RED_MAX			2
+#define VNPU_RED_COUNT			3
+#define VNPU_RED_OP_MASK		VNPU_GENMASK(7, 0)
+#define VNPU_RED_AXES_MASK		VNPU_GENMASK(11, 8)
+#define VNPU_RED_AXES_SHIFT		8
+
+/*
+ * LAYERNORM / RMSNORM over the innermost axis (length C):
+ *	LAYERNORM: y = (x - mean) / sqrt(var + eps) * gamma + beta
+ *	RMSNORM:   y = x / sqrt(mean(x^2) + eps) * gamma + beta
+ * (population variance). gamma and beta are optional [C] tensors (absent:
+ * 1 and 0) of in's dtype, F32 for a BF16 in; eps is binary32 bits,
+ * finite and >= 0. in/out: F32, BF16, or per-tensor quantised I8/U8
+ * (then gamma/beta are F32).
+ */
+struct vnpu_cmd_norm {
+	struct vnpu_cmd_hdr hdr;
+	struct vnpu_tensor in;
+	struct vnpu_tensor gamma;
+	struct vnpu_tensor beta;
+	struct vnpu_tensor out;
+	__u32 eps;
+	__u32 rsvd;
+};
+
+/*
+ * POOL2D, NHWC: in [N, H, W, C], out [N, OH, OW, C]; OH as for CONV2D with
+ * dilation 1. MAX ignores padding; AVG divides by the number of in-bounds
+ * elements of the window. GLOBAL_MAX/GLOBAL_AVG pool the whole H x W:
+ * kernel, stride and pad fields must be zero and OH = OW = 1. Dtypes as for
+ * ACTIVATION; kernel and stride >= 1, pads < kernel.
+ */
+struct vnpu_cmd_pool2d {
+	struct vnpu_cmd_hdr hdr;
+	struct vnpu_tensor in;
+	struct vnpu_tensor out;
+	__u16 kernel_h, kernel_w;
+	__u16 stride_h, stride_w;
+	__u16 pad_top, pad_bottom;
+	__u16 pad_left, pad_right;
+	__u32 mode;		/* VNPU_POOL_* */
+	__u32 rsvd;
+};
+
+#define VNPU_POOL_MAX			0
+#define VNPU_POOL_AVG			1
+#define VNPU_POOL_GLOBAL_MAX		2
+#define VNPU_POOL_GLOBAL_AVG		3
+#define VNPU_POOL_COUNT			4
+
+/*
+ * Type conversion, same shape (see DOC: Numerics for rounding):
+ *  - QUANTIZE: in F32/BF16, out quantised I8/U8/I32 (per-tensor or
+ *    per-channel).
+ *  - DEQUANTIZE: in quantised I8/U8/I32, out F32/BF16.
+ *  - CAST: any dtype to any dtype, value-preserving where representable,
+ *    ignoring quantisation (both tensors qmode NONE): float to integer
+ *    rounds half to even and saturates (NaN -> 0); F32 to BF16 rounds to
+ *    nearest even.
+ */
+struct vnpu_cmd_convert {
+	struct vnpu_cmd_hdr hdr;
+	struct vnpu_tensor in;
+	struct vnpu_tensor out;
+};
 
 /*
  * DOC: MMU

@@ -20,6 +20,17 @@ static const uint8_t vnpu_op_words[VNPU_OP_COUNT] = {
 _Static_assert(sizeof(struct vnpu_cmd_fill) == 32, "fill layout");
 _Static_assert(sizeof(struct vnpu_cmd_copy) == 32, "copy layout");
 _Static_assert(sizeof(struct vnpu_cmd_timestamp) == 16, "timestamp layout");
+_Static_assert(sizeof(struct vnpu_cmd_sem) == 32, "sem layout");
+_Static_assert(sizeof(struct vnpu_tensor) == 64, "tensor layout");
+_Static_assert(sizeof(struct vnpu_qparam) == 8, "qparam layout");
+_Static_assert(sizeof(struct vnpu_cmd_copy_nd) == 18 * 8, "copy_nd layout");
+_Static_assert(sizeof(struct vnpu_cmd_gemm) == 34 * 8, "gemm layout");
+_Static_assert(sizeof(struct vnpu_cmd_conv2d) == 36 * 8, "conv2d layout");
+_Static_assert(sizeof(struct vnpu_cmd_eltwise) == 26 * 8, "eltwise layout");
+_Static_assert(sizeof(struct vnpu_cmd_unary) == 18 * 8, "unary layout");
+_Static_assert(sizeof(struct vnpu_cmd_norm) == 34 * 8, "norm layout");
+_Static_assert(sizeof(struct vnpu_cmd_pool2d) == 20 * 8, "pool2d layout");
+_Static_assert(sizeof(struct vnpu_cmd_convert) == 17 * 8, "convert layout");
 _Static_assert(sizeof(struct vnpu_desc) == 64, "descriptor layout");
 _Static_assert(sizeof(struct vnpu_completion) == 32, "completion layout");
 

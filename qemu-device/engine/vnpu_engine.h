@@ -57,7 +57,9 @@ typedef struct VnpuJobResult {
     uint32_t status;        /* VNPU_JOB_* */
     uint32_t cmd_index;     /* failing command, or 0 on success */
     uint32_t commands;      /* commands completed successfully */
-    uint64_t bytes;         /* bytes written by FILL/COPY/TIMESTAMP */
+    uint64_t bytes;         /* bytes written to the address space */
+    uint64_t bytes_read;    /* bytes read (operands, semaphores, qparams) */
+    uint64_t macs;          /* multiply-accumulates (GEMM, CONV2D) */
     /* Valid when status == VNPU_JOB_MMU_FAULT or VNPU_JOB_DMA_ERROR. */
     uint64_t fault_va;
     unsigned fault_access;  /* VNPU_ACCESS_* */
