@@ -131,10 +131,10 @@ enum vnpu_genl_event {
  *	CNT_JOBS; counts replays after a reset again)
  * @VNPU_GENL_A_DEV_BYTES: u64, bytes moved by the device's commands
  *	(device counter CNT_BYTES)
- * @VNPU_GENL_A_DEV_MACS: u64, multiply-accumulates done by the device;
- *	present only when the device has the counter
- * @VNPU_GENL_A_DEV_ENERGY_NJ: u64, modelled energy, in nanojoules;
- *	present only when the device has the counter
+ * @VNPU_GENL_A_DEV_MACS: u64, multiply-accumulates done by the device
+ *	(device counter CNT_MACS)
+ * @VNPU_GENL_A_DEV_ENERGY_PJ: u64, modelled energy, in picojoules (device
+ *	counter CNT_ENERGY_PJ, model in vnpu_device.h)
  * @VNPU_GENL_A_DEV_RESETS: u64, device resets (hang recovery and forced)
  * @VNPU_GENL_A_DEV_HANGS: u64, jobs that timed out
  * @VNPU_GENL_A_DEV_FAULTS: u64, MMU faults reported by the device
@@ -193,7 +193,7 @@ enum vnpu_genl_attr {
 	VNPU_GENL_A_DEV_HW_JOBS,
 	VNPU_GENL_A_DEV_BYTES,
 	VNPU_GENL_A_DEV_MACS,
-	VNPU_GENL_A_DEV_ENERGY_NJ,
+	VNPU_GENL_A_DEV_ENERGY_PJ,
 	VNPU_GENL_A_DEV_RESETS,
 	VNPU_GENL_A_DEV_HANGS,
 	VNPU_GENL_A_DEV_FAULTS,
