@@ -42,8 +42,10 @@ install_file "$here/vnpu.h" "$dst/vnpu.h"
 install_file "$here/trace.h" "$dst/trace.h"
 install_file "$here/trace-events" "$dst/trace-events"
 install_file "$here/Kconfig" "$dst/Kconfig"
-install_file "$here/engine/vnpu_engine.c" "$dst/engine/vnpu_engine.c"
-install_file "$here/engine/vnpu_engine.h" "$dst/engine/vnpu_engine.h"
+# The whole engine library (meson.build.in lists what is compiled).
+for f in "$here"/engine/*.[ch]; do
+	install_file "$f" "$dst/engine/$(basename "$f")"
+done
 install_text "$(sed "s|@UAPI_DIR@|$repo/uapi|" "$here/meson.build.in")" "$dst/meson.build"
 install_file "$here/devices.mak" "$src/configs/devices/x86_64-softmmu/vnpu.mak"
 install_file "$repo/tests/qtest/vnpu-test.c" "$src/tests/qtest/vnpu-test.c"

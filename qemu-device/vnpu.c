@@ -95,6 +95,23 @@ REG32(CNT_FAULTS_LO, VNPU_REG_CNT_FAULTS_LO)
 REG32(CNT_FAULTS_HI, VNPU_REG_CNT_FAULTS_HI)
 REG32(CNT_BUSY_NS_LO, VNPU_REG_CNT_BUSY_NS_LO)
 REG32(CNT_BUSY_NS_HI, VNPU_REG_CNT_BUSY_NS_HI)
+REG32(CNT_MACS_LO, VNPU_REG_CNT_MACS_LO)
+REG32(CNT_MACS_HI, VNPU_REG_CNT_MACS_HI)
+REG32(CNT_ENERGY_PJ_LO, VNPU_REG_CNT_ENERGY_PJ_LO)
+REG32(CNT_ENERGY_PJ_HI, VNPU_REG_CNT_ENERGY_PJ_HI)
+REG32(CNT_IRQS_LO, VNPU_REG_CNT_IRQS_LO)
+REG32(CNT_IRQS_HI, VNPU_REG_CNT_IRQS_HI)
+REG32(ENGINE_STATUS, VNPU_REG_ENGINE_STATUS)
+    FIELD(ENGINE_STATUS, BUSY, 0, 16)
+    FIELD(ENGINE_STATUS, HUNG, 16, 16)
+REG32(ENGINE_RESET, VNPU_REG_ENGINE_RESET)
+REG32(JOB_SEQ, VNPU_REG_JOB_SEQ)
+REG32(INJECT_DROP_IRQ, VNPU_REG_INJECT_DROP_IRQ)
+REG32(INJECT_CTRL, VNPU_REG_INJECT_CTRL)
+    FIELD(INJECT_CTRL, HANG_FLAG, 0, 1)
+REG32(INJECT_HANG_JOB, VNPU_REG_INJECT_HANG_JOB)
+REG32(INJECT_DMA_FAIL_JOB, VNPU_REG_INJECT_DMA_FAIL_JOB)
+REG32(INJECT_MMU_FAULT_JOB, VNPU_REG_INJECT_MMU_FAULT_JOB)
 
 /* Per-queue block, offsets relative to VNPU_REG_Q(q) */
 REG32(Q_RING_LO, VNPU_Q_RING_LO)
@@ -108,6 +125,10 @@ REG32(Q_CTRL, VNPU_Q_CTRL)
     FIELD(Q_CTRL, PRIO, 4, 4)
 REG32(Q_HEAD, VNPU_Q_HEAD)
 REG32(Q_TAIL, VNPU_Q_TAIL)
+REG32(Q_IRQ_MOD, VNPU_Q_IRQ_MOD)
+    FIELD(Q_IRQ_MOD, COUNT, 0, 16)
+    FIELD(Q_IRQ_MOD, TIME, 16, 16)
+REG32(Q_IRQ_COUNT, VNPU_Q_IRQ_COUNT)
 
 /* The fields above must be exactly the contract's masks. */
 QEMU_BUILD_BUG_ON(R_VERSION_MINOR_MASK != VNPU_VERSION_MINOR_MASK);
@@ -130,6 +151,12 @@ QEMU_BUILD_BUG_ON(R_FAULT_STATUS_CTX_MASK != VNPU_FAULT_CTX_MASK);
 QEMU_BUILD_BUG_ON(R_Q_CTRL_ENABLE_MASK != VNPU_QCTRL_ENABLE);
 QEMU_BUILD_BUG_ON(R_Q_CTRL_ERROR_MASK != VNPU_QCTRL_ERROR);
 QEMU_BUILD_BUG_ON(R_Q_CTRL_PRIO_MASK != VNPU_QCTRL_PRIO_MASK);
+QEMU_BUILD_BUG_ON(R_Q_IRQ_MOD_COUNT_MASK != VNPU_QIRQ_MOD_COUNT_MASK);
+QEMU_BUILD_BUG_ON(R_Q_IRQ_MOD_TIME_MASK != VNPU_QIRQ_MOD_TIME_MASK);
+QEMU_BUILD_BUG_ON(R_INJECT_CTRL_HANG_FLAG_MASK != VNPU_INJECT_HANG_FLAG);
+QEMU_BUILD_BUG_ON(R_ENGINE_STATUS_BUSY_MASK != VNPU_ENGINE_BUSY(0) * 0xffff);
+QEMU_BUILD_BUG_ON(R_ENGINE_STATUS_HUNG_MASK != VNPU_ENGINE_HUNG(0) * 0xffff);
+QEMU_BUILD_BUG_ON(VNPU_Q_IRQ_COUNT >= 0x40);
 QEMU_BUILD_BUG_ON(VNPU_REG_Q(VNPU_MAX_QUEUES) > VNPU_REG_DOORBELL(0));
 QEMU_BUILD_BUG_ON(VNPU_REG_DOORBELL(VNPU_MAX_QUEUES) > VNPU_BAR_REGS_SIZE);
 QEMU_BUILD_BUG_ON(VNPU_MAX_CONTEXTS > R_FAULT_STATUS_CTX_MASK >> 16);
@@ -231,15 +258,33 @@ static void vnpu_raise_locked(VnpuState *s, uint32_t bits)
     }
 }
 
+/*
+ * Main loop (BQL held): send the MSI-X messages. Decisions (and the
+ * drop-interrupt injection) are taken under s->lock, messages are sent
+ * without it.
+ */
 static void vnpu_irq_bh(void *opaque)
 {
     VnpuState *s = opaque;
     PCIDevice *pdev = PCI_DEVICE(s);
-    uint32_t bits;
+    bool enabled = msix_enabled(pdev);
+    uint32_t bits, send = 0;
 
     qemu_mutex_lock(&s->lock);
     bits = s->irq_notify & s->irq_mask;
     s->irq_notify = 0;
+    for (unsigned i = 0; i < 32 && enabled; i++) {
+        if (!(bits & (1u << i))) {
+            continue;
+        }
+        if (++s->msg_seq == s->inj_drop_irq) {
+            s->inj_drop_irq = 0;
+            trace_vnpu_inject("drop-irq", s->msg_seq);
+            continue;
+        }
+        s->cnt_irqs++;
+        send |= 1u << i;
+    }
     qemu_mutex_unlock(&s->lock);
 
     for (unsigned i = 0; i < 32; i++) {
@@ -250,11 +295,57 @@ static void vnpu_irq_bh(void *opaque)
         }
         vector = (1u << i) == VNPU_IRQ_ERROR ? VNPU_MSIX_ERROR_VECTOR(s->nq)
                                               : i;
-        trace_vnpu_irq_notify(vector, msix_enabled(pdev));
-        if (msix_enabled(pdev)) {
+        trace_vnpu_irq_notify(vector, enabled && (send & (1u << i)));
+        if (send & (1u << i)) {
             msix_notify(pdev, vector);
         }
     }
+}
+
+/* Moderation: signal queue @qi's pending completions now. */
+static void vnpu_queue_irq_flush_locked(VnpuState *s, unsigned qi)
+{
+    VnpuQueue *q = &s->q[qi];
+
+    if (!q->irq_pending) {
+        return;
+    }
+    trace_vnpu_irq_flush(qi, q->irq_pending);
+    q->irq_pending = 0;
+    q->irq_count++;
+    timer_del(q->irq_timer);
+    vnpu_raise_locked(s, VNPU_IRQ_QUEUE(qi));
+}
+
+/* A job of queue @qi completed (HEAD already advanced). */
+static void vnpu_queue_irq_locked(VnpuState *s, unsigned qi, bool want)
+{
+    VnpuQueue *q = &s->q[qi];
+    uint32_t count = FIELD_EX32(q->irq_mod, Q_IRQ_MOD, COUNT);
+    uint32_t time = FIELD_EX32(q->irq_mod, Q_IRQ_MOD, TIME);
+
+    if (want && q->irq_pending++ == 0 && count > 1 && time) {
+        timer_mod(q->irq_timer, qemu_clock_get_ns(QEMU_CLOCK_VIRTUAL) +
+                  time * SCALE_US);
+    }
+    if (q->irq_pending &&
+        (q->irq_pending >= count || q->head == q->tail)) {
+        vnpu_queue_irq_flush_locked(s, qi);
+    } else if (want) {
+        trace_vnpu_irq_coalesce(qi, q->irq_pending, count);
+    }
+}
+
+/* Main loop: the TIME threshold of a queue expired. */
+static void vnpu_irq_timer(void *opaque)
+{
+    VnpuQueue *q = opaque;
+    VnpuState *s = q->s;
+
+    qemu_mutex_lock(&s->lock);
+    trace_vnpu_irq_timer(q->index, q->irq_pending);
+    vnpu_queue_irq_flush_locked(s, q->index);
+    qemu_mutex_unlock(&s->lock);
 }
 
 static void vnpu_queue_error_locked(VnpuState *s, unsigned qi,
@@ -269,9 +360,14 @@ static void vnpu_queue_error_locked(VnpuState *s, unsigned qi,
 /* MMU with a small per-context TLB. */
 typedef struct VnpuJobEnv {
     VnpuState *s;
+    VnpuEngine *e;
     unsigned qi;
     uint32_t ctx;
     uint64_t pgd;
+    bool exec_check;        /* VNPU_CTX_EXEC: fetch needs VNPU_PTE_EXEC */
+    bool fail_dma;          /* injection: fail the next access */
+    uint64_t host_bytes;    /* accessed in guest memory */
+    uint64_t devmem_bytes;  /* accessed in device memory */
 } VnpuJobEnv;
 
 static bool vnpu_read_pte(void *opaque, uint64_t gpa, uint64_t *pte)
@@ -357,15 +453,37 @@ static uint32_t vnpu_job_map(void *opaque, uint64_t va, uint64_t len,
                       "0x%" PRIx64 " is not in RAM\n", j->ctx, va);
     }
     if (st != VNPU_JOB_OK) {
+        trace_vnpu_mmu_miss(j->ctx, va, access, st);
         return st;
     }
-    if (x.pte & VNPU_PTE_DEVMEM) {
-        /* No device memory yet (VNPU_REG_DEVMEM_SIZE is 0). */
-        qemu_log_mask(LOG_GUEST_ERROR, "vnpu: ctx %u: VA 0x%" PRIx64
-                      " maps device memory, which is absent\n", j->ctx, va);
+    if (access == VNPU_ACCESS_EXEC && j->exec_check &&
+        !(x.pte & VNPU_PTE_EXEC)) {
+        trace_vnpu_mmu_miss(j->ctx, va, access, VNPU_JOB_MMU_FAULT);
+        return VNPU_JOB_MMU_FAULT;
+    }
+    if (j->fail_dma) {
+        j->fail_dma = false;
+        trace_vnpu_inject("dma-fail", va);
         return VNPU_JOB_DMA_ERROR;
     }
     chunk = MIN(len, x.page_size - (va & (x.page_size - 1)));
+    if (x.pte & VNPU_PTE_DEVMEM) {
+        VnpuState *s = j->s;
+
+        /* The address is an offset in BAR2; the whole page must fit. */
+        if (x.pa - (va & (x.page_size - 1)) + x.page_size > s->devmem_size) {
+            trace_vnpu_devmem_error(j->ctx, va, x.pa, s->devmem_size);
+            qemu_log_mask(LOG_GUEST_ERROR, "vnpu: ctx %u: VA 0x%" PRIx64
+                          " maps device memory offset 0x%" PRIx64 ", outside"
+                          " the 0x%" PRIx64 " bytes of BAR2\n", j->ctx, va,
+                          x.pa, s->devmem_size);
+            return VNPU_JOB_DMA_ERROR;
+        }
+        m->host = s->devmem_host + x.pa;
+        m->len = chunk;
+        m->cookie = &s->devmem;
+        return VNPU_JOB_OK;
+    }
     host = vnpu_ram_map(j->s, x.pa, &chunk, is_write);
     if (!host) {
         qemu_log_mask(LOG_GUEST_ERROR, "vnpu: ctx %u: VA 0x%" PRIx64
@@ -375,6 +493,7 @@ static uint32_t vnpu_job_map(void *opaque, uint64_t va, uint64_t len,
     }
     m->host = host;
     m->len = chunk;
+    m->cookie = NULL;
     return VNPU_JOB_OK;
 }
 
@@ -382,15 +501,27 @@ static void vnpu_job_unmap(void *opaque, VnpuMapping *m, unsigned access,
                            uint64_t done)
 {
     VnpuJobEnv *j = opaque;
+    VnpuState *s = j->s;
 
-    vnpu_ram_unmap(j->s, m->host, m->len, access == VNPU_ACCESS_WRITE, done);
+    if (m->cookie == &s->devmem) {
+        /* For migration: device memory is RAM that the device wrote. */
+        if (access == VNPU_ACCESS_WRITE && done) {
+            memory_region_set_dirty(&s->devmem,
+                                    (uint8_t *)m->host - s->devmem_host,
+                                    done);
+        }
+        j->devmem_bytes += done;
+        return;
+    }
+    j->host_bytes += done;
+    vnpu_ram_unmap(s, m->host, m->len, access == VNPU_ACCESS_WRITE, done);
 }
 
 static bool vnpu_job_should_abort(void *opaque)
 {
     VnpuJobEnv *j = opaque;
 
-    return qatomic_read(&j->s->aborting);
+    return qatomic_read(&j->s->aborting) || qatomic_read(&j->e->reset_req);
 }
 
 static const VnpuMemOps vnpu_job_ops = {
@@ -409,6 +540,11 @@ typedef struct VnpuJob {
     uint32_t size;
     uint64_t ctxt_base;
     uint32_t ctxt_size;
+    uint64_t seq;           /* JOB_SEQ of this job */
+    bool hang;              /* injections armed for this job */
+    bool hang_flag_ok;
+    bool fail_dma;
+    bool mmu_fault;
     /* results */
     bool ring_error;        /* the descriptor could not be read */
     bool comp_error;        /* the completion could not be written */
@@ -416,6 +552,8 @@ typedef struct VnpuJob {
     VnpuJobResult res;
     uint64_t start_ns;
     uint64_t end_ns;
+    uint64_t host_bytes;
+    uint64_t devmem_bytes;
 } VnpuJob;
 
 static bool vnpu_write_completion(VnpuState *s, hwaddr addr,
@@ -453,7 +591,31 @@ static const char *const vnpu_status_names[] = {
     [VNPU_JOB_MMU_FAULT] = "MMU fault",
     [VNPU_JOB_DMA_ERROR] = "DMA error",
     [VNPU_JOB_ABORTED] = "aborted",
+    [VNPU_JOB_BAD_TENSOR] = "bad tensor",
+    [VNPU_JOB_BAD_DTYPE] = "bad dtype",
+    [VNPU_JOB_BAD_QUANT] = "bad quantisation",
+    [VNPU_JOB_SEM_TIMEOUT] = "semaphore timeout",
 };
+
+/*
+ * Fault injection: hold the engine until a device or engine reset (or
+ * unrealize). It touches no memory meanwhile, so the VM can stop.
+ */
+static void vnpu_engine_hang(VnpuState *s, VnpuEngine *e, VnpuJob *job)
+{
+    qemu_mutex_lock(&s->lock);
+    trace_vnpu_engine_hang(e->id, job->qi, job->idx);
+    e->hung = true;
+    s->hung++;
+    qemu_cond_broadcast(&s->idle_cond);
+    while (!qatomic_read(&s->aborting) && !qatomic_read(&e->reset_req) &&
+           !s->stopping) {
+        qemu_cond_wait(&s->work_cond, &s->lock);
+    }
+    e->hung = false;
+    s->hung--;
+    qemu_mutex_unlock(&s->lock);
+}
 
 static const char *vnpu_status_name(uint32_t st)
 {
@@ -477,9 +639,21 @@ static void vnpu_run_job(VnpuState *s, VnpuEngine *e, VnpuJob *job)
     vnpu_desc_decode(raw, &job->d);
     trace_vnpu_job_start(e->id, job->qi, job->idx, job->d.tag, job->d.ctx,
                          job->d.cmd_va, job->d.cmd_size);
+    if (job->hang_flag_ok && (job->d.flags & VNPU_DESC_F_INJECT_HANG)) {
+        job->d.flags &= ~VNPU_DESC_F_INJECT_HANG;
+        job->hang = true;
+    }
 
     st = vnpu_desc_check(&job->d);
-    if (st == VNPU_JOB_OK) {
+    if (st == VNPU_JOB_OK && job->hang) {
+        vnpu_engine_hang(s, e, job);
+        st = VNPU_JOB_ABORTED;
+    } else if (st == VNPU_JOB_OK && job->mmu_fault) {
+        trace_vnpu_inject("mmu-fault", job->seq);
+        job->res.status = st = VNPU_JOB_MMU_FAULT;
+        job->res.fault_va = job->d.cmd_va;
+        job->res.fault_access = VNPU_ACCESS_EXEC;
+    } else if (st == VNPU_JOB_OK) {
         uint8_t ent[VNPU_CTX_ENTRY_SIZE];
 
         if (job->d.ctx >= job->ctxt_size) {
@@ -492,13 +666,17 @@ static void vnpu_run_job(VnpuState *s, VnpuEngine *e, VnpuJob *job)
             st = VNPU_JOB_BAD_CTX;
         } else {
             VnpuJobEnv env = {
-                .s = s, .qi = job->qi, .ctx = job->d.ctx,
+                .s = s, .e = e, .qi = job->qi, .ctx = job->d.ctx,
                 .pgd = ldq_le_p(ent),
+                .exec_check = ldl_le_p(ent + 8) & VNPU_CTX_EXEC,
+                .fail_dma = job->fail_dma,
             };
 
             vnpu_engine_run(&vnpu_job_ops, &env, job->d.cmd_va,
                             job->d.cmd_size, &job->res);
             st = job->res.status;
+            job->host_bytes = env.host_bytes;
+            job->devmem_bytes = env.devmem_bytes;
         }
     }
     if (st != VNPU_JOB_OK && job->res.status == VNPU_JOB_OK) {
@@ -507,7 +685,8 @@ static void vnpu_run_job(VnpuState *s, VnpuEngine *e, VnpuJob *job)
         job->res.cmd_index = 0;
     }
     job->end_ns = vnpu_clock_ns(s);
-    if (st != VNPU_JOB_OK && st != VNPU_JOB_ABORTED) {
+    if (st != VNPU_JOB_OK && st != VNPU_JOB_ABORTED && !job->mmu_fault &&
+        !job->fail_dma) {
         qemu_log_mask(LOG_GUEST_ERROR, "vnpu: queue %u job %u (tag 0x%"
                       PRIx64 ", ctx %u): %s at command %u\n", job->qi,
                       job->idx, (uint64_t)job->d.tag, job->d.ctx,
@@ -545,6 +724,12 @@ static void vnpu_job_done_locked(VnpuState *s, VnpuJob *job)
     s->cnt_jobs++;
     s->cnt_bytes += job->res.bytes;
     s->cnt_busy_ns += job->end_ns - job->start_ns;
+    s->cnt_macs += job->res.macs;
+    /* The engine reports MACs without their dtype: charged at fp32. */
+    s->cnt_energy_pj += VNPU_ENERGY_PJ_JOB +
+                        job->host_bytes * VNPU_ENERGY_PJ_HOST_BYTE +
+                        job->devmem_bytes * VNPU_ENERGY_PJ_DEVMEM_BYTE +
+                        job->res.macs * VNPU_ENERGY_FJ_MAC_FP32 / 1000;
     if (st == VNPU_JOB_MMU_FAULT) {
         trace_vnpu_fault(job->qi, job->d.ctx, job->res.fault_va,
                          job->res.fault_access);
@@ -561,9 +746,17 @@ static void vnpu_job_done_locked(VnpuState *s, VnpuJob *job)
         }
         vnpu_raise_locked(s, VNPU_IRQ_ERROR);
     }
-    if (job->d.flags & VNPU_DESC_F_IRQ) {
-        vnpu_raise_locked(s, VNPU_IRQ_QUEUE(job->qi));
+    vnpu_queue_irq_locked(s, job->qi, job->d.flags & VNPU_DESC_F_IRQ);
+}
+
+/* Is injection *@at armed for job @seq? Disarms it when it fires. */
+static bool vnpu_inject_fire(uint64_t *at, uint64_t seq)
+{
+    if (*at && *at == seq) {
+        *at = 0;
+        return true;
     }
+    return false;
 }
 
 /* Highest-priority queue with work; round-robin among equals. */
@@ -618,7 +811,13 @@ static void *vnpu_engine_thread(void *opaque)
         }
         q = &s->q[qi];
         q->busy = true;
+        e->busy = true;
         s->running++;
+        job.seq = ++s->job_seq;
+        job.hang = vnpu_inject_fire(&s->inj_hang, job.seq);
+        job.fail_dma = vnpu_inject_fire(&s->inj_dma_fail, job.seq);
+        job.mmu_fault = vnpu_inject_fire(&s->inj_mmu_fault, job.seq);
+        job.hang_flag_ok = s->inject_ctrl & VNPU_INJECT_HANG_FLAG;
         job.qi = qi;
         job.idx = q->head;
         job.ring = q->ring;
@@ -632,6 +831,8 @@ static void *vnpu_engine_thread(void *opaque)
 
         qemu_mutex_lock(&s->lock);
         q->busy = false;
+        e->busy = false;
+        qatomic_set(&e->reset_req, false);
         s->running--;
         /* After a reset everything is cleared anyway. */
         if (!s->aborting) {
@@ -659,10 +860,23 @@ static void vnpu_reset_regs_locked(VnpuState *s)
     s->cnt_bytes = 0;
     s->cnt_faults = 0;
     s->cnt_busy_ns = 0;
+    s->cnt_macs = 0;
+    s->cnt_energy_pj = 0;
+    s->cnt_irqs = 0;
     memset(s->cnt_latch, 0, sizeof(s->cnt_latch));
     s->heartbeat_base = qemu_clock_get_ms(QEMU_CLOCK_VIRTUAL);
     s->rr = 0;
-    memset(s->q, 0, sizeof(s->q));
+    for (unsigned i = 0; i < VNPU_MAX_QUEUES; i++) {
+        VnpuQueue *q = &s->q[i];
+
+        q->ring = q->comp = 0;
+        q->size = q->ctrl = q->head = q->tail = 0;
+        q->irq_mod = q->irq_pending = q->irq_count = 0;
+        q->busy = false;
+        if (q->irq_timer) {
+            timer_del(q->irq_timer);
+        }
+    }
 }
 
 /* Quiesce the engines and return to power-on state. s->lock held. */
@@ -671,6 +885,7 @@ static void vnpu_reset_locked(VnpuState *s)
     trace_vnpu_reset(s->running);
     s->quiesce = true;
     qatomic_set(&s->aborting, true);
+    qemu_cond_broadcast(&s->work_cond);     /* hung engines */
     while (s->running) {
         qemu_cond_wait(&s->idle_cond, &s->lock);
     }
@@ -698,6 +913,45 @@ static bool vnpu_queue_config_ok(VnpuState *s, unsigned qi)
         return false;
     }
     return true;
+}
+
+static uint32_t vnpu_inject_left(uint64_t at, uint64_t seq)
+{
+    return at > seq ? at - seq : 0;
+}
+
+static void vnpu_inject_arm(uint64_t *at, uint64_t seq, uint32_t n)
+{
+    *at = n ? seq + n : 0;
+}
+
+/*
+ * ENGINE_RESET: the jobs of the engines in @mask (running or hung) end
+ * with VNPU_JOB_ABORTED after their current command; their queues go on.
+ */
+static void vnpu_engine_reset_locked(VnpuState *s, uint32_t mask)
+{
+    if (mask & ~MAKE_64BIT_MASK(0, s->nengines)) {
+        qemu_log_mask(LOG_GUEST_ERROR, "vnpu: ENGINE_RESET 0x%x names absent "
+                      "engines\n", mask);
+    }
+    for (unsigned i = 0; i < s->nengines; i++) {
+        VnpuEngine *e = &s->engines[i];
+
+        if (!(mask & (1u << i))) {
+            continue;
+        }
+        trace_vnpu_engine_reset(i, e->busy, e->hung);
+        if (e->busy) {
+            qatomic_set(&e->reset_req, true);
+        }
+    }
+    qemu_cond_broadcast(&s->work_cond);
+    for (unsigned i = 0; i < s->nengines; i++) {
+        while ((mask & (1u << i)) && qatomic_read(&s->engines[i].reset_req)) {
+            qemu_cond_wait(&s->idle_cond, &s->lock);
+        }
+    }
 }
 
 static uint32_t vnpu_counter_read(VnpuState *s, unsigned i, uint64_t v,
@@ -731,6 +985,10 @@ static uint32_t vnpu_queue_read(VnpuState *s, unsigned qi, hwaddr off)
         return q->head;
     case A_Q_TAIL:
         return q->tail;
+    case A_Q_IRQ_MOD:
+        return q->irq_mod;
+    case A_Q_IRQ_COUNT:
+        return q->irq_count;
     default:
         qemu_log_mask(LOG_GUEST_ERROR, "vnpu: read of reserved queue %u "
                       "register 0x%" HWADDR_PRIx "\n", qi, off);
@@ -775,6 +1033,14 @@ static void vnpu_queue_write(VnpuState *s, unsigned qi, hwaddr off,
             vnpu_queue_config_ok(s, qi);
         }
         qemu_cond_broadcast(&s->work_cond);
+        return;
+    case A_Q_IRQ_MOD:
+        q->irq_mod = val;
+        /* A lower COUNT may already be reached. */
+        if (q->irq_pending &&
+            q->irq_pending >= FIELD_EX32(val, Q_IRQ_MOD, COUNT)) {
+            vnpu_queue_irq_flush_locked(s, qi);
+        }
         return;
     default:
         qemu_log_mask(LOG_GUEST_ERROR, "vnpu: write to read-only or reserved "
@@ -825,8 +1091,9 @@ static uint32_t vnpu_reg_read_locked(VnpuState *s, hwaddr addr)
     case A_CAP_CONTEXTS:
         return VNPU_MAX_CONTEXTS;
     case A_DEVMEM_SIZE_LO:
+        return s->devmem_size;
     case A_DEVMEM_SIZE_HI:
-        return 0;
+        return s->devmem_size >> 32;
     case A_CTRL:
         return s->ctrl;
     case A_STATUS:
@@ -867,6 +1134,34 @@ static uint32_t vnpu_reg_read_locked(VnpuState *s, hwaddr addr)
     case A_CNT_BUSY_NS_HI:
         return vnpu_counter_read(s, 3, s->cnt_busy_ns,
                                  addr == A_CNT_BUSY_NS_HI);
+    case A_CNT_MACS_LO:
+    case A_CNT_MACS_HI:
+        return vnpu_counter_read(s, 4, s->cnt_macs, addr == A_CNT_MACS_HI);
+    case A_CNT_ENERGY_PJ_LO:
+    case A_CNT_ENERGY_PJ_HI:
+        return vnpu_counter_read(s, 5, s->cnt_energy_pj,
+                                 addr == A_CNT_ENERGY_PJ_HI);
+    case A_CNT_IRQS_LO:
+    case A_CNT_IRQS_HI:
+        return vnpu_counter_read(s, 6, s->cnt_irqs, addr == A_CNT_IRQS_HI);
+    case A_ENGINE_STATUS:
+        for (unsigned i = 0; i < s->nengines; i++) {
+            v |= s->engines[i].busy ? VNPU_ENGINE_BUSY(i) : 0;
+            v |= s->engines[i].hung ? VNPU_ENGINE_HUNG(i) : 0;
+        }
+        return v;
+    case A_JOB_SEQ:
+        return s->job_seq;
+    case A_INJECT_CTRL:
+        return s->inject_ctrl;
+    case A_INJECT_HANG_JOB:
+        return vnpu_inject_left(s->inj_hang, s->job_seq);
+    case A_INJECT_DMA_FAIL_JOB:
+        return vnpu_inject_left(s->inj_dma_fail, s->job_seq);
+    case A_INJECT_MMU_FAULT_JOB:
+        return vnpu_inject_left(s->inj_mmu_fault, s->job_seq);
+    case A_INJECT_DROP_IRQ:
+        return vnpu_inject_left(s->inj_drop_irq, s->msg_seq);
     }
     if (addr >= VNPU_REG_Q(0) && addr < VNPU_REG_Q(VNPU_MAX_QUEUES)) {
         unsigned qi = (addr - VNPU_REG_Q(0)) / VNPU_Q_STRIDE;
@@ -952,6 +1247,28 @@ static void vnpu_reg_write_locked(VnpuState *s, hwaddr addr, uint32_t val)
     case A_FAULT_ACK:
         s->fault_status = 0;
         s->fault_va = 0;
+        return;
+    case A_ENGINE_RESET:
+        vnpu_engine_reset_locked(s, val);
+        return;
+    case A_INJECT_CTRL:
+        if (val & ~VNPU_INJECT_HANG_FLAG) {
+            qemu_log_mask(LOG_GUEST_ERROR, "vnpu: reserved INJECT_CTRL bits "
+                          "0x%x\n", val);
+        }
+        s->inject_ctrl = val & VNPU_INJECT_HANG_FLAG;
+        return;
+    case A_INJECT_HANG_JOB:
+        vnpu_inject_arm(&s->inj_hang, s->job_seq, val);
+        return;
+    case A_INJECT_DMA_FAIL_JOB:
+        vnpu_inject_arm(&s->inj_dma_fail, s->job_seq, val);
+        return;
+    case A_INJECT_MMU_FAULT_JOB:
+        vnpu_inject_arm(&s->inj_mmu_fault, s->job_seq, val);
+        return;
+    case A_INJECT_DROP_IRQ:
+        vnpu_inject_arm(&s->inj_drop_irq, s->msg_seq, val);
         return;
     }
     if (addr >= VNPU_REG_Q(0) && addr < VNPU_REG_Q(VNPU_MAX_QUEUES)) {
@@ -1050,7 +1367,8 @@ static void vnpu_vm_state_change(void *opaque, bool running, RunState state)
     if (running) {
         qemu_cond_broadcast(&s->work_cond);
     } else {
-        while (s->running) {
+        /* Hung engines (fault injection) touch no memory: not waited for. */
+        while (s->running > s->hung) {
             qemu_cond_wait(&s->idle_cond, &s->lock);
         }
     }
@@ -1084,6 +1402,35 @@ static void vnpu_realize(PCIDevice *pdev, Error **errp)
                    VNPU_RING_MIN_ENTRIES, VNPU_RING_MAX_ENTRIES);
         return;
     }
+    if (s->devmem_size && (!is_power_of_2(s->devmem_size) ||
+                           s->devmem_size < 2 * MiB ||
+                           s->devmem_size > VNPU_MAX_DEVMEM)) {
+        error_setg(errp, "devmem-size must be 0 or a power of two in "
+                   "2M..%" PRIu64 "G", VNPU_MAX_DEVMEM / GiB);
+        return;
+    }
+    {
+        const uint32_t job_knobs[] = {
+            s->prop_hang_job, s->prop_dma_fail_job, s->prop_mmu_fault_job,
+        };
+
+        for (unsigned i = 0; i < ARRAY_SIZE(job_knobs); i++) {
+            for (unsigned j = 0; j < i; j++) {
+                if (job_knobs[i] && job_knobs[i] == job_knobs[j]) {
+                    error_setg(errp, "inject-*-job properties must be "
+                               "distinct: one injection per job");
+                    return;
+                }
+            }
+        }
+        if (MAX(MAX(s->prop_hang_job, s->prop_dma_fail_job),
+                MAX(s->prop_mmu_fault_job, s->prop_drop_irq)) >
+            VNPU_MAX_INJECT) {
+            error_setg(errp, "inject-* properties must be at most %u",
+                       VNPU_MAX_INJECT);
+            return;
+        }
+    }
 
     memory_region_init_io(&s->mmio, OBJECT(s), &vnpu_mmio_ops, s,
                           "vnpu-regs", VNPU_BAR_REGS_SIZE);
@@ -1096,6 +1443,18 @@ static void vnpu_realize(PCIDevice *pdev, Error **errp)
     for (unsigned i = 0; i < VNPU_MSIX_VECTORS(s->nq); i++) {
         msix_vector_use(pdev, i);
     }
+    if (s->devmem_size) {
+        if (!memory_region_init_ram(&s->devmem, OBJECT(s), "vnpu-devmem",
+                                    s->devmem_size, errp)) {
+            msix_uninit_exclusive_bar(pdev);
+            return;
+        }
+        s->devmem_host = memory_region_get_ram_ptr(&s->devmem);
+        pci_register_bar(pdev, VNPU_BAR_DEVMEM,
+                         PCI_BASE_ADDRESS_SPACE_MEMORY |
+                         PCI_BASE_ADDRESS_MEM_TYPE_64 |
+                         PCI_BASE_ADDRESS_MEM_PREFETCH, &s->devmem);
+    }
 
     qemu_mutex_init(&s->lock);
     qemu_mutex_init(&s->tlb_lock);
@@ -1107,7 +1466,19 @@ static void vnpu_realize(PCIDevice *pdev, Error **errp)
     s->vm_running = runstate_is_running();
     s->vmsentry = qemu_add_vm_change_state_handler(vnpu_vm_state_change, s);
     s->stopping = false;
+    for (unsigned i = 0; i < VNPU_MAX_QUEUES; i++) {
+        s->q[i].s = s;
+        s->q[i].index = i;
+        s->q[i].irq_timer = timer_new_ns(QEMU_CLOCK_VIRTUAL, vnpu_irq_timer,
+                                         &s->q[i]);
+    }
     vnpu_reset_regs_locked(s);
+    /* Fault injection armed by properties: JOB_SEQ starts at 0. */
+    s->inj_hang = s->prop_hang_job;
+    s->inj_dma_fail = s->prop_dma_fail_job;
+    s->inj_mmu_fault = s->prop_mmu_fault_job;
+    s->inj_drop_irq = s->prop_drop_irq;
+    s->inject_ctrl = s->prop_hang_flag ? VNPU_INJECT_HANG_FLAG : 0;
 
     for (unsigned i = 0; i < s->nengines; i++) {
         VnpuEngine *e = &s->engines[i];
@@ -1135,6 +1506,10 @@ static void vnpu_exit(PCIDevice *pdev)
 
     qemu_del_vm_change_state_handler(s->vmsentry);
     qemu_bh_delete(s->irq_bh);
+    for (unsigned i = 0; i < VNPU_MAX_QUEUES; i++) {
+        timer_free(s->q[i].irq_timer);
+        s->q[i].irq_timer = NULL;
+    }
     g_free(s->tlb);
     qemu_cond_destroy(&s->idle_cond);
     qemu_cond_destroy(&s->work_cond);
@@ -1144,12 +1519,13 @@ static void vnpu_exit(PCIDevice *pdev)
 }
 
 /*
- * Migration. Engines are drained when the VM stops (see
+ * Migration. Engines finish their running jobs when the VM stops (see
  * vnpu_vm_state_change), so at save time no job is in flight: HEAD, TAIL
  * and the rings in guest memory are the whole queue state, and
- * descriptors between HEAD and TAIL run on the destination. The TLB is a
- * cache and is not migrated. In-flight jobs are refused by pre_save for
- * now (migration is only allowed when idle); issue 3 extends this.
+ * descriptors between HEAD and TAIL run on the destination. A job held by
+ * an injected hang has not advanced HEAD: it is replayed there. Device
+ * memory is RAM and migrates as such. The TLB is a cache and is not
+ * migrated.
  */
 static int vnpu_pre_save(void *opaque)
 {
@@ -1157,9 +1533,9 @@ static int vnpu_pre_save(void *opaque)
     int ret = 0;
 
     qemu_mutex_lock(&s->lock);
-    if (s->running) {
+    if (s->running > s->hung) {
         error_report("vnpu: cannot save state while %u job(s) are running",
-                     s->running);
+                     s->running - s->hung);
         ret = -EBUSY;
     }
     qemu_mutex_unlock(&s->lock);
@@ -1177,7 +1553,12 @@ static int vnpu_post_load(void *opaque, int version_id)
         s->q[i].busy = false;
         s->q[i].ctrl &= VNPU_QCTRL_RW | VNPU_QCTRL_ERROR;
         if (i >= s->nq) {
-            memset(&s->q[i], 0, sizeof(s->q[i]));
+            VnpuQueue *q = &s->q[i];
+
+            q->ring = q->comp = 0;
+            q->size = q->ctrl = q->head = q->tail = 0;
+            q->irq_mod = q->irq_pending = q->irq_count = 0;
+            timer_del(q->irq_timer);
         }
     }
     if (s->ctxt_size > VNPU_MAX_CONTEXTS) {
@@ -1191,8 +1572,8 @@ static int vnpu_post_load(void *opaque, int version_id)
 
 static const VMStateDescription vmstate_vnpu_queue = {
     .name = "vnpu/queue",
-    .version_id = 1,
-    .minimum_version_id = 1,
+    .version_id = 2,
+    .minimum_version_id = 2,
     .fields = (const VMStateField[]) {
         VMSTATE_UINT64(ring, VnpuQueue),
         VMSTATE_UINT64(comp, VnpuQueue),
@@ -1200,20 +1581,25 @@ static const VMStateDescription vmstate_vnpu_queue = {
         VMSTATE_UINT32(ctrl, VnpuQueue),
         VMSTATE_UINT32(head, VnpuQueue),
         VMSTATE_UINT32(tail, VnpuQueue),
+        VMSTATE_UINT32(irq_mod, VnpuQueue),
+        VMSTATE_UINT32(irq_pending, VnpuQueue),
+        VMSTATE_UINT32(irq_count, VnpuQueue),
+        VMSTATE_TIMER_PTR(irq_timer, VnpuQueue),
         VMSTATE_END_OF_LIST()
     },
 };
 
 static const VMStateDescription vmstate_vnpu = {
     .name = "vnpu",
-    .version_id = 1,
-    .minimum_version_id = 1,
+    .version_id = 2,
+    .minimum_version_id = 2,
     .pre_save = vnpu_pre_save,
     .post_load = vnpu_post_load,
     .fields = (const VMStateField[]) {
         VMSTATE_PCI_DEVICE(parent_obj, VnpuState),
         VMSTATE_MSIX(parent_obj, VnpuState),
         VMSTATE_UINT32_EQUAL(nq, VnpuState, NULL),
+        VMSTATE_UINT64_EQUAL(devmem_size, VnpuState, NULL),
         VMSTATE_UINT32(ctrl, VnpuState),
         VMSTATE_UINT32(scratch, VnpuState),
         VMSTATE_UINT32(irq_status, VnpuState),
@@ -1226,10 +1612,20 @@ static const VMStateDescription vmstate_vnpu = {
         VMSTATE_UINT64(cnt_bytes, VnpuState),
         VMSTATE_UINT64(cnt_faults, VnpuState),
         VMSTATE_UINT64(cnt_busy_ns, VnpuState),
-        VMSTATE_UINT32_ARRAY(cnt_latch, VnpuState, 4),
+        VMSTATE_UINT64(cnt_macs, VnpuState),
+        VMSTATE_UINT64(cnt_energy_pj, VnpuState),
+        VMSTATE_UINT64(cnt_irqs, VnpuState),
+        VMSTATE_UINT32_ARRAY(cnt_latch, VnpuState, 7),
+        VMSTATE_UINT64(job_seq, VnpuState),
+        VMSTATE_UINT64(msg_seq, VnpuState),
+        VMSTATE_UINT32(inject_ctrl, VnpuState),
+        VMSTATE_UINT64(inj_hang, VnpuState),
+        VMSTATE_UINT64(inj_dma_fail, VnpuState),
+        VMSTATE_UINT64(inj_mmu_fault, VnpuState),
+        VMSTATE_UINT64(inj_drop_irq, VnpuState),
         VMSTATE_INT64(heartbeat_base, VnpuState),
         VMSTATE_UINT32(rr, VnpuState),
-        VMSTATE_STRUCT_ARRAY(q, VnpuState, VNPU_MAX_QUEUES, 1,
+        VMSTATE_STRUCT_ARRAY(q, VnpuState, VNPU_MAX_QUEUES, 2,
                              vmstate_vnpu_queue, VnpuQueue),
         VMSTATE_END_OF_LIST()
     },
@@ -1240,6 +1636,15 @@ static const Property vnpu_properties[] = {
     DEFINE_PROP_UINT32("engines", VnpuState, nengines, VNPU_DEFAULT_ENGINES),
     DEFINE_PROP_UINT32("ring-max", VnpuState, ring_max,
                        VNPU_RING_MAX_ENTRIES),
+    DEFINE_PROP_SIZE("devmem-size", VnpuState, devmem_size,
+                     VNPU_DEFAULT_DEVMEM),
+    DEFINE_PROP_UINT32("inject-hang-job", VnpuState, prop_hang_job, 0),
+    DEFINE_PROP_UINT32("inject-dma-fail-job", VnpuState, prop_dma_fail_job,
+                       0),
+    DEFINE_PROP_UINT32("inject-mmu-fault-job", VnpuState, prop_mmu_fault_job,
+                       0),
+    DEFINE_PROP_UINT32("inject-drop-irq", VnpuState, prop_drop_irq, 0),
+    DEFINE_PROP_BOOL("inject-hang-flag", VnpuState, prop_hang_flag, false),
 };
 
 static void vnpu_class_init(ObjectClass *klass, void *data)

@@ -11,6 +11,8 @@
 
 #include "hw/pci/pci_device.h"
 #include "qemu/thread.h"
+#include "qemu/timer.h"
+#include "qemu/units.h"
 #include "vnpu_device.h"
 
 #define TYPE_VNPU "vnpu"
@@ -20,6 +22,9 @@ OBJECT_DECLARE_SIMPLE_TYPE(VnpuState, VNPU)
 #define VNPU_DEFAULT_ENGINES    2
 #define VNPU_MAX_ENGINES        8
 #define VNPU_TLB_ENTRIES        16      /* per context, direct mapped */
+#define VNPU_DEFAULT_DEVMEM     (256 * MiB)
+#define VNPU_MAX_DEVMEM         (16 * GiB)
+#define VNPU_MAX_INJECT         (1u << 30)
 
 typedef struct VnpuQueue {
     uint64_t ring;          /* guest-physical descriptor ring */
@@ -28,7 +33,13 @@ typedef struct VnpuQueue {
     uint32_t ctrl;          /* VNPU_QCTRL_* */
     uint32_t head;          /* next descriptor to run */
     uint32_t tail;          /* last doorbell value */
+    uint32_t irq_mod;       /* VNPU_Q_IRQ_MOD */
+    uint32_t irq_pending;   /* F_IRQ completions not yet signalled */
+    uint32_t irq_count;     /* interrupts raised (VNPU_Q_IRQ_COUNT) */
     bool busy;              /* an engine is running a job of this queue */
+    QEMUTimer *irq_timer;   /* moderation TIME threshold */
+    struct VnpuState *s;
+    unsigned index;
 } VnpuQueue;
 
 typedef struct VnpuTlbEntry {
@@ -48,12 +59,18 @@ typedef struct VnpuEngine {
     struct VnpuState *s;
     QemuThread thread;
     unsigned id;
+    /* Under s->lock: */
+    bool busy;              /* inside a job */
+    bool hung;              /* held by fault injection */
+    bool reset_req;         /* ENGINE_RESET: abandon the job (atomic) */
 } VnpuEngine;
 
 struct VnpuState {
     PCIDevice parent_obj;
 
     MemoryRegion mmio;
+    MemoryRegion devmem;    /* BAR2 */
+    uint8_t *devmem_host;
     QEMUBH *irq_bh;
     VMChangeStateEntry *vmsentry;
 
@@ -61,6 +78,12 @@ struct VnpuState {
     uint32_t nq;
     uint32_t nengines;
     uint32_t ring_max;
+    uint64_t devmem_size;
+    uint32_t prop_hang_job;
+    uint32_t prop_dma_fail_job;
+    uint32_t prop_mmu_fault_job;
+    uint32_t prop_drop_irq;
+    bool prop_hang_flag;
 
     /*
      * @lock protects every field below (except the TLB). vCPU threads
@@ -90,7 +113,22 @@ struct VnpuState {
     uint64_t cnt_bytes;
     uint64_t cnt_faults;
     uint64_t cnt_busy_ns;
-    uint32_t cnt_latch[4];  /* HI halves latched by reading LO */
+    uint64_t cnt_macs;
+    uint64_t cnt_energy_pj;
+    uint64_t cnt_irqs;
+    uint32_t cnt_latch[7];  /* HI halves latched by reading LO */
+    /*
+     * Fault injection: JOB_SEQ / message number at which each fires (0 =
+     * disarmed). Not cleared by reset.
+     */
+    uint64_t job_seq;       /* jobs started since realize */
+    uint64_t msg_seq;       /* MSI-X messages since realize */
+    uint32_t inject_ctrl;
+    uint64_t inj_hang;
+    uint64_t inj_dma_fail;
+    uint64_t inj_mmu_fault;
+    uint64_t inj_drop_irq;
+    uint32_t hung;          /* engines hung by injection */
     int64_t heartbeat_base; /* virtual clock ms at reset */
     uint32_t rr;            /* round-robin start among equal priorities */
     VnpuQueue q[VNPU_MAX_QUEUES];

@@ -28,7 +28,10 @@
  *
  * The device uses QEMU's experimental vendor ID. BAR0 holds the registers
  * and the doorbells (64 KiB, 32-bit, non-prefetchable). BAR1 holds the
- * MSI-X table and PBA. BAR2 is reserved for device memory.
+ * MSI-X table and PBA. BAR2 (64-bit, prefetchable) is the device memory:
+ * DEVMEM_SIZE bytes of on-chip RAM that the host can map and that commands
+ * reach through the MMU (VNPU_PTE_DEVMEM). It is absent when DEVMEM_SIZE
+ * reads 0.
  */
 #define VNPU_PCI_VENDOR_ID		0x1234
 #define VNPU_PCI_DEVICE_ID		0x4e50
@@ -131,6 +134,65 @@
 #define VNPU_REG_CNT_FAULTS_HI		0x0b4
 #define VNPU_REG_CNT_BUSY_NS_LO		0x0b8
 #define VNPU_REG_CNT_BUSY_NS_HI		0x0bc
+#define VNPU_REG_CNT_MACS_LO		0x0c0	/* multiply-accumulates */
+#define VNPU_REG_CNT_MACS_HI		0x0c4
+#define VNPU_REG_CNT_ENERGY_PJ_LO	0x0c8	/* modelled energy, pJ */
+#define VNPU_REG_CNT_ENERGY_PJ_HI	0x0cc
+#define VNPU_REG_CNT_IRQS_LO		0x0d0	/* MSI-X messages sent */
+#define VNPU_REG_CNT_IRQS_HI		0x0d4
+
+/*
+ * Modelled energy (CNT_ENERGY_PJ): every job costs VNPU_ENERGY_PJ_JOB, every
+ * byte a command reads or writes in guest memory VNPU_ENERGY_PJ_HOST_BYTE,
+ * every byte in device memory VNPU_ENERGY_PJ_DEVMEM_BYTE, and every MAC
+ * VNPU_ENERGY_FJ_MAC_* femtojoules by the operation's dtype.
+ */
+#define VNPU_ENERGY_PJ_JOB		1000
+#define VNPU_ENERGY_PJ_HOST_BYTE	20
+#define VNPU_ENERGY_PJ_DEVMEM_BYTE	1
+#define VNPU_ENERGY_FJ_MAC_FP32		4600
+#define VNPU_ENERGY_FJ_MAC_BF16		1500
+#define VNPU_ENERGY_FJ_MAC_INT8		250
+
+/*
+ * Engines. ENGINE_STATUS bit e: engine e runs a job; bit 16 + e: engine e
+ * is hung by fault injection. Writing bit e of ENGINE_RESET resets engine
+ * e: its job (running or hung) ends with VNPU_JOB_ABORTED after the current
+ * command, its completion is written and its queue goes on. The write
+ * returns when the engine has let go of the job.
+ */
+#define VNPU_REG_ENGINE_STATUS		0x0e0	/* RO */
+#define   VNPU_ENGINE_BUSY(e)		(1u << (e))
+#define   VNPU_ENGINE_HUNG(e)		(1u << (16 + (e)))
+#define VNPU_REG_ENGINE_RESET		0x0e4	/* WO: bit e resets engine e */
+#define VNPU_REG_JOB_SEQ		0x0e8	/* RO: jobs started (see below) */
+
+/*
+ * Fault injection, to test a driver's recovery. JOB_SEQ counts the jobs
+ * engines have started since the device was created (a reset does not
+ * clear it, nor the injection registers, so that a recovery reset does not
+ * disarm them). Writing N > 0 to one of the INJECT_*_JOB registers arms it
+ * for the Nth job started from now; 0 disarms it; a read returns how many
+ * jobs are left until it fires (0: disarmed or fired). Each fires once:
+ *   HANG_JOB: the engine takes the job and never runs it, until a device
+ *     or engine reset (the job then ends VNPU_JOB_ABORTED);
+ *   DMA_FAIL_JOB: the job's first memory access fails (VNPU_JOB_DMA_ERROR);
+ *   MMU_FAULT_JOB: the job ends with VNPU_JOB_MMU_FAULT at command 0 and a
+ *     fault record (its context, cmd_va, VNPU_ACCESS_EXEC) although every
+ *     mapping is fine: a spurious fault.
+ * INJECT_DROP_IRQ counts MSI-X messages instead: the Nth message from now
+ * is not sent (IRQ_STATUS is still set). With INJECT_CTRL.HANG_FLAG set, a
+ * descriptor with VNPU_DESC_F_INJECT_HANG hangs its engine like HANG_JOB;
+ * without it that flag is a reserved bit (VNPU_JOB_BAD_DESC). The device
+ * properties inject-hang-job, inject-dma-fail-job, inject-mmu-fault-job,
+ * inject-drop-irq and inject-hang-flag arm the same injections at start.
+ */
+#define VNPU_REG_INJECT_CTRL		0x0f0	/* RW */
+#define   VNPU_INJECT_HANG_FLAG		(1u << 0)
+#define VNPU_REG_INJECT_HANG_JOB	0x0f4	/* RW */
+#define VNPU_REG_INJECT_DMA_FAIL_JOB	0x0f8	/* RW */
+#define VNPU_REG_INJECT_MMU_FAULT_JOB	0x0fc	/* RW */
+#define VNPU_REG_INJECT_DROP_IRQ	0x0ec	/* RW */
 
 /*
  * Queue q register block at VNPU_REG_Q(q). The ring is an array of
@@ -156,6 +218,18 @@
 #define   VNPU_QCTRL_PRIO_MASK		VNPU_GENMASK(7, 4) /* 0 = lowest */
 #define VNPU_Q_HEAD			0x18	/* RO */
 #define VNPU_Q_TAIL			0x1c	/* RO: last doorbell value */
+/*
+ * Interrupt moderation. A completion whose descriptor has VNPU_DESC_F_IRQ
+ * is counted as pending; the queue's interrupt (IRQ_STATUS bit q, vector q)
+ * is raised when COUNT completions are pending, when TIME microseconds of
+ * device clock have passed since the first pending one, or when the queue
+ * runs out of work (HEAD == TAIL), whichever comes first. COUNT 0 or 1 (the
+ * reset value): every such completion interrupts. TIME 0: no timer.
+ */
+#define VNPU_Q_IRQ_MOD			0x20	/* RW */
+#define   VNPU_QIRQ_MOD_COUNT_MASK	VNPU_GENMASK(15, 0)
+#define   VNPU_QIRQ_MOD_TIME_MASK	VNPU_GENMASK(31, 16) /* microseconds */
+#define VNPU_Q_IRQ_COUNT		0x24	/* RO: interrupts raised */
 
 /* Doorbell of queue q: write the new TAIL. */
 #define VNPU_REG_DOORBELL(q)		(0x1000 * ((q) + 1))
@@ -181,6 +255,8 @@ struct vnpu_desc {
 };
 
 #define VNPU_DESC_F_IRQ			(1u << 0)
+/* Fault injection only, see VNPU_REG_INJECT_CTRL. */
+#define VNPU_DESC_F_INJECT_HANG		(1u << 31)
 #define VNPU_DESC_F_VALID_MASK		VNPU_DESC_F_IRQ
 #define VNPU_CMD_MAX_SIZE		(1u << 20)
 
@@ -601,7 +677,11 @@ struct vnpu_cmd_convert {
  * table), indexed by VA bits [47:39], [38:30], [29:21] and [20:12]. A level-2
  * entry with VNPU_PTE_HUGE maps a 2 MiB page. A leaf needs VNPU_PTE_VALID and
  * the permission of the access (READ for reads and command fetch, WRITE for
- * writes); anything else is an MMU fault. VA 0 is never mapped by the driver.
+ * writes; command fetch also needs EXEC in a context with VNPU_CTX_EXEC);
+ * anything else is an MMU fault. VA 0 is never mapped by the driver.
+ * A leaf with VNPU_PTE_DEVMEM maps device memory: its address field is an
+ * offset into BAR2; a page that is not wholly inside DEVMEM_SIZE is a
+ * VNPU_JOB_DMA_ERROR.
  */
 struct vnpu_ctx_entry {
 	__u64 pgd;		/* guest-physical, 4 KiB aligned */
@@ -610,6 +690,8 @@ struct vnpu_ctx_entry {
 };
 
 #define VNPU_CTX_VALID			(1u << 0)
+/* Command fetch in this context also needs VNPU_PTE_EXEC (opt-in). */
+#define VNPU_CTX_EXEC			(1u << 1)
 
 #define VNPU_VA_BITS			48
 #define VNPU_PAGE_SHIFT			12

@@ -405,8 +405,13 @@ static void test_ids(void)
     g_assert_cmphex(rd(v, VNPU_REG_CAP_MMU), ==, VNPU_VA_BITS |
                     VNPU_CAP_MMU_PAGE_4K | VNPU_CAP_MMU_PAGE_2M);
     g_assert_cmpuint(rd(v, VNPU_REG_CAP_CONTEXTS), ==, VNPU_MAX_CONTEXTS);
-    g_assert_cmpuint(rd(v, VNPU_REG_DEVMEM_SIZE_LO), ==, 0);
+    g_assert_cmpuint(rd(v, VNPU_REG_DEVMEM_SIZE_LO), ==, 256 * 1024 * 1024);
     g_assert_cmpuint(rd(v, VNPU_REG_DEVMEM_SIZE_HI), ==, 0);
+    g_assert_cmpuint(rd(v, VNPU_REG_JOB_SEQ), ==, 0);
+    g_assert_cmphex(rd(v, VNPU_REG_ENGINE_STATUS), ==, 0);
+    g_assert_cmphex(rd(v, VNPU_REG_INJECT_CTRL), ==, 0);
+    g_assert_cmphex(rd(v, VNPU_REG_INJECT_HANG_JOB), ==, 0);
+    g_assert_cmphex(rd(v, VNPU_REG_Q(0) + VNPU_Q_IRQ_MOD), ==, 0);
     g_assert_cmphex(rd(v, VNPU_REG_STATUS), ==, VNPU_STATUS_READY);
     g_assert_cmphex(rd(v, VNPU_REG_CTRL), ==, 0);
     g_assert_cmphex(rd(v, VNPU_REG_IRQ_MASK), ==, 0);
@@ -440,6 +445,11 @@ static void test_properties_invalid(void)
     static const char *const bad[] = {
         "queues=0", "queues=9", "engines=0", "engines=9",
         "ring-max=3", "ring-max=1", "ring-max=8192",
+        "devmem-size=3M", "devmem-size=1M", "devmem-size=32G",
+        "devmem-size=4097",
+        "inject-hang-job=3,inject-dma-fail-job=3",
+        "inject-dma-fail-job=2,inject-mmu-fault-job=2",
+        "inject-hang-job=2000000000", "inject-drop-irq=2000000000",
     };
     const char *qemu = g_getenv("QTEST_QEMU_BINARY");
 
@@ -1044,9 +1054,10 @@ static void test_dma_error(void)
         g_assert_cmpuint(comp.cmd_index, ==, 1);
     }
 
-    /* Device memory is absent for now. */
+    /* Device memory beyond DEVMEM_SIZE. */
     c.len = 0;
-    map_page(v, 0, mmio + 4 * PAGE, 0, PTE_RW | VNPU_PTE_DEVMEM);
+    map_page(v, 0, mmio + 4 * PAGE, 256 * 1024 * 1024, PTE_RW |
+             VNPU_PTE_DEVMEM);
     cmd_fill(&c, mmio + 4 * PAGE, 4, 0);
     g_assert_cmpuint(run(v, 0, 0, &c, 0, NULL), ==, VNPU_JOB_DMA_ERROR);
 
@@ -1382,6 +1393,582 @@ static void test_parallel(void)
     vnpu_stop(v);
 }
 
+
+/* Device memory (BAR2) */
+
+static void test_devmem(void)
+{
+    Vnpu *v = vnpu_setup(NULL, 1);
+    uint64_t size = 256ull << 20;
+    QPCIBar bar2;
+    uint64_t dm = new_va(v, 5 * PAGE), hb_pa, hb = map_buf(v, 0, PAGE,
+                                                           PTE_RW, &hb_pa);
+    uint64_t hdm = ROUND_UP(v->next_va, HUGE) + HUGE;
+    uint8_t buf[64];
+    Cmds c = { 0 };
+    Comp comp;
+
+    bar2 = qpci_iomap(v->dev, VNPU_BAR_DEVMEM, &size);
+    g_assert_cmpuint(size, ==, 256ull << 20);
+    /* The host side writes device memory directly. */
+    for (int i = 0; i < 64; i++) {
+        buf[i] = i * 3 + 1;
+    }
+    qpci_memwrite(v->dev, bar2, 3 * PAGE + 8, buf, sizeof(buf));
+
+    /* 4 KiB pages at device-memory offsets 0x2000.., mapped RW. */
+    for (int i = 0; i < 4; i++) {
+        map_page(v, 0, dm + i * PAGE, (2 + i) * PAGE,
+                 PTE_RW | VNPU_PTE_DEVMEM);
+    }
+    cmd_fill(&c, dm + 16, 8, 0xa1b2c3d4);            /* devmem offset 0x2010 */
+    cmd_copy(&c, dm + PAGE + 8, hb, 64);              /* devmem -> host */
+    cmd_copy(&c, hb, dm + 2 * PAGE + 100, 64);        /* host -> devmem */
+    g_assert_cmpuint(run(v, 0, 0, &c, 0, &comp), ==, VNPU_JOB_OK);
+    g_assert_cmphex(qpci_io_readl(v->dev, bar2, 2 * PAGE + 16), ==,
+                    0xa1b2c3d4);
+    g_assert_cmphex(qpci_io_readl(v->dev, bar2, 2 * PAGE + 20), ==,
+                    0xa1b2c3d4);
+    g_assert_cmphex(qpci_io_readl(v->dev, bar2, 2 * PAGE + 12), ==, 0);
+    {
+        uint8_t out[64];
+
+        qtest_memread(v->qts, hb_pa, out, sizeof(out));
+        g_assert_cmpmem(out, sizeof(out), buf, sizeof(buf));
+        qpci_memread(v->dev, bar2, 4 * PAGE + 100, out, sizeof(out));
+        g_assert_cmpmem(out, sizeof(out), buf, sizeof(buf));
+    }
+
+    /* A 2 MiB page of device memory, at the last 2 MiB of BAR2. */
+    map_huge(v, 0, hdm, size - HUGE, PTE_RW | VNPU_PTE_DEVMEM);
+    c.len = 0;
+    cmd_fill(&c, hdm + HUGE - 4, 4, 0x0badcafe);
+    g_assert_cmpuint(run(v, 0, 0, &c, 0, NULL), ==, VNPU_JOB_OK);
+    g_assert_cmphex(qpci_io_readl(v->dev, bar2, size - 4), ==, 0x0badcafe);
+
+    /* Pages at or past the end of BAR2 are DMA errors. */
+    map_huge(v, 0, hdm + HUGE, size, PTE_RW | VNPU_PTE_DEVMEM);
+    c.len = 0;
+    cmd_fill(&c, hdm + HUGE, 4, 0);
+    g_assert_cmpuint(run(v, 0, 0, &c, 0, &comp), ==, VNPU_JOB_DMA_ERROR);
+    g_assert_cmpuint(comp.cmd_index, ==, 0);
+    map_page(v, 0, dm + 4 * PAGE, VNPU_PTE_ADDR_MASK, PTE_RW |
+             VNPU_PTE_DEVMEM);
+    c.len = 0;
+    cmd_nop(&c);
+    cmd_copy(&c, dm + 4 * PAGE, hb, 4);
+    g_assert_cmpuint(run(v, 0, 0, &c, 0, &comp), ==, VNPU_JOB_DMA_ERROR);
+    g_assert_cmpuint(comp.cmd_index, ==, 1);
+    /* Device memory obeys the page's permissions. */
+    map_page(v, 0, dm + 3 * PAGE, 5 * PAGE, PTE_RO | VNPU_PTE_DEVMEM);
+    c.len = 0;
+    cmd_fill(&c, dm + 3 * PAGE, 4, 0);
+    g_assert_cmpuint(run(v, 0, 0, &c, 0, NULL), ==, VNPU_JOB_MMU_FAULT);
+    g_assert_cmphex(rd(v, VNPU_REG_FAULT_VA_LO), ==, (uint32_t)(dm + 3 * PAGE));
+    vnpu_stop(v);
+}
+
+/* devmem-size=0: no BAR2, DEVMEM_SIZE 0, DEVMEM mappings are DMA errors. */
+static void test_devmem_absent(void)
+{
+    Vnpu *v = vnpu_setup(",devmem-size=0", 1);
+    uint64_t va = new_va(v, PAGE);
+    Cmds c = { 0 };
+
+    g_assert_cmpuint(rd(v, VNPU_REG_DEVMEM_SIZE_LO), ==, 0);
+    g_assert_cmphex(qpci_config_readl(v->dev, PCI_BASE_ADDRESS_2), ==, 0);
+    map_page(v, 0, va, 0, PTE_RW | VNPU_PTE_DEVMEM);
+    cmd_fill(&c, va, 4, 0);
+    g_assert_cmpuint(run(v, 0, 0, &c, 0, NULL), ==, VNPU_JOB_DMA_ERROR);
+    vnpu_stop(v);
+
+    v = vnpu_start(",devmem-size=2M");
+    g_assert_cmpuint(rd(v, VNPU_REG_DEVMEM_SIZE_LO), ==, 2 * 1024 * 1024);
+    vnpu_stop(v);
+}
+
+/* MMU: a context with VNPU_CTX_EXEC fetches commands only from X pages. */
+static void test_exec_perm(void)
+{
+    Vnpu *v = vnpu_setup(NULL, 1);
+    uint64_t pa, va = map_buf(v, 1, PAGE, PTE_RW, &pa);
+    uint64_t xpa, xva = map_buf(v, 1, PAGE, PTE_RO | VNPU_PTE_EXEC, &xpa);
+    Cmds c = { 0 };
+    Comp comp;
+    uint32_t idx, fs;
+
+    cmd_fill(&c, va, 4, 0x5eed5eed);
+    qtest_memwrite(v->qts, pa + 64, c.buf, c.len);
+    qtest_memwrite(v->qts, xpa, c.buf, c.len);
+    /* Without the flag READ is enough (the driver's mappings). */
+    idx = queue_desc(v, 0, 1, va + 64, c.len, 0);
+    doorbell(v, 0);
+    wait_comp(v, 0, idx, &comp);
+    g_assert_cmpuint(comp.status, ==, VNPU_JOB_OK);
+
+    qtest_writel(v->qts, v->ctxt + 16 + 8, VNPU_CTX_VALID | VNPU_CTX_EXEC);
+    idx = queue_desc(v, 0, 1, va + 64, c.len, 0);
+    doorbell(v, 0);
+    wait_comp(v, 0, idx, &comp);
+    g_assert_cmpuint(comp.status, ==, VNPU_JOB_MMU_FAULT);
+    fs = rd(v, VNPU_REG_FAULT_STATUS);
+    g_assert_cmpuint((fs & VNPU_FAULT_ACCESS_MASK) >> 1, ==, VNPU_ACCESS_EXEC);
+    g_assert_cmpuint((fs & VNPU_FAULT_CTX_MASK) >> 16, ==, 1);
+    g_assert_cmphex(rd(v, VNPU_REG_FAULT_VA_LO), ==, (uint32_t)(va + 64));
+    wr(v, VNPU_REG_FAULT_ACK, 1);
+
+    qtest_writel(v->qts, pa, 0);
+    idx = queue_desc(v, 0, 1, xva, c.len, 0);
+    doorbell(v, 0);
+    wait_comp(v, 0, idx, &comp);
+    g_assert_cmpuint(comp.status, ==, VNPU_JOB_OK);
+    g_assert_cmphex(qtest_readl(v->qts, pa), ==, 0x5eed5eed);
+    vnpu_stop(v);
+}
+
+/*
+ * Map 1 GiB of VA at @va (a level-1 slot) onto one 2 MiB page at @pa: a
+ * FILL over it is long without needing guest RAM.
+ */
+static void map_alias_1g(Vnpu *v, int ctx, uint64_t va, uint64_t pa)
+{
+    uint64_t l2 = alloc_zero(v, PAGE);
+    g_autofree uint64_t *ptes = g_new(uint64_t, 512);
+
+    g_assert_cmphex(va & ((1ull << 30) - 1), ==, 0);
+    for (int i = 0; i < 512; i++) {
+        ptes[i] = cpu_to_le64(pa | PTE_RW | VNPU_PTE_HUGE);
+    }
+    qtest_memwrite(v->qts, l2, ptes, PAGE);
+    qtest_writeq(v->qts, pte_slot(v, ctx, va, 1), l2 | VNPU_PTE_VALID);
+}
+
+/* Wait for a completion, stepping the device clock while we wait. */
+static void wait_comp_stepping(Vnpu *v, int q, uint32_t idx, Comp *c)
+{
+    uint64_t a = v->q[q].comp + (idx % v->q[q].size) * 32 + 8;
+    gint64 end = g_get_monotonic_time() + 6 * WAIT_TIMEOUT_US;
+
+    while (qtest_readl(v->qts, a) == VNPU_JOB_PENDING) {
+        g_assert_cmpint(g_get_monotonic_time(), <, end);
+        qtest_clock_step(v->qts, 100 * 1000);
+        g_usleep(500);
+    }
+    comp_read(v, q, idx, c);
+}
+
+/*
+ * Jobs of two queues run at the same time on two engines: their
+ * [start_ns, end_ns] intervals overlap. With one engine they cannot.
+ */
+static void test_engines_overlap(void)
+{
+    for (int engines = 2; engines >= 1; engines--) {
+        g_autofree char *props = g_strdup_printf(",engines=%d", engines);
+        Vnpu *v = vnpu_setup(props, 2);
+        Comp a, b;
+        uint32_t ia, ib;
+
+        for (int q = 0; q < 2; q++) {
+            uint64_t raw = guest_alloc(&v->alloc, 2 * HUGE);
+            uint64_t va = (2ull + q) << 30;
+            Cmds c = { 0 };
+
+            map_alias_1g(v, 0, va, ROUND_UP(raw, HUGE));
+            cmd_fill(&c, va, 1ull << 30, 0x11111111 * (q + 1));
+            queue_desc(v, q, 0, cmds_place(v, 0, &c), c.len, 0);
+        }
+        ia = v->q[0].tail - 1;
+        ib = v->q[1].tail - 1;
+        doorbell(v, 0);
+        doorbell(v, 1);
+        wait_comp_stepping(v, 0, ia, &a);
+        wait_comp_stepping(v, 1, ib, &b);
+        g_assert_cmpuint(a.status, ==, VNPU_JOB_OK);
+        g_assert_cmpuint(b.status, ==, VNPU_JOB_OK);
+        g_test_message("engines=%d: A [%" PRIu64 ", %" PRIu64 "] B [%" PRIu64
+                       ", %" PRIu64 "]", engines, a.start_ns, a.end_ns,
+                       b.start_ns, b.end_ns);
+        if (engines == 2) {
+            g_assert_cmpuint(a.start_ns, <, b.end_ns);
+            g_assert_cmpuint(b.start_ns, <, a.end_ns);
+        } else {
+            g_assert_true(a.end_ns <= b.start_ns || b.end_ns <= a.start_ns);
+        }
+        vnpu_stop(v);
+    }
+}
+
+/* Interrupt moderation: COUNT coalesces, an empty queue flushes. */
+static void test_irq_moderation(void)
+{
+    Vnpu *v = vnpu_setup(",engines=1", 2);
+    uint32_t irqc = VNPU_REG_Q(0) + VNPU_Q_IRQ_COUNT;
+    Cmds c = { 0 };
+    Comp comp;
+
+    msix_setup(v, VNPU_MSIX_VECTORS(4));
+    wr(v, VNPU_REG_IRQ_MASK, 0xf | VNPU_IRQ_ERROR);
+    cmd_nop(&c);
+
+    /* Default: one interrupt per F_IRQ completion. */
+    g_assert_cmpuint(run(v, 0, 0, &c, VNPU_DESC_F_IRQ, NULL), ==,
+                     VNPU_JOB_OK);
+    g_assert(wait_reg(v, irqc, ~0u, 1));
+    g_assert_true(msix_fired(v, 0, WAIT_TIMEOUT_US));
+    wr(v, VNPU_REG_IRQ_STATUS, ~0u);
+
+    /* COUNT 3: 8 jobs in one doorbell interrupt after 3, 6 and 8 (empty). */
+    wr(v, VNPU_REG_Q(0) + VNPU_Q_IRQ_MOD, 3);
+    g_assert_cmphex(rd(v, VNPU_REG_Q(0) + VNPU_Q_IRQ_MOD), ==, 3);
+    wr(v, VNPU_REG_CTRL, 0);
+    for (int i = 0; i < 8; i++) {
+        /* Job 4 does not ask: it is not counted. */
+        queue_desc(v, 0, 0, cmds_place(v, 0, &c), c.len,
+                   i == 4 ? 0 : VNPU_DESC_F_IRQ);
+    }
+    doorbell(v, 0);
+    wr(v, VNPU_REG_CTRL, VNPU_CTRL_ENABLE);
+    wait_comp(v, 0, v->q[0].tail - 1, &comp);
+    g_assert(wait_reg(v, VNPU_REG_Q(0) + VNPU_Q_HEAD, ~0u, v->q[0].tail));
+    g_assert(wait_reg(v, irqc, ~0u, 1 + 3));
+    g_usleep(20 * 1000);
+    g_assert_cmpuint(rd(v, irqc), ==, 4);
+    g_assert_true(msix_fired(v, 0, WAIT_TIMEOUT_US));
+    wr(v, VNPU_REG_IRQ_STATUS, ~0u);
+
+    /*
+     * TIME: COUNT 100, 500 us. Job 1 hangs (injection), so the queue does
+     * not empty: job 0's interrupt waits for the timer.
+     */
+    wr(v, VNPU_REG_Q(0) + VNPU_Q_IRQ_MOD, 100 | 500 << 16);
+    wr(v, VNPU_REG_INJECT_CTRL, VNPU_INJECT_HANG_FLAG);
+    queue_desc(v, 0, 0, cmds_place(v, 0, &c), c.len, VNPU_DESC_F_IRQ);
+    queue_desc(v, 0, 0, cmds_place(v, 0, &c), c.len,
+               VNPU_DESC_F_IRQ | VNPU_DESC_F_INJECT_HANG);
+    doorbell(v, 0);
+    wait_comp(v, 0, v->q[0].tail - 2, &comp);
+    g_assert(wait_reg(v, VNPU_REG_ENGINE_STATUS, VNPU_ENGINE_HUNG(0),
+                      VNPU_ENGINE_HUNG(0)));
+    g_assert_cmpuint(rd(v, irqc), ==, 4);
+    g_assert_cmphex(rd(v, VNPU_REG_IRQ_STATUS), ==, 0);
+    qtest_clock_step(v->qts, 400 * 1000);
+    g_assert_cmpuint(rd(v, irqc), ==, 4);
+    qtest_clock_step(v->qts, 200 * 1000);
+    g_assert_cmpuint(rd(v, irqc), ==, 5);
+    g_assert_cmphex(rd(v, VNPU_REG_IRQ_STATUS), ==, 1);
+    g_assert_true(msix_fired(v, 0, WAIT_TIMEOUT_US));
+    wr(v, VNPU_REG_IRQ_STATUS, ~0u);
+
+    /* Engine reset: the hung job ends ABORTED, the queue empties. */
+    wr(v, VNPU_REG_ENGINE_RESET, 1);
+    comp_read(v, 0, v->q[0].tail - 1, &comp);
+    g_assert_cmpuint(comp.status, ==, VNPU_JOB_ABORTED);
+    g_assert_cmphex(rd(v, VNPU_REG_ENGINE_STATUS), ==, 0);
+    g_assert(wait_reg(v, irqc, ~0u, 6));
+
+    /* Lowering COUNT to what is pending flushes at once. */
+    wr(v, VNPU_REG_Q(1) + VNPU_Q_IRQ_MOD, 100);
+    queue_desc(v, 1, 0, cmds_place(v, 0, &c), c.len, VNPU_DESC_F_IRQ);
+    queue_desc(v, 1, 0, cmds_place(v, 0, &c), c.len,
+               VNPU_DESC_F_IRQ | VNPU_DESC_F_INJECT_HANG);
+    doorbell(v, 1);
+    wait_comp(v, 1, 0, &comp);
+    g_assert(wait_reg(v, VNPU_REG_ENGINE_STATUS, VNPU_ENGINE_HUNG(0),
+                      VNPU_ENGINE_HUNG(0)));
+    g_assert_cmpuint(rd(v, VNPU_REG_Q(1) + VNPU_Q_IRQ_COUNT), ==, 0);
+    wr(v, VNPU_REG_Q(1) + VNPU_Q_IRQ_MOD, 1);
+    g_assert_cmpuint(rd(v, VNPU_REG_Q(1) + VNPU_Q_IRQ_COUNT), ==, 1);
+    g_assert_true(msix_fired(v, 1, WAIT_TIMEOUT_US));
+    /* A device reset also releases a hung engine. */
+    wr(v, VNPU_REG_CTRL, VNPU_CTRL_RESET);
+    comp_read(v, 1, 1, &comp);
+    g_assert_cmpuint(comp.status, ==, VNPU_JOB_ABORTED);
+    g_assert_cmphex(rd(v, VNPU_REG_ENGINE_STATUS), ==, 0);
+    g_assert_cmpuint(rd(v, VNPU_REG_Q(1) + VNPU_Q_IRQ_COUNT), ==, 0);
+    g_assert_cmphex(rd(v, VNPU_REG_Q(1) + VNPU_Q_IRQ_MOD), ==, 0);
+    vnpu_stop(v);
+}
+
+/* Fault injection: hang on job N (property and register). */
+static void test_inject_hang(void)
+{
+    Vnpu *v = vnpu_setup(",inject-hang-job=2", 2);
+    Cmds c = { 0 };
+    Comp comp;
+
+    cmd_nop(&c);
+    g_assert_cmpuint(rd(v, VNPU_REG_INJECT_HANG_JOB), ==, 2);
+    g_assert_cmpuint(run(v, 0, 0, &c, 0, NULL), ==, VNPU_JOB_OK);
+    g_assert_cmpuint(rd(v, VNPU_REG_JOB_SEQ), ==, 1);
+    g_assert_cmpuint(rd(v, VNPU_REG_INJECT_HANG_JOB), ==, 1);
+    queue_desc(v, 0, 0, cmds_place(v, 0, &c), c.len, 0);
+    doorbell(v, 0);
+    g_assert(wait_reg(v, VNPU_REG_ENGINE_STATUS, 0x30000, 0x10000) ||
+             wait_reg(v, VNPU_REG_ENGINE_STATUS, 0x30000, 0x20000));
+    g_assert_cmpuint(rd(v, VNPU_REG_INJECT_HANG_JOB), ==, 0);
+    /* The other engine still serves the other queue... */
+    g_assert_cmpuint(run(v, 1, 0, &c, 0, NULL), ==, VNPU_JOB_OK);
+    /* ...but the hung queue does not move. */
+    g_usleep(50 * 1000);
+    comp_read(v, 0, 1, &comp);
+    g_assert_cmphex(comp.status, ==, VNPU_JOB_PENDING);
+    g_assert_cmpuint(rd(v, VNPU_REG_Q(0) + VNPU_Q_HEAD), ==, 1);
+    /* Heartbeat goes on: the device is alive, the engine is not. */
+    {
+        uint32_t hb = rd(v, VNPU_REG_HEARTBEAT);
+
+        qtest_clock_step(v->qts, 3 * 1000 * 1000);
+        g_assert_cmpuint(rd(v, VNPU_REG_HEARTBEAT) - hb, >=, 3);
+    }
+    /* A reset ends it (ABORTED); the injection does not fire again. */
+    wr(v, VNPU_REG_CTRL, VNPU_CTRL_RESET);
+    comp_read(v, 0, 1, &comp);
+    g_assert_cmpuint(comp.status, ==, VNPU_JOB_ABORTED);
+    g_assert_cmphex(rd(v, VNPU_REG_ENGINE_STATUS), ==, 0);
+    g_assert_cmpuint(rd(v, VNPU_REG_JOB_SEQ), ==, 3);
+    ctx_init(v, 1);
+    queue_init(v, 0, 8, 0);
+    v->q[0].tail = 0;
+    wr(v, VNPU_REG_CTRL, VNPU_CTRL_ENABLE);
+    g_assert_cmpuint(run(v, 0, 0, &c, 0, NULL), ==, VNPU_JOB_OK);
+
+    /* Register: the 2nd job from now; ENGINE_RESET lets the queue go on. */
+    wr(v, VNPU_REG_INJECT_HANG_JOB, 2);
+    g_assert_cmpuint(rd(v, VNPU_REG_INJECT_HANG_JOB), ==, 2);
+    for (int i = 0; i < 3; i++) {
+        queue_desc(v, 0, 0, cmds_place(v, 0, &c), c.len, 0);
+    }
+    doorbell(v, 0);
+    wait_comp(v, 0, 1, &comp);
+    g_assert_cmpuint(comp.status, ==, VNPU_JOB_OK);
+    g_assert(wait_reg(v, VNPU_REG_ENGINE_STATUS, 0x30000, 0x10000) ||
+             wait_reg(v, VNPU_REG_ENGINE_STATUS, 0x30000, 0x20000));
+    wr(v, VNPU_REG_ENGINE_RESET, (rd(v, VNPU_REG_ENGINE_STATUS) >> 16) & 3);
+    comp_read(v, 0, 2, &comp);
+    g_assert_cmpuint(comp.status, ==, VNPU_JOB_ABORTED);
+    wait_comp(v, 0, 3, &comp);
+    g_assert_cmpuint(comp.status, ==, VNPU_JOB_OK);
+    /* Disarm: writing 0. */
+    wr(v, VNPU_REG_INJECT_HANG_JOB, 1);
+    wr(v, VNPU_REG_INJECT_HANG_JOB, 0);
+    g_assert_cmpuint(run(v, 0, 0, &c, 0, NULL), ==, VNPU_JOB_OK);
+    /* Resetting an idle engine, or an absent one, is harmless. */
+    wr(v, VNPU_REG_ENGINE_RESET, 0xff);
+    g_assert_cmpuint(run(v, 0, 0, &c, 0, NULL), ==, VNPU_JOB_OK);
+    vnpu_stop(v);
+}
+
+/* A running (not hung) job is aborted by ENGINE_RESET after its command. */
+static void test_engine_reset_running(void)
+{
+    Vnpu *v = vnpu_setup(",engines=1", 1);
+    uint64_t raw = guest_alloc(&v->alloc, 2 * HUGE);
+    uint64_t pa = ROUND_UP(raw, HUGE), va = 2ull << 30;
+    uint64_t mpa, marker = map_buf(v, 0, PAGE, PTE_RW, &mpa);
+    Cmds c = { 0 };
+    Comp comp;
+
+    map_alias_1g(v, 0, va, pa);
+    qtest_memset(v->qts, pa, 0, 16);
+    for (int i = 0; i < 30; i++) {
+        cmd_fill(&c, va, 1ull << 30, 0x77777777);
+    }
+    cmd_fill(&c, marker, 4, 0x12345678);
+    queue_desc(v, 0, 0, cmds_place(v, 0, &c), c.len, 0);
+    c.len = 0;
+    cmd_fill(&c, marker + 4, 4, 0x9abcdef0);
+    queue_desc(v, 0, 0, cmds_place(v, 0, &c), c.len, 0);
+    doorbell(v, 0);
+    g_assert_true(wait_word(v, pa, 0x77777777, WAIT_TIMEOUT_US));
+    g_assert_cmphex(rd(v, VNPU_REG_ENGINE_STATUS), ==, VNPU_ENGINE_BUSY(0));
+    wr(v, VNPU_REG_ENGINE_RESET, 1);
+    comp_read(v, 0, 0, &comp);
+    g_assert_cmpuint(comp.status, ==, VNPU_JOB_ABORTED);
+    g_assert_cmpuint(comp.cmd_index, <, 30);
+    g_assert_cmphex(qtest_readl(v->qts, mpa), ==, 0);
+    /* The queue goes on with the next job; registers are untouched. */
+    wait_comp(v, 0, 1, &comp);
+    g_assert_cmpuint(comp.status, ==, VNPU_JOB_OK);
+    g_assert_cmphex(qtest_readl(v->qts, mpa + 4), ==, 0x9abcdef0);
+    g_assert_cmphex(rd(v, VNPU_REG_CTRL), ==, VNPU_CTRL_ENABLE);
+    vnpu_stop(v);
+}
+
+/* Fault injection: a descriptor flag hangs only when INJECT_CTRL allows. */
+static void test_inject_hang_flag(void)
+{
+    Vnpu *v = vnpu_setup(",inject-hang-flag=on,engines=1", 1);
+    Cmds c = { 0 };
+    Comp comp;
+
+    cmd_nop(&c);
+    g_assert_cmphex(rd(v, VNPU_REG_INJECT_CTRL), ==, VNPU_INJECT_HANG_FLAG);
+    queue_desc(v, 0, 0, cmds_place(v, 0, &c), c.len, VNPU_DESC_F_INJECT_HANG);
+    doorbell(v, 0);
+    g_assert(wait_reg(v, VNPU_REG_ENGINE_STATUS, ~0u,
+                      VNPU_ENGINE_BUSY(0) | VNPU_ENGINE_HUNG(0)));
+    wr(v, VNPU_REG_ENGINE_RESET, 1);
+    comp_read(v, 0, 0, &comp);
+    g_assert_cmpuint(comp.status, ==, VNPU_JOB_ABORTED);
+    /* Without HANG_FLAG the flag is a reserved bit. */
+    wr(v, VNPU_REG_INJECT_CTRL, 0);
+    g_assert_cmpuint(run(v, 0, 0, &c, VNPU_DESC_F_INJECT_HANG, NULL), ==,
+                     VNPU_JOB_BAD_DESC);
+    vnpu_stop(v);
+}
+
+/* Fault injection: fail the DMA of job N. */
+static void test_inject_dma_fail(void)
+{
+    Vnpu *v = vnpu_setup(",inject-dma-fail-job=1", 1);
+    uint64_t pa, va = map_buf(v, 0, PAGE, PTE_RW, &pa);
+    Cmds c = { 0 };
+    Comp comp;
+
+    cmd_fill(&c, va, 4, 0xfeedface);
+    g_assert_cmpuint(run(v, 0, 0, &c, 0, &comp), ==, VNPU_JOB_DMA_ERROR);
+    g_assert_cmpuint(comp.cmd_index, ==, 0);
+    g_assert_cmphex(qtest_readl(v->qts, pa), ==, 0);
+    g_assert_cmpuint(run(v, 0, 0, &c, 0, NULL), ==, VNPU_JOB_OK);
+    g_assert_cmphex(qtest_readl(v->qts, pa), ==, 0xfeedface);
+    /* Register: the 2nd job from now. */
+    wr(v, VNPU_REG_INJECT_DMA_FAIL_JOB, 2);
+    g_assert_cmpuint(run(v, 0, 0, &c, 0, NULL), ==, VNPU_JOB_OK);
+    g_assert_cmpuint(rd(v, VNPU_REG_INJECT_DMA_FAIL_JOB), ==, 1);
+    g_assert_cmpuint(run(v, 0, 0, &c, 0, NULL), ==, VNPU_JOB_DMA_ERROR);
+    g_assert_cmpuint(rd(v, VNPU_REG_INJECT_DMA_FAIL_JOB), ==, 0);
+    g_assert_cmpuint(run(v, 0, 0, &c, 0, NULL), ==, VNPU_JOB_OK);
+    vnpu_stop(v);
+}
+
+/* Fault injection: a spurious MMU fault on job N. */
+static void test_inject_mmu_fault(void)
+{
+    Vnpu *v = vnpu_setup(",inject-mmu-fault-job=1", 2);
+    uint64_t pa, va = map_buf(v, 1, PAGE, PTE_RW, &pa);
+    Cmds c = { 0 };
+    Comp comp;
+    uint64_t cva;
+    uint32_t idx, fs;
+
+    msix_setup(v, VNPU_MSIX_VECTORS(4));
+    wr(v, VNPU_REG_IRQ_MASK, VNPU_IRQ_ERROR);
+    cmd_fill(&c, va, 4, 0x0f0f0f0f);
+    cva = cmds_place(v, 1, &c);
+    idx = queue_desc(v, 1, 1, cva, c.len, 0);
+    doorbell(v, 1);
+    wait_comp(v, 1, idx, &comp);
+    g_assert_cmpuint(comp.status, ==, VNPU_JOB_MMU_FAULT);
+    g_assert_cmpuint(comp.cmd_index, ==, 0);
+    g_assert_cmphex(qtest_readl(v->qts, pa), ==, 0);
+    fs = rd(v, VNPU_REG_FAULT_STATUS);
+    g_assert_cmphex(fs & VNPU_FAULT_VALID, ==, VNPU_FAULT_VALID);
+    g_assert_cmpuint((fs & VNPU_FAULT_ACCESS_MASK) >> 1, ==, VNPU_ACCESS_EXEC);
+    g_assert_cmpuint((fs & VNPU_FAULT_QUEUE_MASK) >> 8, ==, 1);
+    g_assert_cmpuint((fs & VNPU_FAULT_CTX_MASK) >> 16, ==, 1);
+    g_assert_cmphex(rd(v, VNPU_REG_FAULT_VA_LO), ==, (uint32_t)cva);
+    g_assert_true(msix_fired(v, VNPU_MSIX_ERROR_VECTOR(4), WAIT_TIMEOUT_US));
+    g_assert_cmpuint(counter(v, VNPU_REG_CNT_FAULTS_LO), ==, 1);
+    wr(v, VNPU_REG_FAULT_ACK, 1);
+    /* The same job runs fine next time. */
+    idx = queue_desc(v, 1, 1, cva, c.len, 0);
+    doorbell(v, 1);
+    wait_comp(v, 1, idx, &comp);
+    g_assert_cmpuint(comp.status, ==, VNPU_JOB_OK);
+    g_assert_cmphex(qtest_readl(v->qts, pa), ==, 0x0f0f0f0f);
+    /* Register. */
+    wr(v, VNPU_REG_INJECT_MMU_FAULT_JOB, 1);
+    g_assert_cmpuint(run(v, 0, 1, &c, 0, NULL), ==, VNPU_JOB_MMU_FAULT);
+    g_assert_cmpuint(counter(v, VNPU_REG_CNT_FAULTS_LO), ==, 2);
+    vnpu_stop(v);
+}
+
+/* Fault injection: drop the Nth MSI-X message. */
+static void test_inject_drop_irq(void)
+{
+    Vnpu *v = vnpu_setup(",inject-drop-irq=2", 1);
+    Cmds c = { 0 };
+
+    msix_setup(v, VNPU_MSIX_VECTORS(4));
+    wr(v, VNPU_REG_IRQ_MASK, 1);
+    cmd_nop(&c);
+    g_assert_cmpuint(run(v, 0, 0, &c, VNPU_DESC_F_IRQ, NULL), ==,
+                     VNPU_JOB_OK);
+    g_assert_true(msix_fired(v, 0, WAIT_TIMEOUT_US));
+    wr(v, VNPU_REG_IRQ_STATUS, ~0u);
+    g_assert_cmpuint(rd(v, VNPU_REG_INJECT_DROP_IRQ), ==, 1);
+    /* The 2nd message is lost; the status bit is still set. */
+    g_assert_cmpuint(run(v, 0, 0, &c, VNPU_DESC_F_IRQ, NULL), ==,
+                     VNPU_JOB_OK);
+    g_assert(wait_reg(v, VNPU_REG_IRQ_STATUS, ~0u, 1));
+    g_assert_false(msix_fired(v, 0, 100 * 1000));
+    g_assert_cmpuint(rd(v, VNPU_REG_INJECT_DROP_IRQ), ==, 0);
+    wr(v, VNPU_REG_IRQ_STATUS, ~0u);
+    g_assert_cmpuint(run(v, 0, 0, &c, VNPU_DESC_F_IRQ, NULL), ==,
+                     VNPU_JOB_OK);
+    g_assert_true(msix_fired(v, 0, WAIT_TIMEOUT_US));
+    wr(v, VNPU_REG_IRQ_STATUS, ~0u);
+    g_assert(wait_reg(v, VNPU_REG_CNT_IRQS_LO, ~0u, 2));
+    /* Register: the next message. */
+    wr(v, VNPU_REG_INJECT_DROP_IRQ, 1);
+    g_assert_cmpuint(run(v, 0, 0, &c, VNPU_DESC_F_IRQ, NULL), ==,
+                     VNPU_JOB_OK);
+    g_assert(wait_reg(v, VNPU_REG_IRQ_STATUS, ~0u, 1));
+    g_assert_false(msix_fired(v, 0, 100 * 1000));
+    g_assert_cmpuint(counter(v, VNPU_REG_CNT_IRQS_LO), ==, 2);
+    vnpu_stop(v);
+}
+
+/* Counters: jobs, bytes, busy time, modelled energy. */
+static void test_counters(void)
+{
+    Vnpu *v = vnpu_setup(NULL, 1);
+    uint64_t va = map_buf(v, 0, 2 * PAGE, PTE_RW, NULL);
+    uint64_t dm = new_va(v, PAGE);
+    uint64_t e0, e1, e2, e3;
+    Cmds c = { 0 };
+
+    map_page(v, 0, dm, 0, PTE_RW | VNPU_PTE_DEVMEM);
+    g_assert_cmpuint(counter(v, VNPU_REG_CNT_ENERGY_PJ_LO), ==, 0);
+    /*
+     * Each job costs VNPU_ENERGY_PJ_JOB plus its bytes, command fetch
+     * included; FILL and COPY have the same size, so differences between
+     * jobs are exactly the data bytes.
+     */
+    c.len = 0;
+    cmd_fill(&c, va, 0, 1);
+    g_assert_cmpuint(run(v, 0, 0, &c, 0, NULL), ==, VNPU_JOB_OK);
+    e0 = counter(v, VNPU_REG_CNT_ENERGY_PJ_LO);
+    g_assert_cmpuint(e0, >=, VNPU_ENERGY_PJ_JOB +
+                     32 * VNPU_ENERGY_PJ_HOST_BYTE);
+    c.len = 0;
+    cmd_fill(&c, va, 4096, 1);
+    g_assert_cmpuint(run(v, 0, 0, &c, 0, NULL), ==, VNPU_JOB_OK);
+    e1 = counter(v, VNPU_REG_CNT_ENERGY_PJ_LO) - e0;
+    g_assert_cmpuint(e1 - e0, ==, 4096 * VNPU_ENERGY_PJ_HOST_BYTE);
+    c.len = 0;
+    cmd_fill(&c, dm, 4096, 1);
+    g_assert_cmpuint(run(v, 0, 0, &c, 0, NULL), ==, VNPU_JOB_OK);
+    e2 = counter(v, VNPU_REG_CNT_ENERGY_PJ_LO) - e0 - e1;
+    g_assert_cmpuint(e2 - e0, ==, 4096 * VNPU_ENERGY_PJ_DEVMEM_BYTE);
+    /* COPY reads and writes. */
+    c.len = 0;
+    cmd_copy(&c, va, va + PAGE, 100);
+    g_assert_cmpuint(run(v, 0, 0, &c, 0, NULL), ==, VNPU_JOB_OK);
+    e3 = counter(v, VNPU_REG_CNT_ENERGY_PJ_LO) - e0 - e1 - e2;
+    g_assert_cmpuint(e3 - e0, ==, 200 * VNPU_ENERGY_PJ_HOST_BYTE);
+    g_assert_cmpuint(counter(v, VNPU_REG_CNT_JOBS_LO), ==, 4);
+    g_assert_cmpuint(counter(v, VNPU_REG_CNT_BYTES_LO), ==, 4096 * 2 + 100);
+    g_assert_cmpuint(counter(v, VNPU_REG_CNT_MACS_LO), ==, 0);
+    g_assert_cmpuint(counter(v, VNPU_REG_CNT_FAULTS_LO), ==, 0);
+    /* The device clock runs only when stepped: busy time is what ran. */
+    g_assert_cmpuint(counter(v, VNPU_REG_CNT_BUSY_NS_LO), ==, 0);
+    wr(v, VNPU_REG_CTRL, VNPU_CTRL_RESET);
+    g_assert_cmpuint(counter(v, VNPU_REG_CNT_ENERGY_PJ_LO), ==, 0);
+    vnpu_stop(v);
+}
+
 static const char *qmp_status(QTestState *qts, const char *cmd,
                               const char *key, char *buf, size_t len)
 {
@@ -1488,5 +2075,17 @@ int main(int argc, char **argv)
     qtest_add_func("/vnpu/reset-abort", test_reset_abort);
     qtest_add_func("/vnpu/parallel", test_parallel);
     qtest_add_func("/vnpu/migrate", test_migrate);
+    qtest_add_func("/vnpu/devmem", test_devmem);
+    qtest_add_func("/vnpu/devmem-absent", test_devmem_absent);
+    qtest_add_func("/vnpu/exec-perm", test_exec_perm);
+    qtest_add_func("/vnpu/engines-overlap", test_engines_overlap);
+    qtest_add_func("/vnpu/irq-moderation", test_irq_moderation);
+    qtest_add_func("/vnpu/inject-hang", test_inject_hang);
+    qtest_add_func("/vnpu/engine-reset-running", test_engine_reset_running);
+    qtest_add_func("/vnpu/inject-hang-flag", test_inject_hang_flag);
+    qtest_add_func("/vnpu/inject-dma-fail", test_inject_dma_fail);
+    qtest_add_func("/vnpu/inject-mmu-fault", test_inject_mmu_fault);
+    qtest_add_func("/vnpu/inject-drop-irq", test_inject_drop_irq);
+    qtest_add_func("/vnpu/counters", test_counters);
     return g_test_run();
 }
