@@ -396,6 +396,24 @@ def export_transformer(rng, path, s=8, d=32, h=4, ff=64):
     save_model(graph, path)
 
 
+def export_bad(out):
+    """Models the compiler must refuse with a clear error."""
+    x = helper.make_tensor_value_info("x", TensorProto.FLOAT, [1, 4])
+    y = helper.make_tensor_value_info("y", TensorProto.FLOAT, [1, 4])
+    save_model(helper.make_graph(
+        [helper.make_node("Relu", ["x"], ["r"], name="fine_relu"),
+         helper.make_node("Cos", ["r"], ["y"], name="mystery_node")],
+        "bad_unsupported", [x], [y]), os.path.join(out, "bad_unsupported.onnx"))
+    save_model(helper.make_graph(
+        [helper.make_node("Erf", ["x"], ["y"], name="lonely_erf")],
+        "bad_erf", [x], [y]), os.path.join(out, "bad_erf.onnx"))
+    save_model(helper.make_graph(
+        [helper.make_node("Clip", ["x", "lo", "hi"], ["y"], name="clip_pm1")],
+        "bad_clip", [x], [y],
+        [init("lo", np.array(-1, np.float32)), init("hi", np.array(1, np.float32))]),
+        os.path.join(out, "bad_clip.onnx"))
+
+
 def main():
     out = sys.argv[1]
     os.makedirs(out, exist_ok=True)
@@ -412,6 +430,7 @@ def main():
 
     export_mobilenet(rng, os.path.join(out, "mobilenet.onnx"))
     export_transformer(rng, os.path.join(out, "transformer.onnx"))
+    export_bad(out)
 
     np.save(os.path.join(out, "digits_x.npy"), xte)
     np.save(os.path.join(out, "digits_img.npy"), xte.reshape(-1, 1, 8, 8))

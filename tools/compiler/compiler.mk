@@ -88,3 +88,21 @@ $(MODELS_DIR)/%_ref.npy: $(MODELS_STAMP) $(ORT_STAMP) tests/models/ort_ref.js
 
 .PHONY: models
 models: $(MODEL_REFS)
+
+# ------------------------------------------------------------------ tests
+
+# Host: compiler errors, passes, package reader, and numerics on the engine
+# library (engine.mk builds it; its path is spelled out because that
+# fragment is read after this one).
+TEST_COMPILER := $(BUILD)/tests/unit/test_compiler
+$(TEST_COMPILER): tests/models/test_compiler.c $(COMPILER_LIB) $(COMPILER_HDRS) \
+		$(BUILD)/engine/libvnpu-engine.a $(LINUX_SRC)/.stamp $(MODEL_REFS)
+	@mkdir -p $(@D)
+	@echo "  CC      $@"
+	$(Q)$(CC) $(CFLAGS) $(WARNFLAGS) $(CPPFLAGS) $(COMPILER_CFLAGS) -Iqemu-device/engine \
+		-I$(LINUX_SRC)/tools/testing/selftests -Wno-missing-prototypes \
+		-Wno-sign-compare -DMODELS_DIR='"$(MODELS_DIR)"' -o $@ $< \
+		$(COMPILER_LIB) $(BUILD)/engine/libvnpu-engine.a $(COMPILER_LIBS) \
+		$(or $(ENGINE_LIBS),-lopenblas -lm)
+
+UNIT_TESTS += $(TEST_COMPILER)

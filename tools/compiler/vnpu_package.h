@@ -150,4 +150,206 @@ static inline uint64_t vnpu_pkg_fnv1a(const void *p, uint64_t n)
 	return h;
 }
 
+/*
+ * Reader: vnpu_pkg_parse() validates a package image in memory and points
+ * into it. Shared by libaccel (accel_model_load()) and the host tests.
+ */
+struct vnpu_pkg_view {
+	const struct vnpu_pkg_header *hdr;
+	const char *strtab;
+	uint64_t strtab_size;
+	const struct vnpu_pkg_region *regions;
+	uint32_t num_regions;
+	const struct vnpu_pkg_tensor *tensors;
+	uint32_t num_tensors;
+	const struct vnpu_pkg_io *io;
+	uint32_t num_io;
+	const uint8_t *cmds;
+	uint64_t cmds_size;
+	const struct vnpu_pkg_reloc *relocs;
+	uint32_t num_relocs;
+	const struct vnpu_pkg_layer *layers;
+	uint32_t num_layers;
+	const uint8_t *data;
+	uint64_t data_size;
+};
+
+static inline const char *vnpu_pkg_str(const struct vnpu_pkg_view *v, uint32_t off)
+{
+	return off < v->strtab_size ? v->strtab + off : "";
+}
+
+/*
+ * Returns 0, or -1 with *why set to a static description of the first
+ * problem found (bad magic, version, size, checksum, section bounds, an
+ * index or offset out of range).
+ */
+static inline int vnpu_pkg_parse(const void *image, uint64_t size,
+				 struct vnpu_pkg_view *v, const char **why)
+{
+	const uint8_t *b = (const uint8_t *)image;
+	const struct vnpu_pkg_header *h = (const struct vnpu_pkg_header *)image;
+	const struct vnpu_pkg_section *sec;
+	uint32_t i, seen = 0;
+
+#define VNPU_PKG_FAIL(msg) do { *why = (msg); return -1; } while (0)
+	for (i = 0; i < sizeof(*v); i++)
+		((uint8_t *)v)[i] = 0;
+	if (size < sizeof(*h) || ((uintptr_t)image & 7))
+		VNPU_PKG_FAIL("file too small for a package header");
+	if (__builtin_memcmp(h->magic, VNPU_PKG_MAGIC, 8))
+		VNPU_PKG_FAIL("not a vnpu package (bad magic)");
+	if (h->version != VNPU_PKG_VERSION)
+		VNPU_PKG_FAIL("unsupported package version");
+	if (h->header_size != sizeof(*h) || h->file_size != size)
+		VNPU_PKG_FAIL("header or file size mismatch (truncated file?)");
+	if (h->checksum != vnpu_pkg_fnv1a(b + sizeof(*h), size - sizeof(*h)))
+		VNPU_PKG_FAIL("checksum mismatch (corrupted file)");
+	if (h->flags & ~VNPU_PKG_F_INT8)
+		VNPU_PKG_FAIL("unknown header flags");
+	if (h->num_sections > VNPU_PKG_SEC_MAX || h->sections_offset < sizeof(*h) ||
+	    h->sections_offset > size ||
+	    h->num_sections * sizeof(*sec) > size - h->sections_offset ||
+	    (h->sections_offset & 7))
+		VNPU_PKG_FAIL("bad section table");
+	sec = (const struct vnpu_pkg_section *)(b + h->sections_offset);
+	v->hdr = h;
+	for (i = 0; i < h->num_sections; i++) {
+		const struct vnpu_pkg_section *s = &sec[i];
+		const void *p = b + s->offset;
+		uint64_t esz = 0;
+
+		if (s->type < 1 || s->type > VNPU_PKG_SEC_MAX || (seen & (1u << s->type)))
+			VNPU_PKG_FAIL("unknown or duplicate section");
+		seen |= 1u << s->type;
+		if (s->offset > size || s->size > size - s->offset || (s->offset & 7))
+			VNPU_PKG_FAIL("section out of the file");
+		switch (s->type) {
+		case VNPU_PKG_SEC_STRTAB:
+			if (!s->size || b[s->offset + s->size - 1])
+				VNPU_PKG_FAIL("string table not NUL-terminated");
+			v->strtab = (const char *)p;
+			v->strtab_size = s->size;
+			break;
+		case VNPU_PKG_SEC_REGIONS:
+			esz = sizeof(*v->regions);
+			v->regions = (const struct vnpu_pkg_region *)p;
+			v->num_regions = s->count;
+			break;
+		case VNPU_PKG_SEC_TENSORS:
+			esz = sizeof(*v->tensors);
+			v->tensors = (const struct vnpu_pkg_tensor *)p;
+			v->num_tensors = s->count;
+			break;
+		case VNPU_PKG_SEC_IO:
+			esz = sizeof(*v->io);
+			v->io = (const struct vnpu_pkg_io *)p;
+			v->num_io = s->count;
+			break;
+		case VNPU_PKG_SEC_CMDS:
+			v->cmds = (const uint8_t *)p;
+			v->cmds_size = s->size;
+			break;
+		case VNPU_PKG_SEC_RELOCS:
+			esz = sizeof(*v->relocs);
+			v->relocs = (const struct vnpu_pkg_reloc *)p;
+			v->num_relocs = s->count;
+			break;
+		case VNPU_PKG_SEC_LAYERS:
+			esz = sizeof(*v->layers);
+			v->layers = (const struct vnpu_pkg_layer *)p;
+			v->num_layers = s->count;
+			break;
+		case VNPU_PKG_SEC_DATA:
+			v->data = (const uint8_t *)p;
+			v->data_size = s->size;
+			break;
+		}
+		if (esz && (uint64_t)s->count * esz != s->size)
+			VNPU_PKG_FAIL("section size does not match its entry count");
+	}
+	if (!v->strtab || !v->regions || !v->io || !v->cmds || !v->relocs || !v->layers)
+		VNPU_PKG_FAIL("a mandatory section is missing");
+	if (!v->num_regions || v->num_regions > 64)
+		VNPU_PKG_FAIL("bad number of regions");
+	if (!v->cmds_size || (v->cmds_size & 7) || v->cmds_size > (1u << 20))
+		VNPU_PKG_FAIL("bad command stream size");
+	if (v->num_layers != h->num_layers)
+		VNPU_PKG_FAIL("layer count mismatch");
+	for (i = 0; i < v->num_regions; i++) {
+		const struct vnpu_pkg_region *r = &v->regions[i];
+
+		if (!r->size || r->size >= VNPU_PKG_REGION_MAX ||
+		    r->kind < VNPU_PKG_REG_CONST || r->kind > VNPU_PKG_REG_PROFILE ||
+		    r->placement > VNPU_PKG_PLACE_DEVMEM || r->name >= v->strtab_size)
+			VNPU_PKG_FAIL("bad region");
+		if (r->data_size && (r->kind != VNPU_PKG_REG_CONST ||
+				     r->data_size > r->size ||
+				     r->data_offset > v->data_size ||
+				     r->data_size > v->data_size - r->data_offset))
+			VNPU_PKG_FAIL("region data out of the DATA section");
+		if ((r->kind == VNPU_PKG_REG_INPUT || r->kind == VNPU_PKG_REG_OUTPUT) &&
+		    r->io_index >= v->num_io)
+			VNPU_PKG_FAIL("region names a bad I/O index");
+	}
+	for (i = 0; i < v->num_io; i++) {
+		const struct vnpu_pkg_io *io = &v->io[i];
+		const struct vnpu_pkg_region *r;
+
+		if (io->region >= v->num_regions || io->dir > VNPU_PKG_IO_OUTPUT ||
+		    io->rank < 1 || io->rank > 4 || io->name >= v->strtab_size)
+			VNPU_PKG_FAIL("bad I/O entry");
+		r = &v->regions[io->region];
+		if (r->kind != (io->dir ? VNPU_PKG_REG_OUTPUT : VNPU_PKG_REG_INPUT) ||
+		    io->size > r->size || r->io_index != i)
+			VNPU_PKG_FAIL("I/O entry and region disagree");
+	}
+	for (i = 0; i < v->num_relocs; i++) {
+		const struct vnpu_pkg_reloc *r = &v->relocs[i];
+
+		if ((r->offset & 7) || r->offset > v->cmds_size - 8 ||
+		    r->region >= v->num_regions)
+			VNPU_PKG_FAIL("bad relocation");
+	}
+	for (i = 0; i < v->num_tensors; i++)
+		if (v->tensors[i].region >= v->num_regions ||
+		    v->tensors[i].offset > v->regions[v->tensors[i].region].size ||
+		    v->tensors[i].size > v->regions[v->tensors[i].region].size -
+					 v->tensors[i].offset)
+			VNPU_PKG_FAIL("allocation plan entry out of its region");
+	for (i = 0; i < v->num_layers; i++) {
+		const struct vnpu_pkg_layer *l = &v->layers[i];
+
+		if (l->cmd_offset > v->cmds_size || l->cmd_size > v->cmds_size - l->cmd_offset ||
+		    l->ts_index > v->num_layers || l->name >= v->strtab_size ||
+		    l->op >= v->strtab_size)
+			VNPU_PKG_FAIL("bad layer entry");
+	}
+#undef VNPU_PKG_FAIL
+	return 0;
+}
+
+/*
+ * Patch a copy of the command stream for regions placed at @base[r]: every
+ * listed VA field gets base[r] - VNPU_PKG_REGION_VA(r) added. Returns -1 if a
+ * field does not point into its region.
+ */
+static inline int vnpu_pkg_relocate(const struct vnpu_pkg_view *v, uint8_t *cmds,
+				    const uint64_t *base)
+{
+	uint32_t i;
+
+	for (i = 0; i < v->num_relocs; i++) {
+		const struct vnpu_pkg_reloc *r = &v->relocs[i];
+		uint64_t va, nominal = VNPU_PKG_REGION_VA(r->region);
+
+		__builtin_memcpy(&va, cmds + r->offset, 8);
+		if (va < nominal || va - nominal >= v->regions[r->region].size)
+			return -1;
+		va = va - nominal + base[r->region];
+		__builtin_memcpy(cmds + r->offset, &va, 8);
+	}
+	return 0;
+}
+
 #endif /* VNPU_PACKAGE_H */
