@@ -3,18 +3,36 @@
  * vnpu command engine: command decoding, validation and execution.
  * QEMU-free; see vnpu_engine.h.
  */
+#include <errno.h>
 #include <string.h>
+#include <time.h>
 
-#include "vnpu_engine.h"
+#include "vnpu_engine_int.h"
 
 #define VNPU_HDR_SIZE       8
-#define VNPU_CMD_MAX_WORDS  4
+#define VNPU_CMD_MAX_WORDS  36
 
 static const uint8_t vnpu_op_words[VNPU_OP_COUNT] = {
     [VNPU_OP_NOP] = sizeof(struct vnpu_cmd_nop) / 8,
     [VNPU_OP_FILL] = sizeof(struct vnpu_cmd_fill) / 8,
     [VNPU_OP_COPY] = sizeof(struct vnpu_cmd_copy) / 8,
     [VNPU_OP_TIMESTAMP] = sizeof(struct vnpu_cmd_timestamp) / 8,
+    [VNPU_OP_BARRIER] = sizeof(struct vnpu_cmd_nop) / 8,
+    [VNPU_OP_SEM_WAIT] = sizeof(struct vnpu_cmd_sem) / 8,
+    [VNPU_OP_SEM_SIGNAL] = sizeof(struct vnpu_cmd_sem) / 8,
+    [VNPU_OP_COPY_ND] = sizeof(struct vnpu_cmd_copy_nd) / 8,
+    [VNPU_OP_GEMM] = sizeof(struct vnpu_cmd_gemm) / 8,
+    [VNPU_OP_CONV2D] = sizeof(struct vnpu_cmd_conv2d) / 8,
+    [VNPU_OP_ELTWISE] = sizeof(struct vnpu_cmd_eltwise) / 8,
+    [VNPU_OP_ACTIVATION] = sizeof(struct vnpu_cmd_unary) / 8,
+    [VNPU_OP_SOFTMAX] = sizeof(struct vnpu_cmd_unary) / 8,
+    [VNPU_OP_LAYERNORM] = sizeof(struct vnpu_cmd_norm) / 8,
+    [VNPU_OP_RMSNORM] = sizeof(struct vnpu_cmd_norm) / 8,
+    [VNPU_OP_REDUCE] = sizeof(struct vnpu_cmd_unary) / 8,
+    [VNPU_OP_POOL2D] = sizeof(struct vnpu_cmd_pool2d) / 8,
+    [VNPU_OP_QUANTIZE] = sizeof(struct vnpu_cmd_convert) / 8,
+    [VNPU_OP_DEQUANTIZE] = sizeof(struct vnpu_cmd_convert) / 8,
+    [VNPU_OP_CAST] = sizeof(struct vnpu_cmd_convert) / 8,
 };
 
 _Static_assert(sizeof(struct vnpu_cmd_fill) == 32, "fill layout");
@@ -82,14 +100,7 @@ uint32_t vnpu_desc_check(const struct vnpu_desc *d)
     return VNPU_JOB_OK;
 }
 
-/* State of one job while it runs. */
-typedef struct VnpuRun {
-    const VnpuMemOps *ops;
-    void *opaque;
-    VnpuJobResult *res;
-} VnpuRun;
-
-static uint32_t vnpu_map(VnpuRun *r, uint64_t va, uint64_t len,
+uint32_t vnpu_map(VnpuRun *r, uint64_t va, uint64_t len,
                          unsigned access, VnpuMapping *m)
 {
     uint32_t st;
@@ -110,25 +121,9 @@ static uint32_t vnpu_map(VnpuRun *r, uint64_t va, uint64_t len,
     return st;
 }
 
-/* Copy @len bytes at @va into @buf (command fetch). */
-static uint32_t vnpu_fetch(VnpuRun *r, uint64_t va, void *buf, uint64_t len)
+bool vnpu_poll_abort(VnpuRun *r)
 {
-    uint8_t *out = buf;
-
-    while (len) {
-        VnpuMapping m;
-        uint32_t st = vnpu_map(r, va, len, VNPU_ACCESS_EXEC, &m);
-
-        if (st != VNPU_JOB_OK) {
-            return st;
-        }
-        memcpy(out, m.host, m.len);
-        r->ops->unmap(r->opaque, &m, VNPU_ACCESS_EXEC, m.len);
-        out += m.len;
-        va += m.len;
-        len -= m.len;
-    }
-    return VNPU_JOB_OK;
+    return r->ops->should_abort && r->ops->should_abort(r->opaque);
 }
 
 /* Write the repeating 4-byte @pat to @dst, starting at pattern byte @phase. */
@@ -249,6 +244,128 @@ static uint32_t vnpu_do_timestamp(VnpuRun *r, const uint8_t *cmd)
     return VNPU_JOB_OK;
 }
 
+/* Host monotonic clock, for SEM_WAIT's time limit. */
+static uint64_t vnpu_host_ns(void)
+{
+    struct timespec ts;
+
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return ts.tv_sec * 1000000000ull + ts.tv_nsec;
+}
+
+static void vnpu_sleep_ns(uint64_t ns)
+{
+    struct timespec ts = { .tv_sec = ns / 1000000000ull,
+                           .tv_nsec = ns % 1000000000ull };
+
+    while (nanosleep(&ts, &ts) && errno == EINTR) {
+        /* keep sleeping */
+    }
+}
+
+/* Map the semaphore word; it is 4-byte aligned, so one chunk holds it. */
+static uint32_t vnpu_sem_map(VnpuRun *r, uint64_t va, unsigned access,
+                             VnpuMapping *m)
+{
+    uint32_t st = vnpu_map(r, va, 4, access, m);
+
+    if (st == VNPU_JOB_OK && (m->len != 4 || ((uintptr_t)m->host & 3))) {
+        r->ops->unmap(r->opaque, m, access, 0);
+        r->res->fault_va = va;
+        r->res->fault_access = access;
+        st = VNPU_JOB_DMA_ERROR;
+    }
+    return st;
+}
+
+static uint32_t vnpu_sem_load(uint32_t *p)
+{
+    uint8_t b[4];
+    uint32_t v = __atomic_load_n(p, __ATOMIC_ACQUIRE);
+
+    memcpy(b, &v, 4);
+    return vnpu_ld32(b);
+}
+
+static uint32_t vnpu_do_sem_wait(VnpuRun *r, const uint8_t *cmd)
+{
+    uint64_t va = vnpu_ld64(cmd + 8);
+    uint32_t value = vnpu_ld32(cmd + 16), op = vnpu_ld32(cmd + 20);
+    uint32_t tmo = vnpu_ld32(cmd + 24);
+    uint64_t start, limit, nap = 1000;
+
+    if (va & 3 || op > VNPU_SEM_GE || tmo > VNPU_SEM_TIMEOUT_MAX_US ||
+        vnpu_ld32(cmd + 28)) {
+        return VNPU_JOB_BAD_CMD;
+    }
+    limit = (tmo ? tmo : VNPU_SEM_TIMEOUT_MAX_US) * 1000ull;
+    start = vnpu_host_ns();
+    for (;;) {
+        VnpuMapping m;
+        uint32_t v, st;
+
+        /* Map every time: the mapping may change while we wait. */
+        st = vnpu_sem_map(r, va, VNPU_ACCESS_READ, &m);
+        if (st != VNPU_JOB_OK) {
+            return st;
+        }
+        v = vnpu_sem_load(m.host);
+        r->ops->unmap(r->opaque, &m, VNPU_ACCESS_READ, 4);
+        r->res->bytes_read += 4;
+        if (op == VNPU_SEM_EQ ? v == value : v >= value) {
+            return VNPU_JOB_OK;
+        }
+        if (vnpu_poll_abort(r)) {
+            return VNPU_JOB_ABORTED;
+        }
+        if (vnpu_host_ns() - start >= limit) {
+            return VNPU_JOB_SEM_TIMEOUT;
+        }
+        vnpu_sleep_ns(nap);
+        if (nap < 100000) {
+            nap *= 2;           /* back off to 100 us polls */
+        }
+    }
+}
+
+static uint32_t vnpu_do_sem_signal(VnpuRun *r, const uint8_t *cmd)
+{
+    uint64_t va = vnpu_ld64(cmd + 8);
+    uint32_t value = vnpu_ld32(cmd + 16), op = vnpu_ld32(cmd + 20);
+    VnpuMapping m;
+    uint32_t st;
+    uint8_t b[4];
+    uint32_t v;
+
+    if (va & 3 || op > VNPU_SEM_ADD || vnpu_ld32(cmd + 24) ||
+        vnpu_ld32(cmd + 28)) {
+        return VNPU_JOB_BAD_CMD;
+    }
+    if (op == VNPU_SEM_ADD) {
+        /* A read-modify-write needs READ permission as well. */
+        st = vnpu_sem_map(r, va, VNPU_ACCESS_READ, &m);
+        if (st != VNPU_JOB_OK) {
+            return st;
+        }
+        r->ops->unmap(r->opaque, &m, VNPU_ACCESS_READ, 0);
+    }
+    st = vnpu_sem_map(r, va, VNPU_ACCESS_WRITE, &m);
+    if (st != VNPU_JOB_OK) {
+        return st;
+    }
+    if (op == VNPU_SEM_SET) {
+        vnpu_st32(b, value);
+        memcpy(&v, b, 4);
+        __atomic_store_n((uint32_t *)m.host, v, __ATOMIC_RELEASE);
+    } else {
+        /* Little-endian host assumed for the atomic add (x86, arm64). */
+        __atomic_fetch_add((uint32_t *)m.host, value, __ATOMIC_ACQ_REL);
+    }
+    r->ops->unmap(r->opaque, &m, VNPU_ACCESS_WRITE, 4);
+    r->res->bytes += 4;
+    return VNPU_JOB_OK;
+}
+
 void vnpu_engine_run(const VnpuMemOps *ops, void *opaque,
                      uint64_t cmd_va, uint32_t cmd_size,
                      VnpuJobResult *res)
@@ -270,7 +387,8 @@ void vnpu_engine_run(const VnpuMemOps *ops, void *opaque,
             st = VNPU_JOB_BAD_CMD;
             goto fail;
         }
-        st = vnpu_fetch(&r, cmd_va + off, cmd, VNPU_HDR_SIZE);
+        st = vnpu_read(&r, cmd_va + off, cmd, VNPU_HDR_SIZE,
+                       VNPU_ACCESS_EXEC);
         if (st != VNPU_JOB_OK) {
             goto fail;
         }
@@ -288,7 +406,8 @@ void vnpu_engine_run(const VnpuMemOps *ops, void *opaque,
         }
         if (len > 1) {
             /* Fetch the whole command again: decode only this copy. */
-            st = vnpu_fetch(&r, cmd_va + off, cmd, len * 8);
+            st = vnpu_read(&r, cmd_va + off, cmd, len * 8,
+                           VNPU_ACCESS_EXEC);
             if (st != VNPU_JOB_OK) {
                 goto fail;
             }
@@ -310,6 +429,49 @@ void vnpu_engine_run(const VnpuMemOps *ops, void *opaque,
             break;
         case VNPU_OP_TIMESTAMP:
             st = vnpu_do_timestamp(&r, cmd);
+            break;
+        case VNPU_OP_BARRIER:
+            __atomic_thread_fence(__ATOMIC_SEQ_CST);
+            st = VNPU_JOB_OK;
+            break;
+        case VNPU_OP_SEM_WAIT:
+            st = vnpu_do_sem_wait(&r, cmd);
+            break;
+        case VNPU_OP_SEM_SIGNAL:
+            st = vnpu_do_sem_signal(&r, cmd);
+            break;
+        case VNPU_OP_COPY_ND:
+            st = vnpu_op_copy_nd(&r, cmd);
+            break;
+        case VNPU_OP_GEMM:
+            st = vnpu_op_gemm(&r, cmd);
+            break;
+        case VNPU_OP_CONV2D:
+            st = vnpu_op_conv2d(&r, cmd);
+            break;
+        case VNPU_OP_ELTWISE:
+            st = vnpu_op_eltwise(&r, cmd);
+            break;
+        case VNPU_OP_ACTIVATION:
+            st = vnpu_op_activation(&r, cmd);
+            break;
+        case VNPU_OP_SOFTMAX:
+            st = vnpu_op_softmax(&r, cmd);
+            break;
+        case VNPU_OP_LAYERNORM:
+        case VNPU_OP_RMSNORM:
+            st = vnpu_op_norm(&r, cmd, op == VNPU_OP_RMSNORM);
+            break;
+        case VNPU_OP_REDUCE:
+            st = vnpu_op_reduce(&r, cmd);
+            break;
+        case VNPU_OP_POOL2D:
+            st = vnpu_op_pool2d(&r, cmd);
+            break;
+        case VNPU_OP_QUANTIZE:
+        case VNPU_OP_DEQUANTIZE:
+        case VNPU_OP_CAST:
+            st = vnpu_op_convert(&r, cmd, op);
             break;
         default:
             st = VNPU_JOB_BAD_OPCODE;

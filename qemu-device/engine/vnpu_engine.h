@@ -46,9 +46,11 @@ typedef struct VnpuMemOps {
     /* Device clock in nanoseconds (TIMESTAMP). */
     uint64_t (*clock_ns)(void *opaque);
     /*
-     * Optional: polled before each command. Returning true abandons the
-     * job with VNPU_JOB_ABORTED (device reset); the current command is
-     * always finished first.
+     * Optional: polled before each command, and while a command runs at
+     * points where stopping is safe (SEM_WAIT polls, GEMM batches, blocks
+     * of convolution output). Returning true abandons the job with
+     * VNPU_JOB_ABORTED (device reset); an abandoned command may have
+     * written part of its output.
      */
     bool (*should_abort)(void *opaque);
 } VnpuMemOps;
@@ -60,6 +62,8 @@ typedef struct VnpuJobResult {
     uint64_t bytes;         /* bytes written to the address space */
     uint64_t bytes_read;    /* bytes read (operands, semaphores, qparams) */
     uint64_t macs;          /* multiply-accumulates (GEMM, CONV2D) */
+    /* The same, by the dtype of the first operand (VNPU_DT_*). */
+    uint64_t macs_by_dtype[VNPU_DT_COUNT];
     /* Valid when status == VNPU_JOB_MMU_FAULT or VNPU_JOB_DMA_ERROR. */
     uint64_t fault_va;
     unsigned fault_access;  /* VNPU_ACCESS_* */

@@ -8,12 +8,15 @@ ENGINE_LIB := $(ENGINE_DIR)/libvnpu-engine.a
 ENGINE_SRCS := $(wildcard qemu-device/engine/*.c)
 ENGINE_HDRS := $(wildcard qemu-device/engine/*.h) uapi/vnpu_device.h
 ENGINE_OBJS := $(patsubst qemu-device/engine/%.c,$(ENGINE_DIR)/%.o,$(ENGINE_SRCS))
+# OpenBLAS does the F32/BF16 GEMM and convolution math.
+ENGINE_CFLAGS := $(shell $(PKG_CONFIG) --cflags openblas 2>/dev/null)
+ENGINE_LIBS := $(shell $(PKG_CONFIG) --libs openblas 2>/dev/null || echo -lopenblas) -lm
 TEST_ENGINE := $(BUILD)/tests/unit/test_engine
 
 $(ENGINE_DIR)/%.o: qemu-device/engine/%.c $(ENGINE_HDRS)
 	@mkdir -p $(@D)
 	@echo "  CC      $@"
-	$(Q)$(CC) $(CFLAGS) $(WARNFLAGS) $(CPPFLAGS) -c -o $@ $<
+	$(Q)$(CC) $(CFLAGS) $(WARNFLAGS) $(CPPFLAGS) $(ENGINE_CFLAGS) -c -o $@ $<
 
 $(ENGINE_LIB): $(ENGINE_OBJS)
 	@echo "  AR      $@"
@@ -26,6 +29,6 @@ $(TEST_ENGINE): tests/unit/test_engine.c $(ENGINE_LIB) $(ENGINE_HDRS) $(LINUX_SR
 	$(Q)$(CC) $(CFLAGS) $(WARNFLAGS) $(CPPFLAGS) -Iqemu-device/engine \
 		-I$(LINUX_SRC)/tools/testing/selftests -Wno-missing-prototypes \
 		-Wno-sign-compare \
-		-o $@ $< $(ENGINE_LIB)
+		-o $@ $< $(ENGINE_LIB) $(ENGINE_LIBS)
 
 UNIT_TESTS += $(TEST_ENGINE)

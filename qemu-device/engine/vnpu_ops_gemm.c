@@ -1,0 +1,685 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/*
+ * vnpu command engine: GEMM and CONV2D.
+ *
+ * F32 and BF16 go through OpenBLAS (cblas_sgemm); BF16 operands are widened
+ * to binary32 first. F32 operands whose rows (or columns) are contiguous
+ * are passed to sgemm in place, others are packed. Convolutions use im2col
+ * in blocks of output pixels (bounded scratch) and one sgemm per group;
+ * depthwise convolutions (one input channel per group) use a direct loop.
+ * Int8 uses int16 operands with the zero points subtracted and int32
+ * (wrapping) accumulation in a loop the compiler vectorises.
+ */
+#include <limits.h>
+#include <stdlib.h>
+
+#include <cblas.h>
+
+#include "vnpu_engine_int.h"
+
+#if defined(__GNUC__) && !defined(__clang__)
+#define VNPU_HOT __attribute__((optimize("O3")))
+#else
+#define VNPU_HOT
+#endif
+
+/* im2col scratch per block, in bytes (at least one pixel's column). */
+#define VNPU_IM2COL_BYTES   (4u << 20)
+
+static VNPU_HOT int32_t vnpu_dot_i16(const int16_t *a, const int16_t *b,
+                                     uint64_t n)
+{
+    uint32_t acc = 0;
+
+    for (uint64_t i = 0; i < n; i++) {
+        acc += (uint32_t)((int32_t)a[i] * b[i]);
+    }
+    return (int32_t)acc;
+}
+
+static inline float vnpu_getf(const VnpuTensor *t, const uint8_t *p)
+{
+    return t->dtype == VNPU_DT_F32 ? vnpu_ldf(p) :
+           vnpu_bf16_to_f32(vnpu_ld16(p));
+}
+
+/* Pack the [rows, cols] matrix at byte offset @off (dims 2, 3) as f32. */
+static void vnpu_pack_f32(const VnpuTensor *t, uint64_t off, uint64_t rows,
+                          uint64_t cols, float *dst)
+{
+    const uint8_t *p = t->base + off;
+
+    for (uint64_t i = 0; i < rows; i++) {
+        for (uint64_t j = 0; j < cols; j++) {
+            *dst++ = vnpu_getf(t, p + vnpu_toff(t, 0, 0, i, j));
+        }
+    }
+}
+
+/* Raw integer minus zero point, as int16 (I8/U8 only: fits). */
+static inline int16_t vnpu_qdiff(const VnpuTensor *t, const uint8_t *p,
+                                 uint64_t ch)
+{
+    return (int16_t)(vnpu_ldi(t->dtype, p) - vnpu_tzp(t, ch));
+}
+
+/* Float result of one output element: bias added, activation, stored. */
+static inline void vnpu_store_f(const VnpuTensor *out, uint8_t *p, float acc,
+                                const VnpuTensor *bias, uint64_t n,
+                                unsigned act)
+{
+    if (bias->rank) {
+        acc += vnpu_getf(bias, bias->base + vnpu_toff(bias, 0, 0, 0, n));
+    }
+    if (act != VNPU_ACT_NONE) {
+        vnpu_put(out, p, vnpu_act(act, acc), 0);
+    } else {
+        vnpu_put(out, p, acc, 0);
+    }
+}
+
+/* Quantised result: DOC: Numerics of uapi/vnpu_device.h. */
+static inline void vnpu_store_q(const VnpuTensor *out, uint8_t *p,
+                                int32_t acc, double sab, uint64_t ch,
+                                unsigned act)
+{
+    double v;
+
+    if (out->dtype == VNPU_DT_I32) {
+        vnpu_sti(VNPU_DT_I32, p, acc);
+        return;
+    }
+    v = (double)acc * sab;
+    v = vnpu_act(act, v);
+    vnpu_put_q(out, p, v, ch);
+}
+
+/*
+ * Dtype and quantisation rules shared by GEMM and CONV2D. @w is the
+ * weight ("b"), @w_axis its per-channel axis, @out_axis out's.
+ */
+static uint32_t vnpu_mm_types(const VnpuTensor *a, const VnpuTensor *w,
+                              const VnpuTensor *bias, const VnpuTensor *out,
+                              unsigned act, unsigned w_axis, unsigned out_axis)
+{
+    unsigned bt = bias->rank ? bias->dtype : 0;
+
+    switch (a->dtype) {
+    case VNPU_DT_F32:
+        if (w->dtype != VNPU_DT_F32 || out->dtype != VNPU_DT_F32 ||
+            (bt && bt != VNPU_DT_F32)) {
+            return VNPU_JOB_BAD_DTYPE;
+        }
+        return VNPU_JOB_OK;
+    case VNPU_DT_BF16:
+        if (w->dtype != VNPU_DT_BF16 || !vnpu_dt_float(out->dtype) ||
+            (bt && !vnpu_dt_float(bt))) {
+            return VNPU_JOB_BAD_DTYPE;
+        }
+        return VNPU_JOB_OK;
+    case VNPU_DT_I8:
+    case VNPU_DT_U8:
+        if ((w->dtype != VNPU_DT_I8 && w->dtype != VNPU_DT_U8) ||
+            vnpu_dt_float(out->dtype) || (bt && bt != VNPU_DT_I32)) {
+            return VNPU_JOB_BAD_DTYPE;
+        }
+        if (out->dtype == VNPU_DT_I32 && act != VNPU_ACT_NONE) {
+            return VNPU_JOB_BAD_DTYPE;
+        }
+        if (a->qmode == VNPU_QMODE_CHANNEL ||
+            (w->qmode == VNPU_QMODE_CHANNEL && w->qaxis != w_axis) ||
+            (out->qmode == VNPU_QMODE_CHANNEL && out->qaxis != out_axis) ||
+            (out->dtype == VNPU_DT_I32 && out->qmode != VNPU_QMODE_NONE) ||
+            (bias->rank && bias->qmode != VNPU_QMODE_NONE)) {
+            return VNPU_JOB_BAD_QUANT;
+        }
+        return VNPU_JOB_OK;
+    default:
+        return VNPU_JOB_BAD_DTYPE;
+    }
+}
+
+/*
+ * Can @t's [rows, cols] matrix (dims 2, 3) go to sgemm unpacked? Row-major
+ * with unit column stride (NoTrans), or unit row stride (Trans).
+ */
+static bool vnpu_blas_layout(const VnpuTensor *t, uint64_t rows,
+                             uint64_t cols, CBLAS_TRANSPOSE *tr, int *ld)
+{
+    uint64_t l;
+
+    if (t->dtype != VNPU_DT_F32) {
+        return false;
+    }
+    l = rows == 1 ? cols : t->stride[2];
+    if ((t->stride[3] == 1 || cols == 1) && l >= cols && l <= INT_MAX) {
+        *tr = CblasNoTrans;
+        *ld = l;
+        return true;
+    }
+    l = cols == 1 ? rows : t->stride[3];
+    if ((t->stride[2] == 1 || rows == 1) && l >= rows && l <= INT_MAX) {
+        *tr = CblasTrans;
+        *ld = l;
+        return true;
+    }
+    return false;
+}
+
+/* Batch index @i of a dimension of extent @n (1 = broadcast). */
+static inline uint64_t vnpu_bidx(uint64_t n, uint64_t i)
+{
+    return n == 1 ? 0 : i;
+}
+
+static uint32_t vnpu_gemm_float(VnpuRun *r, VnpuTensor *a, VnpuTensor *b,
+                                VnpuTensor *bias, VnpuTensor *out,
+                                unsigned act)
+{
+    uint64_t M = a->shape[2], K = a->shape[3], N = b->shape[3];
+    CBLAS_TRANSPOSE ta, tb;
+    int lda, ldb, ldc;
+    bool da = vnpu_blas_layout(a, M, K, &ta, &lda);
+    bool db = vnpu_blas_layout(b, K, N, &tb, &ldb);
+    bool dc = out->dtype == VNPU_DT_F32 && out->stride[3] == 1 &&
+              (M == 1 || (out->stride[2] >= N && out->stride[2] <= INT_MAX));
+    float *pa = NULL, *pb = NULL, *pc = NULL;
+    uint64_t last_ob = 0;
+    uint32_t st = VNPU_JOB_OK;
+
+    pa = da ? NULL : malloc(M * K * sizeof(float));
+    pb = db ? NULL : malloc(K * N * sizeof(float));
+    pc = dc ? NULL : malloc(M * N * sizeof(float));
+    if ((!da && !pa) || (!db && !pb) || (!dc && !pc)) {
+        st = VNPU_JOB_DMA_ERROR;
+        goto out;
+    }
+    for (uint64_t b0 = 0; b0 < out->shape[0]; b0++) {
+        for (uint64_t b1 = 0; b1 < out->shape[1]; b1++) {
+            uint64_t oa = vnpu_toff(a, vnpu_bidx(a->shape[0], b0),
+                                    vnpu_bidx(a->shape[1], b1), 0, 0);
+            uint64_t ob = vnpu_toff(b, vnpu_bidx(b->shape[0], b0),
+                                    vnpu_bidx(b->shape[1], b1), 0, 0);
+            uint8_t *oc = out->base + vnpu_toff(out, b0, b1, 0, 0);
+            const float *A, *B;
+            float *C;
+
+            if (vnpu_poll_abort(r)) {
+                st = VNPU_JOB_ABORTED;
+                goto out;
+            }
+            if (da) {
+                A = (const float *)(a->base + oa);
+            } else {
+                vnpu_pack_f32(a, oa, M, K, pa);
+                A = pa;
+                ta = CblasNoTrans;
+                lda = K;
+            }
+            if (db) {
+                B = (const float *)(b->base + ob);
+            } else {
+                if (!(b0 | b1) || ob != last_ob) {
+                    vnpu_pack_f32(b, ob, K, N, pb);
+                }
+                last_ob = ob;
+                B = pb;
+                tb = CblasNoTrans;
+                ldb = N;
+            }
+            if (dc) {
+                C = (float *)oc;
+                ldc = M == 1 ? N : out->stride[2];
+            } else {
+                C = pc;
+                ldc = N;
+            }
+            cblas_sgemm(CblasRowMajor, ta, tb, M, N, K, 1.0f, A, lda, B, ldb,
+                        0.0f, C, ldc);
+            if (dc && !bias->rank && act == VNPU_ACT_NONE) {
+                continue;
+            }
+            for (uint64_t m = 0; m < M; m++) {
+                for (uint64_t n = 0; n < N; n++) {
+                    vnpu_store_f(out, oc + vnpu_toff(out, 0, 0, m, n),
+                                 C[m * ldc + n], bias, n, act);
+                }
+            }
+        }
+    }
+out:
+    free(pa);
+    free(pb);
+    free(pc);
+    return st;
+}
+
+static uint32_t vnpu_gemm_int(VnpuRun *r, VnpuTensor *a, VnpuTensor *b,
+                              VnpuTensor *bias, VnpuTensor *out, unsigned act)
+{
+    uint64_t M = a->shape[2], K = a->shape[3], N = b->shape[3];
+    int16_t *pa = malloc(M * K * sizeof(int16_t));
+    int16_t *pb = malloc(N * K * sizeof(int16_t));
+    double *sab = malloc(N * sizeof(double));
+    const uint8_t *last_b = NULL;
+    uint32_t st = VNPU_JOB_OK;
+
+    if (!pa || !pb || !sab) {
+        st = VNPU_JOB_DMA_ERROR;
+        goto out;
+    }
+    for (uint64_t n = 0; n < N; n++) {
+        sab[n] = (double)a->scale * (double)vnpu_tscale(b, n);
+    }
+    for (uint64_t b0 = 0; b0 < out->shape[0]; b0++) {
+        for (uint64_t b1 = 0; b1 < out->shape[1]; b1++) {
+            const uint8_t *A = a->base +
+                vnpu_toff(a, vnpu_bidx(a->shape[0], b0),
+                          vnpu_bidx(a->shape[1], b1), 0, 0);
+            const uint8_t *B = b->base +
+                vnpu_toff(b, vnpu_bidx(b->shape[0], b0),
+                          vnpu_bidx(b->shape[1], b1), 0, 0);
+            uint8_t *C = out->base + vnpu_toff(out, b0, b1, 0, 0);
+
+            for (uint64_t m = 0; m < M; m++) {
+                for (uint64_t k = 0; k < K; k++) {
+                    pa[m * K + k] = vnpu_qdiff(a, A + vnpu_toff(a, 0, 0, m, k),
+                                               0);
+                }
+            }
+            for (uint64_t k = 0; k < K && ((b0 | b1) == 0 || B != last_b);
+                 k++) {
+                for (uint64_t n = 0; n < N; n++) {
+                    pb[n * K + k] = vnpu_qdiff(b, B + vnpu_toff(b, 0, 0, k, n),
+                                               n);
+                }
+            }
+            last_b = B;
+            for (uint64_t m = 0; m < M; m++) {
+                if ((m & 63) == 0 && vnpu_poll_abort(r)) {
+                    st = VNPU_JOB_ABORTED;
+                    goto out;
+                }
+                for (uint64_t n = 0; n < N; n++) {
+                    uint32_t acc = vnpu_dot_i16(pa + m * K, pb + n * K, K);
+
+                    if (bias->rank) {
+                        acc += (uint32_t)vnpu_ldi(VNPU_DT_I32, bias->base +
+                                           vnpu_toff(bias, 0, 0, 0, n));
+                    }
+                    vnpu_store_q(out, C + vnpu_toff(out, 0, 0, m, n),
+                                 (int32_t)acc, sab[n], n, act);
+                }
+            }
+        }
+    }
+out:
+    free(pa);
+    free(pb);
+    free(sab);
+    return st;
+}
+
+uint32_t vnpu_op_gemm(VnpuRun *r, const uint8_t *cmd)
+{
+    VnpuTensor a, b, bias, out;
+    VnpuTensor *in[] = { &a, &b, &bias };
+    unsigned act = vnpu_ld32(cmd + VNPU_T3 + 64);
+    uint64_t M, K, N;
+    uint32_t st;
+
+    if (act >= VNPU_ACT_COUNT || vnpu_ld32(cmd + VNPU_T3 + 68)) {
+        return VNPU_JOB_BAD_CMD;
+    }
+    if ((st = vnpu_tensor_decode(cmd + VNPU_T0, false, &a)) ||
+        (st = vnpu_tensor_decode(cmd + VNPU_T1, false, &b)) ||
+        (st = vnpu_tensor_decode(cmd + VNPU_T2, true, &bias)) ||
+        (st = vnpu_tensor_decode(cmd + VNPU_T3, false, &out))) {
+        return st;
+    }
+    if (a.rank < 2 || b.rank < 2 || out.rank < 2 ||
+        (bias.rank && bias.rank != 1)) {
+        return VNPU_JOB_BAD_TENSOR;
+    }
+    M = a.shape[2];
+    K = a.shape[3];
+    N = b.shape[3];
+    if (b.shape[2] != K || out.shape[2] != M || out.shape[3] != N ||
+        (bias.rank && bias.shape[3] != N)) {
+        return VNPU_JOB_BAD_TENSOR;
+    }
+    for (unsigned i = 0; i < 2; i++) {
+        if ((a.shape[i] != 1 && a.shape[i] != out.shape[i]) ||
+            (b.shape[i] != 1 && b.shape[i] != out.shape[i])) {
+            return VNPU_JOB_BAD_TENSOR;
+        }
+    }
+    if ((st = vnpu_tensor_check_out(&out)) ||
+        (st = vnpu_tensor_check_alias(&out, &a, false)) ||
+        (st = vnpu_tensor_check_alias(&out, &b, false)) ||
+        (st = vnpu_tensor_check_alias(&out, &bias, false))) {
+        return st;
+    }
+    st = vnpu_mm_types(&a, &b, &bias, &out, act, 3, 3);
+    if (st != VNPU_JOB_OK) {
+        return st;
+    }
+    st = vnpu_tensors_acquire(r, in, 3, &out);
+    if (st == VNPU_JOB_OK) {
+        if (vnpu_dt_float(a.dtype)) {
+            st = vnpu_gemm_float(r, &a, &b, &bias, &out, act);
+        } else {
+            st = vnpu_gemm_int(r, &a, &b, &bias, &out, act);
+        }
+    }
+    if (st == VNPU_JOB_OK) {
+        uint64_t macs = out.shape[0] * out.shape[1] * M * N * K;
+
+        r->res->macs += macs;
+        r->res->macs_by_dtype[a.dtype] += macs;
+    }
+    return vnpu_tensors_release(r, in, 3, &out, st);
+}
+
+/* CONV2D geometry, validated. */
+typedef struct VnpuConv {
+    uint64_t n, h, w, c, oc, kh, kw, cg, ocg, oh, ow, kk;
+    unsigned sh, sw, dh, dw, pt, pl, groups, act;
+} VnpuConv;
+
+/* Input pixel (ih, iw) of output (oh, ow) and tap (i, j); false if padding. */
+static inline bool vnpu_conv_at(const VnpuConv *g, uint64_t oh, uint64_t ow,
+                                uint64_t i, uint64_t j, uint64_t *ih,
+                                uint64_t *iw)
+{
+    int64_t y = (int64_t)(oh * g->sh + i * g->dh) - g->pt;
+    int64_t x = (int64_t)(ow * g->sw + j * g->dw) - g->pl;
+
+    if (y < 0 || x < 0 || (uint64_t)y >= g->h || (uint64_t)x >= g->w) {
+        return false;
+    }
+    *ih = y;
+    *iw = x;
+    return true;
+}
+
+static uint32_t vnpu_conv_float(VnpuRun *r, const VnpuConv *g, VnpuTensor *in,
+                                VnpuTensor *wt, VnpuTensor *bias,
+                                VnpuTensor *out)
+{
+    uint64_t npix = g->n * g->oh * g->ow;
+    uint64_t blk = VNPU_IM2COL_BYTES / sizeof(float) / g->kk;
+    float *w = malloc(g->oc * g->kk * sizeof(float));
+    float *col = NULL, *tmp = NULL;
+    uint32_t st = VNPU_JOB_OK;
+
+    if (blk == 0) {
+        blk = 1;
+    }
+    if (blk > npix) {
+        blk = npix;
+    }
+    if (!w) {
+        return VNPU_JOB_DMA_ERROR;
+    }
+    for (uint64_t o = 0; o < g->oc; o++) {
+        for (uint64_t i = 0; i < g->kh; i++) {
+            for (uint64_t j = 0; j < g->kw; j++) {
+                for (uint64_t c = 0; c < g->cg; c++) {
+                    w[((o * g->kh + i) * g->kw + j) * g->cg + c] =
+                        vnpu_getf(wt, wt->base + vnpu_toff(wt, o, i, j, c));
+                }
+            }
+        }
+    }
+    if (g->cg == 1) {
+        /* Depthwise-style: direct loop. */
+        for (uint64_t p = 0; p < npix; p++) {
+            uint64_t n = p / (g->oh * g->ow), y = p / g->ow % g->oh;
+            uint64_t x = p % g->ow;
+
+            if ((p & 255) == 0 && vnpu_poll_abort(r)) {
+                st = VNPU_JOB_ABORTED;
+                goto out;
+            }
+            for (uint64_t o = 0; o < g->oc; o++) {
+                uint64_t c = o / g->ocg, ih, iw;
+                float acc = 0;
+
+                for (uint64_t i = 0; i < g->kh; i++) {
+                    for (uint64_t j = 0; j < g->kw; j++) {
+                        if (vnpu_conv_at(g, y, x, i, j, &ih, &iw)) {
+                            acc += vnpu_getf(in, in->base +
+                                             vnpu_toff(in, n, ih, iw, c)) *
+                                   w[(o * g->kh + i) * g->kw + j];
+                        }
+                    }
+                }
+                vnpu_store_f(out, out->base + vnpu_toff(out, n, y, x, o), acc,
+                             bias, o, g->act);
+            }
+        }
+        goto out;
+    }
+    col = malloc(blk * g->kk * sizeof(float));
+    tmp = malloc(blk * g->ocg * sizeof(float));
+    if (!col || !tmp) {
+        st = VNPU_JOB_DMA_ERROR;
+        goto out;
+    }
+    for (uint64_t p0 = 0; p0 < npix; p0 += blk) {
+        uint64_t np = npix - p0 < blk ? npix - p0 : blk;
+
+        if (vnpu_poll_abort(r)) {
+            st = VNPU_JOB_ABORTED;
+            goto out;
+        }
+        for (uint64_t gi = 0; gi < g->groups; gi++) {
+            for (uint64_t q = 0; q < np; q++) {
+                uint64_t p = p0 + q;
+                uint64_t n = p / (g->oh * g->ow), y = p / g->ow % g->oh;
+                uint64_t x = p % g->ow, ih, iw;
+                float *cp = col + q * g->kk;
+
+                for (uint64_t i = 0; i < g->kh; i++) {
+                    for (uint64_t j = 0; j < g->kw; j++) {
+                        if (!vnpu_conv_at(g, y, x, i, j, &ih, &iw)) {
+                            memset(cp, 0, g->cg * sizeof(float));
+                        } else {
+                            const uint8_t *ip = in->base +
+                                vnpu_toff(in, n, ih, iw, gi * g->cg);
+
+                            for (uint64_t c = 0; c < g->cg; c++) {
+                                cp[c] = vnpu_getf(in, ip + c * in->stride[3] *
+                                                  in->esize);
+                            }
+                        }
+                        cp += g->cg;
+                    }
+                }
+            }
+            cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, np, g->ocg,
+                        g->kk, 1.0f, col, g->kk, w + gi * g->ocg * g->kk,
+                        g->kk, 0.0f, tmp, g->ocg);
+            for (uint64_t q = 0; q < np; q++) {
+                uint64_t p = p0 + q;
+                uint64_t n = p / (g->oh * g->ow), y = p / g->ow % g->oh;
+                uint64_t x = p % g->ow;
+
+                for (uint64_t j = 0; j < g->ocg; j++) {
+                    uint64_t o = gi * g->ocg + j;
+
+                    vnpu_store_f(out, out->base + vnpu_toff(out, n, y, x, o),
+                                 tmp[q * g->ocg + j], bias, o, g->act);
+                }
+            }
+        }
+    }
+out:
+    free(w);
+    free(col);
+    free(tmp);
+    return st;
+}
+
+static uint32_t vnpu_conv_int(VnpuRun *r, const VnpuConv *g, VnpuTensor *in,
+                              VnpuTensor *wt, VnpuTensor *bias,
+                              VnpuTensor *out)
+{
+    int16_t *w = malloc(g->oc * g->kk * sizeof(int16_t));
+    int16_t *col = malloc(g->kk * sizeof(int16_t));
+    double *sab = malloc(g->oc * sizeof(double));
+    uint64_t npix = g->n * g->oh * g->ow;
+    uint32_t st = VNPU_JOB_OK;
+
+    if (!w || !col || !sab) {
+        st = VNPU_JOB_DMA_ERROR;
+        goto out;
+    }
+    for (uint64_t o = 0; o < g->oc; o++) {
+        sab[o] = (double)in->scale * (double)vnpu_tscale(wt, o);
+        for (uint64_t i = 0; i < g->kh; i++) {
+            for (uint64_t j = 0; j < g->kw; j++) {
+                for (uint64_t c = 0; c < g->cg; c++) {
+                    w[((o * g->kh + i) * g->kw + j) * g->cg + c] =
+                        vnpu_qdiff(wt, wt->base + vnpu_toff(wt, o, i, j, c),
+                                   o);
+                }
+            }
+        }
+    }
+    for (uint64_t p = 0; p < npix; p++) {
+        uint64_t n = p / (g->oh * g->ow), y = p / g->ow % g->oh;
+        uint64_t x = p % g->ow;
+
+        if ((p & 255) == 0 && vnpu_poll_abort(r)) {
+            st = VNPU_JOB_ABORTED;
+            goto out;
+        }
+        for (uint64_t gi = 0; gi < g->groups; gi++) {
+            int16_t *cp = col;
+            uint64_t ih, iw;
+
+            /* Padding is the input's zero point: a difference of 0. */
+            for (uint64_t i = 0; i < g->kh; i++) {
+                for (uint64_t j = 0; j < g->kw; j++) {
+                    if (!vnpu_conv_at(g, y, x, i, j, &ih, &iw)) {
+                        memset(cp, 0, g->cg * sizeof(int16_t));
+                    } else {
+                        const uint8_t *ip = in->base +
+                            vnpu_toff(in, n, ih, iw, gi * g->cg);
+
+                        for (uint64_t c = 0; c < g->cg; c++) {
+                            cp[c] = vnpu_qdiff(in, ip + c * in->stride[3] *
+                                               in->esize, 0);
+                        }
+                    }
+                    cp += g->cg;
+                }
+            }
+            for (uint64_t j = 0; j < g->ocg; j++) {
+                uint64_t o = gi * g->ocg + j;
+                uint32_t acc = vnpu_dot_i16(col, w + o * g->kk, g->kk);
+
+                if (bias->rank) {
+                    acc += (uint32_t)vnpu_ldi(VNPU_DT_I32, bias->base +
+                                       vnpu_toff(bias, 0, 0, 0, o));
+                }
+                vnpu_store_q(out, out->base + vnpu_toff(out, n, y, x, o),
+                             (int32_t)acc, sab[o], o, g->act);
+            }
+        }
+    }
+out:
+    free(w);
+    free(col);
+    free(sab);
+    return st;
+}
+
+uint32_t vnpu_op_conv2d(VnpuRun *r, const uint8_t *cmd)
+{
+    const uint8_t *p = cmd + VNPU_T3 + 64;
+    VnpuTensor in, wt, bias, out;
+    VnpuTensor *ins[] = { &in, &wt, &bias };
+    VnpuConv g;
+    unsigned ph, pw;
+    int64_t eh, ew;
+    uint32_t st;
+
+    g.sh = vnpu_ld16(p);
+    g.sw = vnpu_ld16(p + 2);
+    g.dh = vnpu_ld16(p + 4);
+    g.dw = vnpu_ld16(p + 6);
+    g.pt = vnpu_ld16(p + 8);
+    ph = vnpu_ld16(p + 10);
+    g.pl = vnpu_ld16(p + 12);
+    pw = vnpu_ld16(p + 14);
+    g.groups = vnpu_ld32(p + 16);
+    g.act = vnpu_ld32(p + 20);
+    if (!g.sh || !g.sw || !g.dh || !g.dw || !g.groups ||
+        g.act >= VNPU_ACT_COUNT || g.pt > VNPU_CONV_MAX_PAD ||
+        ph > VNPU_CONV_MAX_PAD || g.pl > VNPU_CONV_MAX_PAD ||
+        pw > VNPU_CONV_MAX_PAD) {
+        return VNPU_JOB_BAD_CMD;
+    }
+    if ((st = vnpu_tensor_decode(cmd + VNPU_T0, false, &in)) ||
+        (st = vnpu_tensor_decode(cmd + VNPU_T1, false, &wt)) ||
+        (st = vnpu_tensor_decode(cmd + VNPU_T2, true, &bias)) ||
+        (st = vnpu_tensor_decode(cmd + VNPU_T3, false, &out))) {
+        return st;
+    }
+    if (in.rank != 4 || wt.rank != 4 || out.rank != 4 ||
+        (bias.rank && bias.rank != 1)) {
+        return VNPU_JOB_BAD_TENSOR;
+    }
+    g.n = in.shape[0];
+    g.h = in.shape[1];
+    g.w = in.shape[2];
+    g.c = in.shape[3];
+    g.oc = wt.shape[0];
+    g.kh = wt.shape[1];
+    g.kw = wt.shape[2];
+    g.cg = wt.shape[3];
+    if (g.c % g.groups || g.oc % g.groups) {
+        return VNPU_JOB_BAD_CMD;
+    }
+    g.ocg = g.oc / g.groups;
+    g.kk = g.kh * g.kw * g.cg;
+    eh = (int64_t)g.h + g.pt + ph - (int64_t)g.dh * (g.kh - 1) - 1;
+    ew = (int64_t)g.w + g.pl + pw - (int64_t)g.dw * (g.kw - 1) - 1;
+    if (g.cg != g.c / g.groups || eh < 0 || ew < 0) {
+        return VNPU_JOB_BAD_TENSOR;
+    }
+    g.oh = eh / g.sh + 1;
+    g.ow = ew / g.sw + 1;
+    if (out.shape[0] != g.n || out.shape[1] != g.oh || out.shape[2] != g.ow ||
+        out.shape[3] != g.oc || (bias.rank && bias.shape[3] != g.oc)) {
+        return VNPU_JOB_BAD_TENSOR;
+    }
+    if ((st = vnpu_tensor_check_out(&out)) ||
+        (st = vnpu_tensor_check_alias(&out, &in, false)) ||
+        (st = vnpu_tensor_check_alias(&out, &wt, false)) ||
+        (st = vnpu_tensor_check_alias(&out, &bias, false))) {
+        return st;
+    }
+    st = vnpu_mm_types(&in, &wt, &bias, &out, g.act, 0, 3);
+    if (st != VNPU_JOB_OK) {
+        return st;
+    }
+    st = vnpu_tensors_acquire(r, ins, 3, &out);
+    if (st == VNPU_JOB_OK) {
+        if (vnpu_dt_float(in.dtype)) {
+            st = vnpu_conv_float(r, &g, &in, &wt, &bias, &out);
+        } else {
+            st = vnpu_conv_int(r, &g, &in, &wt, &bias, &out);
+        }
+    }
+    if (st == VNPU_JOB_OK) {
+        uint64_t macs = g.n * g.oh * g.ow * g.oc * g.kk;
+
+        r->res->macs += macs;
+        r->res->macs_by_dtype[in.dtype] += macs;
+    }
+    return vnpu_tensors_release(r, ins, 3, &out, st);
+}
