@@ -44,6 +44,11 @@ struct accel_device *accel_cmdbuf_device(const struct accel_cmdbuf *cb)
 	return cb->dev;
 }
 
+uint64_t accel_cmdbuf_dtypes(const struct accel_cmdbuf *cb)
+{
+	return cb->dev ? cb->dev->caps.dtypes : 0;
+}
+
 int accel_cmdbuf_bo_handles(const struct accel_cmdbuf *cb, uint32_t **handles,
 			    unsigned int *count)
 {
@@ -156,7 +161,7 @@ static int reserve_bos(struct accel_cmdbuf *cb, unsigned int n)
  * Check that [va, va + size) is a valid device range and, with a device,
  * find the BO holding it (*bo gets a reference, to be passed to commit()).
  */
-static int check_range(struct accel_cmdbuf *cb, uint64_t va, uint64_t size,
+int accel_cmdbuf_check_range(struct accel_cmdbuf *cb, uint64_t va, uint64_t size,
 		       struct accel_bo **bo)
 {
 	*bo = NULL;
@@ -170,7 +175,7 @@ static int check_range(struct accel_cmdbuf *cb, uint64_t va, uint64_t size,
 	return *bo ? 0 : -EFAULT;
 }
 
-static void put_bos(struct accel_bo **bos, unsigned int n)
+void accel_cmdbuf_put_bos(struct accel_bo **bos, unsigned int n)
 {
 	unsigned int i;
 
@@ -184,8 +189,8 @@ static void put_bos(struct accel_bo **bos, unsigned int n)
  * entries allowed). On failure nothing changes and the references are
  * dropped.
  */
-static int commit(struct accel_cmdbuf *cb, const void *cmd, size_t len,
-		  struct accel_bo **bos, unsigned int n)
+int accel_cmdbuf_commit(struct accel_cmdbuf *cb, const void *cmd, size_t len,
+			struct accel_bo **bos, unsigned int n)
 {
 	unsigned int i, fresh = 0;
 	int ret;
@@ -244,7 +249,7 @@ static int commit(struct accel_cmdbuf *cb, const void *cmd, size_t len,
 	return 0;
 
 err:
-	put_bos(bos, n);
+	accel_cmdbuf_put_bos(bos, n);
 	return ret;
 }
 
@@ -262,7 +267,7 @@ ACCEL_EXPORT int accel_cmdbuf_nop(struct accel_cmdbuf *cb)
 		return -EINVAL;
 	memset(&c, 0, sizeof(c));
 	c.hdr = hdr(VNPU_OP_NOP, sizeof(c));
-	return commit(cb, &c, sizeof(c), NULL, 0);
+	return accel_cmdbuf_commit(cb, &c, sizeof(c), NULL, 0);
 }
 
 ACCEL_EXPORT int accel_cmdbuf_fill(struct accel_cmdbuf *cb, uint64_t dst_va,
@@ -274,7 +279,7 @@ ACCEL_EXPORT int accel_cmdbuf_fill(struct accel_cmdbuf *cb, uint64_t dst_va,
 
 	if (!cb || size > VNPU_XFER_MAX)
 		return -EINVAL;
-	ret = check_range(cb, dst_va, size, &bo);
+	ret = accel_cmdbuf_check_range(cb, dst_va, size, &bo);
 	if (ret)
 		return ret;
 	memset(&c, 0, sizeof(c));
@@ -282,7 +287,7 @@ ACCEL_EXPORT int accel_cmdbuf_fill(struct accel_cmdbuf *cb, uint64_t dst_va,
 	c.dst = dst_va;
 	c.size = size;
 	c.pattern = pattern;
-	return commit(cb, &c, sizeof(c), &bo, 1);
+	return accel_cmdbuf_commit(cb, &c, sizeof(c), &bo, 1);
 }
 
 ACCEL_EXPORT int accel_cmdbuf_copy(struct accel_cmdbuf *cb, uint64_t dst_va,
@@ -294,17 +299,17 @@ ACCEL_EXPORT int accel_cmdbuf_copy(struct accel_cmdbuf *cb, uint64_t dst_va,
 
 	if (!cb || size > VNPU_XFER_MAX)
 		return -EINVAL;
-	ret = check_range(cb, src_va, size, &bos[0]);
+	ret = accel_cmdbuf_check_range(cb, src_va, size, &bos[0]);
 	if (ret)
 		return ret;
-	ret = check_range(cb, dst_va, size, &bos[1]);
+	ret = accel_cmdbuf_check_range(cb, dst_va, size, &bos[1]);
 	if (ret) {
-		put_bos(bos, 1);
+		accel_cmdbuf_put_bos(bos, 1);
 		return ret;
 	}
 	/* Both ranges are inside the VA space, so the sums cannot wrap. */
 	if (size && src_va < dst_va + size && dst_va < src_va + size) {
-		put_bos(bos, 2);
+		accel_cmdbuf_put_bos(bos, 2);
 		return -EINVAL;
 	}
 	memset(&c, 0, sizeof(c));
@@ -312,7 +317,7 @@ ACCEL_EXPORT int accel_cmdbuf_copy(struct accel_cmdbuf *cb, uint64_t dst_va,
 	c.src = src_va;
 	c.dst = dst_va;
 	c.size = size;
-	return commit(cb, &c, sizeof(c), bos, 2);
+	return accel_cmdbuf_commit(cb, &c, sizeof(c), bos, 2);
 }
 
 ACCEL_EXPORT int accel_cmdbuf_timestamp(struct accel_cmdbuf *cb,
@@ -324,13 +329,13 @@ ACCEL_EXPORT int accel_cmdbuf_timestamp(struct accel_cmdbuf *cb,
 
 	if (!cb || (dst_va & 7))
 		return -EINVAL;
-	ret = check_range(cb, dst_va, sizeof(uint64_t), &bo);
+	ret = accel_cmdbuf_check_range(cb, dst_va, sizeof(uint64_t), &bo);
 	if (ret)
 		return ret;
 	memset(&c, 0, sizeof(c));
 	c.hdr = hdr(VNPU_OP_TIMESTAMP, sizeof(c));
 	c.dst = dst_va;
-	return commit(cb, &c, sizeof(c), &bo, 1);
+	return accel_cmdbuf_commit(cb, &c, sizeof(c), &bo, 1);
 }
 
 ACCEL_EXPORT int accel_cmdbuf_add_bo(struct accel_cmdbuf *cb,

@@ -7,7 +7,9 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
+#include <stddef.h>
 #include <stdlib.h>
+#include <strings.h>
 #include <string.h>
 #include <sys/ioctl.h>
 #include <sys/stat.h>
@@ -36,7 +38,7 @@ _Static_assert(ACCEL_PARAM_OPS == DRM_VNPU_PARAM_OPS, "param");
 _Static_assert(ACCEL_PARAM_CONTEXT_ID == DRM_VNPU_PARAM_CONTEXT_ID, "param");
 _Static_assert(ACCEL_PARAM_MAX_BO_SIZE == DRM_VNPU_PARAM_MAX_BO_SIZE, "param");
 _Static_assert(ACCEL_PARAM_MAX_CMD_SIZE == DRM_VNPU_PARAM_MAX_CMD_SIZE, "param");
-_Static_assert(ACCEL_PARAM_COUNT == DRM_VNPU_PARAM_COUNT, "param");
+_Static_assert(ACCEL_PARAM_COUNT <= DRM_VNPU_PARAM_COUNT, "param");
 
 #define VNPU_DRIVER_NAME "vnpu"
 
@@ -76,6 +78,9 @@ struct accel_device_entry {
 	char *devnode;
 	char *pci_address;
 	unsigned int minor;
+	int open_err;		/* 0 if caps and version were read */
+	int drv_major, drv_minor, drv_patch;
+	struct accel_device_caps caps;
 };
 
 struct accel_device_list {
@@ -120,6 +125,21 @@ ACCEL_EXPORT void accel_device_list_free(struct accel_device_list *list)
 	}
 	free(list->entries);
 	free(list);
+}
+
+/* Open @e's node briefly to read its driver version and capabilities. */
+static void entry_probe(struct accel_device_entry *e)
+{
+	struct accel_device *dev;
+
+	e->open_err = accel_device_open(e->devnode, &dev);
+	if (e->open_err)
+		return;
+	e->drv_major = dev->drv_major;
+	e->drv_minor = dev->drv_minor;
+	e->drv_patch = dev->drv_patch;
+	e->caps = dev->caps;
+	accel_device_close(dev);
 }
 
 ACCEL_EXPORT int accel_device_enumerate(struct accel_device_list **out)
@@ -188,6 +208,8 @@ ACCEL_EXPORT int accel_device_enumerate(struct accel_device_list **out)
 	if (list->count > 1)
 		qsort(list->entries, list->count, sizeof(*list->entries),
 		      entry_cmp);
+	for (unsigned int i = 0; i < list->count; i++)
+		entry_probe(&list->entries[i]);
 	udev_enumerate_unref(en);
 	udev_unref(udev);
 	*out = list;
@@ -235,6 +257,46 @@ ACCEL_EXPORT int accel_device_list_get_pci_address(const struct accel_device_lis
 	return 0;
 }
 
+ACCEL_EXPORT int accel_device_list_get_driver_version(const struct accel_device_list *list,
+						      unsigned int index,
+						      int *major, int *minor,
+						      int *patchlevel)
+{
+	const struct accel_device_entry *e;
+
+	if (!list)
+		return -EINVAL;
+	if (index >= list->count)
+		return -ERANGE;
+	e = &list->entries[index];
+	if (e->open_err)
+		return e->open_err;
+	if (major)
+		*major = e->drv_major;
+	if (minor)
+		*minor = e->drv_minor;
+	if (patchlevel)
+		*patchlevel = e->drv_patch;
+	return 0;
+}
+
+ACCEL_EXPORT int accel_device_list_get_caps(const struct accel_device_list *list,
+					    unsigned int index,
+					    struct accel_device_caps *caps)
+{
+	const struct accel_device_entry *e;
+
+	if (!list || !caps)
+		return -EINVAL;
+	if (index >= list->count)
+		return -ERANGE;
+	e = &list->entries[index];
+	if (e->open_err)
+		return e->open_err;
+	*caps = e->caps;
+	return 0;
+}
+
 /* ------------------------------------------------------------------ */
 /* Devices                                                             */
 /* ------------------------------------------------------------------ */
@@ -249,7 +311,7 @@ static void device_destroy(struct accel_device *dev)
 	if (dev->fd >= 0)
 		close(dev->fd);
 	pthread_mutex_destroy(&dev->lock);
-	free(dev->bos);
+	free(dev->maps);
 	free(dev->devnode);
 	free(dev->pci_address);
 	free(dev->drv_name);
@@ -301,6 +363,98 @@ static int query(int fd, uint32_t param, uint64_t *value)
 	return ret;
 }
 
+/* Optional driver features, found by asking the driver. */
+static uint64_t accel_probe_features(struct accel_device *dev)
+{
+	uint64_t f = 0, v = 0;
+
+	if (!drmGetCap(dev->fd, DRM_CAP_SYNCOBJ_TIMELINE, &v) && v)
+		f |= ACCEL_FEATURE_SYNCOBJ_TIMELINE;
+	v = 0;
+	if (!drmGetCap(dev->fd, DRM_CAP_PRIME, &v)) {
+		if (v & DRM_PRIME_CAP_EXPORT)
+			f |= ACCEL_FEATURE_PRIME_EXPORT;
+		if (v & DRM_PRIME_CAP_IMPORT)
+			f |= ACCEL_FEATURE_PRIME_IMPORT;
+	}
+	return f;
+}
+
+/*
+ * Read every parameter the capabilities structure holds. The first
+ * ACCEL_PARAM_COUNT parameters exist in every driver of interface major 1;
+ * later ones are optional (a driver that lacks one leaves the field 0).
+ */
+static int read_caps(struct accel_device *dev)
+{
+	static const struct {
+		uint32_t param;
+		size_t off;
+		bool u32;
+	} map[] = {
+#define F64(p, f) { ACCEL_PARAM_##p, offsetof(struct accel_device_caps, f), false }
+#define F32(p, f) { ACCEL_PARAM_##p, offsetof(struct accel_device_caps, f), true }
+		F32(DEVICE_ID, device_id),
+		F32(REVISION, revision),
+		F32(NUM_QUEUES, num_queues),
+		F32(NUM_ENGINES, num_engines),
+		F32(QUEUE_DEPTH, queue_depth),
+		F64(DEVMEM_SIZE, devmem_size),
+		F32(VA_BITS, va_bits),
+		F64(VA_START, va_start),
+		F64(VA_END, va_end),
+		F64(PAGE_SIZES, page_sizes),
+		F64(OPS, ops),
+		F32(CONTEXT_ID, context_id),
+		F64(MAX_BO_SIZE, max_bo_size),
+		F64(MAX_CMD_SIZE, max_cmd_size),
+#undef F64
+#undef F32
+	};
+	struct accel_device_caps *c = &dev->caps;
+	uint64_t v;
+	size_t i;
+	int ret;
+
+	memset(c, 0, sizeof(*c));
+	for (i = 0; i < sizeof(map) / sizeof(map[0]); i++) {
+		uint64_t v;
+
+		ret = query(dev->fd, map[i].param, &v);
+		if (ret)
+			return ret;
+		if (map[i].u32)
+			*(uint32_t *)((char *)c + map[i].off) = (uint32_t)v;
+		else
+			*(uint64_t *)((char *)c + map[i].off) = v;
+	}
+	c->features = accel_probe_features(dev);
+
+	/* Driver 1.1 and later. */
+	if (!query(dev->fd, DRM_VNPU_PARAM_DRIVER_VERSION, &v))
+		c->driver_version = (uint32_t)v;
+	if (!query(dev->fd, DRM_VNPU_PARAM_DTYPES, &v))
+		c->dtypes = v;
+	if (!query(dev->fd, DRM_VNPU_PARAM_NUM_CONTEXTS, &v))
+		c->num_contexts = (uint32_t)v;
+	if (!query(dev->fd, DRM_VNPU_PARAM_CAPABILITIES, &v)) {
+		if (v & DRM_VNPU_CAP_VM_BIND)
+			c->features |= ACCEL_FEATURE_VM_BIND;
+		if (v & DRM_VNPU_CAP_USERPTR)
+			c->features |= ACCEL_FEATURE_USERPTR;
+		if (v & DRM_VNPU_CAP_DEVMEM)
+			c->features |= ACCEL_FEATURE_DEVMEM;
+		if (v & DRM_VNPU_CAP_PRIORITY)
+			c->features |= ACCEL_FEATURE_PRIORITY;
+		if (v & DRM_VNPU_CAP_ENGINE_RESET)
+			c->features |= ACCEL_FEATURE_ENGINE_RESET;
+		if (!(v & DRM_VNPU_CAP_PRIME))
+			c->features &= ~(ACCEL_FEATURE_PRIME_EXPORT |
+					 ACCEL_FEATURE_PRIME_IMPORT);
+	}
+	return 0;
+}
+
 ACCEL_EXPORT int accel_device_open(const char *path, struct accel_device **out)
 {
 	struct accel_device *dev;
@@ -322,6 +476,7 @@ ACCEL_EXPORT int accel_device_open(const char *path, struct accel_device **out)
 		free(dev);
 		return -ENOMEM;
 	}
+	dev->priority = ACCEL_PRIORITY_NORMAL;
 	dev->fd = open(path, O_RDWR | O_CLOEXEC);
 	if (dev->fd < 0) {
 		ret = -errno;
@@ -363,16 +518,13 @@ ACCEL_EXPORT int accel_device_open(const char *path, struct accel_device **out)
 		goto err;
 	}
 
-	ret = query(dev->fd, DRM_VNPU_PARAM_NUM_QUEUES, &dev->num_queues);
-	if (!ret)
-		ret = query(dev->fd, DRM_VNPU_PARAM_OPS, &dev->ops);
-	if (!ret)
-		ret = query(dev->fd, DRM_VNPU_PARAM_MAX_CMD_SIZE,
-			    &dev->max_cmd_size);
-	if (!ret)
-		ret = query(dev->fd, DRM_VNPU_PARAM_VA_BITS, &dev->va_bits);
+	ret = read_caps(dev);
 	if (ret)
 		goto err;
+	dev->num_queues = dev->caps.num_queues;
+	dev->ops = dev->caps.ops;
+	dev->max_cmd_size = dev->caps.max_cmd_size;
+	dev->va_bits = dev->caps.va_bits;
 	if (dev->va_bits == 0 || dev->va_bits > 64)
 		dev->va_bits = VNPU_VA_BITS;
 
@@ -402,6 +554,122 @@ ACCEL_EXPORT int accel_device_open_index(unsigned int index,
 		ret = accel_device_open(list->entries[index].devnode, out);
 	accel_device_list_free(list);
 	return ret;
+}
+
+/* "00:03.0" and "0000:00:03.0" name the same function. */
+static bool pci_address_match(const char *want, const char *have)
+{
+	if (!strcasecmp(want, have))
+		return true;
+	return strlen(want) == 7 && !strncmp(have, "0000:", 5) &&
+	       !strcasecmp(want, have + 5);
+}
+
+ACCEL_EXPORT int accel_device_open_pci(const char *pci_address,
+				       struct accel_device **out)
+{
+	struct accel_device_list *list;
+	unsigned int i;
+	int ret;
+
+	if (!pci_address || !out)
+		return -EINVAL;
+	ret = accel_device_enumerate(&list);
+	if (ret)
+		return ret;
+	ret = -ENODEV;
+	for (i = 0; i < list->count; i++) {
+		if (pci_address_match(pci_address, list->entries[i].pci_address)) {
+			ret = accel_device_open(list->entries[i].devnode, out);
+			break;
+		}
+	}
+	accel_device_list_free(list);
+	return ret;
+}
+
+/* ACCEL_PRIORITY_* to DRM_VNPU_PRIORITY_*; -1 if unknown. */
+static int drm_priority(uint32_t prio)
+{
+	switch (prio) {
+	case ACCEL_PRIORITY_DEFAULT:
+	case ACCEL_PRIORITY_NORMAL:
+		return DRM_VNPU_PRIORITY_NORMAL;
+	case ACCEL_PRIORITY_LOW:
+		return DRM_VNPU_PRIORITY_LOW;
+	case ACCEL_PRIORITY_HIGH:
+		return DRM_VNPU_PRIORITY_HIGH;
+	}
+	return -1;
+}
+
+/* Set the context priority; caller holds dev->lock. */
+int accel_dev_set_priority_locked(struct accel_device *dev, uint32_t prio)
+{
+	struct drm_vnpu_ctx_param p = { .param = DRM_VNPU_CTX_PARAM_PRIORITY };
+	int d = drm_priority(prio);
+	int ret;
+
+	if (d < 0)
+		return -EINVAL;
+	if (prio == ACCEL_PRIORITY_DEFAULT)
+		prio = ACCEL_PRIORITY_NORMAL;
+	if (prio == dev->priority)
+		return 0;
+	if (!(dev->caps.features & ACCEL_FEATURE_PRIORITY))
+		return -EOPNOTSUPP;
+	p.value = (uint64_t)d;
+	ret = accel_ioctl(dev->fd, DRM_IOCTL_VNPU_CTX_SET_PARAM, &p);
+	if (!ret)
+		dev->priority = prio;
+	return ret;
+}
+
+ACCEL_EXPORT int accel_device_set_priority(struct accel_device *dev,
+					   uint32_t priority)
+{
+	int ret;
+
+	if (!dev)
+		return -EINVAL;
+	pthread_mutex_lock(&dev->lock);
+	ret = accel_dev_set_priority_locked(dev, priority);
+	pthread_mutex_unlock(&dev->lock);
+	return ret;
+}
+
+ACCEL_EXPORT int accel_device_get_reset_status(struct accel_device *dev,
+					       struct accel_reset_status *st)
+{
+	struct accel_reset_status r = { 0 };
+	uint64_t banned = 0;
+	int ret;
+
+	if (!dev || !st)
+		return -EINVAL;
+	ret = query(dev->fd, DRM_VNPU_PARAM_RESET_COUNT, &r.resets);
+	if (!ret)
+		ret = query(dev->fd, DRM_VNPU_PARAM_CONTEXT_HANGS,
+			    &r.context_hangs);
+	if (!ret)
+		ret = query(dev->fd, DRM_VNPU_PARAM_CONTEXT_FAULTS,
+			    &r.context_faults);
+	if (!ret)
+		ret = query(dev->fd, DRM_VNPU_PARAM_CONTEXT_BANNED, &banned);
+	if (ret)
+		return ret == -EINVAL ? -EOPNOTSUPP : ret;
+	r.banned = banned != 0;
+	*st = r;
+	return 0;
+}
+
+ACCEL_EXPORT int accel_device_get_caps(const struct accel_device *dev,
+				       struct accel_device_caps *caps)
+{
+	if (!dev || !caps)
+		return -EINVAL;
+	*caps = dev->caps;
+	return 0;
 }
 
 ACCEL_EXPORT void accel_device_close(struct accel_device *dev)
@@ -492,6 +760,17 @@ static const char *const param_names[ACCEL_PARAM_COUNT] = {
 	[ACCEL_PARAM_CONTEXT_ID] = "context_id",
 	[ACCEL_PARAM_MAX_BO_SIZE] = "max_bo_size",
 	[ACCEL_PARAM_MAX_CMD_SIZE] = "max_cmd_size",
+	[ACCEL_PARAM_DRIVER_VERSION] = "driver_version",
+	[ACCEL_PARAM_CAPABILITIES] = "capabilities",
+	[ACCEL_PARAM_DTYPES] = "dtypes",
+	[ACCEL_PARAM_NUM_CONTEXTS] = "num_contexts",
+	[ACCEL_PARAM_PRIORITY] = "priority",
+	[ACCEL_PARAM_CONTEXT_HANGS] = "context_hangs",
+	[ACCEL_PARAM_CONTEXT_FAULTS] = "context_faults",
+	[ACCEL_PARAM_CONTEXT_BANNED] = "context_banned",
+	[ACCEL_PARAM_RESET_COUNT] = "reset_count",
+	[ACCEL_PARAM_HANG_LIMIT] = "hang_limit",
+	[ACCEL_PARAM_JOB_TIMEOUT_MS] = "job_timeout_ms",
 };
 
 ACCEL_EXPORT int accel_param_get_name(uint32_t param, const char **name)

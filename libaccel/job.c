@@ -7,6 +7,9 @@
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
+
+#include <xf86drm.h>
 
 #include "drm/vnpu_accel.h"
 #include "accel_priv.h"
@@ -24,6 +27,7 @@ struct accel_job {
 	struct accel_device *dev;
 	struct accel_bo *cmd_bo;	/* holds the stream; freed with the job */
 	uint64_t id;
+	uint32_t syncobj;		/* signalled with the job's fence */
 
 	pthread_mutex_t lock;
 	bool done;
@@ -86,8 +90,9 @@ ACCEL_EXPORT int accel_job_submit(struct accel_device *dev,
 	struct drm_vnpu_sync in[DRM_VNPU_MAX_SYNCS], outs[DRM_VNPU_MAX_SYNCS];
 	struct drm_vnpu_submit args = { .queue = queue };
 	struct accel_job *job;
-	uint32_t *handles = NULL;
+	uint32_t *handles = NULL, in_tmp = 0;
 	unsigned int nhandles = 0, i;
+	uint32_t prio = ACCEL_PRIORITY_DEFAULT;
 	int ret;
 
 	if (!dev || !cb)
@@ -95,11 +100,19 @@ ACCEL_EXPORT int accel_job_submit(struct accel_device *dev,
 	if (accel_cmdbuf_device(cb) != dev)
 		return -EXDEV;
 	if (opts) {
-		if (opts->flags)
+		if (opts->flags & ~ACCEL_SUBMIT_IN_FENCE_FD)
 			return -EINVAL;
 		for (i = 0; i < sizeof(opts->reserved) / sizeof(opts->reserved[0]); i++)
 			if (opts->reserved[i])
 				return -EINVAL;
+		if (opts->priority > ACCEL_PRIORITY_HIGH)
+			return -EINVAL;
+		if (opts->out_sync_count > ACCEL_MAX_SYNCS - 1)
+			return -EINVAL;	/* one is the job's own */
+		if ((opts->flags & ACCEL_SUBMIT_IN_FENCE_FD) &&
+		    (opts->in_fence_fd < 0 ||
+		     opts->in_sync_count > ACCEL_MAX_SYNCS - 1))
+			return -EINVAL;
 		ret = convert_syncs(opts->in_syncs, opts->in_sync_count, in);
 		if (!ret)
 			ret = convert_syncs(opts->out_syncs,
@@ -108,9 +121,10 @@ ACCEL_EXPORT int accel_job_submit(struct accel_device *dev,
 			return ret;
 		args.in_sync_count = opts->in_sync_count;
 		args.out_sync_count = opts->out_sync_count;
-		args.in_syncs = (uintptr_t)in;
-		args.out_syncs = (uintptr_t)outs;
+		prio = opts->priority;
 	}
+	args.in_syncs = (uintptr_t)in;
+	args.out_syncs = (uintptr_t)outs;
 	if (queue >= dev->num_queues)
 		return -EINVAL;
 
@@ -120,6 +134,29 @@ ACCEL_EXPORT int accel_job_submit(struct accel_device *dev,
 	if (pthread_mutex_init(&job->lock, NULL)) {
 		free(job);
 		return -ENOMEM;
+	}
+	if (opts && (opts->flags & ACCEL_SUBMIT_IN_FENCE_FD)) {
+		/* A temporary syncobj carries the sync_file's fence. */
+		errno = 0;
+		ret = drmSyncobjCreate(dev->fd, 0, &in_tmp);
+		if (!ret)
+			ret = drmSyncobjImportSyncFile(dev->fd, in_tmp,
+						       opts->in_fence_fd);
+		if (ret) {
+			ret = errno ? -errno : -EINVAL;
+			goto err;
+		}
+		in[args.in_sync_count++] = (struct drm_vnpu_sync){
+			.handle = in_tmp };
+	}
+	if (out) {
+		errno = 0;
+		if (drmSyncobjCreate(dev->fd, 0, &job->syncobj)) {
+			ret = errno ? -errno : -ENOMEM;
+			goto err;
+		}
+		outs[args.out_sync_count++] = (struct drm_vnpu_sync){
+			.handle = job->syncobj };
 	}
 	ret = upload(dev, cb, &job->cmd_bo, &args.cmd_size);
 	if (ret)
@@ -132,8 +169,26 @@ ACCEL_EXPORT int accel_job_submit(struct accel_device *dev,
 	args.bo_handles = (uintptr_t)handles;
 	args.bo_count = nhandles;
 
-	ret = accel_ioctl(dev->fd, DRM_IOCTL_VNPU_SUBMIT, &args);
+	/*
+	 * The driver's priority belongs to the context and is taken at
+	 * submission: switch it (when asked) and submit under one lock so
+	 * that concurrent submitters with other priorities cannot interleave.
+	 * Without an explicit priority the context's current one is used.
+	 */
+	if (prio != ACCEL_PRIORITY_DEFAULT) {
+		pthread_mutex_lock(&dev->lock);
+		ret = accel_dev_set_priority_locked(dev, prio);
+		if (!ret)
+			ret = accel_ioctl(dev->fd, DRM_IOCTL_VNPU_SUBMIT, &args);
+		pthread_mutex_unlock(&dev->lock);
+	} else {
+		ret = accel_ioctl(dev->fd, DRM_IOCTL_VNPU_SUBMIT, &args);
+	}
 	free(handles);
+	if (in_tmp) {
+		drmSyncobjDestroy(dev->fd, in_tmp);
+		in_tmp = 0;
+	}
 	if (ret)
 		goto err;
 
@@ -152,6 +207,10 @@ ACCEL_EXPORT int accel_job_submit(struct accel_device *dev,
 	return 0;
 
 err:
+	if (in_tmp)
+		drmSyncobjDestroy(dev->fd, in_tmp);
+	if (job->syncobj)
+		drmSyncobjDestroy(dev->fd, job->syncobj);
 	accel_bo_free(job->cmd_bo);
 	pthread_mutex_destroy(&job->lock);
 	free(job);
@@ -216,10 +275,34 @@ ACCEL_EXPORT int accel_job_get_hw_status(struct accel_job *job,
 	return ret;
 }
 
+ACCEL_EXPORT int accel_job_get_syncobj(const struct accel_job *job,
+				       uint32_t *handle)
+{
+	if (!job || !handle)
+		return -EINVAL;
+	*handle = job->syncobj;
+	return 0;
+}
+
+ACCEL_EXPORT int accel_job_export_sync_file(const struct accel_job *job,
+					    int *sync_file_fd)
+{
+	int fd = -1;
+
+	if (!job || !sync_file_fd)
+		return -EINVAL;
+	errno = 0;
+	if (drmSyncobjExportSyncFile(job->dev->fd, job->syncobj, &fd))
+		return errno ? -errno : -EIO;
+	*sync_file_fd = fd;
+	return 0;
+}
+
 ACCEL_EXPORT void accel_job_free(struct accel_job *job)
 {
 	if (!job)
 		return;
+	drmSyncobjDestroy(job->dev->fd, job->syncobj);
 	accel_bo_free(job->cmd_bo);
 	accel_dev_put(job->dev);
 	pthread_mutex_destroy(&job->lock);

@@ -15,9 +15,9 @@ LIBACCEL_PC := $(LIBACCEL_DIR)/pkgconfig/libaccel.pc
 LIBACCEL_SRCS := $(wildcard libaccel/*.c)
 LIBACCEL_OBJS := $(patsubst libaccel/%.c,$(LIBACCEL_OBJDIR)/%.o,$(LIBACCEL_SRCS))
 LIBACCEL_HDRS := libaccel/accel.h libaccel/accel_priv.h uapi/vnpu_device.h \
-	uapi/drm/vnpu_accel.h
-LIBACCEL_DEPS_CFLAGS = $(shell $(PKG_CONFIG) --cflags libdrm libudev)
-LIBACCEL_DEPS_LIBS = $(shell $(PKG_CONFIG) --libs libdrm libudev)
+	uapi/drm/vnpu_accel.h uapi/vnpu_genl.h
+LIBACCEL_DEPS_CFLAGS = $(shell $(PKG_CONFIG) --cflags libdrm libudev libnl-genl-3.0)
+LIBACCEL_DEPS_LIBS = $(shell $(PKG_CONFIG) --libs libdrm libudev libnl-genl-3.0)
 
 # For consumers in this tree (tools, tests).
 LIBACCEL_CFLAGS := -I$(CURDIR)/libaccel

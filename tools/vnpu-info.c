@@ -18,7 +18,8 @@ static void usage(FILE *f)
 {
 	fprintf(f,
 		"Usage: vnpu-info [--json] [--device PATH]\n"
-		"List the vnpu accelerators, their driver and their parameters.\n"
+		"List the vnpu accelerators: PCI address, driver version,\n"
+		"parameters, capabilities, memory, reset state and statistics.\n"
 		"\n"
 		"  -j, --json         print one JSON object instead of text\n"
 		"  -d, --device PATH  show only this device node\n"
@@ -53,7 +54,12 @@ static bool param_is_hex(uint32_t p)
 	       p == ACCEL_PARAM_PAGE_SIZES || p == ACCEL_PARAM_OPS;
 }
 
-static const char *const op_names[] = { "nop", "fill", "copy", "timestamp" };
+static const char *const op_names[] = {
+	"nop", "fill", "copy", "timestamp", "barrier", "sem_wait", "sem_signal",
+	"copy_nd", "gemm", "conv2d", "eltwise", "activation", "softmax",
+	"layernorm", "rmsnorm", "reduce", "pool2d", "quantize", "dequantize",
+	"cast",
+};
 
 static void print_ops(uint64_t ops)
 {
@@ -71,6 +77,90 @@ static void print_ops(uint64_t ops)
 		first = false;
 	}
 	printf(")");
+}
+
+static const char *const feature_names[] = {
+	"syncobj_timeline", "prime_export", "prime_import", "vm_bind",
+	"userptr", "devmem", "priority", "engine_reset",
+};
+
+static const char *const dtype_names[] = {
+	"", "f32", "bf16", "i8", "u8", "i32",
+};
+
+/* Capabilities, reset state and live statistics of an open device. */
+static void show_state(struct accel_device *dev, bool json)
+{
+	struct accel_device_caps caps;
+	struct accel_reset_status rs;
+	struct accel_device_stats st;
+	int rret, sret;
+	unsigned int i;
+	bool first = true;
+
+	accel_device_get_caps(dev, &caps);
+	rret = accel_device_get_reset_status(dev, &rs);
+	sret = accel_device_get_stats(dev, &st);
+	if (json) {
+		printf(",\n     \"features\": [");
+		for (i = 0; i < 64; i++) {
+			if (!(caps.features & (1ull << i)))
+				continue;
+			printf("%s", first ? "" : ", ");
+			if (i < sizeof(feature_names) / sizeof(feature_names[0]))
+				json_str(feature_names[i]);
+			else
+				printf("\"feature%u\"", i);
+			first = false;
+		}
+		printf("],\n     \"dtypes\": [");
+		first = true;
+		for (i = 1; i < 6; i++)
+			if (caps.dtypes & (1ull << i)) {
+				printf("%s\"%s\"", first ? "" : ", ", dtype_names[i]);
+				first = false;
+			}
+		printf("]");
+		if (!rret)
+			printf(",\n     \"reset\": {\"resets\": %" PRIu64
+			       ", \"context_hangs\": %" PRIu64
+			       ", \"context_banned\": %s}", rs.resets,
+			       rs.context_hangs, rs.banned ? "true" : "false");
+		if (!sret)
+			printf(",\n     \"state\": {\"dead\": %s, \"contexts\": %u"
+			       ", \"mem_used\": %" PRIu64 ", \"jobs_completed\": %"
+			       PRIu64 ", \"jobs_failed\": %" PRIu64
+			       ", \"resets\": %" PRIu64 ", \"hangs\": %" PRIu64
+			       ", \"faults\": %" PRIu64 ", \"busy_ns\": %" PRIu64
+			       ", \"energy_pj\": %" PRIu64 ", \"macs\": %" PRIu64
+			       "}", st.dead ? "true" : "false", st.contexts,
+			       st.mem_used, st.jobs_completed, st.jobs_failed,
+			       st.resets, st.hangs, st.faults, st.busy_ns,
+			       st.energy_pj, st.macs);
+		return;
+	}
+	printf("    %-14s", "features");
+	for (i = 0; i < 64; i++)
+		if (caps.features & (1ull << i))
+			printf(" %s", i < sizeof(feature_names) / sizeof(feature_names[0]) ?
+			       feature_names[i] : "?");
+	printf("\n    %-14s", "dtypes");
+	for (i = 1; i < 6; i++)
+		if (caps.dtypes & (1ull << i))
+			printf(" %s", dtype_names[i]);
+	printf("%s\n", caps.dtypes ? "" : " (not reported)");
+	if (!rret)
+		printf("    %-14s %" PRIu64 " resets, this context: %" PRIu64
+		       " hangs%s\n", "reset", rs.resets, rs.context_hangs,
+		       rs.banned ? ", BANNED" : "");
+	if (!sret)
+		printf("    %-14s %s, %u contexts, %.1f MiB in BOs, %" PRIu64
+		       " jobs done, %" PRIu64 " failed, %" PRIu64 " faults\n",
+		       "state", st.dead ? "DEAD (reset failed)" : "alive",
+		       st.contexts, st.mem_used / 1048576.0, st.jobs_completed,
+		       st.jobs_failed, st.faults);
+	else
+		printf("    %-14s unavailable: %s\n", "state", accel_strerror(sret));
 }
 
 /* Show one device; returns 0 or a negative errno. */
@@ -164,7 +254,10 @@ static int show(unsigned int index, const char *devnode, const char *pci,
 		printf("\n");
 	}
 	if (json)
-		printf("\n     }}");
+		printf("\n     }");
+	show_state(dev, json);
+	if (json)
+		printf("}");
 	accel_device_close(dev);
 	return failed;
 }

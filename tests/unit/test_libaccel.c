@@ -29,6 +29,7 @@ static const int lib_codes[] = {
 	EPERM, ENOENT, EINTR, EIO, ENXIO, E2BIG, EBADF, EAGAIN, ENOMEM,
 	EACCES, EFAULT, EBUSY, EXDEV, ENODEV, EINVAL, EMFILE, ENOTTY, ENOSPC,
 	ERANGE, ENODATA, ETIME, EPROTO, EOPNOTSUPP, ETIMEDOUT, ECANCELED,
+	EEXIST, ENOBUFS, EPROTONOSUPPORT, EMSGSIZE, ESRCH,
 };
 
 /* ------------------------------------------------------------------ */
@@ -208,6 +209,134 @@ TEST(enumerate_bad_arguments)
 	accel_device_list_free(NULL);
 }
 
+TEST(enumerate_entry_getters)
+{
+	struct accel_device_list *list = NULL;
+	struct accel_device_caps caps;
+	unsigned int n = 0;
+	int maj = -1;
+
+	ASSERT_EQ(0, accel_device_enumerate(&list));
+	accel_device_list_get_count(list, &n);
+	EXPECT_EQ(-EINVAL, accel_device_list_get_driver_version(NULL, 0, &maj, NULL, NULL));
+	EXPECT_EQ(-EINVAL, accel_device_list_get_caps(NULL, 0, &caps));
+	EXPECT_EQ(-EINVAL, accel_device_list_get_caps(list, 0, NULL));
+	EXPECT_EQ(-ERANGE, accel_device_list_get_driver_version(list, n, &maj, NULL, NULL));
+	EXPECT_EQ(-ERANGE, accel_device_list_get_caps(list, n, &caps));
+	EXPECT_EQ(-1, maj);
+	accel_device_list_free(list);
+}
+
+TEST(open_pci)
+{
+	struct accel_device *dev = NULL;
+
+	EXPECT_EQ(-EINVAL, accel_device_open_pci(NULL, &dev));
+	EXPECT_EQ(-EINVAL, accel_device_open_pci("0000:00:03.0", NULL));
+	/* No PCI function has this address. */
+	EXPECT_EQ(-ENODEV, accel_device_open_pci("ffff:ff:1f.7", &dev));
+	EXPECT_EQ(-ENODEV, accel_device_open_pci("not-an-address", &dev));
+	EXPECT_EQ(NULL, dev);
+}
+
+static void count_cb(void *data, int action, const char *node, const char *pci)
+{
+	(*(int *)data)++;
+}
+
+TEST(monitor)
+{
+	struct accel_monitor *mon = NULL;
+	unsigned int events = 99;
+	int calls = 0, fd = -1, ret;
+
+	EXPECT_EQ(-EINVAL, accel_monitor_new(NULL, NULL, &mon));
+	EXPECT_EQ(-EINVAL, accel_monitor_new(count_cb, NULL, NULL));
+	EXPECT_EQ(-EINVAL, accel_monitor_get_fd(NULL, &fd));
+	EXPECT_EQ(-EINVAL, accel_monitor_dispatch(NULL, &events));
+	accel_monitor_free(NULL);
+	ret = accel_monitor_new(count_cb, &calls, &mon);
+	if (ret == -EPERM || ret == -EACCES || ret == -EPROTONOSUPPORT)
+		SKIP(return, "no uevent socket here: %s", accel_strerror(ret));
+	ASSERT_EQ(0, ret);
+	EXPECT_EQ(-EINVAL, accel_monitor_get_fd(mon, NULL));
+	ASSERT_EQ(0, accel_monitor_get_fd(mon, &fd));
+	EXPECT_LE(0, fd);
+	/* Nothing is plugged meanwhile: dispatching finds nothing. */
+	ASSERT_EQ(0, accel_monitor_dispatch(mon, &events));
+	EXPECT_EQ(0u, events);
+	EXPECT_EQ(0, calls);
+	accel_monitor_free(mon);
+}
+
+TEST(telemetry_without_driver)
+{
+	struct accel_telemetry *t = (struct accel_telemetry *)0x1;
+	struct accel_events *ev = (struct accel_events *)0x1;
+	int ret;
+
+	EXPECT_EQ(-EINVAL, accel_telemetry_open(NULL));
+	EXPECT_EQ(-EINVAL, accel_events_open(NULL));
+	ret = accel_telemetry_open(&t);
+	if (ret == 0) {
+		accel_telemetry_close(t);
+		SKIP(return, "the vnpu netlink family is registered here");
+	}
+	/* vnpu.ko is not loaded on the host: the family does not exist. */
+	EXPECT_EQ(-EPROTONOSUPPORT, ret);
+	EXPECT_EQ((struct accel_telemetry *)0x1, t);
+	EXPECT_EQ(-EPROTONOSUPPORT, accel_events_open(&ev));
+	EXPECT_EQ((struct accel_events *)0x1, ev);
+	EXPECT_NE(NULL, strstr(accel_strerror(ret), "telemetry"));
+}
+
+TEST(telemetry_bad_arguments)
+{
+	struct accel_device_stats ds;
+	struct accel_context_stats cs;
+	struct accel_event e;
+	unsigned int n;
+	int fd;
+
+	EXPECT_EQ(-EINVAL, accel_telemetry_get_devices(NULL, -1, &ds, 1, &n));
+	EXPECT_EQ(-EINVAL, accel_telemetry_get_contexts(NULL, -1, 0, &cs, 1, &n));
+	EXPECT_EQ(-EINVAL, accel_device_get_stats(NULL, &ds));
+	EXPECT_EQ(-EINVAL, accel_device_get_context_stats(NULL, &cs));
+	EXPECT_EQ(-EINVAL, accel_device_get_index(NULL, &n));
+	EXPECT_EQ(-EINVAL, accel_events_get_fd(NULL, &fd));
+	EXPECT_EQ(-EINVAL, accel_events_next(NULL, &e, 0));
+	accel_telemetry_close(NULL);
+	accel_events_close(NULL);
+}
+
+TEST(event_names)
+{
+	const char *n = "untouched";
+
+	ASSERT_EQ(0, accel_event_get_name(ACCEL_EVENT_RESET, &n));
+	EXPECT_STREQ("reset", n);
+	ASSERT_EQ(0, accel_event_get_name(ACCEL_EVENT_FAULT, &n));
+	EXPECT_STREQ("fault", n);
+	ASSERT_EQ(0, accel_event_get_name(ACCEL_EVENT_HANG, &n));
+	EXPECT_STREQ("hang", n);
+	ASSERT_EQ(0, accel_event_get_name(ACCEL_EVENT_UNPLUG, &n));
+	EXPECT_STREQ("unplug", n);
+	n = "untouched";
+	EXPECT_EQ(-ERANGE, accel_event_get_name(0, &n));
+	EXPECT_EQ(-ERANGE, accel_event_get_name(5, &n));
+	EXPECT_STREQ("untouched", n);
+	EXPECT_EQ(-EINVAL, accel_event_get_name(1, NULL));
+}
+
+TEST(reset_error_is_distinct)
+{
+	/* ACCEL_ERROR_RESET has its own message naming the reset. */
+	EXPECT_EQ(-ECANCELED, ACCEL_ERROR_RESET);
+	EXPECT_NE(NULL, strstr(accel_strerror(ACCEL_ERROR_RESET), "reset"));
+	EXPECT_STRNE(accel_strerror(-ETIMEDOUT), accel_strerror(ACCEL_ERROR_RESET));
+	EXPECT_STRNE(accel_strerror(-ENODEV), accel_strerror(ACCEL_ERROR_RESET));
+}
+
 /* ------------------------------------------------------------------ */
 /* NULL handles everywhere                                             */
 /* ------------------------------------------------------------------ */
@@ -253,6 +382,19 @@ TEST(null_handles)
 	EXPECT_EQ(-EINVAL, accel_syncobj_wait(NULL, 1, 0, 0));
 	EXPECT_EQ(-EINVAL, accel_syncobj_export_sync_file(NULL, 1, &i));
 	EXPECT_EQ(-EINVAL, accel_syncobj_import_sync_file(NULL, 1, 0));
+	EXPECT_EQ(-EINVAL, accel_device_get_caps(NULL, NULL));
+	EXPECT_EQ(-EINVAL, accel_bo_get_flags(NULL, &h));
+	EXPECT_EQ(-EINVAL, accel_bo_export(NULL, &i));
+	EXPECT_EQ(-EINVAL, accel_bo_cpu_prep(NULL, ACCEL_ACCESS_READ, 0));
+	EXPECT_EQ(-EINVAL, accel_bo_cpu_fini(NULL, ACCEL_ACCESS_READ));
+	EXPECT_EQ(-EINVAL, accel_job_get_syncobj(NULL, &h));
+	EXPECT_EQ(-EINVAL, accel_job_export_sync_file(NULL, &i));
+	EXPECT_EQ(-EINVAL, accel_bo_new_userptr(NULL, &i, 4096, 0, &bo));
+	EXPECT_EQ(-EINVAL, accel_bo_import(NULL, 0, &bo));
+	EXPECT_EQ(-EINVAL, accel_bo_bind(NULL, 0, 0, 4096, 0, &v));
+	EXPECT_EQ(-EINVAL, accel_bo_unbind(NULL, 0x1000));
+	EXPECT_EQ(-EINVAL, accel_device_set_priority(NULL, 0));
+	EXPECT_EQ(-EINVAL, accel_device_get_reset_status(NULL, NULL));
 	/* Freeing NULL is a no-op. */
 	accel_device_close(NULL);
 	accel_bo_free(NULL);

@@ -1,0 +1,1217 @@
+// SPDX-License-Identifier: MIT
+/*
+ * In-guest tests of libaccel against the real driver and device: device
+ * discovery and opening, BOs (system and device memory, userptr, PRIME,
+ * VM_BIND, CPU-access sync), jobs (builder, submit, wait, timeouts,
+ * syncobjs, sync_files, priorities), threads sharing a device, a process
+ * that forks, telemetry and events, hotplug, and smoke tests of the tools
+ * (vnpu-info, vnpu-top, vnpu-events).
+ *
+ * Copyright (C) 2026 The vnpu authors
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <sys/mman.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "kselftest_harness.h"
+
+#include "accel.h"
+#include "drm/vnpu_accel.h"
+#include "vnpu_device.h"
+
+#define SEC		1000000000ll
+#define JOB_TIMEOUT	(30 * SEC)	/* the device is emulated under TCG */
+
+/* ------------------------------------------------------------------ */
+/* Helpers                                                             */
+/* ------------------------------------------------------------------ */
+
+static unsigned int vnpu_count(void)
+{
+	struct accel_device_list *list;
+	unsigned int n = 0;
+
+	if (accel_device_enumerate(&list))
+		return 0;
+	accel_device_list_get_count(list, &n);
+	accel_device_list_free(list);
+	return n;
+}
+
+/* A BO of @size bytes with its VA and CPU mapping. */
+struct buf {
+	struct accel_bo *bo;
+	uint64_t va;
+	uint8_t *p;
+	uint64_t size;
+};
+
+static int buf_new(struct accel_device *dev, uint64_t size, uint32_t flags,
+		   struct buf *b)
+{
+	int ret;
+
+	memset(b, 0, sizeof(*b));
+	ret = accel_bo_new(dev, size, flags, &b->bo);
+	if (ret)
+		return ret;
+	accel_bo_get_va(b->bo, &b->va);
+	accel_bo_get_size(b->bo, &b->size);
+	ret = accel_bo_map(b->bo, (void **)&b->p);
+	if (ret) {
+		accel_bo_free(b->bo);
+		b->bo = NULL;
+	}
+	return ret;
+}
+
+static void buf_free(struct buf *b)
+{
+	if (b->bo) {
+		accel_bo_unmap(b->bo);
+		accel_bo_free(b->bo);
+	}
+	memset(b, 0, sizeof(*b));
+}
+
+/* Build, submit and wait for one FILL of @b; returns the job status. */
+static int run_fill(struct accel_device *dev, uint64_t va, uint64_t size,
+		    uint32_t pattern, uint32_t queue, int *status)
+{
+	struct accel_cmdbuf *cb;
+	struct accel_job *job;
+	int ret;
+
+	ret = accel_cmdbuf_new(dev, &cb);
+	if (ret)
+		return ret;
+	ret = accel_cmdbuf_fill(cb, va, size, pattern);
+	if (!ret)
+		ret = accel_job_submit(dev, cb, queue, NULL, &job);
+	accel_cmdbuf_free(cb);
+	if (ret)
+		return ret;
+	ret = accel_job_wait(job, JOB_TIMEOUT, status);
+	accel_job_free(job);
+	return ret;
+}
+
+static bool filled(const uint8_t *p, uint64_t size, uint32_t pattern)
+{
+	uint64_t i;
+
+	for (i = 0; i < size; i++)
+		if (p[i] != (uint8_t)(pattern >> (8 * (i % 4))))
+			return false;
+	return true;
+}
+
+/*
+ * Submit a job that writes an unmapped VA (encoded with a device-less
+ * builder, which does not check BO containment, and submitted raw), so
+ * that the device faults. Returns the job's status.
+ */
+static int provoke_fault(struct accel_device *dev, uint64_t *fault_va)
+{
+	struct drm_vnpu_submit sub = { 0 };
+	struct drm_vnpu_wait w = { 0 };
+	struct accel_device_caps caps;
+	struct accel_cmdbuf *cb;
+	struct timespec ts;
+	const void *data;
+	struct buf cmd;
+	uint32_t h;
+	size_t len;
+	int fd, ret;
+
+	accel_device_get_caps(dev, &caps);
+	accel_device_get_fd(dev, &fd);
+	/* The last page of the placement range: never used by small BOs. */
+	*fault_va = caps.va_end - VNPU_PAGE_SIZE;
+	ret = accel_cmdbuf_new(NULL, &cb);
+	if (ret)
+		return ret;
+	ret = accel_cmdbuf_fill(cb, *fault_va, 64, 0xdeadbeef);
+	if (!ret)
+		ret = buf_new(dev, 4096, 0, &cmd);
+	if (ret) {
+		accel_cmdbuf_free(cb);
+		return ret;
+	}
+	accel_cmdbuf_get_stream(cb, &data, &len);
+	memcpy(cmd.p, data, len);
+	accel_bo_get_handle(cmd.bo, &h);
+	sub.cmd_handle = h;
+	sub.cmd_size = (uint32_t)len;
+	sub.bo_handles = (uintptr_t)&h;
+	sub.bo_count = 1;
+	ret = ioctl(fd, DRM_IOCTL_VNPU_SUBMIT, &sub) ? -errno : 0;
+	if (!ret) {
+		clock_gettime(CLOCK_MONOTONIC, &ts);
+		w.job_id = sub.job_id;
+		w.timeout_ns = ts.tv_sec * SEC + ts.tv_nsec + JOB_TIMEOUT;
+		ret = ioctl(fd, DRM_IOCTL_VNPU_WAIT, &w) ? -errno : w.status;
+	}
+	accel_cmdbuf_free(cb);
+	buf_free(&cmd);
+	return ret;
+}
+
+/* A minimal JSON validator: true if @s is exactly one JSON value. */
+static const char *json_value(const char *s);
+
+static const char *json_ws(const char *s)
+{
+	while (*s == ' ' || *s == '\n' || *s == '\t' || *s == '\r')
+		s++;
+	return s;
+}
+
+static const char *json_string(const char *s)
+{
+	if (*s++ != '"')
+		return NULL;
+	while (*s && *s != '"') {
+		if ((unsigned char)*s < 0x20)
+			return NULL;
+		if (*s == '\\') {
+			s++;
+			if (!*s)
+				return NULL;
+		}
+		s++;
+	}
+	return *s == '"' ? s + 1 : NULL;
+}
+
+static const char *json_seq(const char *s, char close, bool object)
+{
+	s = json_ws(s + 1);
+	if (*s == close)
+		return s + 1;
+	for (;;) {
+		if (object) {
+			s = json_string(json_ws(s));
+			if (!s)
+				return NULL;
+			s = json_ws(s);
+			if (*s++ != ':')
+				return NULL;
+		}
+		s = json_value(s);
+		if (!s)
+			return NULL;
+		s = json_ws(s);
+		if (*s == close)
+			return s + 1;
+		if (*s++ != ',')
+			return NULL;
+	}
+}
+
+static const char *json_value(const char *s)
+{
+	char *end;
+
+	s = json_ws(s);
+	switch (*s) {
+	case '{':
+		return json_seq(s, '}', true);
+	case '[':
+		return json_seq(s, ']', false);
+	case '"':
+		return json_string(s);
+	case 't':
+		return strncmp(s, "true", 4) ? NULL : s + 4;
+	case 'f':
+		return strncmp(s, "false", 5) ? NULL : s + 5;
+	case 'n':
+		return strncmp(s, "null", 4) ? NULL : s + 4;
+	}
+	strtod(s, &end);
+	return end == s ? NULL : end;
+}
+
+static bool json_ok(const char *s)
+{
+	s = json_value(s);
+	return s && !*json_ws(s);
+}
+
+/* Run @cmd through sh and collect its output; returns its exit status. */
+static int run_capture(const char *cmd, char *out, size_t n)
+{
+	size_t len = 0, r;
+	FILE *f = popen(cmd, "r");
+	int st;
+
+	if (!f)
+		return -1;
+	while (len + 1 < n && (r = fread(out + len, 1, n - 1 - len, f)) > 0)
+		len += r;
+	out[len] = 0;
+	st = pclose(f);
+	return WIFEXITED(st) ? WEXITSTATUS(st) : -1;
+}
+
+/* ------------------------------------------------------------------ */
+/* Discovery and opening                                               */
+/* ------------------------------------------------------------------ */
+
+TEST(enumerate)
+{
+	struct accel_device_caps lc, dc;
+	struct accel_device_list *list;
+	struct accel_device *dev;
+	const char *node, *pci, *dpci;
+	unsigned int n = 0, i;
+	int maj = 0, min = -1;
+
+	ASSERT_EQ(0, accel_device_enumerate(&list));
+	accel_device_list_get_count(list, &n);
+	if (!n) {
+		accel_device_list_free(list);
+		SKIP(return, "no vnpu device");
+	}
+	for (i = 0; i < n; i++) {
+		ASSERT_EQ(0, accel_device_list_get_devnode(list, i, &node));
+		ASSERT_EQ(0, accel_device_list_get_pci_address(list, i, &pci));
+		EXPECT_EQ(0, strncmp(node, "/dev/accel/accel", 16));
+		EXPECT_EQ(12u, strlen(pci));	/* DDDD:BB:DD.F */
+		ASSERT_EQ(0, accel_device_list_get_driver_version(list, i, &maj,
+								  &min, NULL));
+		EXPECT_EQ(1, maj);
+		ASSERT_EQ(0, accel_device_list_get_caps(list, i, &lc));
+		EXPECT_EQ(VNPU_PCI_DEVICE_ID, lc.device_id);
+		EXPECT_LE(1u, lc.num_queues);
+		EXPECT_NE(0u, lc.ops & (1u << VNPU_OP_FILL));
+		/* The same through an open handle. */
+		ASSERT_EQ(0, accel_device_open(node, &dev));
+		ASSERT_EQ(0, accel_device_get_caps(dev, &dc));
+		EXPECT_EQ(lc.num_queues, dc.num_queues);
+		EXPECT_EQ(lc.max_bo_size, dc.max_bo_size);
+		EXPECT_EQ(lc.features, dc.features);
+		ASSERT_EQ(0, accel_device_get_pci_address(dev, &dpci));
+		EXPECT_STREQ(pci, dpci);
+		accel_device_close(dev);
+	}
+	EXPECT_EQ(-ERANGE, accel_device_list_get_caps(list, n, &lc));
+	accel_device_list_free(list);
+}
+
+TEST(open_by_index_path_pci)
+{
+	struct accel_device *a, *b, *c, *d;
+	const char *pa, *pb, *pc, *pd, *na;
+	char shortaddr[16];
+
+	if (!vnpu_count())
+		SKIP(return, "no vnpu device");
+	ASSERT_EQ(0, accel_device_open_index(0, &a));
+	ASSERT_EQ(0, accel_device_get_devnode(a, &na));
+	ASSERT_EQ(0, accel_device_open(na, &b));
+	ASSERT_EQ(0, accel_device_get_pci_address(a, &pa));
+	ASSERT_EQ(0, accel_device_open_pci(pa, &c));
+	/* "BB:DD.F" names domain 0. */
+	ASSERT_EQ(0, strncmp(pa, "0000:", 5));
+	snprintf(shortaddr, sizeof(shortaddr), "%s", pa + 5);
+	ASSERT_EQ(0, accel_device_open_pci(shortaddr, &d));
+	accel_device_get_pci_address(b, &pb);
+	accel_device_get_pci_address(c, &pc);
+	accel_device_get_pci_address(d, &pd);
+	EXPECT_STREQ(pa, pb);
+	EXPECT_STREQ(pa, pc);
+	EXPECT_STREQ(pa, pd);
+	EXPECT_EQ(-ENODEV, accel_device_open_index(vnpu_count(), &d));
+	EXPECT_EQ(-ENODEV, accel_device_open_pci("0000:ff:1f.7", &d));
+	accel_device_close(a);
+	accel_device_close(b);
+	accel_device_close(c);
+	accel_device_close(d);
+}
+
+/* ------------------------------------------------------------------ */
+/* One open device                                                     */
+/* ------------------------------------------------------------------ */
+
+FIXTURE(dev) {
+	struct accel_device *dev;
+	struct accel_device_caps caps;
+};
+
+FIXTURE_SETUP(dev)
+{
+	self->dev = NULL;
+	if (!vnpu_count())
+		SKIP(return, "no vnpu device");
+	ASSERT_EQ(0, accel_device_open(NULL, &self->dev));
+	ASSERT_EQ(0, accel_device_get_caps(self->dev, &self->caps));
+}
+
+FIXTURE_TEARDOWN(dev)
+{
+	accel_device_close(self->dev);
+}
+
+TEST_F(dev, bo_basics)
+{
+	struct buf b;
+	uint32_t flags = 99;
+	unsigned int i;
+
+	ASSERT_EQ(0, buf_new(self->dev, 1, 0, &b));
+	EXPECT_EQ(4096u, b.size);
+	EXPECT_LE(self->caps.va_start, b.va);
+	EXPECT_LE(b.va + b.size, self->caps.va_end);
+	for (i = 0; i < b.size; i++)
+		ASSERT_EQ(0, b.p[i]);
+	ASSERT_EQ(0, accel_bo_get_flags(b.bo, &flags));
+	EXPECT_EQ(0u, flags);
+	buf_free(&b);
+	ASSERT_EQ(0, buf_new(self->dev, 8192, ACCEL_BO_WC, &b));
+	accel_bo_get_flags(b.bo, &flags);
+	EXPECT_EQ(ACCEL_BO_WC, flags);
+	buf_free(&b);
+	EXPECT_EQ(-EINVAL, accel_bo_new(self->dev, 0, 0, &b.bo));
+	EXPECT_EQ(-EINVAL, accel_bo_new(self->dev, 4096, 1u << 7, &b.bo));
+	EXPECT_EQ(-EINVAL, accel_bo_new(self->dev, self->caps.max_bo_size + 1,
+					0, &b.bo));
+	EXPECT_EQ(-EINVAL, accel_bo_new(self->dev, 4096,
+					ACCEL_BO_WC | ACCEL_BO_DEVMEM, &b.bo));
+}
+
+TEST_F(dev, devmem_bo)
+{
+	struct buf b;
+	int st = -1;
+
+	if (!(self->caps.features & ACCEL_FEATURE_DEVMEM)) {
+		EXPECT_EQ(-EOPNOTSUPP, accel_bo_new(self->dev, 4096,
+						    ACCEL_BO_DEVMEM, &b.bo));
+		SKIP(return, "no device memory");
+	}
+	ASSERT_EQ(0, buf_new(self->dev, 65536, ACCEL_BO_DEVMEM, &b));
+	ASSERT_EQ(0, run_fill(self->dev, b.va, b.size, 0x5a5a1234, 0, &st));
+	EXPECT_EQ(0, st);
+	EXPECT_TRUE(filled(b.p, b.size, 0x5a5a1234));
+	buf_free(&b);
+}
+
+TEST_F(dev, fill_copy_timestamp)
+{
+	struct accel_cmdbuf *cb;
+	struct accel_job *job;
+	struct buf a, b;
+	uint32_t hw = 99;
+	uint64_t ts;
+	int st = -1, ret;
+
+	ASSERT_EQ(0, buf_new(self->dev, 65536, 0, &a));
+	ASSERT_EQ(0, buf_new(self->dev, 65536, 0, &b));
+	ASSERT_EQ(0, accel_cmdbuf_new(self->dev, &cb));
+	ASSERT_EQ(0, accel_cmdbuf_fill(cb, a.va, 65536, 0x01020304));
+	ret = accel_cmdbuf_barrier(cb);	/* older devices lack it */
+	if (ret != -EOPNOTSUPP)
+		ASSERT_EQ(0, ret);
+	ASSERT_EQ(0, accel_cmdbuf_copy(cb, b.va, a.va, 65536 - 8));
+	ASSERT_EQ(0, accel_cmdbuf_timestamp(cb, b.va + 65536 - 8));
+	ASSERT_EQ(0, accel_job_submit(self->dev, cb, 0, NULL, &job));
+	ASSERT_EQ(0, accel_job_wait(job, JOB_TIMEOUT, &st));
+	EXPECT_EQ(0, st);
+	ASSERT_EQ(0, accel_job_get_hw_status(job, &hw));
+	EXPECT_EQ(VNPU_JOB_OK, hw);
+	EXPECT_TRUE(filled(a.p, 65536, 0x01020304));
+	EXPECT_TRUE(filled(b.p, 65536 - 8, 0x01020304));
+	memcpy(&ts, b.p + 65536 - 8, 8);
+	EXPECT_NE(0u, ts);
+	/* Waiting again returns the cached result at once. */
+	st = -1;
+	EXPECT_EQ(0, accel_job_wait(job, 0, &st));
+	EXPECT_EQ(0, st);
+	accel_job_free(job);
+	accel_cmdbuf_free(cb);
+	buf_free(&a);
+	buf_free(&b);
+}
+
+TEST_F(dev, builder_checks_bos)
+{
+	struct accel_cmdbuf *cb;
+	struct accel_device *other;
+	struct buf a, o;
+	unsigned int n;
+
+	ASSERT_EQ(0, buf_new(self->dev, 8192, 0, &a));
+	ASSERT_EQ(0, accel_cmdbuf_new(self->dev, &cb));
+	EXPECT_EQ(-EFAULT, accel_cmdbuf_fill(cb, a.va + 4096, 8192, 0));
+	EXPECT_EQ(-EFAULT, accel_cmdbuf_fill(cb, self->caps.va_end - 4096, 8, 0));
+	EXPECT_EQ(0, accel_cmdbuf_fill(cb, a.va + 4096, 4096, 0));
+	ASSERT_EQ(0, accel_cmdbuf_get_bo_count(cb, &n));
+	EXPECT_EQ(1u, n);
+	/* A BO of another handle is in another address space. */
+	ASSERT_EQ(0, accel_device_open(NULL, &other));
+	ASSERT_EQ(0, buf_new(other, 4096, 0, &o));
+	EXPECT_EQ(-EXDEV, accel_cmdbuf_add_bo(cb, o.bo));
+	buf_free(&o);
+	accel_device_close(other);
+	accel_cmdbuf_free(cb);
+	buf_free(&a);
+}
+
+TEST_F(dev, submit_errors)
+{
+	struct accel_submit_opts o;
+	struct accel_cmdbuf *cb, *empty;
+	struct accel_job *job = NULL;
+	struct accel_sync sy = { .handle = 0xdead };
+	struct buf a;
+
+	ASSERT_EQ(0, buf_new(self->dev, 4096, 0, &a));
+	ASSERT_EQ(0, accel_cmdbuf_new(self->dev, &cb));
+	ASSERT_EQ(0, accel_cmdbuf_fill(cb, a.va, 64, 1));
+	ASSERT_EQ(0, accel_cmdbuf_new(self->dev, &empty));
+	EXPECT_EQ(-ENODATA, accel_job_submit(self->dev, empty, 0, NULL, &job));
+	EXPECT_EQ(-EINVAL, accel_job_submit(self->dev, cb, self->caps.num_queues,
+					    NULL, &job));
+	memset(&o, 0, sizeof(o));
+	o.flags = 1u << 5;
+	EXPECT_EQ(-EINVAL, accel_job_submit(self->dev, cb, 0, &o, &job));
+	memset(&o, 0, sizeof(o));
+	o.reserved[0] = 1;
+	EXPECT_EQ(-EINVAL, accel_job_submit(self->dev, cb, 0, &o, &job));
+	memset(&o, 0, sizeof(o));
+	o.priority = 9;
+	EXPECT_EQ(-EINVAL, accel_job_submit(self->dev, cb, 0, &o, &job));
+	memset(&o, 0, sizeof(o));
+	o.in_syncs = &sy;
+	o.in_sync_count = 1;
+	EXPECT_EQ(-ENOENT, accel_job_submit(self->dev, cb, 0, &o, &job));
+	o.in_sync_count = ACCEL_MAX_SYNCS + 1;
+	EXPECT_EQ(-EINVAL, accel_job_submit(self->dev, cb, 0, &o, &job));
+	memset(&o, 0, sizeof(o));
+	o.out_sync_count = ACCEL_MAX_SYNCS;	/* one is the library's */
+	o.out_syncs = &sy;
+	EXPECT_EQ(-EINVAL, accel_job_submit(self->dev, cb, 0, &o, &job));
+	memset(&o, 0, sizeof(o));
+	o.flags = ACCEL_SUBMIT_IN_FENCE_FD;
+	o.in_fence_fd = -1;
+	EXPECT_EQ(-EINVAL, accel_job_submit(self->dev, cb, 0, &o, &job));
+	EXPECT_EQ(NULL, job);
+	accel_cmdbuf_free(empty);
+	accel_cmdbuf_free(cb);
+	buf_free(&a);
+}
+
+/* A job blocked on a semaphore word until the CPU releases it. */
+static int sem_job(struct accel_device *dev, struct buf *sem, struct buf *out,
+		   struct accel_job **job)
+{
+	struct accel_cmdbuf *cb;
+	int ret;
+
+	ret = accel_cmdbuf_new(dev, &cb);
+	if (ret)
+		return ret;
+	ret = accel_cmdbuf_sem_wait(cb, sem->va, ACCEL_SEM_EQ, 1, 0);
+	if (!ret)
+		ret = accel_cmdbuf_fill(cb, out->va, 4096, 0x77777777);
+	if (!ret)
+		ret = accel_job_submit(dev, cb, 0, NULL, job);
+	accel_cmdbuf_free(cb);
+	return ret;
+}
+
+TEST_F(dev, wait_timeout_and_sync_file)
+{
+	struct pollfd p = { .events = POLLIN };
+	struct accel_job *job;
+	struct buf sem, out;
+	int st = -1, ret;
+
+	if (!(self->caps.ops & (1ull << VNPU_OP_SEM_WAIT)))
+		SKIP(return, "the device has no SEM_WAIT");
+	ASSERT_EQ(0, buf_new(self->dev, 4096, 0, &sem));
+	ASSERT_EQ(0, buf_new(self->dev, 4096, 0, &out));
+	ASSERT_EQ(0, sem_job(self->dev, &sem, &out, &job));
+	/* Still blocked: the wait times out, the sync_file is not ready. */
+	EXPECT_EQ(-ETIME, accel_job_wait(job, 0, &st));
+	EXPECT_EQ(-ETIME, accel_job_wait(job, SEC / 100, &st));
+	ASSERT_EQ(0, accel_job_export_sync_file(job, &p.fd));
+	EXPECT_EQ(0, poll(&p, 1, 0));
+	/* CPU-access sync on a BO the job writes times out too. */
+	ret = accel_bo_cpu_prep(out.bo, ACCEL_ACCESS_READ, SEC / 100);
+	if (ret != -EOPNOTSUPP)
+		EXPECT_EQ(-ETIME, ret);
+	/* Release the job. */
+	__atomic_store_n((uint32_t *)sem.p, 1, __ATOMIC_SEQ_CST);
+	EXPECT_EQ(1, poll(&p, 1, 30000));
+	close(p.fd);
+	ASSERT_EQ(0, accel_job_wait(job, JOB_TIMEOUT, &st));
+	EXPECT_EQ(0, st);
+	if (ret != -EOPNOTSUPP) {
+		EXPECT_EQ(0, accel_bo_cpu_prep(out.bo, ACCEL_ACCESS_READ, 0));
+		EXPECT_EQ(0, accel_bo_cpu_fini(out.bo, ACCEL_ACCESS_READ));
+	}
+	EXPECT_TRUE(filled(out.p, 4096, 0x77777777));
+	accel_job_free(job);
+	buf_free(&sem);
+	buf_free(&out);
+}
+
+TEST_F(dev, job_chaining)
+{
+	struct accel_submit_opts o;
+	struct accel_cmdbuf *c1, *c2, *c3;
+	struct accel_job *j1, *j2, *j3;
+	struct accel_sync in = { 0 };
+	struct buf a, b, c;
+	int fd = -1, st = -1;
+
+	ASSERT_EQ(0, buf_new(self->dev, 65536, 0, &a));
+	ASSERT_EQ(0, buf_new(self->dev, 65536, 0, &b));
+	ASSERT_EQ(0, buf_new(self->dev, 65536, 0, &c));
+	ASSERT_EQ(0, accel_cmdbuf_new(self->dev, &c1));
+	ASSERT_EQ(0, accel_cmdbuf_fill(c1, a.va, 65536, 0xa1b2c3d4));
+	ASSERT_EQ(0, accel_cmdbuf_new(self->dev, &c2));
+	ASSERT_EQ(0, accel_cmdbuf_copy(c2, b.va, a.va, 65536));
+	ASSERT_EQ(0, accel_cmdbuf_new(self->dev, &c3));
+	ASSERT_EQ(0, accel_cmdbuf_copy(c3, c.va, b.va, 65536));
+	ASSERT_EQ(0, accel_job_submit(self->dev, c1, 0, NULL, &j1));
+	/* Job 2 waits for job 1's syncobj (on another queue). */
+	ASSERT_EQ(0, accel_job_get_syncobj(j1, &in.handle));
+	memset(&o, 0, sizeof(o));
+	o.in_syncs = &in;
+	o.in_sync_count = 1;
+	ASSERT_EQ(0, accel_job_submit(self->dev, c2,
+				      self->caps.num_queues > 1 ? 1 : 0, &o, &j2));
+	/* Job 3 waits for job 2 through a sync_file. */
+	ASSERT_EQ(0, accel_job_export_sync_file(j2, &fd));
+	memset(&o, 0, sizeof(o));
+	o.flags = ACCEL_SUBMIT_IN_FENCE_FD;
+	o.in_fence_fd = fd;
+	ASSERT_EQ(0, accel_job_submit(self->dev, c3, 0, &o, &j3));
+	close(fd);
+	ASSERT_EQ(0, accel_job_wait(j3, JOB_TIMEOUT, &st));
+	EXPECT_EQ(0, st);
+	EXPECT_TRUE(filled(c.p, 65536, 0xa1b2c3d4));
+	accel_job_free(j1);
+	accel_job_free(j2);
+	accel_job_free(j3);
+	accel_cmdbuf_free(c1);
+	accel_cmdbuf_free(c2);
+	accel_cmdbuf_free(c3);
+	buf_free(&a);
+	buf_free(&b);
+	buf_free(&c);
+}
+
+TEST_F(dev, syncobj_helpers)
+{
+	struct accel_submit_opts o;
+	struct accel_cmdbuf *cb;
+	struct accel_sync sy = { 0 };
+	struct buf a;
+	uint32_t h;
+	int fd = -1;
+
+	ASSERT_EQ(0, buf_new(self->dev, 4096, 0, &a));
+	ASSERT_EQ(0, accel_cmdbuf_new(self->dev, &cb));
+	ASSERT_EQ(0, accel_cmdbuf_fill(cb, a.va, 4096, 3));
+	ASSERT_EQ(0, accel_syncobj_create(self->dev, 0, &h));
+	EXPECT_EQ(-ETIME, accel_syncobj_wait(self->dev, h, 0, SEC / 100));
+	sy.handle = h;
+	memset(&o, 0, sizeof(o));
+	o.out_syncs = &sy;
+	o.out_sync_count = 1;
+	ASSERT_EQ(0, accel_job_submit(self->dev, cb, 0, &o, NULL));
+	EXPECT_EQ(0, accel_syncobj_wait(self->dev, h, 0, JOB_TIMEOUT));
+	ASSERT_EQ(0, accel_syncobj_export_sync_file(self->dev, h, &fd));
+	EXPECT_EQ(0, accel_syncobj_import_sync_file(self->dev, h, fd));
+	close(fd);
+	EXPECT_EQ(0, accel_syncobj_destroy(self->dev, h));
+	EXPECT_EQ(-ENOENT, accel_syncobj_wait(self->dev, h, 0, 0));
+	if (self->caps.features & ACCEL_FEATURE_SYNCOBJ_TIMELINE) {
+		ASSERT_EQ(0, accel_syncobj_create(self->dev, 0, &h));
+		sy.handle = h;
+		sy.flags = ACCEL_SYNC_TIMELINE;
+		sy.point = 5;
+		ASSERT_EQ(0, accel_job_submit(self->dev, cb, 0, &o, NULL));
+		EXPECT_EQ(0, accel_syncobj_wait(self->dev, h, 5, JOB_TIMEOUT));
+		accel_syncobj_destroy(self->dev, h);
+	}
+	accel_cmdbuf_free(cb);
+	buf_free(&a);
+}
+
+TEST_F(dev, priorities)
+{
+	struct accel_submit_opts o;
+	struct accel_cmdbuf *cb;
+	struct accel_job *job;
+	struct buf a;
+	int st = -1, ret;
+
+	EXPECT_EQ(-EINVAL, accel_device_set_priority(self->dev, 4));
+	EXPECT_EQ(0, accel_device_set_priority(self->dev, ACCEL_PRIORITY_NORMAL));
+	ret = accel_device_set_priority(self->dev, ACCEL_PRIORITY_LOW);
+	if (!(self->caps.features & ACCEL_FEATURE_PRIORITY)) {
+		EXPECT_EQ(-EOPNOTSUPP, ret);
+		SKIP(return, "the driver has no priorities");
+	}
+	EXPECT_EQ(0, ret);
+	ASSERT_EQ(0, buf_new(self->dev, 4096, 0, &a));
+	ASSERT_EQ(0, accel_cmdbuf_new(self->dev, &cb));
+	ASSERT_EQ(0, accel_cmdbuf_fill(cb, a.va, 4096, 9));
+	memset(&o, 0, sizeof(o));
+	o.priority = ACCEL_PRIORITY_HIGH;	/* root: CAP_SYS_NICE */
+	ASSERT_EQ(0, accel_job_submit(self->dev, cb, 0, &o, &job));
+	ASSERT_EQ(0, accel_job_wait(job, JOB_TIMEOUT, &st));
+	EXPECT_EQ(0, st);
+	accel_job_free(job);
+	accel_cmdbuf_free(cb);
+	buf_free(&a);
+}
+
+TEST_F(dev, userptr)
+{
+	struct accel_bo *bo;
+	uint64_t va;
+	void *mem, *p;
+	int st = -1, ret;
+
+	mem = mmap(NULL, 65536, PROT_READ | PROT_WRITE,
+		   MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	ASSERT_NE(MAP_FAILED, mem);
+	memset(mem, 0, 65536);
+	ret = accel_bo_new_userptr(self->dev, mem, 65536, 0, &bo);
+	if (!(self->caps.features & ACCEL_FEATURE_USERPTR)) {
+		EXPECT_EQ(-EOPNOTSUPP, ret);
+		munmap(mem, 65536);
+		SKIP(return, "the driver has no userptr");
+	}
+	ASSERT_EQ(0, ret);
+	EXPECT_EQ(-EINVAL, accel_bo_new_userptr(self->dev, (char *)mem + 1,
+						4096, 0, &bo));
+	ASSERT_EQ(0, accel_bo_map(bo, &p));
+	EXPECT_EQ(mem, p);
+	accel_bo_get_va(bo, &va);
+	ASSERT_EQ(0, run_fill(self->dev, va, 65536, 0x0badcafe, 0, &st));
+	EXPECT_EQ(0, st);
+	EXPECT_TRUE(filled(mem, 65536, 0x0badcafe));
+	/* Userptr BOs cannot be exported. */
+	EXPECT_NE(0, accel_bo_export(bo, &ret));
+	accel_bo_unmap(bo);
+	accel_bo_free(bo);
+	munmap(mem, 65536);
+}
+
+TEST_F(dev, export_import)
+{
+	struct accel_device *other;
+	struct accel_bo *imp;
+	struct buf a;
+	uint64_t va;
+	int fd = -1, st = -1, ret;
+
+	ASSERT_EQ(0, buf_new(self->dev, 65536, 0, &a));
+	ret = accel_bo_export(a.bo, &fd);
+	if (!(self->caps.features & ACCEL_FEATURE_PRIME_EXPORT)) {
+		buf_free(&a);
+		SKIP(return, "no PRIME export (%s)", accel_strerror(ret));
+	}
+	ASSERT_EQ(0, ret);
+	/* Importing into the same handle names the same BO. */
+	EXPECT_EQ(-EEXIST, accel_bo_import(self->dev, fd, &imp));
+	ASSERT_EQ(0, accel_device_open(NULL, &other));
+	ret = accel_bo_import(other, fd, &imp);
+	if (!(self->caps.features & ACCEL_FEATURE_VM_BIND)) {
+		close(fd);
+		accel_device_close(other);
+		buf_free(&a);
+		SKIP(return, "no VM_BIND to place an import (%s)",
+		     accel_strerror(ret));
+	}
+	ASSERT_EQ(0, ret);
+	ASSERT_EQ(0, accel_bo_get_va(imp, &va));
+	EXPECT_NE(0u, va);
+	/* The other handle writes; this one sees it. */
+	ASSERT_EQ(0, run_fill(other, va, 65536, 0x13572468, 0, &st));
+	EXPECT_EQ(0, st);
+	EXPECT_TRUE(filled(a.p, 65536, 0x13572468));
+	accel_bo_free(imp);
+	close(fd);
+	accel_device_close(other);
+	buf_free(&a);
+}
+
+TEST_F(dev, bind_unbind)
+{
+	struct accel_cmdbuf *cb;
+	struct buf a;
+	uint64_t va = 0, va2 = 0;
+	int st = -1, ret;
+
+	ASSERT_EQ(0, buf_new(self->dev, 65536, 0, &a));
+	ret = accel_bo_bind(a.bo, 0, 0, 65536, 0, &va);
+	if (!(self->caps.features & ACCEL_FEATURE_VM_BIND)) {
+		EXPECT_EQ(-EOPNOTSUPP, ret);
+		buf_free(&a);
+		SKIP(return, "no VM_BIND");
+	}
+	ASSERT_EQ(0, ret);
+	EXPECT_NE(a.va, va);
+	EXPECT_EQ(-EINVAL, accel_bo_bind(a.bo, 0, 4096, 65536, 0, &va2));
+	EXPECT_EQ(-EINVAL, accel_bo_bind(a.bo, va + 1, 0, 4096, 0, &va2));
+	EXPECT_EQ(-EEXIST, accel_bo_bind(a.bo, va, 0, 4096, 0, &va2));
+	/* Writes through the second mapping land in the same pages. */
+	ASSERT_EQ(0, run_fill(self->dev, va + 4096, 4096, 0x24682468, 0, &st));
+	EXPECT_EQ(0, st);
+	EXPECT_TRUE(filled(a.p + 4096, 4096, 0x24682468));
+	EXPECT_EQ(0, a.p[0]);
+	ASSERT_EQ(0, accel_bo_unbind(a.bo, va));
+	EXPECT_EQ(-ENOENT, accel_bo_unbind(a.bo, va));
+	ASSERT_EQ(0, accel_cmdbuf_new(self->dev, &cb));
+	EXPECT_EQ(-EFAULT, accel_cmdbuf_fill(cb, va, 4096, 0));
+	accel_cmdbuf_free(cb);
+	buf_free(&a);
+}
+
+TEST_F(dev, fault_status_and_reset_state)
+{
+	struct accel_reset_status rs;
+	uint64_t va;
+	int ret;
+
+	EXPECT_EQ(-EFAULT, provoke_fault(self->dev, &va));
+	ret = accel_device_get_reset_status(self->dev, &rs);
+	if (ret == -EOPNOTSUPP)
+		SKIP(return, "the driver does not report resets");
+	ASSERT_EQ(0, ret);
+	EXPECT_LE(1u, rs.context_faults);
+	EXPECT_EQ(0u, rs.banned);
+}
+
+/* ------------------------------------------------------------------ */
+/* Threads and processes                                               */
+/* ------------------------------------------------------------------ */
+
+struct worker {
+	struct accel_device *dev;
+	unsigned int id, queues, iterations;
+	int failures;
+};
+
+static void *worker_fn(void *arg)
+{
+	struct worker *w = arg;
+	unsigned int it;
+
+	for (it = 0; it < w->iterations; it++) {
+		uint64_t size = 4096 * (1 + (it % 5));
+		uint32_t pat = 0x01020304u * (w->id + 1) + it;
+		struct accel_cmdbuf *cb;
+		struct accel_job *job;
+		struct buf a, b;
+		int st = -1;
+
+		if (buf_new(w->dev, size, 0, &a) || buf_new(w->dev, size, 0, &b)) {
+			w->failures++;
+			return NULL;
+		}
+		if (accel_cmdbuf_new(w->dev, &cb) ||
+		    accel_cmdbuf_fill(cb, a.va, size, pat) ||
+		    accel_cmdbuf_copy(cb, b.va, a.va, size) ||
+		    accel_job_submit(w->dev, cb, w->id % w->queues, NULL, &job) ||
+		    accel_job_wait(job, JOB_TIMEOUT, &st) || st ||
+		    !filled(b.p, size, pat))
+			w->failures++;
+		else
+			accel_job_free(job);
+		accel_cmdbuf_free(cb);
+		buf_free(&a);
+		buf_free(&b);
+	}
+	return NULL;
+}
+
+TEST_F(dev, threads_share_a_device)
+{
+	struct worker w[4];
+	pthread_t t[4];
+	unsigned int i;
+
+	for (i = 0; i < 4; i++) {
+		w[i] = (struct worker){ .dev = self->dev, .id = i,
+					.queues = self->caps.num_queues,
+					.iterations = 12 };
+		ASSERT_EQ(0, pthread_create(&t[i], NULL, worker_fn, &w[i]));
+	}
+	for (i = 0; i < 4; i++) {
+		pthread_join(t[i], NULL);
+		EXPECT_EQ(0, w[i].failures);
+	}
+}
+
+struct waiter {
+	struct accel_job *job;
+	int ret, st;
+};
+
+static void *waiter_fn(void *arg)
+{
+	struct waiter *w = arg;
+
+	w->ret = accel_job_wait(w->job, JOB_TIMEOUT, &w->st);
+	return NULL;
+}
+
+TEST_F(dev, threads_wait_for_one_job)
+{
+	struct accel_cmdbuf *cb;
+	struct waiter w[3];
+	pthread_t t[3];
+	struct buf a;
+	unsigned int i;
+
+	ASSERT_EQ(0, buf_new(self->dev, 1 << 20, 0, &a));
+	ASSERT_EQ(0, accel_cmdbuf_new(self->dev, &cb));
+	ASSERT_EQ(0, accel_cmdbuf_fill(cb, a.va, 1 << 20, 0x55));
+	ASSERT_EQ(0, accel_job_submit(self->dev, cb, 0, NULL, &w[0].job));
+	for (i = 0; i < 3; i++) {
+		w[i].job = w[0].job;
+		w[i].ret = w[i].st = -1;
+		ASSERT_EQ(0, pthread_create(&t[i], NULL, waiter_fn, &w[i]));
+	}
+	for (i = 0; i < 3; i++) {
+		pthread_join(t[i], NULL);
+		EXPECT_EQ(0, w[i].ret);
+		EXPECT_EQ(0, w[i].st);
+	}
+	accel_job_free(w[0].job);
+	accel_cmdbuf_free(cb);
+	buf_free(&a);
+}
+
+TEST_F(dev, fork)
+{
+	struct buf a;
+	int status, st = -1;
+	pid_t pid;
+
+	ASSERT_EQ(0, buf_new(self->dev, 65536, 0, &a));
+	pid = fork();
+	ASSERT_LE(0, pid);
+	if (pid == 0) {
+		struct accel_device *own;
+		struct buf b;
+		int cst = -1;
+
+		/* The inherited handle still works in the child... */
+		if (run_fill(self->dev, a.va, 65536, 0x600d600d, 0, &cst) || cst)
+			_exit(1);
+		/* ...and the child can open its own. */
+		if (accel_device_open(NULL, &own) || buf_new(own, 4096, 0, &b) ||
+		    run_fill(own, b.va, 4096, 0x11, 0, &cst) || cst ||
+		    !filled(b.p, 4096, 0x11))
+			_exit(2);
+		buf_free(&b);
+		accel_device_close(own);
+		_exit(0);
+	}
+	ASSERT_EQ(pid, waitpid(pid, &status, 0));
+	ASSERT_TRUE(WIFEXITED(status));
+	EXPECT_EQ(0, WEXITSTATUS(status));
+	/* The parent sees what the child's job wrote, and carries on. */
+	EXPECT_TRUE(filled(a.p, 65536, 0x600d600d));
+	ASSERT_EQ(0, run_fill(self->dev, a.va, 4096, 0x12345678, 0, &st));
+	EXPECT_EQ(0, st);
+	EXPECT_TRUE(filled(a.p, 4096, 0x12345678));
+	buf_free(&a);
+}
+
+/* ------------------------------------------------------------------ */
+/* Telemetry and events                                                */
+/* ------------------------------------------------------------------ */
+
+TEST_F(dev, telemetry)
+{
+	struct accel_device_stats d0, d1;
+	struct accel_context_stats c, all[16];
+	struct accel_telemetry *t;
+	unsigned int idx, n = 0, i;
+	struct buf a;
+	int st = -1, ret;
+
+	ret = accel_telemetry_open(&t);
+	if (ret == -EPROTONOSUPPORT)
+		SKIP(return, "no vnpu netlink family");
+	ASSERT_EQ(0, ret);
+	ASSERT_EQ(0, accel_device_get_index(self->dev, &idx));
+	ASSERT_EQ(0, accel_device_get_stats(self->dev, &d0));
+	EXPECT_EQ(idx, d0.dev_index);
+	EXPECT_EQ(self->caps.num_queues, d0.num_queues);
+	EXPECT_EQ(d0.num_queues, d0.nqueues);
+	ASSERT_EQ(0, buf_new(self->dev, 65536, 0, &a));
+	ASSERT_EQ(0, run_fill(self->dev, a.va, 65536, 1, 0, &st));
+	ASSERT_EQ(0, st);
+	ASSERT_EQ(0, accel_telemetry_get_devices(t, (int)idx, &d1, 1, &n));
+	ASSERT_EQ(1u, n);
+	EXPECT_LT(d0.jobs_completed, d1.jobs_completed);
+	EXPECT_LE(65536u, d1.mem_used);
+	EXPECT_LE(1u, d1.contexts);
+	/* Our own context. */
+	ASSERT_EQ(0, accel_device_get_context_stats(self->dev, &c));
+	EXPECT_EQ((uint32_t)getpid(), c.pid);
+	EXPECT_LE(1u, c.jobs_completed);
+	EXPECT_LE(65536u, c.mem);
+	/* Per process: only this pid's contexts. */
+	ASSERT_EQ(0, accel_telemetry_get_contexts(t, -1, getpid(), all, 16, &n));
+	EXPECT_LE(1u, n);
+	for (i = 0; i < n && i < 16; i++)
+		EXPECT_EQ((uint32_t)getpid(), all[i].pid);
+	/* Counting without room. */
+	ASSERT_EQ(0, accel_telemetry_get_devices(t, -1, NULL, 0, &n));
+	EXPECT_EQ(vnpu_count(), n);
+	EXPECT_EQ(-ENODEV, accel_telemetry_get_devices(t, 4000, &d1, 1, &n));
+	accel_telemetry_close(t);
+	buf_free(&a);
+}
+
+TEST_F(dev, fault_event)
+{
+	struct accel_events *ev;
+	struct accel_event e;
+	uint64_t va, ctx;
+	unsigned int idx;
+	int ret;
+
+	ret = accel_events_open(&ev);
+	if (ret == -EPROTONOSUPPORT)
+		SKIP(return, "no vnpu netlink family");
+	ASSERT_EQ(0, ret);
+	EXPECT_EQ(-ETIME, accel_events_next(ev, &e, 0));
+	ASSERT_EQ(-EFAULT, provoke_fault(self->dev, &va));
+	accel_device_get_index(self->dev, &idx);
+	accel_device_query(self->dev, ACCEL_PARAM_CONTEXT_ID, &ctx);
+	for (;;) {
+		ret = accel_events_next(ev, &e, 10 * SEC);
+		ASSERT_EQ(0, ret);
+		if (e.type == ACCEL_EVENT_FAULT)
+			break;
+	}
+	EXPECT_EQ(idx, e.dev_index);
+	EXPECT_TRUE(e.valid & ACCEL_EVENT_HAS_CTX);
+	EXPECT_EQ(ctx, e.ctx_id);
+	EXPECT_TRUE(e.valid & ACCEL_EVENT_HAS_FAULT);
+	EXPECT_LE(va, e.fault_va);
+	EXPECT_GT(va + 64, e.fault_va);
+	EXPECT_EQ(VNPU_ACCESS_WRITE, e.fault_access);
+	if (e.valid & ACCEL_EVENT_HAS_PID)
+		EXPECT_EQ((uint32_t)getpid(), e.pid);
+	accel_events_close(ev);
+}
+
+/* ------------------------------------------------------------------ */
+/* The application built with pkg-config, and the tools                */
+/* ------------------------------------------------------------------ */
+
+TEST(pkgconfig_application)
+{
+	char out[4096];
+	int rc;
+
+	if (!vnpu_count())
+		SKIP(return, "no vnpu device");
+	if (access("/usr/bin/libaccel-app", X_OK))
+		SKIP(return, "libaccel-app is not installed");
+	rc = run_capture("libaccel-app 2>&1", out, sizeof(out));
+	EXPECT_EQ(0, rc) TH_LOG("libaccel-app: %s", out);
+	EXPECT_NE(NULL, strstr(out, "telemetry"));
+}
+
+TEST(tool_vnpu_info_json)
+{
+	static char out[65536];
+	struct accel_device *dev;
+	const char *pci;
+
+	if (!vnpu_count())
+		SKIP(return, "no vnpu device");
+	ASSERT_EQ(0, run_capture("vnpu-info --json", out, sizeof(out)));
+	EXPECT_TRUE(json_ok(out)) TH_LOG("not JSON: %s", out);
+	ASSERT_EQ(0, accel_device_open(NULL, &dev));
+	accel_device_get_pci_address(dev, &pci);
+	EXPECT_NE(NULL, strstr(out, pci));
+	accel_device_close(dev);
+	EXPECT_NE(NULL, strstr(out, "\"max_bo_size\""));
+	EXPECT_NE(NULL, strstr(out, "\"features\""));
+	ASSERT_EQ(0, run_capture("vnpu-info --help", out, sizeof(out)));
+	EXPECT_NE(NULL, strstr(out, "Usage: vnpu-info"));
+	EXPECT_EQ(2, run_capture("vnpu-info --bogus 2>/dev/null", out, sizeof(out)));
+}
+
+TEST_F(dev, tool_vnpu_top_batch_shows_this_process)
+{
+	static char out[65536];
+	char cmd[128], want[64];
+	struct buf a;
+	int st = -1;
+
+	ASSERT_EQ(0, buf_new(self->dev, 65536, 0, &a));
+	ASSERT_EQ(0, run_fill(self->dev, a.va, 65536, 7, 0, &st));
+	snprintf(cmd, sizeof(cmd), "vnpu-top --json -n 1 -d 0.2");
+	ASSERT_EQ(0, run_capture(cmd, out, sizeof(out)));
+	EXPECT_TRUE(json_ok(out)) TH_LOG("not JSON: %s", out);
+	snprintf(want, sizeof(want), "\"pid\": %d,", getpid());
+	EXPECT_NE(NULL, strstr(out, want)) TH_LOG("%s", out);
+	/* The text batch mode too, filtered on this pid. */
+	snprintf(cmd, sizeof(cmd), "vnpu-top -b -n 2 -d 0.1 -p %d", getpid());
+	ASSERT_EQ(0, run_capture(cmd, out, sizeof(out)));
+	snprintf(want, sizeof(want), "\n%-7d ", getpid());
+	EXPECT_NE(NULL, strstr(out, want)) TH_LOG("%s", out);
+	EXPECT_EQ(NULL, strstr(out, "\033[")) TH_LOG("escape codes in batch mode");
+	buf_free(&a);
+}
+
+TEST_F(dev, tool_vnpu_events_sees_a_fault)
+{
+	char line[512];
+	uint64_t va;
+	FILE *f;
+	int st;
+
+	f = popen("vnpu-events --json --no-hotplug -n 1 -t 30", "r");
+	ASSERT_NE(NULL, f);
+	ASSERT_NE(NULL, fgets(line, sizeof(line), f));
+	if (!strstr(line, "ready")) {
+		pclose(f);
+		SKIP(return, "vnpu-events did not start: %s", line);
+	}
+	EXPECT_EQ(-EFAULT, provoke_fault(self->dev, &va));
+	ASSERT_NE(NULL, fgets(line, sizeof(line), f));
+	EXPECT_TRUE(json_ok(line)) TH_LOG("not JSON: %s", line);
+	EXPECT_NE(NULL, strstr(line, "\"event\": \"fault\"")) TH_LOG("%s", line);
+	st = pclose(f);
+	EXPECT_TRUE(WIFEXITED(st) && WEXITSTATUS(st) == 0);
+}
+
+/* ------------------------------------------------------------------ */
+/* Hotplug (last: it removes and rescans the PCI device)               */
+/* ------------------------------------------------------------------ */
+
+struct hp {
+	int adds, removes;
+	char pci[32];
+};
+
+static void hp_cb(void *data, int action, const char *node, const char *pci)
+{
+	struct hp *h = data;
+
+	if (action == ACCEL_HOTPLUG_ADD)
+		h->adds++;
+	else
+		h->removes++;
+	snprintf(h->pci, sizeof(h->pci), "%s", pci);
+}
+
+static bool hp_wait(struct accel_monitor *m, int *counter, int ms)
+{
+	struct pollfd p = { .events = POLLIN };
+
+	accel_monitor_get_fd(m, &p.fd);
+	while (!*counter && ms > 0) {
+		if (poll(&p, 1, 100) > 0)
+			accel_monitor_dispatch(m, NULL);
+		ms -= 100;
+	}
+	return *counter > 0;
+}
+
+static int write_file(const char *path, const char *s)
+{
+	int fd = open(path, O_WRONLY), ret = 0;
+
+	if (fd < 0)
+		return -errno;
+	if (write(fd, s, strlen(s)) < 0)
+		ret = -errno;
+	close(fd);
+	return ret;
+}
+
+/*
+ * A fixture of its own, defined last: the harness runs fixtures in the
+ * order they are defined, so this runs after every other test.
+ */
+FIXTURE(hotplug) {
+	int unused;
+};
+
+FIXTURE_SETUP(hotplug)
+{
+}
+
+FIXTURE_TEARDOWN(hotplug)
+{
+}
+
+TEST_F(hotplug, remove_rescan)
+{
+	struct accel_monitor *m;
+	struct accel_events *ev = NULL;
+	struct accel_device *dev;
+	struct accel_event e;
+	struct hp h = { 0 };
+	char path[128], pci[32];
+	const char *p;
+	unsigned int idx;
+	int ret;
+
+	if (!vnpu_count())
+		SKIP(return, "no vnpu device");
+	ASSERT_EQ(0, accel_device_open_index(0, &dev));
+	accel_device_get_pci_address(dev, &p);
+	snprintf(pci, sizeof(pci), "%s", p);
+	accel_device_get_index(dev, &idx);
+	accel_device_close(dev);
+	snprintf(path, sizeof(path), "/sys/bus/pci/devices/%s/remove", pci);
+	if (access(path, W_OK))
+		SKIP(return, "cannot remove PCI devices here");
+	ASSERT_EQ(0, accel_monitor_new(hp_cb, &h, &m));
+	if (accel_events_open(&ev))
+		ev = NULL;
+	ASSERT_EQ(0, write_file(path, "1"));
+	ASSERT_TRUE(hp_wait(m, &h.removes, 20000));
+	EXPECT_STREQ(pci, h.pci);
+	EXPECT_EQ(0, h.adds);
+	if (ev) {
+		/* The driver announced the unplug before it went. */
+		do {
+			ret = accel_events_next(ev, &e, 5 * SEC);
+		} while (!ret && e.type != ACCEL_EVENT_UNPLUG);
+		EXPECT_EQ(0, ret);
+		EXPECT_EQ(ACCEL_EVENT_UNPLUG, e.type);
+		EXPECT_EQ(idx, e.dev_index);
+		accel_events_close(ev);
+	}
+	ASSERT_EQ(0, write_file("/sys/bus/pci/rescan", "1"));
+	ASSERT_TRUE(hp_wait(m, &h.adds, 20000));
+	EXPECT_STREQ(pci, h.pci);
+	accel_monitor_free(m);
+	/* Usable again. */
+	ASSERT_EQ(0, accel_device_open_pci(pci, &dev));
+	accel_device_close(dev);
+}
+
+TEST_HARNESS_MAIN
