@@ -38,8 +38,13 @@ else
 	fail=1
 fi
 
-# Declarations start a line (comments start with "/*" or " *").
-grep -E '^[a-z][a-z _]*[ *]accel_[a-z0-9_]+\(' "$hdr" |
+# Declarations start a line (comments start with "/*" or " *"); the
+# accel_*.h headers accel.h includes (accel_model.h) count as part of it.
+hdrs=("$hdr")
+for inc in $(sed -n 's/^#include "\(accel_[a-z_]*\.h\)".*/\1/p' "$hdr"); do
+	hdrs+=("$(dirname "$hdr")/$inc")
+done
+grep -hE '^[a-z][a-z _]*[ *]accel_[a-z0-9_]+\(' "${hdrs[@]}" |
 	sed -E 's/.*[ *](accel_[a-z0-9_]+)\(.*/\1/' | sort > "$tmp/decl"
 if [ -s "$tmp/decl" ] && diff -u "$tmp/want" "$tmp/decl" > "$tmp/diff"; then
 	echo "ok 3 $(basename "$hdr") declares exactly the exported functions"

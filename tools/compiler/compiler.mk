@@ -106,3 +106,56 @@ $(TEST_COMPILER): tests/models/test_compiler.c $(COMPILER_LIB) $(COMPILER_HDRS) 
 		$(or $(ENGINE_LIBS),-lopenblas -lm)
 
 UNIT_TESTS += $(TEST_COMPILER)
+
+# libaccel's model runtime reads the package format header.
+$(LIBACCEL_OBJDIR)/model.o: libaccel/accel_model.h tools/compiler/vnpu_package.h
+
+# ------------------------------------------------------------------ runner
+
+$(VNPU_RUN_MODEL): tools/compiler/vnpu-run-model.c tools/compiler/npy.c tools/compiler/npy.h \
+		libaccel/accel.h libaccel/accel_model.h $(LIBACCEL_SO) $(LIBACCEL_LINKS)
+	@mkdir -p $(@D)
+	@echo "  CC      $@"
+	$(Q)$(CC) $(CFLAGS) $(WARNFLAGS) $(CPPFLAGS) $(LIBACCEL_CFLAGS) -Itools/compiler \
+		-o $@ $< tools/compiler/npy.c $(LIBACCEL_LDLIBS) -Wl,-rpath,'$$ORIGIN/../lib'
+
+all: $(VNPU_RUN_MODEL)
+GUEST_BINS += $(VNPU_RUN_MODEL)
+
+# ------------------------------------------------------------------ guest
+
+# Packages for the guest: digits models in batches of 40 (fp32 and int8),
+# the random-weight models at batch 1.
+GUEST_PKGS := $(addprefix $(MODELS_DIR)/,mlp.vnpu mlp_int8.vnpu cnn.vnpu cnn_int8.vnpu \
+	mobilenet.vnpu transformer.vnpu)
+
+$(MODELS_DIR)/mlp.vnpu: $(MODELS_STAMP) $(VNPU_COMPILE)
+	$(Q)$(VNPU_COMPILE) -q --batch 40 $(MODELS_DIR)/mlp.onnx -o $@
+$(MODELS_DIR)/mlp_int8.vnpu: $(MODELS_STAMP) $(VNPU_COMPILE)
+	$(Q)$(VNPU_COMPILE) -q --batch 40 --int8 --calib $(MODELS_DIR)/calib_x.npy \
+		$(MODELS_DIR)/mlp.onnx -o $@
+$(MODELS_DIR)/cnn.vnpu: $(MODELS_STAMP) $(VNPU_COMPILE)
+	$(Q)$(VNPU_COMPILE) -q --batch 40 $(MODELS_DIR)/cnn.onnx -o $@
+$(MODELS_DIR)/cnn_int8.vnpu: $(MODELS_STAMP) $(VNPU_COMPILE)
+	$(Q)$(VNPU_COMPILE) -q --batch 40 --int8 --calib $(MODELS_DIR)/calib_img.npy \
+		$(MODELS_DIR)/cnn.onnx -o $@
+$(MODELS_DIR)/mobilenet.vnpu $(MODELS_DIR)/transformer.vnpu: $(MODELS_DIR)/%.vnpu: \
+		$(MODELS_STAMP) $(VNPU_COMPILE)
+	$(Q)$(VNPU_COMPILE) -q $(MODELS_DIR)/$*.onnx -o $@
+
+GUEST_DATA += $(GUEST_PKGS) $(MODEL_REFS) $(addprefix $(MODELS_DIR)/,digits_x.npy \
+	digits_img.npy digits_y.npy mobilenet_x.npy transformer_x.npy)
+
+# In-guest test of the runtime (kselftest harness, libaccel).
+MODEL_GUEST_TEST := $(BUILD)/tests/guest/vnpu_model_test
+$(MODEL_GUEST_TEST): tests/models/vnpu_model_test.c tools/compiler/npy.c tools/compiler/npy.h \
+		libaccel/accel.h libaccel/accel_model.h tools/compiler/vnpu_package.h \
+		$(LIBACCEL_SO) $(LIBACCEL_LINKS) $(LINUX_SRC)/.stamp
+	@mkdir -p $(@D)
+	@echo "  CC      $@"
+	$(Q)$(CC) $(CFLAGS) $(WARNFLAGS) $(CPPFLAGS) $(LIBACCEL_CFLAGS) -Itools/compiler \
+		-I$(LINUX_SRC)/tools/testing/selftests -Wno-missing-prototypes \
+		-Wno-sign-compare -Wno-clobbered -pthread -o $@ $< tools/compiler/npy.c \
+		$(LIBACCEL_LDLIBS) -Wl,-rpath,'$$ORIGIN/../lib' -lm
+
+GUEST_TESTS += $(MODEL_GUEST_TEST)

@@ -1,0 +1,737 @@
+// SPDX-License-Identifier: MIT
+/*
+ * libaccel: compiled models (accel_model_*). Loads a vnpu job package,
+ * creates one BO per memory region, relocates the command stream to the
+ * BOs' VAs and replays every command through the validating accel_cmdbuf_*
+ * builders, then runs it with host or BO bindings for the I/O.
+ *
+ * Copyright (C) 2026 The vnpu authors
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "vnpu_device.h"
+#include "accel_priv.h"
+#include "accel_model.h"
+#include "../tools/compiler/vnpu_package.h"
+
+_Static_assert(sizeof(struct accel_tensor) == sizeof(struct vnpu_tensor), "tensor");
+
+#define MAX_REGIONS	64
+
+/* What clones share: the package image and the constants. */
+struct model_shared {
+	atomic_uint refcount;
+	void *image;
+	struct vnpu_pkg_view v;
+	struct accel_bo *const_bo[MAX_REGIONS];	/* CONST regions */
+	uint64_t devmem_bytes;
+};
+
+struct accel_model {
+	struct model_shared *sh;
+	struct accel_device *dev;
+	uint32_t flags;
+	uint32_t queue;
+	struct accel_bo *bo[MAX_REGIONS];	/* own BO per non-CONST region */
+	void *map[MAX_REGIONS];			/* CPU view of own BOs */
+	struct accel_bo *bound[MAX_REGIONS];	/* user BO bound to an I/O region */
+	uint64_t bound_off[MAX_REGIONS];
+	const void **in_ptr;			/* per I/O entry */
+	void **out_ptr;
+	struct accel_cmdbuf *cb;
+	bool dirty;
+	struct accel_job *last;
+	bool pending;
+	uint64_t *layer_ns;
+	uint64_t devmem_bytes;
+	unsigned int nin, nout;
+	unsigned int *in_io, *out_io;	/* input/output index -> I/O entry */
+};
+
+static void shared_put(struct model_shared *sh)
+{
+	unsigned int r;
+
+	if (!sh || atomic_fetch_sub(&sh->refcount, 1) != 1)
+		return;
+	for (r = 0; r < MAX_REGIONS; r++)
+		accel_bo_free(sh->const_bo[r]);
+	free(sh->image);
+	free(sh);
+}
+
+/* A BO for region @r: device memory if the package asks and it works. */
+static int region_bo(struct accel_model *m, const struct vnpu_pkg_region *rg,
+		     struct accel_bo **bo, uint64_t *devmem)
+{
+	int ret = -EOPNOTSUPP;
+
+	if (rg->placement == VNPU_PKG_PLACE_DEVMEM && !(m->flags & ACCEL_MODEL_NO_DEVMEM)) {
+		ret = accel_bo_new(m->dev, rg->size, ACCEL_BO_DEVMEM, bo);
+		if (!ret) {
+			*devmem += rg->size;
+			return 0;
+		}
+	}
+	/* no device memory, or it is full: system memory */
+	return accel_bo_new(m->dev, rg->size, 0, bo);
+}
+
+static void to_tensor(struct accel_tensor *t, const struct vnpu_tensor *v)
+{
+	memcpy(t, v, sizeof(*t));
+}
+
+#define OPT(t) ((t).rank ? &(t) : NULL)
+
+/* Append one (relocated) package command through its builder. */
+static int replay(struct accel_cmdbuf *cb, const uint8_t *p, size_t len)
+{
+	const struct vnpu_cmd_hdr *h = (const void *)p;
+
+#define NEED(type) do { if (len != sizeof(type)) return -EBADMSG; } while (0)
+	switch (h->opcode) {
+	case VNPU_OP_NOP:
+		NEED(struct vnpu_cmd_nop);
+		return accel_cmdbuf_nop(cb);
+	case VNPU_OP_TIMESTAMP: {
+		const struct vnpu_cmd_timestamp *c = (const void *)p;
+
+		NEED(*c);
+		return accel_cmdbuf_timestamp(cb, c->dst);
+	}
+	case VNPU_OP_BARRIER:
+		NEED(struct vnpu_cmd_nop);
+		return accel_cmdbuf_barrier(cb);
+	case VNPU_OP_COPY_ND: {
+		const struct vnpu_cmd_copy_nd *c = (const void *)p;
+		struct accel_tensor s, d;
+
+		NEED(*c);
+		to_tensor(&s, &c->src);
+		to_tensor(&d, &c->dst);
+		return accel_cmdbuf_copy_nd(cb, &d, &s, c->perm);
+	}
+	case VNPU_OP_GEMM: {
+		const struct vnpu_cmd_gemm *c = (const void *)p;
+		struct accel_tensor a, b, bias, out;
+
+		NEED(*c);
+		to_tensor(&a, &c->a);
+		to_tensor(&b, &c->b);
+		to_tensor(&bias, &c->bias);
+		to_tensor(&out, &c->out);
+		return accel_cmdbuf_gemm(cb, &out, &a, &b, OPT(bias), c->act);
+	}
+	case VNPU_OP_CONV2D: {
+		const struct vnpu_cmd_conv2d *c = (const void *)p;
+		struct accel_tensor in, w, bias, out;
+		struct accel_conv2d_params cp = {
+			.stride_h = c->stride_h, .stride_w = c->stride_w,
+			.dil_h = c->dil_h, .dil_w = c->dil_w,
+			.pad_top = c->pad_top, .pad_bottom = c->pad_bottom,
+			.pad_left = c->pad_left, .pad_right = c->pad_right,
+			.groups = c->groups, .act = c->act,
+		};
+
+		NEED(*c);
+		to_tensor(&in, &c->in);
+		to_tensor(&w, &c->weight);
+		to_tensor(&bias, &c->bias);
+		to_tensor(&out, &c->out);
+		return accel_cmdbuf_conv2d(cb, &out, &in, &w, OPT(bias), &cp);
+	}
+	case VNPU_OP_ELTWISE: {
+		const struct vnpu_cmd_eltwise *c = (const void *)p;
+		struct accel_tensor a, b, out;
+
+		NEED(*c);
+		to_tensor(&a, &c->a);
+		to_tensor(&b, &c->b);
+		to_tensor(&out, &c->out);
+		return accel_cmdbuf_eltwise(cb, c->op, &out, &a, &b, c->act);
+	}
+	case VNPU_OP_ACTIVATION:
+	case VNPU_OP_SOFTMAX:
+	case VNPU_OP_REDUCE: {
+		const struct vnpu_cmd_unary *c = (const void *)p;
+		struct accel_tensor in, out;
+
+		NEED(*c);
+		to_tensor(&in, &c->in);
+		to_tensor(&out, &c->out);
+		if (h->opcode == VNPU_OP_ACTIVATION)
+			return accel_cmdbuf_activation(cb, &out, &in, c->param);
+		if (h->opcode == VNPU_OP_SOFTMAX)
+			return accel_cmdbuf_softmax(cb, &out, &in, c->param);
+		return accel_cmdbuf_reduce(cb, &out, &in, c->param & VNPU_RED_OP_MASK,
+					   (c->param & VNPU_RED_AXES_MASK) >> VNPU_RED_AXES_SHIFT);
+	}
+	case VNPU_OP_LAYERNORM:
+	case VNPU_OP_RMSNORM: {
+		const struct vnpu_cmd_norm *c = (const void *)p;
+		struct accel_tensor in, g, b, out;
+		float eps;
+
+		NEED(*c);
+		to_tensor(&in, &c->in);
+		to_tensor(&g, &c->gamma);
+		to_tensor(&b, &c->beta);
+		to_tensor(&out, &c->out);
+		memcpy(&eps, &c->eps, 4);
+		if (h->opcode == VNPU_OP_LAYERNORM)
+			return accel_cmdbuf_layernorm(cb, &out, &in, OPT(g), OPT(b), eps);
+		return accel_cmdbuf_rmsnorm(cb, &out, &in, OPT(g), OPT(b), eps);
+	}
+	case VNPU_OP_POOL2D: {
+		const struct vnpu_cmd_pool2d *c = (const void *)p;
+		struct accel_tensor in, out;
+		struct accel_pool2d_params pp = {
+			.kernel_h = c->kernel_h, .kernel_w = c->kernel_w,
+			.stride_h = c->stride_h, .stride_w = c->stride_w,
+			.pad_top = c->pad_top, .pad_bottom = c->pad_bottom,
+			.pad_left = c->pad_left, .pad_right = c->pad_right,
+			.mode = c->mode,
+		};
+
+		NEED(*c);
+		to_tensor(&in, &c->in);
+		to_tensor(&out, &c->out);
+		return accel_cmdbuf_pool2d(cb, &out, &in, &pp);
+	}
+	case VNPU_OP_QUANTIZE:
+	case VNPU_OP_DEQUANTIZE:
+	case VNPU_OP_CAST: {
+		const struct vnpu_cmd_convert *c = (const void *)p;
+		struct accel_tensor in, out;
+
+		NEED(*c);
+		to_tensor(&in, &c->in);
+		to_tensor(&out, &c->out);
+		if (h->opcode == VNPU_OP_QUANTIZE)
+			return accel_cmdbuf_quantize(cb, &out, &in);
+		if (h->opcode == VNPU_OP_DEQUANTIZE)
+			return accel_cmdbuf_dequantize(cb, &out, &in);
+		return accel_cmdbuf_cast(cb, &out, &in);
+	}
+	default:
+		return -EBADMSG;	/* not an opcode a package may use */
+	}
+#undef NEED
+}
+
+/* (Re)build the command buffer for the current BOs and bindings. */
+static int build(struct accel_model *m)
+{
+	const struct vnpu_pkg_view *v = &m->sh->v;
+	uint64_t base[MAX_REGIONS];
+	struct accel_cmdbuf *cb;
+	uint8_t *cmds;
+	size_t off;
+	unsigned int r;
+	int ret;
+
+	for (r = 0; r < v->num_regions; r++) {
+		struct accel_bo *bo = m->bound[r] ? m->bound[r] :
+				      m->bo[r] ? m->bo[r] : m->sh->const_bo[r];
+
+		accel_bo_get_va(bo, &base[r]);
+		if (m->bound[r])
+			base[r] += m->bound_off[r];
+	}
+	cmds = malloc(v->cmds_size);
+	if (!cmds)
+		return -ENOMEM;
+	memcpy(cmds, v->cmds, v->cmds_size);
+	if (vnpu_pkg_relocate(v, cmds, base)) {
+		free(cmds);
+		return -EBADMSG;
+	}
+	ret = accel_cmdbuf_new(m->dev, &cb);
+	if (ret) {
+		free(cmds);
+		return ret;
+	}
+	for (off = 0; off < v->cmds_size; ) {
+		const struct vnpu_cmd_hdr *h = (const void *)(cmds + off);
+		size_t len = (size_t)h->len * 8;
+
+		if (!len || len > v->cmds_size - off || h->flags) {
+			ret = -EBADMSG;
+			break;
+		}
+		ret = replay(cb, cmds + off, len);
+		if (ret)
+			break;
+		off += len;
+	}
+	free(cmds);
+	if (ret) {
+		accel_cmdbuf_free(cb);
+		return ret;
+	}
+	accel_cmdbuf_free(m->cb);
+	m->cb = cb;
+	m->dirty = false;
+	return 0;
+}
+
+static int instantiate(struct accel_device *dev, struct model_shared *sh,
+		       uint32_t flags, struct accel_model **out)
+{
+	const struct vnpu_pkg_view *v = &sh->v;
+	struct accel_model *m;
+	unsigned int r, i;
+	int ret = -ENOMEM;
+
+	m = calloc(1, sizeof(*m));
+	if (!m)
+		return -ENOMEM;
+	m->sh = sh;
+	m->dev = dev;
+	m->flags = flags;
+	accel_dev_get(dev);
+	m->in_ptr = calloc(v->num_io, sizeof(*m->in_ptr));
+	m->out_ptr = calloc(v->num_io, sizeof(*m->out_ptr));
+	m->in_io = calloc(v->num_io, sizeof(unsigned int));
+	m->out_io = calloc(v->num_io, sizeof(unsigned int));
+	m->layer_ns = calloc(v->num_layers + 1, sizeof(uint64_t));
+	if (!m->in_ptr || !m->out_ptr || !m->in_io || !m->out_io || !m->layer_ns)
+		goto err;
+	for (i = 0; i < v->num_io; i++) {
+		if (v->io[i].dir == VNPU_PKG_IO_INPUT)
+			m->in_io[m->nin++] = i;
+		else
+			m->out_io[m->nout++] = i;
+	}
+	for (r = 0; r < v->num_regions; r++) {
+		if (v->regions[r].kind == VNPU_PKG_REG_CONST)
+			continue;
+		ret = region_bo(m, &v->regions[r], &m->bo[r], &m->devmem_bytes);
+		if (ret)
+			goto err;
+		if (v->regions[r].placement == VNPU_PKG_PLACE_DEVMEM)
+			continue;	/* scratch: the CPU never looks */
+		ret = accel_bo_map(m->bo[r], &m->map[r]);
+		if (ret)
+			goto err;
+	}
+	ret = build(m);
+	if (ret)
+		goto err;
+	*out = m;
+	return 0;
+err:
+	m->sh = NULL;	/* the caller keeps its reference on failure */
+	accel_model_free(m);
+	return ret;
+}
+
+ACCEL_EXPORT int accel_model_load_buffer(struct accel_device *dev, const void *data,
+					 size_t size, uint32_t flags,
+					 struct accel_model **model)
+{
+	struct model_shared *sh;
+	const char *why;
+	unsigned int r;
+	int ret;
+
+	if (!dev || !data || !model || (flags & ~ACCEL_MODEL_NO_DEVMEM))
+		return -EINVAL;
+	sh = calloc(1, sizeof(*sh));
+	if (!sh)
+		return -ENOMEM;
+	atomic_init(&sh->refcount, 1);
+	sh->image = aligned_alloc(8, (size + 7) & ~(size_t)7);
+	if (!sh->image) {
+		free(sh);
+		return -ENOMEM;
+	}
+	memcpy(sh->image, data, size);
+	if (vnpu_pkg_parse(sh->image, size, &sh->v, &why) ||
+	    sh->v.num_regions > MAX_REGIONS) {
+		shared_put(sh);
+		return -EBADMSG;
+	}
+	for (r = 0; r < sh->v.num_regions; r++) {
+		const struct vnpu_pkg_region *rg = &sh->v.regions[r];
+		struct accel_model tmp = { .dev = dev, .flags = flags };
+		void *p;
+
+		if (rg->kind != VNPU_PKG_REG_CONST)
+			continue;
+		ret = region_bo(&tmp, rg, &sh->const_bo[r], &sh->devmem_bytes);
+		if (!ret)
+			ret = accel_bo_map(sh->const_bo[r], &p);
+		if (ret) {
+			shared_put(sh);
+			return ret;
+		}
+		memcpy(p, sh->v.data + rg->data_offset, rg->data_size);
+		accel_bo_unmap(sh->const_bo[r]);
+	}
+	ret = instantiate(dev, sh, flags, model);
+	if (ret)
+		shared_put(sh);
+	return ret;
+}
+
+ACCEL_EXPORT int accel_model_load(struct accel_device *dev, const char *path,
+				  uint32_t flags, struct accel_model **model)
+{
+	struct stat st;
+	size_t done = 0;
+	void *buf;
+	int fd, ret;
+
+	if (!dev || !path || !model || (flags & ~ACCEL_MODEL_NO_DEVMEM))
+		return -EINVAL;
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return -errno;
+	if (fstat(fd, &st)) {
+		ret = -errno;
+		close(fd);
+		return ret;
+	}
+	if (!S_ISREG(st.st_mode) || st.st_size < (off_t)sizeof(struct vnpu_pkg_header)) {
+		close(fd);
+		return -EBADMSG;
+	}
+	buf = malloc(st.st_size);
+	if (!buf) {
+		close(fd);
+		return -ENOMEM;
+	}
+	while (done < (size_t)st.st_size) {
+		ssize_t n = read(fd, (char *)buf + done, st.st_size - done);
+
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0) {
+			ret = n < 0 ? -errno : -EBADMSG;
+			close(fd);
+			free(buf);
+			return ret;
+		}
+		done += n;
+	}
+	close(fd);
+	ret = accel_model_load_buffer(dev, buf, done, flags, model);
+	free(buf);
+	return ret;
+}
+
+ACCEL_EXPORT int accel_model_clone(struct accel_model *model, struct accel_model **clone)
+{
+	int ret;
+
+	if (!model || !clone)
+		return -EINVAL;
+	atomic_fetch_add(&model->sh->refcount, 1);
+	ret = instantiate(model->dev, model->sh, model->flags, clone);
+	if (ret)
+		shared_put(model->sh);
+	return ret;
+}
+
+ACCEL_EXPORT void accel_model_free(struct accel_model *m)
+{
+	unsigned int r;
+
+	if (!m)
+		return;
+	if (m->last) {
+		accel_job_wait(m->last, -1, NULL);
+		accel_job_free(m->last);
+	}
+	accel_cmdbuf_free(m->cb);
+	for (r = 0; r < MAX_REGIONS; r++) {
+		if (m->map[r])
+			accel_bo_unmap(m->bo[r]);
+		accel_bo_free(m->bo[r]);
+		if (m->bound[r])
+			accel_bo_unref(m->bound[r]);
+	}
+	shared_put(m->sh);
+	free(m->in_ptr);
+	free(m->out_ptr);
+	free(m->in_io);
+	free(m->out_io);
+	free(m->layer_ns);
+	accel_dev_put(m->dev);
+	free(m);
+}
+
+ACCEL_EXPORT int accel_model_get_io_count(const struct accel_model *m,
+					  unsigned int *inputs, unsigned int *outputs)
+{
+	if (!m)
+		return -EINVAL;
+	if (inputs)
+		*inputs = m->nin;
+	if (outputs)
+		*outputs = m->nout;
+	return 0;
+}
+
+static void io_info(const struct accel_model *m, unsigned int e, struct accel_model_io *io)
+{
+	const struct vnpu_pkg_io *p = &m->sh->v.io[e];
+
+	memset(io, 0, sizeof(*io));
+	io->name = vnpu_pkg_str(&m->sh->v, p->name);
+	io->dtype = p->dtype;
+	io->rank = p->rank;
+	memcpy(io->shape, p->shape, sizeof(io->shape));
+	io->size = p->size;
+}
+
+ACCEL_EXPORT int accel_model_get_input(const struct accel_model *m, unsigned int index,
+				       struct accel_model_io *io)
+{
+	if (!m || !io)
+		return -EINVAL;
+	if (index >= m->nin)
+		return -ERANGE;
+	io_info(m, m->in_io[index], io);
+	return 0;
+}
+
+ACCEL_EXPORT int accel_model_get_output(const struct accel_model *m, unsigned int index,
+					struct accel_model_io *io)
+{
+	if (!m || !io)
+		return -EINVAL;
+	if (index >= m->nout)
+		return -ERANGE;
+	io_info(m, m->out_io[index], io);
+	return 0;
+}
+
+ACCEL_EXPORT int accel_model_bind_input(struct accel_model *m, unsigned int index,
+					const void *data)
+{
+	if (!m)
+		return -EINVAL;
+	if (index >= m->nin)
+		return -ERANGE;
+	m->in_ptr[m->in_io[index]] = data;
+	return 0;
+}
+
+ACCEL_EXPORT int accel_model_bind_output(struct accel_model *m, unsigned int index,
+					 void *data)
+{
+	if (!m)
+		return -EINVAL;
+	if (index >= m->nout)
+		return -ERANGE;
+	m->out_ptr[m->out_io[index]] = data;
+	return 0;
+}
+
+static int bind_bo(struct accel_model *m, unsigned int e, struct accel_bo *bo,
+		   uint64_t offset)
+{
+	unsigned int r = m->sh->v.io[e].region;
+	uint64_t size;
+
+	if (bo) {
+		if (bo->dev != m->dev)
+			return -EXDEV;
+		accel_bo_get_size(bo, &size);
+		if (offset > size || m->sh->v.regions[r].size > size - offset)
+			return -ERANGE;
+		accel_bo_ref(bo);
+	}
+	if (m->bound[r])
+		accel_bo_unref(m->bound[r]);
+	m->bound[r] = bo;
+	m->bound_off[r] = offset;
+	m->dirty = true;
+	return 0;
+}
+
+ACCEL_EXPORT int accel_model_bind_input_bo(struct accel_model *m, unsigned int index,
+					   struct accel_bo *bo, uint64_t offset)
+{
+	int ret;
+
+	if (!m)
+		return -EINVAL;
+	if (index >= m->nin)
+		return -ERANGE;
+	ret = bind_bo(m, m->in_io[index], bo, offset);
+	if (!ret)
+		m->in_ptr[m->in_io[index]] = NULL;
+	return ret;
+}
+
+ACCEL_EXPORT int accel_model_bind_output_bo(struct accel_model *m, unsigned int index,
+					    struct accel_bo *bo, uint64_t offset)
+{
+	int ret;
+
+	if (!m)
+		return -EINVAL;
+	if (index >= m->nout)
+		return -ERANGE;
+	ret = bind_bo(m, m->out_io[index], bo, offset);
+	if (!ret)
+		m->out_ptr[m->out_io[index]] = NULL;
+	return ret;
+}
+
+ACCEL_EXPORT int accel_model_get_input_bo(struct accel_model *m, unsigned int index,
+					  struct accel_bo **bo)
+{
+	if (!m || !bo)
+		return -EINVAL;
+	if (index >= m->nin)
+		return -ERANGE;
+	*bo = m->bo[m->sh->v.io[m->in_io[index]].region];
+	return 0;
+}
+
+ACCEL_EXPORT int accel_model_get_output_bo(struct accel_model *m, unsigned int index,
+					   struct accel_bo **bo)
+{
+	if (!m || !bo)
+		return -EINVAL;
+	if (index >= m->nout)
+		return -ERANGE;
+	*bo = m->bo[m->sh->v.io[m->out_io[index]].region];
+	return 0;
+}
+
+ACCEL_EXPORT int accel_model_set_queue(struct accel_model *m, uint32_t queue)
+{
+	if (!m || queue >= m->dev->num_queues)
+		return -EINVAL;
+	m->queue = queue;
+	return 0;
+}
+
+ACCEL_EXPORT int accel_model_submit(struct accel_model *m,
+				    const struct accel_submit_opts *opts,
+				    struct accel_job **job)
+{
+	const struct vnpu_pkg_view *v;
+	unsigned int i;
+	int ret;
+
+	if (!m)
+		return -EINVAL;
+	v = &m->sh->v;
+	if (m->pending)
+		accel_model_wait(m, -1);	/* its outcome was the caller's to get */
+	if (m->dirty) {
+		ret = build(m);
+		if (ret)
+			return ret;
+	}
+	for (i = 0; i < v->num_io; i++) {
+		unsigned int r = v->io[i].region;
+
+		if (v->io[i].dir == VNPU_PKG_IO_INPUT && m->in_ptr[i] && !m->bound[r])
+			memcpy(m->map[r], m->in_ptr[i], v->io[i].size);
+	}
+	accel_job_free(m->last);
+	m->last = NULL;
+	ret = accel_job_submit(m->dev, m->cb, m->queue, opts, &m->last);
+	if (ret)
+		return ret;
+	m->pending = true;
+	if (job)
+		*job = m->last;
+	return 0;
+}
+
+ACCEL_EXPORT int accel_model_wait(struct accel_model *m, int64_t timeout_ns)
+{
+	const struct vnpu_pkg_view *v;
+	unsigned int i;
+	int ret, status = 0;
+
+	if (!m)
+		return -EINVAL;
+	if (!m->last)
+		return -ENODATA;
+	ret = accel_job_wait(m->last, timeout_ns, &status);
+	if (ret)
+		return ret;
+	if (!m->pending)
+		return status;	/* already collected */
+	m->pending = false;
+	if (status)
+		return status;
+	v = &m->sh->v;
+	for (i = 0; i < v->num_io; i++) {
+		unsigned int r = v->io[i].region;
+
+		if (v->io[i].dir == VNPU_PKG_IO_OUTPUT && m->out_ptr[i] && !m->bound[r])
+			memcpy(m->out_ptr[i], m->map[r], v->io[i].size);
+	}
+	for (i = 0; i < v->num_regions; i++) {
+		const uint64_t *ts = m->map[i];
+		unsigned int l;
+
+		if (v->regions[i].kind != VNPU_PKG_REG_PROFILE || !ts)
+			continue;
+		for (l = 0; l < v->num_layers; l++) {
+			uint32_t k = v->layers[l].ts_index;
+
+			if (k && (uint64_t)(k + 1) * 8 <= v->regions[i].size && ts[k] >= ts[k - 1])
+				m->layer_ns[l] = ts[k] - ts[k - 1];
+		}
+	}
+	return 0;
+}
+
+ACCEL_EXPORT int accel_model_run(struct accel_model *m)
+{
+	int ret = accel_model_submit(m, NULL, NULL);
+
+	return ret ? ret : accel_model_wait(m, -1);
+}
+
+ACCEL_EXPORT int accel_model_get_layer_count(const struct accel_model *m,
+					     unsigned int *count)
+{
+	if (!m || !count)
+		return -EINVAL;
+	*count = m->sh->v.num_layers;
+	return 0;
+}
+
+ACCEL_EXPORT int accel_model_get_layer(const struct accel_model *m, unsigned int index,
+				       struct accel_model_layer *layer)
+{
+	const struct vnpu_pkg_layer *l;
+
+	if (!m || !layer)
+		return -EINVAL;
+	if (index >= m->sh->v.num_layers)
+		return -ERANGE;
+	l = &m->sh->v.layers[index];
+	layer->name = vnpu_pkg_str(&m->sh->v, l->name);
+	layer->op = vnpu_pkg_str(&m->sh->v, l->op);
+	layer->macs = l->macs;
+	layer->bytes = l->bytes;
+	layer->time_ns = m->layer_ns[index];
+	return 0;
+}
+
+ACCEL_EXPORT int accel_model_get_devmem_size(const struct accel_model *m, uint64_t *bytes)
+{
+	if (!m || !bytes)
+		return -EINVAL;
+	*bytes = m->devmem_bytes + m->sh->devmem_bytes;
+	return 0;
+}
