@@ -9,6 +9,7 @@
 #include <linux/err.h>
 #include <linux/module.h>
 #include <linux/pci.h>
+#include <linux/pm_runtime.h>
 #include <linux/slab.h>
 
 #include <drm/drm_accel.h>
@@ -17,12 +18,26 @@
 #include <drm/drm_gem.h>
 #include <drm/drm_ioctl.h>
 #include <drm/drm_managed.h>
+#include <drm/drm_prime.h>
 
 #include "vnpu_drv.h"
 #include "vnpu_gem.h"
 #include "vnpu_hw.h"
 #include "vnpu_job.h"
 #include "vnpu_mmu.h"
+#include "vnpu_pm.h"
+#include "vnpu_vm.h"
+
+static u64 vnpu_capabilities(struct vnpu_device *vdev)
+{
+	u64 caps = DRM_VNPU_CAP_VM_BIND | DRM_VNPU_CAP_USERPTR |
+		   DRM_VNPU_CAP_PRIME | DRM_VNPU_CAP_PRIORITY |
+		   DRM_VNPU_CAP_ENGINE_RESET;
+
+	if (vdev->devmem_size)
+		caps |= DRM_VNPU_CAP_DEVMEM;
+	return caps;
+}
 
 static int vnpu_get_param_ioctl(struct drm_device *drm, void *data,
 				struct drm_file *file)
@@ -81,10 +96,61 @@ static int vnpu_get_param_ioctl(struct drm_device *drm, void *data,
 	case DRM_VNPU_PARAM_MAX_CMD_SIZE:
 		args->value = VNPU_CMD_MAX_SIZE;
 		break;
+	case DRM_VNPU_PARAM_DRIVER_VERSION:
+		args->value = DRM_VNPU_DRIVER_MAJOR << 16 | DRM_VNPU_DRIVER_MINOR;
+		break;
+	case DRM_VNPU_PARAM_CAPABILITIES:
+		args->value = vnpu_capabilities(vdev);
+		break;
+	case DRM_VNPU_PARAM_DTYPES:
+		args->value = vdev->dtypes;
+		break;
+	case DRM_VNPU_PARAM_NUM_CONTEXTS:
+		args->value = vdev->num_contexts - 1;
+		break;
+	case DRM_VNPU_PARAM_PRIORITY:
+		args->value = READ_ONCE(fpriv->priority);
+		break;
+	case DRM_VNPU_PARAM_CONTEXT_HANGS:
+		args->value = atomic_read(&fpriv->ctx->hangs);
+		break;
+	case DRM_VNPU_PARAM_CONTEXT_FAULTS:
+		args->value = atomic_read(&fpriv->ctx->faults);
+		break;
+	case DRM_VNPU_PARAM_CONTEXT_BANNED:
+		args->value = READ_ONCE(fpriv->ctx->banned);
+		break;
+	case DRM_VNPU_PARAM_RESET_COUNT:
+		args->value = atomic_read(&vdev->reset_count);
+		break;
+	case DRM_VNPU_PARAM_HANG_LIMIT:
+		args->value = vnpu_hang_limit;
+		break;
+	case DRM_VNPU_PARAM_JOB_TIMEOUT_MS:
+		args->value = vnpu_job_timeout_ms;
+		break;
 	default:
 		return -EINVAL;
 	}
 	return 0;
+}
+
+static int vnpu_ctx_set_param_ioctl(struct drm_device *drm, void *data,
+				    struct drm_file *file)
+{
+	struct drm_vnpu_ctx_param *args = data;
+
+	if (args->pad)
+		return -EINVAL;
+
+	switch (args->param) {
+	case DRM_VNPU_CTX_PARAM_PRIORITY:
+		if (args->value > U32_MAX)
+			return -EINVAL;
+		return vnpu_job_set_priority(file->driver_priv, args->value);
+	default:
+		return -EINVAL;
+	}
 }
 
 static int vnpu_open(struct drm_device *drm, struct drm_file *file)
@@ -132,6 +198,7 @@ static void vnpu_postclose(struct drm_device *drm, struct drm_file *file)
 
 	/* the handles are gone; BOs still mapped keep the context alive */
 	vnpu_job_file_close(fpriv);
+	vnpu_vm_unbind_all(fpriv->ctx);
 	vnpu_mmu_ctx_put(fpriv->ctx);
 	kfree(fpriv);
 }
@@ -142,6 +209,10 @@ static const struct drm_ioctl_desc vnpu_ioctls[] = {
 	DRM_IOCTL_DEF_DRV(VNPU_BO_INFO, vnpu_bo_info_ioctl, 0),
 	DRM_IOCTL_DEF_DRV(VNPU_SUBMIT, vnpu_submit_ioctl, 0),
 	DRM_IOCTL_DEF_DRV(VNPU_WAIT, vnpu_wait_ioctl, 0),
+	DRM_IOCTL_DEF_DRV(VNPU_VM_BIND, vnpu_vm_bind_ioctl, 0),
+	DRM_IOCTL_DEF_DRV(VNPU_VM_UNBIND, vnpu_vm_unbind_ioctl, 0),
+	DRM_IOCTL_DEF_DRV(VNPU_BO_USERPTR, vnpu_bo_userptr_ioctl, 0),
+	DRM_IOCTL_DEF_DRV(VNPU_CTX_SET_PARAM, vnpu_ctx_set_param_ioctl, 0),
 };
 
 DEFINE_DRM_ACCEL_FOPS(vnpu_fops);
@@ -154,6 +225,7 @@ static const struct drm_driver vnpu_driver = {
 	.postclose = vnpu_postclose,
 
 	.gem_create_object = vnpu_gem_create_object,
+	.gem_prime_import_sg_table = drm_gem_shmem_prime_import_sg_table,
 
 	.ioctls = vnpu_ioctls,
 	.num_ioctls = ARRAY_SIZE(vnpu_ioctls),
@@ -213,6 +285,10 @@ static int vnpu_probe(struct pci_dev *pdev, const struct pci_device_id *id)
 	if (ret)
 		return ret;
 
+	ret = vnpu_devmem_init(vdev);
+	if (ret)
+		return ret;
+
 	ret = vnpu_hw_queues_alloc(vdev);
 	if (ret)
 		return ret;
@@ -225,6 +301,7 @@ static int vnpu_probe(struct pci_dev *pdev, const struct pci_device_id *id)
 	if (ret)
 		return ret;
 
+	vnpu_pm_init(vdev);
 	ret = vnpu_hw_init(vdev);
 	if (ret)
 		goto err_hw_fini;
@@ -235,6 +312,7 @@ static int vnpu_probe(struct pci_dev *pdev, const struct pci_device_id *id)
 		goto err_hw_fini;
 	}
 
+	vnpu_pm_enable(vdev);
 	return 0;
 
 err_hw_fini:
@@ -246,9 +324,13 @@ static void vnpu_remove(struct pci_dev *pdev)
 {
 	struct vnpu_device *vdev = pci_get_drvdata(pdev);
 
+	vnpu_pm_disable(vdev);
 	/* stop the hardware and fail its jobs while the registers are ours */
 	vnpu_sched_hw_stop(vdev);
 	drm_dev_unplug(&vdev->drm);
+	/* CPU mappings of device memory must not outlive the BAR */
+	if (vdev->devmem_size)
+		unmap_mapping_range(vdev->drm.anon_inode->i_mapping, 0, 0, 1);
 }
 
 static const struct pci_device_id vnpu_pci_ids[] = {
@@ -262,6 +344,7 @@ static struct pci_driver vnpu_pci_driver = {
 	.id_table = vnpu_pci_ids,
 	.probe = vnpu_probe,
 	.remove = vnpu_remove,
+	.driver.pm = pm_ptr(&vnpu_pm_ops),
 };
 module_pci_driver(vnpu_pci_driver);
 

@@ -16,6 +16,7 @@
 #include <linux/xarray.h>
 
 #include <drm/drm_device.h>
+#include <drm/drm_mm.h>
 #include <drm/drm_print.h>
 #include <drm/gpu_scheduler.h>
 
@@ -92,6 +93,7 @@ struct vnpu_device {
 	u32 num_engines;
 	u32 ring_entries;
 	u32 ops;
+	u32 dtypes;
 	u32 cap_mmu;
 	u32 va_bits;
 	u32 num_contexts;
@@ -101,6 +103,12 @@ struct vnpu_device {
 	struct vnpu_queue queues[VNPU_MAX_QUEUES];
 	struct vnpu_mmu mmu;
 
+	/* device memory: BAR2's bus address and its allocator */
+	phys_addr_t devmem_phys;
+	/* protects devmem_mm */
+	struct mutex devmem_lock;
+	struct drm_mm devmem_mm;
+
 	/* ordered: timeout handlers of all queues never run concurrently */
 	struct workqueue_struct *tdr_wq;
 	/* protects the hardware against concurrent reset, re-init and teardown */
@@ -108,6 +116,8 @@ struct vnpu_device {
 	/* set when a reset failed: the hardware is not used any more */
 	bool hw_dead;
 	atomic_t reset_count;
+	/* jobs per queue kept across a system suspend (under reset_lock) */
+	u32 suspend_kept[VNPU_MAX_QUEUES];
 };
 
 /**
@@ -130,11 +140,18 @@ struct vnpu_file_priv {
 	u64 next_job_id;
 	u32 nr_jobs;
 	u32 since_prune;
+	/* DRM_VNPU_PRIORITY_* of the entities */
+	u32 priority;
 };
 
 static inline struct vnpu_device *to_vnpu_device(struct drm_device *drm)
 {
 	return container_of(drm, struct vnpu_device, drm);
 }
+
+extern unsigned int vnpu_job_timeout_ms;
+extern unsigned int vnpu_hang_limit;
+
+void vnpu_coredump(struct vnpu_device *vdev, struct vnpu_job *job);
 
 #endif /* __VNPU_DRV_H__ */

@@ -77,6 +77,9 @@ int vnpu_hw_probe(struct vnpu_device *vdev)
 	vdev->ring_entries = rounddown_pow_of_two(entries);
 
 	vdev->ops = vnpu_rd(vdev, VNPU_REG_CAP_OPS);
+#ifdef VNPU_REG_CAP_DTYPES
+	vdev->dtypes = vnpu_rd(vdev, VNPU_REG_CAP_DTYPES);
+#endif
 
 	vdev->cap_mmu = vnpu_rd(vdev, VNPU_REG_CAP_MMU);
 	if (!(vdev->cap_mmu & VNPU_CAP_MMU_PAGE_4K)) {

@@ -10,6 +10,8 @@
  * completion ring, which is reaped in order, signals the fences in order.
  */
 
+#include <linux/capability.h>
+#include <linux/delay.h>
 #include <linux/dma-fence.h>
 #include <linux/dma-fence-chain.h>
 #include <linux/dma-resv.h>
@@ -31,11 +33,30 @@
 #include "vnpu_hw.h"
 #include "vnpu_job.h"
 #include "vnpu_mmu.h"
+#include "vnpu_pm.h"
 
-static unsigned int job_timeout_ms = 10000;
-module_param(job_timeout_ms, uint, 0444);
+unsigned int vnpu_job_timeout_ms = 10000;
+module_param_named(job_timeout_ms, vnpu_job_timeout_ms, uint, 0444);
 MODULE_PARM_DESC(job_timeout_ms,
 		 "Time a job may run before the device is reset (ms, default 10000)");
+
+unsigned int vnpu_hang_limit = 3;
+module_param_named(hang_limit, vnpu_hang_limit, uint, 0444);
+MODULE_PARM_DESC(hang_limit,
+		 "Guilty hangs after which a file's context is banned (default 3)");
+
+static bool fault_inject;
+module_param(fault_inject, bool, 0600);
+MODULE_PARM_DESC(fault_inject,
+		 "Accept DRM_VNPU_SUBMIT_INJECT_HANG (testing only, default off)");
+
+static bool engine_reset = true;
+module_param(engine_reset, bool, 0600);
+MODULE_PARM_DESC(engine_reset,
+		 "Try an engine reset before a device reset on a hang (default on)");
+
+/* How long system suspend lets running jobs finish. */
+#define VNPU_SUSPEND_DRAIN_MS	5000
 
 /* Submissions between two prunings of a file's retained results. */
 #define VNPU_PRUNE_INTERVAL	64
@@ -103,6 +124,10 @@ static void vnpu_job_cleanup(struct vnpu_job *job)
 		vnpu_mmu_ctx_put(job->ctx);
 		job->ctx = NULL;
 	}
+	if (job->pm_ref) {
+		vnpu_pm_put(job->queue->vdev);
+		job->pm_ref = false;
+	}
 }
 
 static void vnpu_job_release(struct kref *ref)
@@ -134,6 +159,10 @@ static void vnpu_job_put(struct vnpu_job *job)
 static void vnpu_job_complete(struct vnpu_job *job, u32 hw_status, int err)
 {
 	job->hw_status = hw_status;
+	if (job->guilty)
+		err = -ETIMEDOUT;
+	else if (hw_status == VNPU_JOB_MMU_FAULT && job->ctx)
+		atomic_inc(&job->ctx->faults);
 	if (err)
 		dma_fence_set_error(job->hw_fence, err);
 	/* each job leaves its ring slot exactly once */
@@ -203,7 +232,7 @@ static void vnpu_queue_write_desc(struct vnpu_queue *q, struct vnpu_job *job)
 	desc->cmd_va = cpu_to_le64(job->cmd_va);
 	desc->cmd_size = cpu_to_le32(job->cmd_size);
 	desc->ctx = cpu_to_le32(job->ctx->id);
-	desc->flags = cpu_to_le32(VNPU_DESC_F_IRQ);
+	desc->flags = cpu_to_le32(VNPU_DESC_F_IRQ | job->desc_flags);
 	WRITE_ONCE(q->comp[slot].status, cpu_to_le32(VNPU_JOB_PENDING));
 
 	q->jobs[slot] = job;
@@ -212,14 +241,16 @@ static void vnpu_queue_write_desc(struct vnpu_queue *q, struct vnpu_job *job)
 
 /*
  * Take every job off the hardware of @q, which is stopped (reset, or about
- * to go away). Completions already written keep their result. @bad fails
- * with -ETIMEDOUT. A job the device had not started (ring index at or
- * after @head) is kept in q->replay when @replay is set, to be written
- * again after re-initialization; every other job fails with @err
- * (hw_status VNPU_JOB_ABORTED). Returns the number of jobs kept.
+ * to go away). Completions already written keep their result, except that
+ * with @rerun a VNPU_JOB_ABORTED one (the reset aborted the job) does not
+ * count. @bad fails with -ETIMEDOUT. When @replay is set, a job the device
+ * had not started (ring index at or after @head), or with @rerun any job
+ * without a result, is kept in q->replay to be written again after
+ * re-initialization; every other job fails with @err (hw_status
+ * VNPU_JOB_ABORTED). Returns the number of jobs kept.
  */
-static u32 vnpu_queue_unload(struct vnpu_queue *q, struct vnpu_job *bad,
-			     int err, bool replay, u32 head)
+static u32 __vnpu_queue_unload(struct vnpu_queue *q, struct vnpu_job *bad,
+			       int err, bool replay, u32 head, bool rerun)
 {
 	struct vnpu_job *job;
 	u32 index, slot, status, kept = 0;
@@ -237,10 +268,11 @@ static u32 vnpu_queue_unload(struct vnpu_queue *q, struct vnpu_job *bad,
 		dma_rmb();
 		if (job == bad) {
 			vnpu_job_complete(job, VNPU_JOB_ABORTED, -ETIMEDOUT);
-		} else if (status != VNPU_JOB_PENDING) {
+		} else if (status != VNPU_JOB_PENDING &&
+			   !(rerun && status == VNPU_JOB_ABORTED)) {
 			vnpu_job_complete(job, status,
 					  vnpu_status_to_errno(status));
-		} else if (replay && (s32)(index - head) >= 0) {
+		} else if (replay && (rerun || (s32)(index - head) >= 0)) {
 			q->replay[kept++] = job;	/* keeps the slot's ref */
 			continue;
 		} else {
@@ -250,6 +282,12 @@ static u32 vnpu_queue_unload(struct vnpu_queue *q, struct vnpu_job *bad,
 	}
 	spin_unlock(&q->lock);
 	return kept;
+}
+
+static u32 vnpu_queue_unload(struct vnpu_queue *q, struct vnpu_job *bad,
+			     int err, bool replay, u32 head)
+{
+	return __vnpu_queue_unload(q, bad, err, replay, head, false);
 }
 
 /* Write the @count jobs kept by vnpu_queue_unload() again, in order. */
@@ -309,6 +347,9 @@ static struct dma_fence *vnpu_job_run(struct drm_sched_job *sched_job)
 		goto out_unlock;
 	}
 
+	if (job->desc_flags & VNPU_DESC_F_INJECT_HANG)
+		vnpu_wr(vdev, VNPU_REG_INJECT_CTRL, VNPU_INJECT_HANG_FLAG);
+
 	job->seqno = ++q->seqno;
 	dma_fence_init(job->hw_fence, &vnpu_fence_ops, &q->fence_lock,
 		       q->fence_ctx, job->seqno);
@@ -341,16 +382,17 @@ static void vnpu_job_free(struct drm_sched_job *sched_job)
  * device present.
  *
  * What happens to the other jobs: submission is paused on every queue and
- * the engines stop fetching; the queues' HEAD registers then tell which
- * descriptors were started. The device is reset, which aborts what was
+ * the engines stop fetching. The device is reset, which aborts what was
  * running. Afterwards:
  *  - @bad fails with -ETIMEDOUT (hw_status VNPU_JOB_ABORTED);
  *  - jobs whose completion was written before the reset keep their result;
- *  - innocent jobs that were running (on other queues: one queue runs one
- *    job at a time) are aborted: -ECANCELED, hw_status VNPU_JOB_ABORTED;
- *  - jobs already in a ring but not started yet are written again, in
- *    order, once the hardware is re-initialized, and run normally, as do
- *    jobs the scheduler had not handed to the hardware yet.
+ *  - innocent jobs that were running (on other queues) and jobs already in
+ *    a ring but not started yet are written again, in order, once the
+ *    hardware is re-initialized, and run (again) from the start, as do
+ *    jobs the scheduler had not handed to the hardware yet. A command
+ *    buffer therefore must not depend on having run only once up to the
+ *    point of a reset (vnpu commands only read their inputs and write
+ *    their outputs, so running one again gives the same result).
  * If the device does not come back, every job fails (-ECANCELED, then
  * -ENODEV from run_job).
  *
@@ -363,7 +405,7 @@ static void vnpu_job_free(struct drm_sched_job *sched_job)
  */
 static void vnpu_reset(struct vnpu_device *vdev, struct vnpu_job *bad)
 {
-	u32 heads[VNPU_MAX_QUEUES], kept[VNPU_MAX_QUEUES];
+	u32 kept[VNPU_MAX_QUEUES];
 	bool ok;
 	u32 i;
 
@@ -372,15 +414,11 @@ static void vnpu_reset(struct vnpu_device *vdev, struct vnpu_job *bad)
 	for (i = 0; i < vdev->num_queues; i++)
 		drm_sched_wqueue_stop(&vdev->queues[i].sched);
 
-	/* no new fetch from here on: HEAD separates started from not */
 	vnpu_wr(vdev, VNPU_REG_CTRL, 0);
-	for (i = 0; i < vdev->num_queues; i++)
-		heads[i] = vnpu_qrd(&vdev->queues[i], VNPU_Q_HEAD);
-
 	ok = !vnpu_hw_reset(vdev);
 	for (i = 0; i < vdev->num_queues; i++)
-		kept[i] = vnpu_queue_unload(&vdev->queues[i], bad, -ECANCELED,
-					    ok, heads[i]);
+		kept[i] = __vnpu_queue_unload(&vdev->queues[i], bad,
+					      -ECANCELED, ok, 0, true);
 
 	ok = ok && !vnpu_hw_init(vdev);
 	if (!ok) {
@@ -398,12 +436,72 @@ static void vnpu_reset(struct vnpu_device *vdev, struct vnpu_job *bad)
 	}
 }
 
+/*
+ * Engine reset: the device resets the engines it reports hung, which ends
+ * their jobs with VNPU_JOB_ABORTED and lets their queues go on; nothing
+ * else is disturbed. Returns true when @job ended that way. The device
+ * only knows an engine is hung when its fault injection hung it, so a job
+ * that is merely too slow is handled by the full reset.
+ */
+static bool vnpu_engine_reset(struct vnpu_device *vdev, struct vnpu_job *job)
+{
+	struct vnpu_queue *q = job->queue;
+	u32 hung;
+
+	if (!READ_ONCE(engine_reset) || !vdev->num_engines)
+		return false;
+	hung = vnpu_rd(vdev, VNPU_REG_ENGINE_STATUS) >> 16;
+	hung &= GENMASK(min(vdev->num_engines, 16u) - 1, 0);
+	if (!hung)
+		return false;
+
+	/* returns once the engines have let go of their jobs */
+	vnpu_wr(vdev, VNPU_REG_ENGINE_RESET, hung);
+	vnpu_queue_reap(q);
+	return dma_fence_is_signaled(job->hw_fence);
+}
+
+static void vnpu_reset_uevent(struct vnpu_device *vdev, struct vnpu_job *job,
+			      bool engine)
+{
+	char event[] = "VNPU_EVENT=RESET";
+	char queue[24], ctx[24], type[32];
+	char *envp[5];
+
+	snprintf(type, sizeof(type), "VNPU_RESET_TYPE=%s",
+		 engine ? "engine" : "device");
+	snprintf(queue, sizeof(queue), "VNPU_QUEUE=%u", job->queue->index);
+	snprintf(ctx, sizeof(ctx), "VNPU_CONTEXT=%u", job->ctx ? job->ctx->id : 0);
+	envp[0] = event;
+	envp[1] = type;
+	envp[2] = queue;
+	envp[3] = ctx;
+	envp[4] = NULL;
+	kobject_uevent_env(&vdev->drm.dev->kobj, KOBJ_CHANGE, envp);
+}
+
+/* A guilty hang counts against the job's context, which is banned at last. */
+static void vnpu_job_blame(struct vnpu_device *vdev, struct vnpu_job *job)
+{
+	struct vnpu_mmu_ctx *ctx = job->ctx;
+
+	if (!ctx)
+		return;
+	if (atomic_inc_return(&ctx->hangs) >= vnpu_hang_limit &&
+	    !READ_ONCE(ctx->banned)) {
+		WRITE_ONCE(ctx->banned, true);
+		vnpu_warn(vdev, "context %u banned after %u hangs\n", ctx->id,
+			  atomic_read(&ctx->hangs));
+	}
+}
+
 static enum drm_gpu_sched_stat vnpu_job_timedout(struct drm_sched_job *sched_job)
 {
 	struct vnpu_job *job = to_vnpu_job(sched_job);
 	struct vnpu_queue *q = job->queue;
 	struct vnpu_device *vdev = q->vdev;
 	enum drm_gpu_sched_stat stat = DRM_GPU_SCHED_STAT_NOMINAL;
+	bool engine;
 	int idx;
 
 	mutex_lock(&vdev->reset_lock);
@@ -417,7 +515,18 @@ static enum drm_gpu_sched_stat vnpu_job_timedout(struct drm_sched_job *sched_job
 			vnpu_err(vdev,
 				 "job %llu (context %u) timed out on queue %u, resetting\n",
 				 job->id, job->ctx ? job->ctx->id : 0, q->index);
-			vnpu_reset(vdev, job);
+			vnpu_coredump(vdev, job);
+			/*
+			 * Before the reset, which signals the job: its
+			 * completion says ABORTED, and whoever sees its fence
+			 * fail sees the hang counted.
+			 */
+			job->guilty = true;
+			vnpu_job_blame(vdev, job);
+			engine = vnpu_engine_reset(vdev, job);
+			if (!engine)
+				vnpu_reset(vdev, job);
+			vnpu_reset_uevent(vdev, job, engine);
 		}
 		drm_dev_exit(idx);
 	} else {
@@ -468,7 +577,7 @@ int vnpu_sched_init(struct vnpu_device *vdev)
 	struct drm_sched_init_args args = {
 		.ops = &vnpu_sched_ops,
 		.num_rqs = DRM_SCHED_PRIORITY_COUNT,
-		.timeout = msecs_to_jiffies(job_timeout_ms),
+		.timeout = msecs_to_jiffies(vnpu_job_timeout_ms),
 		.dev = vdev->drm.dev,
 	};
 	u32 i;
@@ -525,6 +634,121 @@ void vnpu_sched_hw_stop(struct vnpu_device *vdev)
 	mutex_unlock(&vdev->reset_lock);
 }
 
+static bool vnpu_queue_idle(struct vnpu_queue *q)
+{
+	bool idle;
+
+	spin_lock(&q->lock);
+	__vnpu_queue_reap(q);
+	idle = q->done == q->tail;
+	spin_unlock(&q->lock);
+	return idle;
+}
+
+/**
+ * vnpu_sched_suspend - system sleep: stop submission and the device
+ * @vdev: device
+ *
+ * Jobs the engines are running get VNPU_SUSPEND_DRAIN_MS to finish (then
+ * they are aborted, -ECANCELED); jobs in a ring that were not started yet
+ * are kept and written again by vnpu_sched_resume(), and jobs still in the
+ * scheduler wait for it.
+ */
+void vnpu_sched_suspend(struct vnpu_device *vdev)
+{
+	unsigned long deadline = jiffies + msecs_to_jiffies(VNPU_SUSPEND_DRAIN_MS);
+	u32 heads[VNPU_MAX_QUEUES];
+	u32 i;
+
+	mutex_lock(&vdev->reset_lock);
+	for (i = 0; i < vdev->num_queues; i++)
+		drm_sched_wqueue_stop(&vdev->queues[i].sched);
+
+	if (!vdev->hw_dead) {
+		for (i = 0; i < vdev->num_queues; i++)
+			while (!vnpu_queue_idle(&vdev->queues[i]) &&
+			       time_before(jiffies, deadline))
+				usleep_range(500, 1000);
+
+		vnpu_wr(vdev, VNPU_REG_CTRL, 0);
+		for (i = 0; i < vdev->num_queues; i++)
+			heads[i] = vnpu_qrd(&vdev->queues[i], VNPU_Q_HEAD);
+		vnpu_hw_fini(vdev);
+		for (i = 0; i < vdev->num_queues; i++)
+			vdev->suspend_kept[i] =
+				vnpu_queue_unload(&vdev->queues[i], NULL,
+						  -ECANCELED, true, heads[i]);
+	}
+	mutex_unlock(&vdev->reset_lock);
+}
+
+/**
+ * vnpu_sched_resume - system resume: re-initialize, replay, restart
+ * @vdev: device
+ *
+ * Returns 0 or the error of the re-initialization; every kept job then
+ * fails with -ECANCELED and later ones with -ENODEV.
+ */
+int vnpu_sched_resume(struct vnpu_device *vdev)
+{
+	int ret = -ENODEV;
+	u32 i;
+
+	mutex_lock(&vdev->reset_lock);
+	if (!vdev->hw_dead) {
+		ret = vnpu_hw_init(vdev);
+		if (ret) {
+			WRITE_ONCE(vdev->hw_dead, true);
+			vnpu_err(vdev, "device did not resume: %d\n", ret);
+		}
+	}
+	for (i = 0; i < vdev->num_queues; i++) {
+		if (!ret)
+			vnpu_queue_replay(&vdev->queues[i],
+					  vdev->suspend_kept[i]);
+		else
+			vnpu_queue_drop_replay(&vdev->queues[i],
+					       vdev->suspend_kept[i],
+					       -ECANCELED);
+		vdev->suspend_kept[i] = 0;
+		drm_sched_wqueue_start(&vdev->queues[i].sched);
+	}
+	mutex_unlock(&vdev->reset_lock);
+	return ret;
+}
+
+static const enum drm_sched_priority vnpu_priorities[] = {
+	[DRM_VNPU_PRIORITY_LOW] = DRM_SCHED_PRIORITY_LOW,
+	[DRM_VNPU_PRIORITY_NORMAL] = DRM_SCHED_PRIORITY_NORMAL,
+	[DRM_VNPU_PRIORITY_HIGH] = DRM_SCHED_PRIORITY_HIGH,
+};
+
+/**
+ * vnpu_job_set_priority - change the priority of a file's entities
+ * @fpriv: the file
+ * @priority: DRM_VNPU_PRIORITY_*
+ *
+ * Returns 0, -EINVAL for an unknown priority or -EPERM for one above
+ * NORMAL without CAP_SYS_NICE.
+ */
+int vnpu_job_set_priority(struct vnpu_file_priv *fpriv, u32 priority)
+{
+	u32 i;
+
+	if (priority >= ARRAY_SIZE(vnpu_priorities))
+		return -EINVAL;
+	if (priority > DRM_VNPU_PRIORITY_NORMAL && !capable(CAP_SYS_NICE))
+		return -EPERM;
+
+	mutex_lock(&fpriv->lock);
+	fpriv->priority = priority;
+	for (i = 0; i < fpriv->vdev->num_queues; i++)
+		drm_sched_entity_set_priority(&fpriv->entities[i],
+					      vnpu_priorities[priority]);
+	mutex_unlock(&fpriv->lock);
+	return 0;
+}
+
 /*
  * Drop results that are no longer retained: a job's result goes once
  * DRM_VNPU_JOB_RETAIN jobs submitted after it by the same file have ended.
@@ -563,6 +787,7 @@ int vnpu_job_file_open(struct vnpu_file_priv *fpriv)
 	xa_init(&fpriv->jobs);
 	INIT_LIST_HEAD(&fpriv->job_list);
 	fpriv->next_job_id = 1;
+	fpriv->priority = DRM_VNPU_PRIORITY_NORMAL;
 
 	for (i = 0; i < vdev->num_queues; i++) {
 		sched = &vdev->queues[i].sched;
@@ -675,6 +900,9 @@ static int vnpu_submit_validate(struct vnpu_device *vdev,
 {
 	if (args->flags & ~DRM_VNPU_SUBMIT_FLAGS_VALID || args->pad)
 		return -EINVAL;
+	if ((args->flags & DRM_VNPU_SUBMIT_INJECT_HANG) &&
+	    !READ_ONCE(fault_inject))
+		return -EINVAL;
 	if (args->queue >= vdev->num_queues)
 		return -EINVAL;
 	if (!args->cmd_size || args->cmd_size % 8 ||
@@ -730,6 +958,9 @@ int vnpu_submit_ioctl(struct drm_device *drm, void *data,
 	ret = vnpu_submit_validate(vdev, args);
 	if (ret)
 		return ret;
+	/* documented: a banned context accepts no more jobs */
+	if (READ_ONCE(fpriv->ctx->banned))
+		return -ECANCELED;
 
 	ret = vnpu_copy_syncs(&in_syncs, args->in_syncs, args->in_sync_count);
 	if (ret)
@@ -766,6 +997,14 @@ int vnpu_submit_ioctl(struct drm_device *drm, void *data,
 	job->cmd_va = vnpu_bo_va(to_vnpu_bo(cmd_obj)) + args->cmd_offset;
 	job->cmd_size = args->cmd_size;
 	job->hw_status = VNPU_JOB_ABORTED;
+	if (args->flags & DRM_VNPU_SUBMIT_INJECT_HANG)
+		job->desc_flags = VNPU_DESC_F_INJECT_HANG;
+
+	/* the device stays active until the scheduler frees the job */
+	ret = vnpu_pm_get(vdev);
+	if (ret)
+		goto out_put_job;
+	job->pm_ref = true;
 
 	/* filled in by run_job; allocated here, where we may sleep */
 	job->hw_fence = kzalloc(sizeof(*job->hw_fence), GFP_KERNEL);

@@ -50,6 +50,12 @@ struct vnpu_job {
 	struct dma_fence *done_fence;
 	/* VNPU_JOB_* from the completion; written before hw_fence signals */
 	u32 hw_status;
+	/* VNPU_DESC_F_* beyond IRQ (fault injection) */
+	u32 desc_flags;
+	/* found hanging by the timeout: its fence fails with -ETIMEDOUT */
+	bool guilty;
+	/* holds a runtime-PM reference (from submit until free_job) */
+	bool pm_ref;
 
 	/* in vnpu_file_priv.job_list, oldest first */
 	struct list_head file_link;
@@ -62,6 +68,9 @@ static inline struct vnpu_job *to_vnpu_job(struct drm_sched_job *sched_job)
 
 int vnpu_sched_init(struct vnpu_device *vdev);
 void vnpu_sched_hw_stop(struct vnpu_device *vdev);
+void vnpu_sched_suspend(struct vnpu_device *vdev);
+int vnpu_sched_resume(struct vnpu_device *vdev);
+int vnpu_job_set_priority(struct vnpu_file_priv *fpriv, u32 priority);
 void vnpu_queue_reap(struct vnpu_queue *q);
 
 int vnpu_job_file_open(struct vnpu_file_priv *fpriv);

@@ -15,13 +15,14 @@
 #include <drm/drm_managed.h>
 
 #include "vnpu_drv.h"
+#include "vnpu_gem.h"
 #include "vnpu_hw.h"
 #include "vnpu_mmu.h"
+#include "vnpu_pm.h"
 
 #define VNPU_PT_BYTES		(VNPU_PT_ENTRIES * sizeof(u64))
 /* Table entries carry the permissions too; the device checks the leaf. */
 #define VNPU_PTE_TABLE		(VNPU_PTE_VALID | VNPU_PTE_READ | VNPU_PTE_WRITE)
-#define VNPU_PTE_LEAF_RW	(VNPU_PTE_VALID | VNPU_PTE_READ | VNPU_PTE_WRITE)
 
 static struct vnpu_pt *vnpu_pt_alloc(struct vnpu_device *vdev, bool leaf)
 {
@@ -110,9 +111,18 @@ static void vnpu_mmu_tlb_inv(struct vnpu_device *vdev, u32 ctx_id)
 
 	if (!drm_dev_enter(&vdev->drm, &idx))
 		return;
-	/* writel() orders the page table updates before the invalidation */
-	vnpu_wr(vdev, VNPU_REG_TLB_INV,
-		FIELD_PREP(VNPU_TLB_INV_CTX_MASK, ctx_id));
+	/*
+	 * A suspended device has no translation cached and is reset and
+	 * fully invalidated when it resumes, after the page-table writes
+	 * made before this point.
+	 */
+	smp_mb();
+	if (vnpu_pm_get_if_active(vdev)) {
+		/* writel() orders the page table updates before it */
+		vnpu_wr(vdev, VNPU_REG_TLB_INV,
+			FIELD_PREP(VNPU_TLB_INV_CTX_MASK, ctx_id));
+		vnpu_pm_put(vdev);
+	}
 	drm_dev_exit(idx);
 }
 
@@ -128,62 +138,125 @@ static void vnpu_mmu_clear_range(struct vnpu_mmu_ctx *ctx, u64 start, u64 end)
 	}
 }
 
-/**
- * vnpu_mmu_map - place @sgt in @ctx at a new VA
- * @ctx: address space
- * @node: receives the VA range (must not be allocated yet)
- * @sgt: DMA-mapped pages
- * @size: bytes, page aligned; the total length of @sgt
- *
- * Returns 0, -ENOSPC when the VA space is full or -ENOMEM.
- */
-int vnpu_mmu_map(struct vnpu_mmu_ctx *ctx, struct drm_mm_node *node,
-		 struct sg_table *sgt, u64 size)
+/* Map [va, va + size) to the DMA pages of @sgt, from byte @offset on. */
+static int vnpu_mmu_write_sgt(struct vnpu_mmu_ctx *ctx, u64 va,
+			      struct sg_table *sgt, u64 offset, u64 size,
+			      u64 prot, u64 *done)
 {
+	u64 end = va + size;
 	struct scatterlist *sg;
-	u64 va, end;
-	u64 *pte;
 	unsigned int i;
-	int ret;
+	u64 *pte;
 
-	mutex_lock(&ctx->lock);
-	ret = drm_mm_insert_node_generic(&ctx->mm, node, size, VNPU_PAGE_SIZE,
-					 0, DRM_MM_INSERT_BEST);
-	if (ret)
-		goto out_unlock;
-
-	va = node->start;
-	end = node->start + node->size;
 	for_each_sgtable_dma_sg(sgt, sg, i) {
 		dma_addr_t addr = sg_dma_address(sg);
 		u64 len = sg_dma_len(sg);
 		u64 off;
 
-		for (off = 0; off < len && va < end; off += VNPU_PAGE_SIZE) {
-			pte = vnpu_pt_leaf(ctx, va, true);
-			if (IS_ERR(pte)) {
-				ret = PTR_ERR(pte);
-				goto err_clear;
-			}
-			vnpu_pte_write(pte, ((addr + off) & VNPU_PTE_ADDR_MASK) |
-				       VNPU_PTE_LEAF_RW);
-			va += VNPU_PAGE_SIZE;
+		if (offset >= len) {
+			offset -= len;
+			continue;
 		}
+		for (off = offset; off < len && va < end;
+		     off += VNPU_PAGE_SIZE) {
+			pte = vnpu_pt_leaf(ctx, va, true);
+			if (IS_ERR(pte))
+				return PTR_ERR(pte);
+			vnpu_pte_write(pte, ((addr + off) & VNPU_PTE_ADDR_MASK) |
+				       prot);
+			va += VNPU_PAGE_SIZE;
+			*done = va;
+		}
+		offset = 0;
 	}
-	if (WARN_ON(va != end)) {
-		ret = -EINVAL;
-		goto err_clear;
-	}
-	mutex_unlock(&ctx->lock);
-	return 0;
+	return va == end ? 0 : -EINVAL;
+}
 
-err_clear:
-	vnpu_mmu_clear_range(ctx, node->start, va);
-	vnpu_mmu_tlb_inv(ctx->vdev, ctx->id);
-	drm_mm_remove_node(node);
+/* Map [va, va + size) to device memory at BAR2 offset @addr. */
+static int vnpu_mmu_write_devmem(struct vnpu_mmu_ctx *ctx, u64 va, u64 addr,
+				 u64 size, u64 prot, u64 *done)
+{
+	u64 end = va + size;
+	u64 *pte;
+
+	for (; va < end; va += VNPU_PAGE_SIZE, addr += VNPU_PAGE_SIZE) {
+		pte = vnpu_pt_leaf(ctx, va, true);
+		if (IS_ERR(pte))
+			return PTR_ERR(pte);
+		vnpu_pte_write(pte, (addr & VNPU_PTE_ADDR_MASK) | prot |
+			       VNPU_PTE_DEVMEM);
+		*done = va + VNPU_PAGE_SIZE;
+	}
+	return 0;
+}
+
+/**
+ * vnpu_mmu_map - map a range of a BO into @ctx
+ * @ctx: address space
+ * @node: receives the VA range (must not be allocated yet); its colour
+ *        (VNPU_MAP_*) must be set
+ * @va: the VA to map at, or 0 to let the driver choose one
+ * @bo: the BO, with its backing pinned
+ * @offset: page-aligned offset in @bo
+ * @size: bytes, page aligned, within @bo
+ * @prot: VNPU_MAP_PROT_*
+ *
+ * Returns 0, -ENOSPC when no VA range is free (or @va overlaps a mapping)
+ * or -ENOMEM.
+ */
+int vnpu_mmu_map(struct vnpu_mmu_ctx *ctx, struct drm_mm_node *node,
+		 u64 va, struct vnpu_bo *bo, u64 offset, u64 size, u64 prot)
+{
+	u64 done;
+	int ret;
+
+	mutex_lock(&ctx->lock);
+	if (va) {
+		node->start = va;
+		node->size = size;
+		ret = drm_mm_reserve_node(&ctx->mm, node);
+	} else {
+		ret = drm_mm_insert_node_generic(&ctx->mm, node, size,
+						 VNPU_PAGE_SIZE, node->color,
+						 DRM_MM_INSERT_BEST);
+	}
+	if (ret)
+		goto out_unlock;
+
+	done = node->start;
+	if (bo->flags & DRM_VNPU_BO_DEVMEM)
+		ret = vnpu_mmu_write_devmem(ctx, node->start,
+					    bo->devmem.start + offset, size,
+					    prot, &done);
+	else
+		ret = vnpu_mmu_write_sgt(ctx, node->start, vnpu_bo_sgt(bo),
+					 offset, size, prot, &done);
+	if (ret) {
+		WARN_ON(ret == -EINVAL);
+		vnpu_mmu_clear_range(ctx, node->start, done);
+		vnpu_mmu_tlb_inv(ctx->vdev, ctx->id);
+		drm_mm_remove_node(node);
+	}
 out_unlock:
 	mutex_unlock(&ctx->lock);
 	return ret;
+}
+
+/**
+ * __vnpu_mmu_unmap - vnpu_mmu_unmap() with the context's lock held
+ * @ctx: address space
+ * @node: the VA range; nothing happens if it is not allocated
+ */
+void __vnpu_mmu_unmap(struct vnpu_mmu_ctx *ctx, struct drm_mm_node *node)
+{
+	lockdep_assert_held(&ctx->lock);
+
+	if (drm_mm_node_allocated(node)) {
+		vnpu_mmu_clear_range(ctx, node->start,
+				     node->start + node->size);
+		vnpu_mmu_tlb_inv(ctx->vdev, ctx->id);
+		drm_mm_remove_node(node);
+	}
 }
 
 /**
@@ -196,12 +269,7 @@ out_unlock:
 void vnpu_mmu_unmap(struct vnpu_mmu_ctx *ctx, struct drm_mm_node *node)
 {
 	mutex_lock(&ctx->lock);
-	if (drm_mm_node_allocated(node)) {
-		vnpu_mmu_clear_range(ctx, node->start,
-				     node->start + node->size);
-		vnpu_mmu_tlb_inv(ctx->vdev, ctx->id);
-		drm_mm_remove_node(node);
-	}
+	__vnpu_mmu_unmap(ctx, node);
 	mutex_unlock(&ctx->lock);
 }
 

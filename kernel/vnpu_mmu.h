@@ -13,8 +13,17 @@
 #include <drm/drm_mm.h>
 
 struct sg_table;
+struct vnpu_bo;
 struct vnpu_device;
 struct vnpu_ctx_entry;
+
+/* drm_mm colours of the nodes of a context's address space */
+#define VNPU_MAP_AUTO		0	/* BO_CREATE / BO_USERPTR placement */
+#define VNPU_MAP_BIND		1	/* VM_BIND, a struct vnpu_vma */
+
+/* Page-table permissions of a mapping. */
+#define VNPU_MAP_PROT_RO	(VNPU_PTE_VALID | VNPU_PTE_READ)
+#define VNPU_MAP_PROT_RW	(VNPU_MAP_PROT_RO | VNPU_PTE_WRITE)
 
 /**
  * struct vnpu_pt - one 4 KiB page table of a context
@@ -55,6 +64,13 @@ struct vnpu_mmu_ctx {
 	struct mutex lock;
 	struct drm_mm mm;
 	struct vnpu_pt *pgd;
+
+	/* jobs of this context that hung and were found guilty */
+	atomic_t hangs;
+	/* jobs of this context that ended on an MMU fault */
+	atomic_t faults;
+	/* set after too many hangs: SUBMIT fails with -ECANCELED */
+	bool banned;
 };
 
 int vnpu_mmu_init(struct vnpu_device *vdev);
@@ -70,7 +86,8 @@ static inline struct vnpu_mmu_ctx *vnpu_mmu_ctx_get(struct vnpu_mmu_ctx *ctx)
 }
 
 int vnpu_mmu_map(struct vnpu_mmu_ctx *ctx, struct drm_mm_node *node,
-		 struct sg_table *sgt, u64 size);
+		 u64 va, struct vnpu_bo *bo, u64 offset, u64 size, u64 prot);
 void vnpu_mmu_unmap(struct vnpu_mmu_ctx *ctx, struct drm_mm_node *node);
+void __vnpu_mmu_unmap(struct vnpu_mmu_ctx *ctx, struct drm_mm_node *node);
 
 #endif /* __VNPU_MMU_H__ */

@@ -8,6 +8,7 @@
  * Copyright (C) 2026 The vnpu authors
  */
 #include <dirent.h>
+#include <poll.h>
 #include <pthread.h>
 #include <linux/dma-buf.h>
 
@@ -1020,6 +1021,46 @@ TEST_F(gated, in_sync_gates_job)
 	ASSERT_EQ(0, status);
 	ASSERT_EQ(VNPU_JOB_OK, hw);
 	ASSERT_EQ(-1, check_fill(c->dst_map, DATA_SIZE, 0x600d600d));
+}
+
+/*
+ * The out-syncobj exported as a sync_file: poll() says "not ready" while
+ * the job is gated and POLLIN once it has run.
+ */
+TEST_F(gated, sync_file_poll)
+{
+	struct ctx *c = &self->c;
+	struct cmdbuf cb = cmds_at(c, 0);
+	struct drm_vnpu_submit s;
+	struct drm_vnpu_sync out = { 0 };
+	struct drm_syncobj_handle h = {
+		.flags = DRM_SYNCOBJ_HANDLE_TO_FD_FLAGS_EXPORT_SYNC_FILE,
+		.fd = -1,
+	};
+	struct pollfd pfd = { .events = POLLIN };
+	uint64_t id;
+
+	ASSERT_EQ(0, syncobj_create(c->fd, 0, &out.handle));
+	memset(c->dst_map, 0, DATA_SIZE);
+	emit_fill(&cb, c->dst_va, DATA_SIZE, 0x5f11e5f1);
+	s = submit_args(c, 0, cb.len, 0);
+	s.out_syncs = (uintptr_t)&out;
+	s.out_sync_count = 1;
+	id = submit_gated(_metadata, c, &s, &self->g);
+
+	h.handle = out.handle;
+	ASSERT_EQ(0, xioctl(c->fd, DRM_IOCTL_SYNCOBJ_HANDLE_TO_FD, &h));
+	ASSERT_GE(h.fd, 0);
+	pfd.fd = h.fd;
+	ASSERT_EQ(0, poll(&pfd, 1, 200)) TH_LOG("sync_file ready while gated");
+
+	gate_open(&self->g);
+	ASSERT_EQ(1, poll(&pfd, 1, VNPU_JOB_TIMEOUT_NS / 1000000));
+	ASSERT_TRUE(pfd.revents & POLLIN);
+	ASSERT_EQ(0, vnpu_wait(c->fd, id, 0, NULL, NULL));
+	ASSERT_EQ(-1, check_fill(c->dst_map, DATA_SIZE, 0x5f11e5f1));
+	close(h.fd);
+	ASSERT_EQ(0, syncobj_destroy(c->fd, out.handle));
 }
 
 TEST_F(gated, wait_past_deadline)

@@ -143,6 +143,79 @@ static inline int vnpu_wait(int fd, uint64_t job_id, int64_t timeout_ns,
 	return ret;
 }
 
+static inline int vnpu_vm_bind(int fd, uint32_t handle, uint32_t flags,
+			       uint64_t va, uint64_t offset, uint64_t size)
+{
+	struct drm_vnpu_vm_bind b = {
+		.handle = handle, .flags = flags, .va = va, .offset = offset,
+		.size = size,
+	};
+
+	return xioctl(fd, DRM_IOCTL_VNPU_VM_BIND, &b);
+}
+
+static inline int vnpu_vm_unbind(int fd, uint64_t va, uint64_t size)
+{
+	struct drm_vnpu_vm_unbind u = { .va = va, .size = size };
+
+	return xioctl(fd, DRM_IOCTL_VNPU_VM_UNBIND, &u);
+}
+
+static inline int vnpu_bo_userptr(int fd, const void *ptr, uint64_t size,
+				  uint32_t flags, uint32_t *handle,
+				  uint64_t *va)
+{
+	struct drm_vnpu_bo_userptr u = {
+		.user_ptr = (uintptr_t)ptr, .size = size, .flags = flags,
+	};
+	int ret = xioctl(fd, DRM_IOCTL_VNPU_BO_USERPTR, &u);
+
+	if (!ret) {
+		if (handle)
+			*handle = u.handle;
+		if (va)
+			*va = u.va;
+	}
+	return ret;
+}
+
+static inline int vnpu_set_priority(int fd, uint64_t prio)
+{
+	struct drm_vnpu_ctx_param p = {
+		.param = DRM_VNPU_CTX_PARAM_PRIORITY, .value = prio,
+	};
+
+	return xioctl(fd, DRM_IOCTL_VNPU_CTX_SET_PARAM, &p);
+}
+
+/* Submit @len bytes of commands at @off in BO @cmd, no BO list. */
+static inline int vnpu_submit_simple(int fd, uint32_t cmd, uint64_t off,
+				     uint32_t len, uint32_t queue,
+				     uint32_t flags, uint64_t *id)
+{
+	struct drm_vnpu_submit s = {
+		.cmd_handle = cmd, .cmd_offset = off, .cmd_size = len,
+		.queue = queue, .flags = flags,
+	};
+	int ret = xioctl(fd, DRM_IOCTL_VNPU_SUBMIT, &s);
+
+	if (!ret && id)
+		*id = s.job_id;
+	return ret;
+}
+
+/* Submit and wait (VNPU_JOB_TIMEOUT_NS); 0 or the first -errno. */
+static inline int vnpu_run(int fd, uint32_t cmd, uint64_t off, uint32_t len,
+			   uint32_t queue, int32_t *status, uint32_t *hw)
+{
+	uint64_t id;
+	int ret = vnpu_submit_simple(fd, cmd, off, len, queue, 0, &id);
+
+	if (ret)
+		return ret;
+	return vnpu_wait(fd, id, now_ns() + VNPU_JOB_TIMEOUT_NS, status, hw);
+}
+
 /* ---- syncobjs (raw DRM core ioctls, so that errno is exact) ---- */
 
 static inline int syncobj_create(int fd, uint32_t flags, uint32_t *handle)

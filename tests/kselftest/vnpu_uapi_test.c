@@ -9,7 +9,10 @@
  *
  * Copyright (C) 2026 The vnpu authors
  */
+#include <linux/capability.h>
 #include <pthread.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
 
 #include "kselftest_harness.h"
 #include "vnpu_ksft.h"
@@ -167,6 +170,167 @@ TEST_F(param, max_cmd_size)
 	ASSERT_GE(v, 8);
 	ASSERT_EQ(0, v % 8);
 	ASSERT_LE(v, VNPU_CMD_MAX_SIZE);
+}
+
+TEST_F(param, driver_version)
+{
+	uint64_t v = PARAM(self->fd, DRM_VNPU_PARAM_DRIVER_VERSION);
+	char name[16] = "";
+	struct drm_version ver = { .name = name, .name_len = sizeof(name) - 1 };
+
+	ASSERT_EQ(DRM_VNPU_DRIVER_MAJOR << 16 | DRM_VNPU_DRIVER_MINOR, v);
+	ASSERT_EQ(0, xioctl(self->fd, DRM_IOCTL_VERSION, &ver));
+	ASSERT_STREQ("vnpu", name);
+	ASSERT_EQ(DRM_VNPU_DRIVER_MAJOR, ver.version_major);
+	ASSERT_EQ(DRM_VNPU_DRIVER_MINOR, ver.version_minor);
+}
+
+TEST_F(param, capabilities)
+{
+	uint64_t caps = PARAM(self->fd, DRM_VNPU_PARAM_CAPABILITIES);
+	uint64_t devmem = PARAM(self->fd, DRM_VNPU_PARAM_DEVMEM_SIZE);
+	const uint64_t always = DRM_VNPU_CAP_VM_BIND | DRM_VNPU_CAP_USERPTR |
+				DRM_VNPU_CAP_PRIME | DRM_VNPU_CAP_PRIORITY;
+
+	ASSERT_EQ(always, caps & always);
+	ASSERT_EQ(!!devmem, !!(caps & DRM_VNPU_CAP_DEVMEM));
+	ASSERT_EQ(0, caps & ~((DRM_VNPU_CAP_ENGINE_RESET << 1) - 1));
+}
+
+TEST_F(param, num_contexts)
+{
+	uint64_t n = PARAM(self->fd, DRM_VNPU_PARAM_NUM_CONTEXTS);
+
+	ASSERT_GE(n, 1);
+	ASSERT_LT(n, VNPU_MAX_CONTEXTS);
+}
+
+TEST_F(param, dtypes)
+{
+	/* any mask is valid; it must be readable */
+	(void)PARAM(self->fd, DRM_VNPU_PARAM_DTYPES);
+}
+
+TEST_F(param, recovery_state_of_new_file)
+{
+	ASSERT_EQ(0, PARAM(self->fd, DRM_VNPU_PARAM_CONTEXT_HANGS));
+	ASSERT_EQ(0, PARAM(self->fd, DRM_VNPU_PARAM_CONTEXT_FAULTS));
+	ASSERT_EQ(0, PARAM(self->fd, DRM_VNPU_PARAM_CONTEXT_BANNED));
+	ASSERT_GE(PARAM(self->fd, DRM_VNPU_PARAM_HANG_LIMIT), 1);
+	ASSERT_GE(PARAM(self->fd, DRM_VNPU_PARAM_JOB_TIMEOUT_MS), 1);
+	(void)PARAM(self->fd, DRM_VNPU_PARAM_RESET_COUNT);
+}
+
+/* ---- CTX_SET_PARAM: priority ---- */
+
+TEST_F(param, priority_default_normal)
+{
+	ASSERT_EQ(DRM_VNPU_PRIORITY_NORMAL,
+		  PARAM(self->fd, DRM_VNPU_PARAM_PRIORITY));
+}
+
+TEST_F(param, priority_lower_and_back)
+{
+	ASSERT_EQ(0, vnpu_set_priority(self->fd, DRM_VNPU_PRIORITY_LOW));
+	ASSERT_EQ(DRM_VNPU_PRIORITY_LOW, PARAM(self->fd, DRM_VNPU_PARAM_PRIORITY));
+	ASSERT_EQ(0, vnpu_set_priority(self->fd, DRM_VNPU_PRIORITY_NORMAL));
+	ASSERT_EQ(DRM_VNPU_PRIORITY_NORMAL,
+		  PARAM(self->fd, DRM_VNPU_PARAM_PRIORITY));
+}
+
+TEST_F(param, priority_high_with_cap_sys_nice)
+{
+	ASSERT_EQ(0, vnpu_set_priority(self->fd, DRM_VNPU_PRIORITY_HIGH));
+	ASSERT_EQ(DRM_VNPU_PRIORITY_HIGH, PARAM(self->fd, DRM_VNPU_PARAM_PRIORITY));
+}
+
+/* Drop CAP_SYS_NICE in a child: HIGH is refused, LOW still allowed. */
+TEST_F(param, priority_high_without_cap_sys_nice)
+{
+	int status;
+	pid_t pid = fork();
+
+	ASSERT_GE(pid, 0);
+	if (!pid) {
+		struct __user_cap_header_struct hdr = {
+			.version = _LINUX_CAPABILITY_VERSION_3,
+		};
+		struct __user_cap_data_struct data[2];
+		int fd;
+
+		if (syscall(SYS_capget, &hdr, data))
+			_exit(10);
+		data[0].effective &= ~(1u << CAP_SYS_NICE);
+		if (syscall(SYS_capset, &hdr, data))
+			_exit(11);
+		fd = vnpu_open();
+		if (fd < 0)
+			_exit(12);
+		if (vnpu_set_priority(fd, DRM_VNPU_PRIORITY_HIGH) != -EPERM)
+			_exit(13);
+		if (vnpu_get_param(fd, DRM_VNPU_PARAM_PRIORITY, 0, NULL))
+			_exit(14);
+		if (vnpu_set_priority(fd, DRM_VNPU_PRIORITY_LOW))
+			_exit(15);
+		if (vnpu_set_priority(fd, DRM_VNPU_PRIORITY_NORMAL))
+			_exit(16);
+		_exit(0);
+	}
+	ASSERT_EQ(pid, waitpid(pid, &status, 0));
+	ASSERT_TRUE(WIFEXITED(status));
+	ASSERT_EQ(0, WEXITSTATUS(status)) TH_LOG("child step %d failed",
+						 WEXITSTATUS(status));
+}
+
+TEST_F(param, priority_out_of_range)
+{
+	ASSERT_EQ(-EINVAL, vnpu_set_priority(self->fd, DRM_VNPU_PRIORITY_HIGH + 1));
+	ASSERT_EQ(-EINVAL, vnpu_set_priority(self->fd, 1ull << 32));
+	ASSERT_EQ(DRM_VNPU_PRIORITY_NORMAL,
+		  PARAM(self->fd, DRM_VNPU_PARAM_PRIORITY));
+}
+
+TEST_F(param, ctx_param_unknown)
+{
+	struct drm_vnpu_ctx_param p = { .param = 1, .value = 0 };
+
+	ASSERT_EQ(-EINVAL, xioctl(self->fd, DRM_IOCTL_VNPU_CTX_SET_PARAM, &p));
+	p.param = 0xffffffffu;
+	ASSERT_EQ(-EINVAL, xioctl(self->fd, DRM_IOCTL_VNPU_CTX_SET_PARAM, &p));
+}
+
+TEST_F(param, ctx_param_nonzero_pad)
+{
+	struct drm_vnpu_ctx_param p = {
+		.param = DRM_VNPU_CTX_PARAM_PRIORITY,
+		.pad = 1,
+		.value = DRM_VNPU_PRIORITY_LOW,
+	};
+
+	ASSERT_EQ(-EINVAL, xioctl(self->fd, DRM_IOCTL_VNPU_CTX_SET_PARAM, &p));
+}
+
+/* Jobs run at every priority. */
+TEST_F(param, jobs_run_at_every_priority)
+{
+	uint32_t cmd, hw;
+	uint64_t va;
+	int32_t status;
+	uint8_t *map;
+
+	ASSERT_EQ(0, vnpu_bo_create(self->fd, PAGE_SZ, 0, &cmd, &va));
+	map = vnpu_bo_mmap(self->fd, cmd, PAGE_SZ);
+	ASSERT_NE(NULL, map);
+	for (uint64_t prio = 0; prio <= DRM_VNPU_PRIORITY_HIGH; prio++) {
+		struct cmdbuf cb = { .base = map };
+
+		emit_fill(&cb, va + 2048, 64, 0x100 + prio);
+		ASSERT_EQ(0, vnpu_set_priority(self->fd, prio));
+		ASSERT_EQ(0, vnpu_run(self->fd, cmd, 0, cb.len, 0, &status, &hw));
+		ASSERT_EQ(0, status);
+		ASSERT_EQ(-1, check_fill(map + 2048, 64, 0x100 + prio));
+	}
+	munmap(map, PAGE_SZ);
 }
 
 TEST_F(param, unknown_param)

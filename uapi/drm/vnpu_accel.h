@@ -17,25 +17,52 @@ extern "C" {
  * vnpu is a DRM accel driver; its nodes are /dev/accel/accelN.
  *
  * Every open file is a context: it owns a device address space (its own
- * page tables and context-table entry). Buffer objects are placed in that
- * address space automatically when they are created, and the device VA is
- * returned to userspace (see DRM_IOCTL_VNPU_BO_CREATE): a command can only
- * reach memory of its own file.
+ * page tables and context-table entry). Buffer objects this file creates
+ * (BO_CREATE, BO_USERPTR) are placed in that address space automatically
+ * and their device VA is returned to userspace. Any BO the file holds a
+ * handle to, including one imported through PRIME, can in addition be
+ * bound at a VA of the caller's choosing with DRM_IOCTL_VNPU_VM_BIND and
+ * unbound with DRM_IOCTL_VNPU_VM_UNBIND. A command can only reach memory
+ * mapped in its own file's address space.
  *
  * All structures follow Documentation/process/botching-up-ioctls.rst:
  * pointers are __u64, padding is explicit and must be zero, flags have a
  * mask of valid bits and unknown bits are rejected with -EINVAL, timeouts
  * are absolute CLOCK_MONOTONIC nanoseconds.
+ *
+ * Structures are extensible: new members are only ever appended, and a
+ * new member's zero value keeps the old behaviour. The DRM core copies
+ * min(user size, kernel size) bytes in and out and zero-fills the rest, so
+ * an old binary keeps working with a new kernel and the reverse.
+ *
+ * Once the device is unplugged every ioctl fails with -ENODEV.
+ */
+
+/**
+ * DOC: driver version
+ *
+ * DRM_VNPU_DRIVER_MAJOR changes when the uAPI breaks (never, so far);
+ * DRM_VNPU_DRIVER_MINOR grows when ioctls, parameters or flags are added.
+ * Both are reported by DRM_IOCTL_VERSION and, as (major << 16 | minor), by
+ * %DRM_VNPU_PARAM_DRIVER_VERSION.
+ *
+ * 1.0: GET_PARAM, BO_CREATE, BO_INFO, SUBMIT, WAIT.
+ * 1.1: VM_BIND, VM_UNBIND, BO_USERPTR, CTX_SET_PARAM (priority), device
+ * memory BOs, PRIME, context ban, new parameters.
  */
 
 #define DRM_VNPU_DRIVER_MAJOR	1
-#define DRM_VNPU_DRIVER_MINOR	0
+#define DRM_VNPU_DRIVER_MINOR	1
 
 #define DRM_VNPU_GET_PARAM	0x00
 #define DRM_VNPU_BO_CREATE	0x01
 #define DRM_VNPU_BO_INFO	0x02
 #define DRM_VNPU_SUBMIT		0x03
 #define DRM_VNPU_WAIT		0x04
+#define DRM_VNPU_VM_BIND	0x05
+#define DRM_VNPU_VM_UNBIND	0x06
+#define DRM_VNPU_BO_USERPTR	0x07
+#define DRM_VNPU_CTX_SET_PARAM	0x08
 
 #define DRM_IOCTL_VNPU_GET_PARAM \
 	DRM_IOWR(DRM_COMMAND_BASE + DRM_VNPU_GET_PARAM, struct drm_vnpu_param)
@@ -47,6 +74,14 @@ extern "C" {
 	DRM_IOWR(DRM_COMMAND_BASE + DRM_VNPU_SUBMIT, struct drm_vnpu_submit)
 #define DRM_IOCTL_VNPU_WAIT \
 	DRM_IOWR(DRM_COMMAND_BASE + DRM_VNPU_WAIT, struct drm_vnpu_wait)
+#define DRM_IOCTL_VNPU_VM_BIND \
+	DRM_IOW(DRM_COMMAND_BASE + DRM_VNPU_VM_BIND, struct drm_vnpu_vm_bind)
+#define DRM_IOCTL_VNPU_VM_UNBIND \
+	DRM_IOW(DRM_COMMAND_BASE + DRM_VNPU_VM_UNBIND, struct drm_vnpu_vm_unbind)
+#define DRM_IOCTL_VNPU_BO_USERPTR \
+	DRM_IOWR(DRM_COMMAND_BASE + DRM_VNPU_BO_USERPTR, struct drm_vnpu_bo_userptr)
+#define DRM_IOCTL_VNPU_CTX_SET_PARAM \
+	DRM_IOW(DRM_COMMAND_BASE + DRM_VNPU_CTX_SET_PARAM, struct drm_vnpu_ctx_param)
 
 /**
  * DOC: parameters
@@ -78,6 +113,36 @@ extern "C" {
  * %DRM_VNPU_PARAM_MAX_BO_SIZE: largest size accepted by BO_CREATE.
  *
  * %DRM_VNPU_PARAM_MAX_CMD_SIZE: largest command buffer a job may use.
+ *
+ * %DRM_VNPU_PARAM_DRIVER_VERSION: DRM_VNPU_DRIVER_MAJOR << 16 |
+ * DRM_VNPU_DRIVER_MINOR of the running driver.
+ *
+ * %DRM_VNPU_PARAM_CAPABILITIES: bit mask of DRM_VNPU_CAP_* features.
+ *
+ * %DRM_VNPU_PARAM_DTYPES: bit mask of data types the device's compute
+ * commands support (device CAP_DTYPES register; 0 when it has none).
+ *
+ * %DRM_VNPU_PARAM_NUM_CONTEXTS: contexts (open files) the device can hold
+ * at once, context 0 excluded.
+ *
+ * %DRM_VNPU_PARAM_PRIORITY: this file's scheduling priority
+ * (DRM_VNPU_PRIORITY_*), see &drm_vnpu_ctx_param.
+ *
+ * %DRM_VNPU_PARAM_CONTEXT_HANGS: jobs of this file that hung and were
+ * found guilty by a reset.
+ *
+ * %DRM_VNPU_PARAM_CONTEXT_FAULTS: jobs of this file that ended on an MMU
+ * fault.
+ *
+ * %DRM_VNPU_PARAM_CONTEXT_BANNED: 1 once the file has been banned after
+ * %DRM_VNPU_PARAM_HANG_LIMIT hangs; SUBMIT then fails with -ECANCELED.
+ *
+ * %DRM_VNPU_PARAM_RESET_COUNT: device or engine resets since probe.
+ *
+ * %DRM_VNPU_PARAM_HANG_LIMIT: hangs after which a file is banned.
+ *
+ * %DRM_VNPU_PARAM_JOB_TIMEOUT_MS: time a job may run before it is
+ * considered hung.
  */
 #define DRM_VNPU_PARAM_DEVICE_ID	0
 #define DRM_VNPU_PARAM_REVISION		1
@@ -93,7 +158,34 @@ extern "C" {
 #define DRM_VNPU_PARAM_CONTEXT_ID	11
 #define DRM_VNPU_PARAM_MAX_BO_SIZE	12
 #define DRM_VNPU_PARAM_MAX_CMD_SIZE	13
-#define DRM_VNPU_PARAM_COUNT		14
+#define DRM_VNPU_PARAM_DRIVER_VERSION	14
+#define DRM_VNPU_PARAM_CAPABILITIES	15
+#define DRM_VNPU_PARAM_DTYPES		16
+#define DRM_VNPU_PARAM_NUM_CONTEXTS	17
+#define DRM_VNPU_PARAM_PRIORITY		18
+#define DRM_VNPU_PARAM_CONTEXT_HANGS	19
+#define DRM_VNPU_PARAM_CONTEXT_FAULTS	20
+#define DRM_VNPU_PARAM_CONTEXT_BANNED	21
+#define DRM_VNPU_PARAM_RESET_COUNT	22
+#define DRM_VNPU_PARAM_HANG_LIMIT	23
+#define DRM_VNPU_PARAM_JOB_TIMEOUT_MS	24
+#define DRM_VNPU_PARAM_COUNT		25
+
+/*
+ * DRM_VNPU_CAP_* - bits of %DRM_VNPU_PARAM_CAPABILITIES
+ * @DRM_VNPU_CAP_VM_BIND: VM_BIND/VM_UNBIND are available
+ * @DRM_VNPU_CAP_USERPTR: BO_USERPTR is available
+ * @DRM_VNPU_CAP_PRIME: dma-buf export and import of shmem BOs
+ * @DRM_VNPU_CAP_DEVMEM: BO_CREATE accepts DRM_VNPU_BO_DEVMEM
+ * @DRM_VNPU_CAP_PRIORITY: CTX_SET_PARAM accepts DRM_VNPU_CTX_PARAM_PRIORITY
+ * @DRM_VNPU_CAP_ENGINE_RESET: a hang resets one queue, not the device
+ */
+#define DRM_VNPU_CAP_VM_BIND		(1ull << 0)
+#define DRM_VNPU_CAP_USERPTR		(1ull << 1)
+#define DRM_VNPU_CAP_PRIME		(1ull << 2)
+#define DRM_VNPU_CAP_DEVMEM		(1ull << 3)
+#define DRM_VNPU_CAP_PRIORITY		(1ull << 4)
+#define DRM_VNPU_CAP_ENGINE_RESET	(1ull << 5)
 
 /**
  * struct drm_vnpu_param - get a device or context parameter
@@ -109,20 +201,43 @@ struct drm_vnpu_param {
 	__u64 value;
 };
 
-/** DRM_VNPU_BO_WC - map the BO write-combined on the CPU (default cached) */
+/**
+ * DOC: buffer object flags
+ *
+ * %DRM_VNPU_BO_WC: BO_CREATE: map the BO write-combined on the CPU
+ * (default: cached).
+ *
+ * %DRM_VNPU_BO_DEVMEM: BO_CREATE: place the BO in device memory (BAR2)
+ * instead of system memory; the CPU maps it write-combined through the
+ * BAR. Such BOs cannot be exported. -ENODEV when the device has no device
+ * memory, -ENOSPC when it is full.
+ *
+ * %DRM_VNPU_BO_READONLY: BO_USERPTR: the device may only read the memory
+ * (its pages are pinned without FOLL_WRITE); VM_BIND: map read-only.
+ *
+ * %DRM_VNPU_BO_IS_USERPTR, %DRM_VNPU_BO_IS_IMPORTED: reported by BO_INFO only:
+ * the BO wraps user memory, or was imported from a dma-buf.
+ */
 #define DRM_VNPU_BO_WC			(1u << 0)
-#define DRM_VNPU_BO_FLAGS_VALID		DRM_VNPU_BO_WC
+#define DRM_VNPU_BO_DEVMEM		(1u << 1)
+#define DRM_VNPU_BO_READONLY		(1u << 2)
+#define DRM_VNPU_BO_IS_USERPTR		(1u << 3)
+#define DRM_VNPU_BO_IS_IMPORTED		(1u << 4)
+#define DRM_VNPU_BO_FLAGS_VALID		(DRM_VNPU_BO_WC | DRM_VNPU_BO_DEVMEM)
+#define DRM_VNPU_BO_USERPTR_FLAGS_VALID	DRM_VNPU_BO_READONLY
 
 /**
  * struct drm_vnpu_bo_create - create a buffer object
  *
- * Creates a shmem-backed BO, pins its pages, and maps them read/write into
- * the file's device address space at a VA chosen by the driver (page
- * aligned, never 0, within [VA_START, VA_END)). The mapping lasts until the
- * last handle and mmap of the BO are gone.
+ * Creates a shmem-backed BO (or a device-memory BO with
+ * %DRM_VNPU_BO_DEVMEM), pins its pages, and maps them read/write into the
+ * file's device address space at a VA chosen by the driver (page aligned,
+ * never 0, within [VA_START, VA_END)). The mapping lasts until the last
+ * handle and mmap of the BO are gone.
  *
- * Errors: -EINVAL for @size 0 or above MAX_BO_SIZE, or unknown @flags;
- * -ENOMEM or -ENOSPC when memory or VA space runs out.
+ * Errors: -EINVAL for @size 0 or above MAX_BO_SIZE, unknown @flags, or
+ * both WC and DEVMEM; -ENODEV for DEVMEM without device memory; -ENOMEM or
+ * -ENOSPC when memory, device memory or VA space runs out.
  */
 struct drm_vnpu_bo_create {
 	/** @size: in, bytes; rounded up to a page */
@@ -145,16 +260,145 @@ struct drm_vnpu_bo_info {
 	__u32 handle;
 	/** @flags: in, must be 0 */
 	__u32 flags;
-	/** @bo_flags: out, the DRM_VNPU_BO_* flags it was created with */
+	/**
+	 * @bo_flags: out, the DRM_VNPU_BO_* flags it was created with, plus
+	 * %DRM_VNPU_BO_IS_USERPTR or %DRM_VNPU_BO_IS_IMPORTED for such BOs
+	 */
 	__u32 bo_flags;
 	/** @pad: must be 0 */
 	__u32 pad;
 	/** @size: out, bytes (page aligned) */
 	__u64 size;
+	/**
+	 * @va: out, device virtual address of the automatic mapping in this
+	 * file's address space; 0 when the BO has none here (imported, or
+	 * created by another file)
+	 */
+	__u64 va;
+	/**
+	 * @mmap_offset: out, offset to pass to mmap() on the accel fd; 0 for
+	 * userptr BOs, which cannot be mapped through the device
+	 */
+	__u64 mmap_offset;
+};
+
+/**
+ * struct drm_vnpu_bo_userptr - wrap user memory in a buffer object
+ *
+ * Pins @size bytes of the calling process's memory at @user_ptr
+ * (pin_user_pages_fast() with FOLL_LONGTERM, so not for DAX or other
+ * memory that cannot be pinned long-term) and maps them into the file's
+ * address space at a driver-chosen VA, read/write, or read-only with
+ * %DRM_VNPU_BO_READONLY (the pages are then pinned without FOLL_WRITE and
+ * a device write faults). The pages stay pinned until the BO is freed, so
+ * later changes to the process's mapping (munmap, mremap, fork with COW)
+ * are not seen by the device. Userptr BOs can be neither mmapped through
+ * the accel fd nor exported.
+ *
+ * Errors: -EINVAL for unknown @flags, non-zero @pad, @user_ptr or @size
+ * not page aligned, @size 0 or above MAX_BO_SIZE; -EFAULT when the range
+ * is not mapped (or not writable without READONLY); -ENOMEM, -ENOSPC.
+ */
+struct drm_vnpu_bo_userptr {
+	/** @user_ptr: in, page-aligned address in the calling process */
+	__u64 user_ptr;
+	/** @size: in, bytes, page aligned */
+	__u64 size;
+	/** @flags: in, DRM_VNPU_BO_USERPTR_FLAGS_VALID bits */
+	__u32 flags;
+	/** @handle: out, GEM handle */
+	__u32 handle;
 	/** @va: out, device virtual address */
 	__u64 va;
-	/** @mmap_offset: out, offset to pass to mmap() on the accel fd */
-	__u64 mmap_offset;
+};
+
+#define DRM_VNPU_VM_BIND_READONLY	(1u << 0)
+#define DRM_VNPU_VM_BIND_FLAGS_VALID	DRM_VNPU_VM_BIND_READONLY
+
+/**
+ * struct drm_vnpu_vm_bind - map a BO range at a chosen device VA
+ *
+ * Maps bytes [@offset, @offset + @size) of BO @handle at [@va, @va + @size)
+ * of the file's address space, read/write, or read-only with
+ * %DRM_VNPU_VM_BIND_READONLY (always read-only for a read-only userptr
+ * BO). The BO may be any BO the file has a handle to, including an
+ * imported dma-buf. The mapping holds a reference on the BO until it is
+ * unbound or the file is closed. Automatic mappings (BO_CREATE,
+ * BO_USERPTR) and bound ranges share the address space; neither overlaps
+ * the other.
+ *
+ * Errors: -EINVAL for unknown @flags, non-zero @pad, @va, @offset or @size
+ * not 4 KiB aligned, @size 0, or the range beyond the BO's end;
+ * -ERANGE when the VA range is not inside [VA_START, VA_END);
+ * -EEXIST when it overlaps a mapping; -ENOENT for an unknown @handle;
+ * -ENODEV for a device-memory BO of another device; -ENOMEM.
+ */
+struct drm_vnpu_vm_bind {
+	/** @handle: in, GEM handle */
+	__u32 handle;
+	/** @flags: in, DRM_VNPU_VM_BIND_* */
+	__u32 flags;
+	/** @va: in, device VA, 4 KiB aligned */
+	__u64 va;
+	/** @offset: in, offset in the BO, 4 KiB aligned */
+	__u64 offset;
+	/** @size: in, bytes, 4 KiB aligned */
+	__u64 size;
+};
+
+/**
+ * struct drm_vnpu_vm_unbind - remove a mapping made by VM_BIND
+ *
+ * Removes the VM_BIND mapping that starts at @va and is @size bytes long.
+ * When the ioctl returns, the page-table entries are cleared and the
+ * device's TLB for this context has been invalidated: a job that touches
+ * the range later ends with an MMU fault (-EFAULT). Jobs already queued
+ * are not waited for; userspace orders unbinds after the jobs that use the
+ * range.
+ *
+ * Errors: -EINVAL for non-zero @flags or @pad, or @size that is not the
+ * mapping's size; -ENOENT when no VM_BIND mapping starts at @va
+ * (automatic mappings cannot be unbound).
+ */
+struct drm_vnpu_vm_unbind {
+	/** @va: in, start of the mapping */
+	__u64 va;
+	/** @size: in, bytes; must equal the mapping's size */
+	__u64 size;
+	/** @flags: in, must be 0 */
+	__u32 flags;
+	/** @pad: must be 0 */
+	__u32 pad;
+};
+
+/**
+ * DOC: context parameters
+ *
+ * %DRM_VNPU_CTX_PARAM_PRIORITY: the scheduling priority of the file's jobs
+ * on every queue, one of DRM_VNPU_PRIORITY_LOW, _NORMAL (default) and
+ * _HIGH. Jobs already submitted keep the priority they had. Any file may
+ * lower its priority, or set it back to NORMAL; HIGH requires
+ * CAP_SYS_NICE (-EPERM otherwise).
+ */
+#define DRM_VNPU_CTX_PARAM_PRIORITY	0
+
+#define DRM_VNPU_PRIORITY_LOW		0
+#define DRM_VNPU_PRIORITY_NORMAL	1
+#define DRM_VNPU_PRIORITY_HIGH		2
+
+/**
+ * struct drm_vnpu_ctx_param - set a parameter of this file's context
+ *
+ * Errors: -EINVAL for an unknown @param, non-zero @pad or a @value out of
+ * range; -EPERM for a priority above NORMAL without CAP_SYS_NICE.
+ */
+struct drm_vnpu_ctx_param {
+	/** @param: in, DRM_VNPU_CTX_PARAM_* */
+	__u32 param;
+	/** @pad: must be 0 */
+	__u32 pad;
+	/** @value: in, the new value */
+	__u64 value;
 };
 
 /** DRM_VNPU_SYNC_TIMELINE - @point of &drm_vnpu_sync is a timeline point */
@@ -175,7 +419,17 @@ struct drm_vnpu_sync {
 	__u64 point;
 };
 
-#define DRM_VNPU_SUBMIT_FLAGS_VALID	0
+/**
+ * DRM_VNPU_SUBMIT_INJECT_HANG - debugging: make the job hang the engine
+ *
+ * Only accepted while the vnpu module parameter fault_inject is set (it
+ * is off by default and only root can set it): the job's descriptor then
+ * carries the device's fault-injection hang flag, and the job never ends
+ * by itself. It exists to test hang recovery; without fault_inject the
+ * flag is an unknown flag (-EINVAL).
+ */
+#define DRM_VNPU_SUBMIT_INJECT_HANG	(1u << 0)
+#define DRM_VNPU_SUBMIT_FLAGS_VALID	DRM_VNPU_SUBMIT_INJECT_HANG
 
 /**
  * struct drm_vnpu_submit - queue a job
@@ -187,6 +441,8 @@ struct drm_vnpu_sync {
  * every out-sync is signalled with the job's fence.
  *
  * Errors:
+ * -ECANCELED: the file was banned after too many hangs (see
+ * %DRM_VNPU_PARAM_CONTEXT_BANNED); open a new file to continue;
  * -EINVAL: unknown @flags, non-zero @pad, @queue out of range, @cmd_size 0,
  * not a multiple of 8 or above MAX_CMD_SIZE, @cmd_offset not 8-byte aligned
  * or the range not inside the BO, more than DRM_VNPU_MAX_SYNCS syncs or
@@ -219,7 +475,7 @@ struct drm_vnpu_submit {
 	__u32 out_sync_count;
 	/** @queue: in, hardware queue index */
 	__u32 queue;
-	/** @flags: in, must be 0 */
+	/** @flags: in, DRM_VNPU_SUBMIT_* */
 	__u32 flags;
 	/** @pad: must be 0 */
 	__u32 pad;

@@ -1,0 +1,757 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/*
+ * vnpu address-space and buffer-object selftests: VM_BIND/VM_UNBIND at
+ * chosen VAs (success, every validation error, use after unbind faulting,
+ * read-only bindings), userptr BOs (pinned user memory, read-only, every
+ * validation error), PRIME export/import (self-import into another file,
+ * import of a vgem buffer, dma-buf mmap) and device-memory BOs.
+ *
+ * Copyright (C) 2026 The vnpu authors
+ */
+#include <dirent.h>
+#include <sys/mman.h>
+
+#include "kselftest_harness.h"
+#include "vnpu_ksft.h"
+
+#define CMD_SIZE	(64 * 1024ull)
+#define DATA_SIZE	(64 * 1024ull)
+/* Far above the automatic placements, which start at VA_START. */
+#define BIND_VA		(1ull << 40)
+
+struct vm {
+	int fd;
+	uint64_t va_start, va_end;
+	uint32_t cmd, data;
+	uint64_t cmd_va, data_va;
+	uint8_t *cmd_map, *data_map;
+};
+
+static bool vm_init(struct __test_metadata *_metadata, struct vm *v)
+{
+	int r;
+
+	memset(v, 0, sizeof(*v));
+	v->fd = -1;
+	r = vnpu_open();
+	if (r == -ENOENT)
+		SKIP(return false, "%s absent", vnpu_dev_path());
+	ASSERT_GE(r, 0) TH_LOG("open: %s", strerror(-r));
+	v->fd = r;
+	v->va_start = PARAM(v->fd, DRM_VNPU_PARAM_VA_START);
+	v->va_end = PARAM(v->fd, DRM_VNPU_PARAM_VA_END);
+	ASSERT_EQ(0, vnpu_bo_create(v->fd, CMD_SIZE, 0, &v->cmd, &v->cmd_va));
+	v->cmd_map = vnpu_bo_mmap(v->fd, v->cmd, CMD_SIZE);
+	ASSERT_NE(NULL, v->cmd_map);
+	ASSERT_EQ(0, vnpu_bo_create(v->fd, DATA_SIZE, 0, &v->data, &v->data_va));
+	v->data_map = vnpu_bo_mmap(v->fd, v->data, DATA_SIZE);
+	ASSERT_NE(NULL, v->data_map);
+	memset(v->data_map, 0, DATA_SIZE);
+	return true;
+}
+
+static void vm_fini(struct vm *v)
+{
+	if (v->cmd_map)
+		munmap(v->cmd_map, CMD_SIZE);
+	if (v->data_map)
+		munmap(v->data_map, DATA_SIZE);
+	if (v->fd >= 0)
+		close(v->fd);
+}
+
+/* Run one FILL of @size bytes at @va; returns the job's status. */
+static int32_t vm_fill(struct __test_metadata *_metadata, struct vm *v,
+		       uint64_t va, uint64_t size, uint32_t pattern,
+		       uint32_t *hw)
+{
+	struct cmdbuf cb = { .base = v->cmd_map };
+	int32_t status = 1;
+	int ret;
+
+	emit_fill(&cb, va, size, pattern);
+	ret = vnpu_run(v->fd, v->cmd, 0, cb.len, 0, &status, hw);
+	EXPECT_EQ(0, ret) TH_LOG("run: %s", strerror(-ret));
+	return status;
+}
+
+static int32_t vm_copy(struct __test_metadata *_metadata, struct vm *v,
+		       uint64_t src, uint64_t dst, uint64_t size, uint32_t *hw)
+{
+	struct cmdbuf cb = { .base = v->cmd_map };
+	int32_t status = 1;
+	int ret;
+
+	emit_copy(&cb, src, dst, size);
+	ret = vnpu_run(v->fd, v->cmd, 0, cb.len, 0, &status, hw);
+	EXPECT_EQ(0, ret) TH_LOG("run: %s", strerror(-ret));
+	return status;
+}
+
+/* ------------------------------------------------------------------ */
+/* VM_BIND / VM_UNBIND                                                 */
+/* ------------------------------------------------------------------ */
+
+FIXTURE(bind) {
+	struct vm v;
+};
+
+FIXTURE_SETUP(bind)
+{
+	vm_init(_metadata, &self->v);
+}
+
+FIXTURE_TEARDOWN(bind)
+{
+	vm_fini(&self->v);
+}
+
+TEST_F(bind, fill_through_bound_va)
+{
+	uint32_t hw;
+
+	ASSERT_EQ(0, vnpu_vm_bind(self->v.fd, self->v.data, 0, BIND_VA, 0,
+				  DATA_SIZE));
+	ASSERT_EQ(0, vm_fill(_metadata, &self->v, BIND_VA, DATA_SIZE,
+			     0xb1edb1ed, &hw));
+	ASSERT_EQ(VNPU_JOB_OK, hw);
+	ASSERT_EQ(-1, check_fill(self->v.data_map, DATA_SIZE, 0xb1edb1ed));
+	ASSERT_EQ(0, vnpu_vm_unbind(self->v.fd, BIND_VA, DATA_SIZE));
+}
+
+/* A range of the BO: only its pages are reached, at the right offset. */
+TEST_F(bind, offset_into_bo)
+{
+	uint32_t hw;
+
+	ASSERT_EQ(0, vnpu_vm_bind(self->v.fd, self->v.data, 0, BIND_VA,
+				  2 * PAGE_SZ, PAGE_SZ));
+	ASSERT_EQ(0, vm_fill(_metadata, &self->v, BIND_VA, PAGE_SZ, 0x0ff5e7,
+			     &hw));
+	ASSERT_EQ(-1, check_bytes(self->v.data_map, 2 * PAGE_SZ, 0));
+	ASSERT_EQ(-1, check_fill(self->v.data_map + 2 * PAGE_SZ, PAGE_SZ,
+				 0x0ff5e7));
+	ASSERT_EQ(-1, check_bytes(self->v.data_map + 3 * PAGE_SZ,
+				  DATA_SIZE - 3 * PAGE_SZ, 0));
+	/* one page past the bound range is not mapped */
+	ASSERT_EQ(-EFAULT, vm_fill(_metadata, &self->v, BIND_VA + PAGE_SZ, 8,
+				   1, &hw));
+	ASSERT_EQ(VNPU_JOB_MMU_FAULT, hw);
+}
+
+/* The same pages at two VAs: the automatic one and a bound one. */
+TEST_F(bind, alias_of_automatic_mapping)
+{
+	uint32_t hw;
+
+	ASSERT_EQ(0, vnpu_vm_bind(self->v.fd, self->v.data, 0, BIND_VA, 0,
+				  DATA_SIZE));
+	ASSERT_EQ(0, vm_fill(_metadata, &self->v, self->v.data_va, PAGE_SZ,
+			     0x11223344, &hw));
+	ASSERT_EQ(0, vm_copy(_metadata, &self->v, BIND_VA,
+			     BIND_VA + PAGE_SZ, PAGE_SZ, &hw));
+	ASSERT_EQ(-1, check_fill(self->v.data_map + PAGE_SZ, PAGE_SZ,
+				 0x11223344));
+}
+
+/* After VM_UNBIND the VA faults and the BO is not touched. */
+TEST_F(bind, use_after_unbind_faults)
+{
+	uint32_t hw;
+
+	ASSERT_EQ(0, vnpu_vm_bind(self->v.fd, self->v.data, 0, BIND_VA, 0,
+				  DATA_SIZE));
+	ASSERT_EQ(0, vm_fill(_metadata, &self->v, BIND_VA, DATA_SIZE, 0x1, &hw));
+	ASSERT_EQ(0, vnpu_vm_unbind(self->v.fd, BIND_VA, DATA_SIZE));
+	memset(self->v.data_map, 0, DATA_SIZE);
+	ASSERT_EQ(-EFAULT, vm_fill(_metadata, &self->v, BIND_VA, DATA_SIZE,
+				   0xdeadbeef, &hw));
+	ASSERT_EQ(VNPU_JOB_MMU_FAULT, hw);
+	ASSERT_EQ(-1, check_bytes(self->v.data_map, DATA_SIZE, 0));
+	ASSERT_GE(PARAM(self->v.fd, DRM_VNPU_PARAM_CONTEXT_FAULTS), 1);
+	/* and it can be bound again */
+	ASSERT_EQ(0, vnpu_vm_bind(self->v.fd, self->v.data, 0, BIND_VA, 0,
+				  DATA_SIZE));
+	ASSERT_EQ(0, vm_fill(_metadata, &self->v, BIND_VA, DATA_SIZE, 0x2, &hw));
+}
+
+TEST_F(bind, readonly_write_faults)
+{
+	uint32_t hw;
+
+	ASSERT_EQ(0, vnpu_vm_bind(self->v.fd, self->v.data,
+				  DRM_VNPU_VM_BIND_READONLY, BIND_VA, 0,
+				  DATA_SIZE));
+	ASSERT_EQ(-EFAULT, vm_fill(_metadata, &self->v, BIND_VA, 8, 7, &hw));
+	ASSERT_EQ(VNPU_JOB_MMU_FAULT, hw);
+	memset(self->v.data_map, 0x5a, PAGE_SZ);
+	ASSERT_EQ(0, vm_copy(_metadata, &self->v, BIND_VA,
+			     self->v.data_va + PAGE_SZ, PAGE_SZ, &hw));
+	ASSERT_EQ(-1, check_bytes(self->v.data_map + PAGE_SZ, PAGE_SZ, 0x5a));
+}
+
+/* A binding keeps the BO alive after its handle is closed. */
+TEST_F(bind, outlives_handle)
+{
+	uint32_t hw;
+
+	ASSERT_EQ(0, vnpu_vm_bind(self->v.fd, self->v.data, 0, BIND_VA, 0,
+				  DATA_SIZE));
+	ASSERT_EQ(0, vnpu_gem_close(self->v.fd, self->v.data));
+	ASSERT_EQ(0, vm_fill(_metadata, &self->v, BIND_VA, DATA_SIZE,
+			     0x0a1b0a1b, &hw));
+	ASSERT_EQ(-1, check_fill(self->v.data_map, DATA_SIZE, 0x0a1b0a1b));
+	ASSERT_EQ(0, vnpu_vm_unbind(self->v.fd, BIND_VA, DATA_SIZE));
+}
+
+/* Another file's binding is out of reach. */
+TEST_F(bind, other_file_cannot_reach)
+{
+	struct vm w;
+	uint32_t hw;
+
+	ASSERT_EQ(0, vnpu_vm_bind(self->v.fd, self->v.data, 0, BIND_VA, 0,
+				  DATA_SIZE));
+	ASSERT_TRUE(vm_init(_metadata, &w));
+	ASSERT_EQ(-ENOENT, vnpu_vm_unbind(w.fd, BIND_VA, DATA_SIZE));
+	ASSERT_EQ(-EFAULT, vm_fill(_metadata, &w, BIND_VA, 8, 3, &hw));
+	ASSERT_EQ(-1, check_bytes(self->v.data_map, DATA_SIZE, 0));
+	vm_fini(&w);
+}
+
+/* Closing a file with bindings releases them (the module test checks). */
+TEST_F(bind, close_with_bindings)
+{
+	struct vm w;
+	int i;
+
+	ASSERT_TRUE(vm_init(_metadata, &w));
+	for (i = 0; i < 8; i++)
+		ASSERT_EQ(0, vnpu_vm_bind(w.fd, w.data, 0,
+					  BIND_VA + i * DATA_SIZE, 0, DATA_SIZE));
+	vm_fini(&w);
+}
+
+TEST_F(bind, unknown_flags)
+{
+	ASSERT_EQ(-EINVAL, vnpu_vm_bind(self->v.fd, self->v.data, 1u << 31,
+					BIND_VA, 0, DATA_SIZE));
+}
+
+TEST_F(bind, va_misaligned)
+{
+	ASSERT_EQ(-EINVAL, vnpu_vm_bind(self->v.fd, self->v.data, 0,
+					BIND_VA + 8, 0, PAGE_SZ));
+}
+
+TEST_F(bind, offset_misaligned)
+{
+	ASSERT_EQ(-EINVAL, vnpu_vm_bind(self->v.fd, self->v.data, 0, BIND_VA,
+					8, PAGE_SZ));
+}
+
+TEST_F(bind, size_zero)
+{
+	ASSERT_EQ(-EINVAL, vnpu_vm_bind(self->v.fd, self->v.data, 0, BIND_VA,
+					0, 0));
+}
+
+TEST_F(bind, size_misaligned)
+{
+	ASSERT_EQ(-EINVAL, vnpu_vm_bind(self->v.fd, self->v.data, 0, BIND_VA,
+					0, PAGE_SZ + 8));
+}
+
+TEST_F(bind, range_beyond_bo)
+{
+	ASSERT_EQ(-EINVAL, vnpu_vm_bind(self->v.fd, self->v.data, 0, BIND_VA,
+					PAGE_SZ, DATA_SIZE));
+	ASSERT_EQ(-EINVAL, vnpu_vm_bind(self->v.fd, self->v.data, 0, BIND_VA,
+					DATA_SIZE + PAGE_SZ, PAGE_SZ));
+	ASSERT_EQ(-EINVAL, vnpu_vm_bind(self->v.fd, self->v.data, 0, BIND_VA,
+					0, DATA_SIZE + PAGE_SZ));
+}
+
+TEST_F(bind, va_zero)
+{
+	ASSERT_EQ(-ERANGE, vnpu_vm_bind(self->v.fd, self->v.data, 0, 0, 0,
+					PAGE_SZ));
+}
+
+TEST_F(bind, va_below_start)
+{
+	ASSERT_EQ(-ERANGE, vnpu_vm_bind(self->v.fd, self->v.data, 0,
+					self->v.va_start - PAGE_SZ, 0,
+					2 * PAGE_SZ));
+}
+
+TEST_F(bind, va_beyond_end)
+{
+	ASSERT_EQ(-ERANGE, vnpu_vm_bind(self->v.fd, self->v.data, 0,
+					self->v.va_end - PAGE_SZ, 0,
+					2 * PAGE_SZ));
+	ASSERT_EQ(-ERANGE, vnpu_vm_bind(self->v.fd, self->v.data, 0,
+					self->v.va_end, 0, PAGE_SZ));
+	ASSERT_EQ(-ERANGE, vnpu_vm_bind(self->v.fd, self->v.data, 0,
+					-PAGE_SZ, 0, PAGE_SZ));
+	/* the last page is fine */
+	ASSERT_EQ(0, vnpu_vm_bind(self->v.fd, self->v.data, 0,
+				  self->v.va_end - PAGE_SZ, 0, PAGE_SZ));
+}
+
+TEST_F(bind, overlaps_binding)
+{
+	ASSERT_EQ(0, vnpu_vm_bind(self->v.fd, self->v.data, 0, BIND_VA, 0,
+				  4 * PAGE_SZ));
+	ASSERT_EQ(-EEXIST, vnpu_vm_bind(self->v.fd, self->v.data, 0, BIND_VA,
+					0, PAGE_SZ));
+	ASSERT_EQ(-EEXIST, vnpu_vm_bind(self->v.fd, self->v.data, 0,
+					BIND_VA + 3 * PAGE_SZ, 0, 2 * PAGE_SZ));
+	ASSERT_EQ(-EEXIST, vnpu_vm_bind(self->v.fd, self->v.data, 0,
+					BIND_VA - PAGE_SZ, 0, 2 * PAGE_SZ));
+	/* adjacent is fine */
+	ASSERT_EQ(0, vnpu_vm_bind(self->v.fd, self->v.data, 0,
+				  BIND_VA + 4 * PAGE_SZ, 0, PAGE_SZ));
+}
+
+TEST_F(bind, overlaps_automatic_mapping)
+{
+	ASSERT_EQ(-EEXIST, vnpu_vm_bind(self->v.fd, self->v.data, 0,
+					self->v.cmd_va, 0, PAGE_SZ));
+	ASSERT_EQ(-EEXIST, vnpu_vm_bind(self->v.fd, self->v.data, 0,
+					self->v.data_va + PAGE_SZ, 0, PAGE_SZ));
+}
+
+TEST_F(bind, unknown_handle)
+{
+	ASSERT_EQ(-ENOENT, vnpu_vm_bind(self->v.fd, 0xdead, 0, BIND_VA, 0,
+					PAGE_SZ));
+}
+
+TEST_F(bind, unbind_nonzero_flags)
+{
+	struct drm_vnpu_vm_unbind u = { .va = BIND_VA, .size = PAGE_SZ, .flags = 1 };
+
+	ASSERT_EQ(0, vnpu_vm_bind(self->v.fd, self->v.data, 0, BIND_VA, 0,
+				  PAGE_SZ));
+	ASSERT_EQ(-EINVAL, xioctl(self->v.fd, DRM_IOCTL_VNPU_VM_UNBIND, &u));
+}
+
+TEST_F(bind, unbind_nonzero_pad)
+{
+	struct drm_vnpu_vm_unbind u = { .va = BIND_VA, .size = PAGE_SZ, .pad = 1 };
+
+	ASSERT_EQ(0, vnpu_vm_bind(self->v.fd, self->v.data, 0, BIND_VA, 0,
+				  PAGE_SZ));
+	ASSERT_EQ(-EINVAL, xioctl(self->v.fd, DRM_IOCTL_VNPU_VM_UNBIND, &u));
+}
+
+TEST_F(bind, unbind_not_bound)
+{
+	ASSERT_EQ(-ENOENT, vnpu_vm_unbind(self->v.fd, BIND_VA, PAGE_SZ));
+	ASSERT_EQ(0, vnpu_vm_bind(self->v.fd, self->v.data, 0, BIND_VA, 0,
+				  2 * PAGE_SZ));
+	/* not the start of the binding */
+	ASSERT_EQ(-ENOENT, vnpu_vm_unbind(self->v.fd, BIND_VA + PAGE_SZ,
+					  PAGE_SZ));
+	ASSERT_EQ(0, vnpu_vm_unbind(self->v.fd, BIND_VA, 2 * PAGE_SZ));
+	ASSERT_EQ(-ENOENT, vnpu_vm_unbind(self->v.fd, BIND_VA, 2 * PAGE_SZ));
+}
+
+TEST_F(bind, unbind_automatic_mapping)
+{
+	uint32_t hw;
+
+	ASSERT_EQ(-ENOENT, vnpu_vm_unbind(self->v.fd, self->v.data_va,
+					  DATA_SIZE));
+	ASSERT_EQ(0, vm_fill(_metadata, &self->v, self->v.data_va, 8, 1, &hw));
+}
+
+TEST_F(bind, unbind_wrong_size)
+{
+	ASSERT_EQ(0, vnpu_vm_bind(self->v.fd, self->v.data, 0, BIND_VA, 0,
+				  2 * PAGE_SZ));
+	ASSERT_EQ(-EINVAL, vnpu_vm_unbind(self->v.fd, BIND_VA, PAGE_SZ));
+	ASSERT_EQ(0, vnpu_vm_unbind(self->v.fd, BIND_VA, 2 * PAGE_SZ));
+}
+
+/* ------------------------------------------------------------------ */
+/* userptr                                                             */
+/* ------------------------------------------------------------------ */
+
+FIXTURE(userptr) {
+	struct vm v;
+	uint8_t *mem;
+	size_t size;
+};
+
+FIXTURE_SETUP(userptr)
+{
+	if (!vm_init(_metadata, &self->v))
+		return;
+	self->size = 16 * PAGE_SZ;
+	self->mem = mmap(NULL, self->size, PROT_READ | PROT_WRITE,
+			 MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	ASSERT_NE(MAP_FAILED, self->mem);
+	memset(self->mem, 0, self->size);
+}
+
+FIXTURE_TEARDOWN(userptr)
+{
+	vm_fini(&self->v);
+	if (self->mem && self->mem != MAP_FAILED)
+		munmap(self->mem, self->size);
+}
+
+TEST_F(userptr, device_writes_user_memory)
+{
+	struct drm_vnpu_bo_info info;
+	uint32_t h, hw;
+	uint64_t va;
+
+	ASSERT_EQ(0, vnpu_bo_userptr(self->v.fd, self->mem, self->size, 0, &h,
+				     &va));
+	ASSERT_NE(0, va);
+	ASSERT_EQ(0, vnpu_bo_info(self->v.fd, h, &info));
+	ASSERT_EQ(DRM_VNPU_BO_IS_USERPTR, info.bo_flags);
+	ASSERT_EQ(self->size, info.size);
+	ASSERT_EQ(va, info.va);
+	ASSERT_EQ(0, info.mmap_offset);
+	ASSERT_EQ(0, vm_fill(_metadata, &self->v, va, self->size, 0xc0ffee00,
+			     &hw));
+	ASSERT_EQ(-1, check_fill(self->mem, self->size, 0xc0ffee00));
+	ASSERT_EQ(0, vnpu_gem_close(self->v.fd, h));
+}
+
+TEST_F(userptr, device_reads_user_memory)
+{
+	uint32_t h, hw;
+	uint64_t va;
+
+	memset(self->mem, 0x3c, self->size);
+	ASSERT_EQ(0, vnpu_bo_userptr(self->v.fd, self->mem, self->size,
+				     DRM_VNPU_BO_READONLY, &h, &va));
+	ASSERT_EQ(0, vm_copy(_metadata, &self->v, va, self->v.data_va,
+			     DATA_SIZE, &hw));
+	ASSERT_EQ(-1, check_bytes(self->v.data_map, DATA_SIZE, 0x3c));
+	/* read-only: a device write faults and the memory is unchanged */
+	ASSERT_EQ(-EFAULT, vm_fill(_metadata, &self->v, va, 8, 0, &hw));
+	ASSERT_EQ(VNPU_JOB_MMU_FAULT, hw);
+	ASSERT_EQ(-1, check_bytes(self->mem, self->size, 0x3c));
+	/* and VM_BIND of it is read-only too */
+	ASSERT_EQ(0, vnpu_vm_bind(self->v.fd, h, 0, BIND_VA, 0, PAGE_SZ));
+	ASSERT_EQ(-EFAULT, vm_fill(_metadata, &self->v, BIND_VA, 8, 0, &hw));
+}
+
+/* Read-only memory can be wrapped read-only only. */
+TEST_F(userptr, readonly_mapping)
+{
+	uint32_t h;
+
+	ASSERT_EQ(0, mprotect(self->mem, self->size, PROT_READ));
+	ASSERT_EQ(-EFAULT, vnpu_bo_userptr(self->v.fd, self->mem, self->size,
+					   0, &h, NULL));
+	ASSERT_EQ(0, vnpu_bo_userptr(self->v.fd, self->mem, self->size,
+				     DRM_VNPU_BO_READONLY, &h, NULL));
+}
+
+TEST_F(userptr, cannot_export)
+{
+	struct drm_prime_handle p = { .flags = DRM_CLOEXEC };
+
+	ASSERT_EQ(0, vnpu_bo_userptr(self->v.fd, self->mem, self->size, 0,
+				     &p.handle, NULL));
+	ASSERT_EQ(-EOPNOTSUPP, xioctl(self->v.fd, DRM_IOCTL_PRIME_HANDLE_TO_FD,
+				      &p));
+}
+
+TEST_F(userptr, unaligned_pointer)
+{
+	ASSERT_EQ(-EINVAL, vnpu_bo_userptr(self->v.fd, self->mem + 64,
+					   PAGE_SZ, 0, NULL, NULL));
+}
+
+TEST_F(userptr, unaligned_size)
+{
+	ASSERT_EQ(-EINVAL, vnpu_bo_userptr(self->v.fd, self->mem,
+					   PAGE_SZ + 64, 0, NULL, NULL));
+}
+
+TEST_F(userptr, size_zero)
+{
+	ASSERT_EQ(-EINVAL, vnpu_bo_userptr(self->v.fd, self->mem, 0, 0, NULL,
+					   NULL));
+}
+
+TEST_F(userptr, size_above_max)
+{
+	uint64_t max = PARAM(self->v.fd, DRM_VNPU_PARAM_MAX_BO_SIZE);
+
+	ASSERT_EQ(-EINVAL, vnpu_bo_userptr(self->v.fd, self->mem,
+					   max + PAGE_SZ, 0, NULL, NULL));
+}
+
+TEST_F(userptr, unknown_flags)
+{
+	ASSERT_EQ(-EINVAL, vnpu_bo_userptr(self->v.fd, self->mem, PAGE_SZ,
+					   DRM_VNPU_BO_WC, NULL, NULL));
+	ASSERT_EQ(-EINVAL, vnpu_bo_userptr(self->v.fd, self->mem, PAGE_SZ,
+					   1u << 31, NULL, NULL));
+}
+
+TEST_F(userptr, unmapped_memory)
+{
+	ASSERT_EQ(0, munmap(self->mem + 4 * PAGE_SZ, PAGE_SZ));
+	ASSERT_EQ(-EFAULT, vnpu_bo_userptr(self->v.fd, self->mem, self->size,
+					   0, NULL, NULL));
+}
+
+TEST_F(userptr, kernel_address)
+{
+	ASSERT_EQ(-EFAULT, vnpu_bo_userptr(self->v.fd,
+					   (void *)0xffff888000000000ull,
+					   PAGE_SZ, 0, NULL, NULL));
+}
+
+/* ------------------------------------------------------------------ */
+/* PRIME                                                               */
+/* ------------------------------------------------------------------ */
+
+static int prime_export(int fd, uint32_t handle, int *dmabuf)
+{
+	struct drm_prime_handle p = {
+		.handle = handle, .flags = DRM_CLOEXEC | DRM_RDWR,
+	};
+	int ret = xioctl(fd, DRM_IOCTL_PRIME_HANDLE_TO_FD, &p);
+
+	if (!ret)
+		*dmabuf = p.fd;
+	return ret;
+}
+
+static int prime_import(int fd, int dmabuf, uint32_t *handle)
+{
+	struct drm_prime_handle p = { .fd = dmabuf };
+	int ret = xioctl(fd, DRM_IOCTL_PRIME_FD_TO_HANDLE, &p);
+
+	if (!ret)
+		*handle = p.handle;
+	return ret;
+}
+
+/* An fd on the vgem device, or -1. */
+static int vgem_open(void)
+{
+	DIR *d = opendir("/dev/dri");
+	struct dirent *e;
+	int found = -1;
+
+	if (!d)
+		return -1;
+	while (found < 0 && (e = readdir(d))) {
+		char path[300], name[16] = "";
+		struct drm_version v = { .name = name, .name_len = sizeof(name) - 1 };
+		int fd;
+
+		if (strncmp(e->d_name, "card", 4))
+			continue;
+		snprintf(path, sizeof(path), "/dev/dri/%s", e->d_name);
+		fd = open(path, O_RDWR | O_CLOEXEC);
+		if (fd < 0)
+			continue;
+		if (!xioctl(fd, DRM_IOCTL_VERSION, &v) && !strcmp(name, "vgem"))
+			found = fd;
+		else
+			close(fd);
+	}
+	closedir(d);
+	return found;
+}
+
+FIXTURE(prime) {
+	struct vm v;
+};
+
+FIXTURE_SETUP(prime)
+{
+	vm_init(_metadata, &self->v);
+}
+
+FIXTURE_TEARDOWN(prime)
+{
+	vm_fini(&self->v);
+}
+
+/*
+ * Export from one file, import into another: the importer binds it in its
+ * own address space and its job's writes are seen by the exporter.
+ */
+TEST_F(prime, share_between_files)
+{
+	struct drm_vnpu_bo_info info;
+	struct vm w;
+	uint32_t h, hw;
+	int dmabuf;
+
+	ASSERT_EQ(0, prime_export(self->v.fd, self->v.data, &dmabuf));
+	ASSERT_TRUE(vm_init(_metadata, &w));
+	ASSERT_EQ(0, prime_import(w.fd, dmabuf, &h));
+	ASSERT_EQ(0, vnpu_bo_info(w.fd, h, &info));
+	ASSERT_EQ(DATA_SIZE, info.size);
+	ASSERT_EQ(0, info.va) TH_LOG("another file's VA leaked");
+	/* no automatic mapping in the importer: it binds the BO itself */
+	ASSERT_EQ(0, vnpu_vm_bind(w.fd, h, 0, BIND_VA, 0, DATA_SIZE));
+	ASSERT_EQ(0, vm_fill(_metadata, &w, BIND_VA, DATA_SIZE, 0x5ea4ed00,
+			     &hw));
+	ASSERT_EQ(-1, check_fill(self->v.data_map, DATA_SIZE, 0x5ea4ed00));
+	/* the command buffer of a job must be the file's own BO */
+	ASSERT_EQ(-EINVAL, vnpu_submit_simple(w.fd, h, 0, 8, 0, 0, NULL));
+	close(dmabuf);
+	vm_fini(&w);
+}
+
+/* The dma-buf itself can be mmapped and shows the BO. */
+TEST_F(prime, dmabuf_mmap)
+{
+	uint8_t *p;
+	int dmabuf;
+
+	memset(self->v.data_map, 0x77, DATA_SIZE);
+	ASSERT_EQ(0, prime_export(self->v.fd, self->v.data, &dmabuf));
+	p = mmap(NULL, DATA_SIZE, PROT_READ, MAP_SHARED, dmabuf, 0);
+	ASSERT_NE(MAP_FAILED, p);
+	ASSERT_EQ(-1, check_bytes(p, DATA_SIZE, 0x77));
+	munmap(p, DATA_SIZE);
+	close(dmabuf);
+}
+
+/* A buffer of another driver (vgem) imported, bound and written. */
+TEST_F(prime, import_vgem)
+{
+	struct drm_mode_create_dumb dumb = { .width = 4096, .height = 4, .bpp = 32 };
+	struct drm_mode_map_dumb map = { 0 };
+	struct drm_vnpu_bo_info info;
+	uint32_t h, hw;
+	uint8_t *p;
+	int vgem, dmabuf;
+
+	vgem = vgem_open();
+	if (vgem < 0)
+		SKIP(return, "no vgem device");
+	ASSERT_EQ(0, xioctl(vgem, DRM_IOCTL_MODE_CREATE_DUMB, &dumb));
+	ASSERT_EQ(0, prime_export(vgem, dumb.handle, &dmabuf));
+	ASSERT_EQ(0, prime_import(self->v.fd, dmabuf, &h));
+	ASSERT_EQ(0, vnpu_bo_info(self->v.fd, h, &info));
+	ASSERT_EQ(DRM_VNPU_BO_IS_IMPORTED, info.bo_flags);
+	ASSERT_EQ(dumb.size, info.size);
+	ASSERT_EQ(0, vnpu_vm_bind(self->v.fd, h, 0, BIND_VA, 0, 16 * PAGE_SZ));
+	ASSERT_EQ(0, vm_fill(_metadata, &self->v, BIND_VA, 16 * PAGE_SZ,
+			     0x76e4f111, &hw));
+	ASSERT_EQ(VNPU_JOB_OK, hw);
+
+	map.handle = dumb.handle;
+	ASSERT_EQ(0, xioctl(vgem, DRM_IOCTL_MODE_MAP_DUMB, &map));
+	p = mmap(NULL, 16 * PAGE_SZ, PROT_READ, MAP_SHARED, vgem, map.offset);
+	ASSERT_NE(MAP_FAILED, p);
+	ASSERT_EQ(-1, check_fill(p, 16 * PAGE_SZ, 0x76e4f111));
+	munmap(p, 16 * PAGE_SZ);
+	ASSERT_EQ(0, vnpu_vm_unbind(self->v.fd, BIND_VA, 16 * PAGE_SZ));
+	close(dmabuf);
+	close(vgem);
+}
+
+/* ------------------------------------------------------------------ */
+/* Device memory                                                       */
+/* ------------------------------------------------------------------ */
+
+FIXTURE(devmem) {
+	struct vm v;
+	uint64_t size;
+};
+
+FIXTURE_SETUP(devmem)
+{
+	if (!vm_init(_metadata, &self->v))
+		return;
+	self->size = PARAM(self->v.fd, DRM_VNPU_PARAM_DEVMEM_SIZE);
+}
+
+FIXTURE_TEARDOWN(devmem)
+{
+	vm_fini(&self->v);
+}
+
+TEST_F(devmem, absent_or_capability)
+{
+	uint64_t caps = PARAM(self->v.fd, DRM_VNPU_PARAM_CAPABILITIES);
+
+	if (!self->size) {
+		ASSERT_FALSE(caps & DRM_VNPU_CAP_DEVMEM);
+		ASSERT_EQ(-ENODEV, vnpu_bo_create(self->v.fd, PAGE_SZ,
+						  DRM_VNPU_BO_DEVMEM, NULL,
+						  NULL));
+	} else {
+		ASSERT_TRUE(caps & DRM_VNPU_CAP_DEVMEM);
+	}
+}
+
+TEST_F(devmem, fill_copy_and_cpu_map)
+{
+	struct drm_vnpu_bo_info info;
+	uint32_t h, hw;
+	uint64_t va;
+	uint8_t *p;
+
+	if (!self->size)
+		SKIP(return, "the device has no device memory");
+	ASSERT_EQ(0, vnpu_bo_create(self->v.fd, DATA_SIZE, DRM_VNPU_BO_DEVMEM,
+				    &h, &va));
+	ASSERT_EQ(0, vnpu_bo_info(self->v.fd, h, &info));
+	ASSERT_EQ(DRM_VNPU_BO_DEVMEM, info.bo_flags);
+	ASSERT_EQ(0, vm_fill(_metadata, &self->v, va, DATA_SIZE, 0xde7e3e77,
+			     &hw));
+	ASSERT_EQ(VNPU_JOB_OK, hw);
+	ASSERT_EQ(0, vm_copy(_metadata, &self->v, va, self->v.data_va,
+			     DATA_SIZE, &hw));
+	ASSERT_EQ(-1, check_fill(self->v.data_map, DATA_SIZE, 0xde7e3e77));
+
+	p = vnpu_bo_mmap(self->v.fd, h, DATA_SIZE);
+	ASSERT_NE(NULL, p) TH_LOG("mmap: %s", strerror(errno));
+	ASSERT_EQ(-1, check_fill(p, DATA_SIZE, 0xde7e3e77));
+	memset(p, 0x42, PAGE_SZ);
+	ASSERT_EQ(0, vm_copy(_metadata, &self->v, va, self->v.data_va, PAGE_SZ,
+			     &hw));
+	ASSERT_EQ(-1, check_bytes(self->v.data_map, PAGE_SZ, 0x42));
+	munmap(p, DATA_SIZE);
+}
+
+TEST_F(devmem, wc_rejected)
+{
+	ASSERT_EQ(-EINVAL, vnpu_bo_create(self->v.fd, PAGE_SZ,
+					  DRM_VNPU_BO_DEVMEM | DRM_VNPU_BO_WC,
+					  NULL, NULL));
+}
+
+TEST_F(devmem, full)
+{
+	if (!self->size)
+		SKIP(return, "the device has no device memory");
+	if (self->size + PAGE_SZ > PARAM(self->v.fd, DRM_VNPU_PARAM_MAX_BO_SIZE))
+		SKIP(return, "device memory larger than a BO");
+	ASSERT_EQ(-ENOSPC, vnpu_bo_create(self->v.fd, self->size + PAGE_SZ,
+					  DRM_VNPU_BO_DEVMEM, NULL, NULL));
+}
+
+TEST_F(devmem, cannot_export)
+{
+	struct drm_prime_handle p = { .flags = DRM_CLOEXEC };
+
+	if (!self->size)
+		SKIP(return, "the device has no device memory");
+	ASSERT_EQ(0, vnpu_bo_create(self->v.fd, PAGE_SZ, DRM_VNPU_BO_DEVMEM,
+				    &p.handle, NULL));
+	ASSERT_EQ(-EOPNOTSUPP, xioctl(self->v.fd, DRM_IOCTL_PRIME_HANDLE_TO_FD,
+				      &p));
+}
+
+TEST_HARNESS_MAIN
