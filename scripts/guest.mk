@@ -30,4 +30,4 @@ demo:
 	@$(MAKE) --no-print-directory demo-run
 
 demo-run: guest qemu
-	$(RUN_GUEST) -- vnpu-demo
+	$(RUN_GUEST) -- "vnpu-demo$(if $(DEMO_MODEL_CMD), && $(DEMO_MODEL_CMD))"

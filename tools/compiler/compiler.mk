@@ -159,3 +159,12 @@ $(MODEL_GUEST_TEST): tests/models/vnpu_model_test.c tools/compiler/npy.c tools/c
 		$(LIBACCEL_LDLIBS) -Wl,-rpath,'$$ORIGIN/../lib' -lm
 
 GUEST_TESTS += $(MODEL_GUEST_TEST)
+
+# make demo ends with the digits CNN classifying the test images on the NPU
+# (scripts/guest.mk runs this after vnpu-demo).
+DEMO_MODEL_CMD := echo '== digits CNN (trained at build time) on the NPU' && \
+	vnpu-run-model /usr/share/vnpu/cnn.vnpu --input /usr/share/vnpu/digits_img.npy \
+	--labels /usr/share/vnpu/digits_y.npy --jobs 2 --profile && \
+	echo '== the same model quantised to int8' && \
+	vnpu-run-model /usr/share/vnpu/cnn_int8.vnpu --input /usr/share/vnpu/digits_img.npy \
+	--labels /usr/share/vnpu/digits_y.npy -q

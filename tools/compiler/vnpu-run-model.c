@@ -50,8 +50,8 @@ static void progress(int quiet, uint64_t done, uint64_t total)
 {
 	int w = 30, fill = total ? (int)(done * w / total) : w;
 
-	if (quiet)
-		return;
+	if (quiet || (!isatty(2) && done != total))
+		return;	/* logs get the final state only */
 	fprintf(stderr, "\r[%.*s%*s] %llu/%llu batches", fill,
 		"##############################", w - fill, "",
 		(unsigned long long)done, (unsigned long long)total);
