@@ -167,11 +167,14 @@ static int host_run(struct hostrun *h, const float *x, int64_t samples, float *y
 	return 0;
 }
 
+/* Device memory the compiler may plan for (tests of tiling shrink it). */
+static uint64_t devmem_budget = 1 << 20;
+
 static int compile(const char *model, const char *out, int64_t batch, int int8,
 		   const char *calib, char *err, size_t errlen)
 {
 	struct vnpu_compile_opts o = { .batch = batch, .int8 = int8, .calib_path = calib,
-				       .devmem_size = 1 << 20 };
+				       .devmem_size = devmem_budget };
 
 	return vnpu_compile(model, &o, out, err, errlen);
 }
@@ -541,6 +544,42 @@ TEST(cnn_int8_accuracy)
 	run_digits(_metadata, "cnn", "digits_img.npy", 0, NULL, &f);
 	run_digits(_metadata, "cnn", "digits_img.npy", 1, MODELS_DIR "/calib_img.npy", &q);
 	EXPECT_LE(abs(f.correct - q.correct) * 100, f.n);
+}
+
+/* Tensors larger than device memory: the operators run in staged tiles. */
+TEST(tiling_mlp_matches_ort)
+{
+	struct digits_result r, q;
+
+	devmem_budget = 8 << 10;	/* fc1's activations are 20 KiB */
+	run_digits(_metadata, "mlp", "digits_x.npy", 0, NULL, &r);
+	EXPECT_LE(r.max_rel, 1e-4);
+	EXPECT_EQ(r.n, r.agree_top1);
+	run_digits(_metadata, "mlp", "digits_x.npy", 1, MODELS_DIR "/calib_x.npy", &q);
+	EXPECT_LE(abs(r.correct - q.correct) * 100, r.n);
+}
+
+TEST(tiling_cnn_matches_ort)
+{
+	struct digits_result r, q;
+	struct hostrun h;
+	char err[600];
+	int tiled = 0;
+
+	devmem_budget = 64 << 10;
+	ASSERT_EQ(0, compile(MODELS_DIR "/cnn.onnx", TMP("tiled.vnpu"), 40, 0, NULL, err,
+			     sizeof(err)));
+	ASSERT_EQ(0, host_load(&h, TMP("tiled.vnpu")));
+	/* more commands than layers: conv layers became tile loops */
+	for (uint32_t i = 0; i < h.v.num_layers; i++)
+		tiled += h.v.layers[i].cmd_size > 2 * sizeof(struct vnpu_cmd_conv2d);
+	EXPECT_LE(3, tiled);
+	host_free(&h);
+	run_digits(_metadata, "cnn", "digits_img.npy", 0, NULL, &r);
+	EXPECT_LE(r.max_rel, 1e-4);
+	EXPECT_EQ(r.n, r.agree_top1);
+	run_digits(_metadata, "cnn", "digits_img.npy", 1, MODELS_DIR "/calib_img.npy", &q);
+	EXPECT_LE(abs(r.correct - q.correct) * 100, r.n);
 }
 
 static void run_single(struct __test_metadata *_metadata, const char *model, double tol)

@@ -177,6 +177,17 @@ TEST_F(model, cnn_fp32_digits)
 	EXPECT_GE(r.correct * 100, 97 * r.n);
 }
 
+/* Planned for 64 KiB of device memory: convolutions run in staged tiles. */
+TEST_F(model, cnn_tiled_digits)
+{
+	struct digits r;
+
+	digits(_metadata, self->dev, "cnn_tiled.vnpu", "digits_img.npy", "cnn_ref.npy", &r);
+	EXPECT_LE(r.max_rel, 1e-4);
+	EXPECT_EQ(r.n, r.agree);
+	EXPECT_GE(r.correct * 100, 97 * r.n);
+}
+
 TEST_F(model, mlp_int8_digits)
 {
 	struct digits f, q;

@@ -71,6 +71,7 @@ struct layer {
 	uint32_t cmd_offset, cmd_size;
 	uint64_t macs, bytes;
 	int out_tensor;
+	int tiles;
 	char shape[64];
 };
 
@@ -90,6 +91,7 @@ struct lower {
 	struct layer *layers;
 	int nlayers, cur;
 	uint64_t cur_macs, cur_bytes;
+	int cur_tiles;
 	int profile_val;
 	/* plan */
 	uint64_t region_size[8];
@@ -474,6 +476,81 @@ static bool int8_node(struct lower *L, const struct ir_node *n)
 
 /* ------------------------------------------------------------------ */
 
+/*
+ * Tiling. When an operator's activations (input + output) exceed half of
+ * the device memory, it runs in tiles along the outermost dimension: each
+ * tile's rows are copied into a device-memory staging buffer, computed
+ * there, and the result copied back. The staging buffers are small, hot
+ * values, so the plan places them in device memory. @cmd is the complete
+ * command for all rows; the tensors at @in_field/@out_field are re-aimed
+ * at the staging buffers with their outermost extent cut to the tile.
+ */
+static int emit_tiled(struct lower *L, void *cmd, size_t len, uint16_t op,
+		      size_t in_field, size_t out_field, const struct view *in,
+		      const struct view *out, int64_t rows, uint64_t rin, uint64_t rout)
+{
+	uint64_t dm = L->o->devmem_size, mt;
+	struct preloc saved[16];
+	int nsaved = L->npend, sin, sout, ntiles = 0;
+	uint8_t ct[512];
+	int64_t m0;
+
+	if (!dm || rows < 2 || rows * (rin + rout) <= dm / 2 || len > sizeof(ct))
+		return emit(L, cmd, len, op);
+	mt = dm / 4 / (rin + rout);
+	if (mt < 1)
+		mt = 1;
+	if ((int64_t)mt >= rows)
+		return emit(L, cmd, len, op);
+	memcpy(saved, L->pend, sizeof(saved));
+	L->npend = 0;
+	sin = add_val(L, mt * rin, VK_SCRATCH, "tile-in");
+	sout = add_val(L, mt * rout, VK_SCRATCH, "tile-out");
+	if (sin < 0 || sout < 0)
+		return -1;
+	for (m0 = 0; m0 < rows; m0 += (int64_t)mt) {
+		int64_t cur = rows - m0 < (int64_t)mt ? rows - m0 : (int64_t)mt;
+		struct view src = *in, dst = *out, si = *in, so = *out;
+		struct vnpu_tensor *tin = (void *)(ct + in_field), *tout = (void *)(ct + out_field);
+		int64_t cnt;
+		int perm[4] = { 0 }, i;
+
+		si.val = sin;
+		si.off = 0;
+		so.val = sout;
+		so.off = 0;
+		src.off += (uint64_t)m0 * rin;
+		dst.off += (uint64_t)m0 * rout;
+		cnt = (int64_t)(cur * rin / dt_size(in->dtype));
+		if (copy_nd(L, &src, 1, &cnt, &si, perm))
+			return -1;
+		memcpy(ct, cmd, len);
+		tin->shape[0] = (uint32_t)cur;
+		tout->shape[0] = (uint32_t)cur;
+		memcpy(L->pend, saved, sizeof(saved));
+		L->npend = nsaved;
+		for (i = 0; i < nsaved; i++) {
+			if (L->pend[i].field == in_field) {
+				L->pend[i].val = sin;
+				L->pend[i].addend = 0;
+			} else if (L->pend[i].field == out_field) {
+				L->pend[i].val = sout;
+				L->pend[i].addend = 0;
+			}
+		}
+		touch(L, sin);
+		touch(L, sout);
+		if (emit(L, ct, len, op))
+			return -1;
+		cnt = (int64_t)(cur * rout / dt_size(out->dtype));
+		if (copy_nd(L, &so, 1, &cnt, &dst, perm))
+			return -1;
+		ntiles++;
+	}
+	L->cur_tiles = ntiles;
+	return 0;
+}
+
 static int lower_gemm(struct lower *L, struct ir_node *n)
 {
 	struct ir_graph *g = L->g;
@@ -573,6 +650,11 @@ static int lower_gemm(struct lower *L, struct ir_node *n)
 	tdesc(L, &c.out, offsetof(struct vnpu_cmd_gemm, out), &out, R, os, NULL);
 	c.act = (uint32_t)n->a.act;
 	L->tv[n->out[0]] = out;
+	if (R == 2)	/* rows of A against constant weights: tileable */
+		return emit_tiled(L, &c, sizeof(c), VNPU_OP_GEMM,
+				  offsetof(struct vnpu_cmd_gemm, a),
+				  offsetof(struct vnpu_cmd_gemm, out), &a, &out, M,
+				  K * dt_size(a.dtype), N * dt_size(out.dtype));
 	return emit(L, &c, sizeof(c), VNPU_OP_GEMM);
 }
 
@@ -662,7 +744,12 @@ static int lower_conv(struct lower *L, struct ir_node *n)
 	c.act = (uint32_t)n->a.act;
 	L->cur_macs += (uint64_t)ir_numel(o) * KH * KW * CG;
 	L->tv[n->out[0]] = out;
-	return emit(L, &c, sizeof(c), VNPU_OP_CONV2D);
+	/* images of the batch: tileable */
+	return emit_tiled(L, &c, sizeof(c), VNPU_OP_CONV2D,
+			  offsetof(struct vnpu_cmd_conv2d, in),
+			  offsetof(struct vnpu_cmd_conv2d, out), &in, &out, is[0],
+			  (uint64_t)is[1] * is[2] * is[3] * dt_size(in.dtype),
+			  (uint64_t)osh[1] * osh[2] * osh[3] * dt_size(out.dtype));
 }
 
 static int lower_pool(struct lower *L, struct ir_node *n)
@@ -1338,13 +1425,19 @@ static void summary(struct lower *L, FILE *f)
 	uint64_t macs = 0;
 	int i;
 
-	fprintf(f, "%-4s %-16s %-34s %-18s %10s %10s %-7s\n", "#", "layer", "op",
+	fprintf(f, "%-4s %-16s %-42s %-18s %10s %10s %-7s\n", "#", "layer", "op",
 		"output", "bytes", "MACs", "where");
 	for (i = 0; i < L->nlayers; i++) {
 		struct layer *l = &L->layers[i];
 
-		fprintf(f, "%-4d %-16.16s %-34.34s %-18s %10llu %10llu %-7s\n", i, l->name,
-			l->op, l->shape, (unsigned long long)l->bytes,
+		char op[96];
+
+		if (l->tiles)
+			snprintf(op, sizeof(op), "%s (%d tiles)", l->op, l->tiles);
+		else
+			snprintf(op, sizeof(op), "%s", l->op);
+		fprintf(f, "%-4d %-16.16s %-42.42s %-18s %10llu %10llu %-7s\n", i, l->name,
+			op, l->shape, (unsigned long long)l->bytes,
 			(unsigned long long)l->macs, place_name(L, l->out_tensor));
 		macs += l->macs;
 	}
@@ -1392,6 +1485,7 @@ int lower_graph(struct ir_graph *g, const struct lower_opts *o, const char *path
 			continue;
 		L.cur = L.nlayers;
 		L.cur_macs = 0;
+		L.cur_tiles = 0;
 		if (lower_node(&L, n))
 			goto out;
 		/* an output computed in another layout/dtype: convert it */
@@ -1424,6 +1518,7 @@ int lower_graph(struct ir_graph *g, const struct lower_opts *o, const char *path
 		l->cmd_offset = (uint32_t)start;
 		l->cmd_size = (uint32_t)(L.ncmd - start);
 		l->macs = L.cur_macs;
+		l->tiles = L.cur_tiles;
 		l->out_tensor = n->out[0];
 		ir_shape_str(&g->t[n->out[0]], l->shape, sizeof(l->shape));
 		if (timestamp(&L, L.nlayers + 1))
