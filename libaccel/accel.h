@@ -1245,6 +1245,29 @@ int accel_cmdbuf_cast(struct accel_cmdbuf *cb, const struct accel_tensor *out,
 		      const struct accel_tensor *in);
 
 /**
+ * accel_cmdbuf_append_stream() - append an encoded command stream
+ * @cb: the builder
+ * @data: commands as the device reads them (for example the stream of
+ *        another builder, accel_cmdbuf_get_stream(), saved to a file)
+ * @size: bytes, a multiple of 8
+ * @bad_offset: out (may be NULL), on failure the byte offset of the
+ *              command that was refused
+ *
+ * Decodes every command and appends it through its builder, so that the
+ * same checks apply as to commands built one by one (and, with a device,
+ * the BOs they touch are tracked). All or nothing: on error @cb is left as
+ * it was.
+ *
+ * Return: 0; -EINVAL for a NULL @cb, NULL @data with @size > 0, or @size
+ * not a multiple of 8; -EBADMSG for a malformed stream (truncated command,
+ * unknown opcode, a length that does not match the opcode, non-zero header
+ * flags or reserved fields); otherwise the error of the refused command's
+ * builder.
+ */
+int accel_cmdbuf_append_stream(struct accel_cmdbuf *cb, const void *data,
+			       size_t size, size_t *bad_offset);
+
+/**
  * accel_cmdbuf_add_bo() - add a BO to the buffer's BO list explicitly
  * @cb: the builder
  * @bo: a BO of the builder's device

@@ -106,6 +106,17 @@ int accel_cmdbuf_commit(struct accel_cmdbuf *cb, const void *cmd, size_t len,
 void accel_cmdbuf_put_bos(struct accel_bo **bos, unsigned int n);
 uint64_t accel_cmdbuf_dtypes(const struct accel_cmdbuf *cb);
 
+/* A point to roll a command buffer back to. */
+struct accel_cmdbuf_mark {
+	size_t size;
+	unsigned int count, nbos;
+};
+
+void accel_cmdbuf_get_mark(const struct accel_cmdbuf *cb,
+			   struct accel_cmdbuf_mark *m);
+void accel_cmdbuf_rollback(struct accel_cmdbuf *cb,
+			   const struct accel_cmdbuf_mark *m);
+
 /* ioctl() with EINTR/EAGAIN restart; returns 0 or -errno. */
 int accel_ioctl(int fd, unsigned long request, void *arg);
 

@@ -124,6 +124,23 @@ ACCEL_EXPORT int accel_cmdbuf_reset(struct accel_cmdbuf *cb)
 	return 0;
 }
 
+void accel_cmdbuf_get_mark(const struct accel_cmdbuf *cb,
+			   struct accel_cmdbuf_mark *m)
+{
+	m->size = cb->size;
+	m->count = cb->count;
+	m->nbos = cb->nbos;
+}
+
+void accel_cmdbuf_rollback(struct accel_cmdbuf *cb,
+			   const struct accel_cmdbuf_mark *m)
+{
+	while (cb->nbos > m->nbos)
+		accel_bo_unref(cb->bos[--cb->nbos]);
+	cb->size = m->size;
+	cb->count = m->count;
+}
+
 static bool has_bo(const struct accel_cmdbuf *cb, const struct accel_bo *bo)
 {
 	unsigned int i;

@@ -52,6 +52,7 @@ static const struct {
 	{ ENOSYS, "function not implemented" },
 	{ ESRCH, "no such job, process or netlink family" },
 	{ EMSGSIZE, "netlink message too large" },
+	{ EBADMSG, "malformed command stream or package" },
 	{ ENOBUFS, "netlink receive buffer overrun (events were lost)" },
 	{ ECONNREFUSED, "netlink request refused" },
 	{ EPROTONOSUPPORT, "telemetry unavailable (the vnpu netlink family is not registered)" },

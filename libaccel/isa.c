@@ -1012,3 +1012,241 @@ ACCEL_EXPORT int accel_cmdbuf_cast(struct accel_cmdbuf *cb,
 {
 	return convert(cb, VNPU_OP_CAST, out, in);
 }
+
+/* ------------------------------------------------------------------ */
+/* Replaying an encoded stream                                         */
+/* ------------------------------------------------------------------ */
+
+static const struct accel_tensor *opt(const struct vnpu_tensor *v,
+				      struct accel_tensor *t)
+{
+	memcpy(t, v, sizeof(*t));
+	return t->rank || !all_zero(t, sizeof(*t)) ? t : NULL;
+}
+
+static const struct accel_tensor *req(const struct vnpu_tensor *v,
+				      struct accel_tensor *t)
+{
+	memcpy(t, v, sizeof(*t));
+	return t;
+}
+
+/* Size in bytes of an opcode's command; 0 for an unknown opcode. */
+static size_t cmd_size(unsigned int op)
+{
+	static const size_t sizes[VNPU_OP_COUNT] = {
+		[VNPU_OP_NOP] = sizeof(struct vnpu_cmd_nop),
+		[VNPU_OP_FILL] = sizeof(struct vnpu_cmd_fill),
+		[VNPU_OP_COPY] = sizeof(struct vnpu_cmd_copy),
+		[VNPU_OP_TIMESTAMP] = sizeof(struct vnpu_cmd_timestamp),
+		[VNPU_OP_BARRIER] = sizeof(struct vnpu_cmd_nop),
+		[VNPU_OP_SEM_WAIT] = sizeof(struct vnpu_cmd_sem),
+		[VNPU_OP_SEM_SIGNAL] = sizeof(struct vnpu_cmd_sem),
+		[VNPU_OP_COPY_ND] = sizeof(struct vnpu_cmd_copy_nd),
+		[VNPU_OP_GEMM] = sizeof(struct vnpu_cmd_gemm),
+		[VNPU_OP_CONV2D] = sizeof(struct vnpu_cmd_conv2d),
+		[VNPU_OP_ELTWISE] = sizeof(struct vnpu_cmd_eltwise),
+		[VNPU_OP_ACTIVATION] = sizeof(struct vnpu_cmd_unary),
+		[VNPU_OP_SOFTMAX] = sizeof(struct vnpu_cmd_unary),
+		[VNPU_OP_LAYERNORM] = sizeof(struct vnpu_cmd_norm),
+		[VNPU_OP_RMSNORM] = sizeof(struct vnpu_cmd_norm),
+		[VNPU_OP_REDUCE] = sizeof(struct vnpu_cmd_unary),
+		[VNPU_OP_POOL2D] = sizeof(struct vnpu_cmd_pool2d),
+		[VNPU_OP_QUANTIZE] = sizeof(struct vnpu_cmd_convert),
+		[VNPU_OP_DEQUANTIZE] = sizeof(struct vnpu_cmd_convert),
+		[VNPU_OP_CAST] = sizeof(struct vnpu_cmd_convert),
+	};
+
+	return op < VNPU_OP_COUNT ? sizes[op] : 0;
+}
+
+/* Append one well-framed command of @len bytes through its builder. */
+static int replay_one(struct accel_cmdbuf *cb, const void *p)
+{
+	const struct vnpu_cmd_hdr *h = p;
+	struct accel_tensor t[4];
+
+	switch (h->opcode) {
+	case VNPU_OP_NOP:
+		return accel_cmdbuf_nop(cb);
+	case VNPU_OP_BARRIER:
+		return accel_cmdbuf_barrier(cb);
+	case VNPU_OP_FILL: {
+		const struct vnpu_cmd_fill *c = p;
+
+		if (c->rsvd)
+			return -EBADMSG;
+		return accel_cmdbuf_fill(cb, c->dst, c->size, c->pattern);
+	}
+	case VNPU_OP_COPY: {
+		const struct vnpu_cmd_copy *c = p;
+
+		return accel_cmdbuf_copy(cb, c->dst, c->src, c->size);
+	}
+	case VNPU_OP_TIMESTAMP:
+		return accel_cmdbuf_timestamp(cb,
+			((const struct vnpu_cmd_timestamp *)p)->dst);
+	case VNPU_OP_SEM_WAIT:
+	case VNPU_OP_SEM_SIGNAL: {
+		const struct vnpu_cmd_sem *c = p;
+
+		if (c->rsvd)
+			return -EBADMSG;
+		if (h->opcode == VNPU_OP_SEM_WAIT)
+			return accel_cmdbuf_sem_wait(cb, c->va, c->op, c->value,
+						     c->timeout_us);
+		if (c->timeout_us)
+			return -EINVAL;
+		return accel_cmdbuf_sem_signal(cb, c->va, c->op, c->value);
+	}
+	case VNPU_OP_COPY_ND: {
+		const struct vnpu_cmd_copy_nd *c = p;
+
+		if (c->rsvd)
+			return -EBADMSG;
+		return accel_cmdbuf_copy_nd(cb, req(&c->dst, &t[0]),
+					    req(&c->src, &t[1]), c->perm);
+	}
+	case VNPU_OP_GEMM: {
+		const struct vnpu_cmd_gemm *c = p;
+
+		if (c->rsvd)
+			return -EBADMSG;
+		return accel_cmdbuf_gemm(cb, req(&c->out, &t[0]),
+					 req(&c->a, &t[1]), req(&c->b, &t[2]),
+					 opt(&c->bias, &t[3]), c->act);
+	}
+	case VNPU_OP_CONV2D: {
+		const struct vnpu_cmd_conv2d *c = p;
+		struct accel_conv2d_params cp = {
+			.stride_h = c->stride_h, .stride_w = c->stride_w,
+			.dil_h = c->dil_h, .dil_w = c->dil_w,
+			.pad_top = c->pad_top, .pad_bottom = c->pad_bottom,
+			.pad_left = c->pad_left, .pad_right = c->pad_right,
+			.groups = c->groups, .act = c->act,
+		};
+
+		return accel_cmdbuf_conv2d(cb, req(&c->out, &t[0]),
+					   req(&c->in, &t[1]),
+					   req(&c->weight, &t[2]),
+					   opt(&c->bias, &t[3]), &cp);
+	}
+	case VNPU_OP_ELTWISE: {
+		const struct vnpu_cmd_eltwise *c = p;
+
+		return accel_cmdbuf_eltwise(cb, c->op, req(&c->out, &t[0]),
+					    req(&c->a, &t[1]), req(&c->b, &t[2]),
+					    c->act);
+	}
+	case VNPU_OP_ACTIVATION:
+	case VNPU_OP_SOFTMAX:
+	case VNPU_OP_REDUCE: {
+		const struct vnpu_cmd_unary *c = p;
+
+		if (c->rsvd)
+			return -EBADMSG;
+		req(&c->out, &t[0]);
+		req(&c->in, &t[1]);
+		if (h->opcode == VNPU_OP_ACTIVATION)
+			return accel_cmdbuf_activation(cb, &t[0], &t[1], c->param);
+		if (h->opcode == VNPU_OP_SOFTMAX)
+			return accel_cmdbuf_softmax(cb, &t[0], &t[1], c->param);
+		if (c->param & ~(VNPU_RED_OP_MASK | VNPU_RED_AXES_MASK))
+			return -EINVAL;
+		return accel_cmdbuf_reduce(cb, &t[0], &t[1],
+					   c->param & VNPU_RED_OP_MASK,
+					   (c->param & VNPU_RED_AXES_MASK) >>
+					   VNPU_RED_AXES_SHIFT);
+	}
+	case VNPU_OP_LAYERNORM:
+	case VNPU_OP_RMSNORM: {
+		const struct vnpu_cmd_norm *c = p;
+		float eps;
+
+		if (c->rsvd)
+			return -EBADMSG;
+		memcpy(&eps, &c->eps, 4);
+		return (h->opcode == VNPU_OP_LAYERNORM ? accel_cmdbuf_layernorm :
+			accel_cmdbuf_rmsnorm)(cb, req(&c->out, &t[0]),
+					      req(&c->in, &t[1]),
+					      opt(&c->gamma, &t[2]),
+					      opt(&c->beta, &t[3]), eps);
+	}
+	case VNPU_OP_POOL2D: {
+		const struct vnpu_cmd_pool2d *c = p;
+		struct accel_pool2d_params pp = {
+			.kernel_h = c->kernel_h, .kernel_w = c->kernel_w,
+			.stride_h = c->stride_h, .stride_w = c->stride_w,
+			.pad_top = c->pad_top, .pad_bottom = c->pad_bottom,
+			.pad_left = c->pad_left, .pad_right = c->pad_right,
+			.mode = c->mode,
+		};
+
+		if (c->rsvd)
+			return -EBADMSG;
+		return accel_cmdbuf_pool2d(cb, req(&c->out, &t[0]),
+					   req(&c->in, &t[1]), &pp);
+	}
+	case VNPU_OP_QUANTIZE:
+	case VNPU_OP_DEQUANTIZE:
+	case VNPU_OP_CAST: {
+		const struct vnpu_cmd_convert *c = p;
+
+		req(&c->out, &t[0]);
+		req(&c->in, &t[1]);
+		if (h->opcode == VNPU_OP_QUANTIZE)
+			return accel_cmdbuf_quantize(cb, &t[0], &t[1]);
+		if (h->opcode == VNPU_OP_DEQUANTIZE)
+			return accel_cmdbuf_dequantize(cb, &t[0], &t[1]);
+		return accel_cmdbuf_cast(cb, &t[0], &t[1]);
+	}
+	}
+	return -EBADMSG;
+}
+
+ACCEL_EXPORT int accel_cmdbuf_append_stream(struct accel_cmdbuf *cb,
+					    const void *data, size_t size,
+					    size_t *bad_offset)
+{
+	const uint8_t *p = data;
+	struct accel_cmdbuf_mark mark;
+	size_t off = 0;
+	uint64_t words[64];
+	int ret = 0;
+
+	if (!cb || (size && !data) || (size % 8))
+		return -EINVAL;
+	/* Undo what was appended if a later command fails. */
+	accel_cmdbuf_get_mark(cb, &mark);
+	while (off < size) {
+		struct vnpu_cmd_hdr h;
+		size_t len;
+
+		if (size - off < sizeof(h)) {
+			ret = -EBADMSG;
+			break;
+		}
+		memcpy(&h, p + off, sizeof(h));
+		len = cmd_size(h.opcode);
+		if (!len) {
+			ret = -EBADMSG;
+			break;
+		}
+		if (h.len * 8u != len || h.flags || size - off < len) {
+			ret = -EBADMSG;
+			break;
+		}
+		/* An aligned private copy: @data may be unaligned. */
+		memcpy(words, p + off, len);
+		ret = replay_one(cb, words);
+		if (ret)
+			break;
+		off += len;
+	}
+	if (ret) {
+		accel_cmdbuf_rollback(cb, &mark);
+		if (bad_offset)
+			*bad_offset = off;
+	}
+	return ret;
+}

@@ -1,11 +1,11 @@
 # SPDX-License-Identifier: MIT
 #
-# Tools linked against libaccel: build/bin/vnpu-{info,demo,top,events}.
+# Tools linked against libaccel: build/bin/vnpu-{info,demo,top,events,run}.
 # They find libaccel through the RUNPATH $ORIGIN/../lib (build/lib on the
 # host, /usr/lib in the guest).
 
 TOOLS_BINDIR := $(BUILD)/bin
-TOOLS := vnpu-info vnpu-demo vnpu-top vnpu-events
+TOOLS := vnpu-info vnpu-demo vnpu-top vnpu-events vnpu-run
 TOOLS_BINS := $(addprefix $(TOOLS_BINDIR)/,$(TOOLS))
 
 $(TOOLS_BINDIR)/%: tools/%.c libaccel/accel.h $(LIBACCEL_SO) $(LIBACCEL_LINKS)

@@ -11,6 +11,7 @@
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <math.h>
 #include <poll.h>
 #include <pthread.h>
 #include <signal.h>
@@ -1103,6 +1104,123 @@ TEST_F(dev, tool_vnpu_events_sees_a_fault)
 	EXPECT_NE(NULL, strstr(line, "\"event\": \"fault\"")) TH_LOG("%s", line);
 	st = pclose(f);
 	EXPECT_TRUE(WIFEXITED(st) && WEXITSTATUS(st) == 0);
+}
+
+/* ------------------------------------------------------------------ */
+/* Compute commands end to end                                         */
+/* ------------------------------------------------------------------ */
+
+TEST_F(dev, gemm_and_eltwise)
+{
+	struct accel_tensor a, b, bias, out, sum;
+	struct accel_cmdbuf *cb;
+	struct accel_job *job;
+	struct buf ba, bb, bbias, bo, bs;
+	const uint32_t M = 5, K = 7, N = 3;
+	float *pa, *pb, *pbias, *po, *ps;
+	unsigned int i, j, k;
+	int st = -1, ret;
+
+	if (!(self->caps.ops & (1ull << VNPU_OP_GEMM)) ||
+	    !(self->caps.ops & (1ull << VNPU_OP_ELTWISE)))
+		SKIP(return, "the device has no GEMM/ELTWISE");
+	ASSERT_EQ(0, buf_new(self->dev, 4096, 0, &ba));
+	ASSERT_EQ(0, buf_new(self->dev, 4096, 0, &bb));
+	ASSERT_EQ(0, buf_new(self->dev, 4096, 0, &bbias));
+	ASSERT_EQ(0, buf_new(self->dev, 4096, 0, &bo));
+	ASSERT_EQ(0, buf_new(self->dev, 4096, 0, &bs));
+	pa = (float *)ba.p;
+	pb = (float *)bb.p;
+	pbias = (float *)bbias.p;
+	po = (float *)bo.p;
+	ps = (float *)bs.p;
+	for (i = 0; i < M * K; i++)
+		pa[i] = (float)((int)(i % 11) - 5) / 4;
+	for (i = 0; i < K * N; i++)
+		pb[i] = (float)((int)(i % 7) - 3) / 2;
+	for (i = 0; i < N; i++)
+		pbias[i] = (float)i - 1;
+	ASSERT_EQ(0, accel_tensor_init(&a, ba.va, ACCEL_DT_F32, 2,
+				       (uint32_t[]){ M, K }));
+	ASSERT_EQ(0, accel_tensor_init(&b, bb.va, ACCEL_DT_F32, 2,
+				       (uint32_t[]){ K, N }));
+	ASSERT_EQ(0, accel_tensor_init(&bias, bbias.va, ACCEL_DT_F32, 1,
+				       (uint32_t[]){ N }));
+	ASSERT_EQ(0, accel_tensor_init(&out, bo.va, ACCEL_DT_F32, 2,
+				       (uint32_t[]){ M, N }));
+	ASSERT_EQ(0, accel_tensor_init(&sum, bs.va, ACCEL_DT_F32, 2,
+				       (uint32_t[]){ M, N }));
+	ASSERT_EQ(0, accel_cmdbuf_new(self->dev, &cb));
+	ASSERT_EQ(0, accel_cmdbuf_gemm(cb, &out, &a, &b, &bias, ACCEL_ACT_RELU));
+	ASSERT_EQ(0, accel_cmdbuf_barrier(cb));
+	/* sum = out + bias (bias broadcast over rows) */
+	ASSERT_EQ(0, accel_cmdbuf_eltwise(cb, ACCEL_ELT_ADD, &sum, &out, &bias, 0));
+	/* The device's BOs are tracked: an operand outside them is refused. */
+	a.va = self->caps.va_end - 4096;
+	EXPECT_EQ(-EFAULT, accel_cmdbuf_gemm(cb, &out, &a, &b, NULL, 0));
+	ASSERT_EQ(0, accel_job_submit(self->dev, cb, 0, NULL, &job));
+	ret = accel_job_wait(job, JOB_TIMEOUT, &st);
+	ASSERT_EQ(0, ret);
+	ASSERT_EQ(0, st);
+	for (i = 0; i < M; i++)
+		for (j = 0; j < N; j++) {
+			float ref = pbias[j];
+
+			for (k = 0; k < K; k++)
+				ref += pa[i * K + k] * pb[k * N + j];
+			ref = ref > 0 ? ref : 0;
+			EXPECT_LE(fabsf(po[i * N + j] - ref), 1e-4f)
+				TH_LOG("out[%u][%u] = %f, want %f", i, j,
+				       po[i * N + j], ref);
+			EXPECT_LE(fabsf(ps[i * N + j] - (ref + pbias[j])), 1e-4f);
+		}
+	accel_job_free(job);
+	accel_cmdbuf_free(cb);
+	buf_free(&ba);
+	buf_free(&bb);
+	buf_free(&bbias);
+	buf_free(&bo);
+	buf_free(&bs);
+}
+
+TEST_F(dev, tool_vnpu_run_job)
+{
+	char cmd[512], out[8192], want[64];
+	const char *job = "/tmp/libaccel-test.job";
+	struct accel_cmdbuf *cb;
+	uint64_t va;
+	const void *data;
+	size_t len;
+	FILE *f;
+
+	if (!(self->caps.features & ACCEL_FEATURE_VM_BIND))
+		SKIP(return, "no VM_BIND: vnpu-run cannot place buffers");
+	/* A job built without a device, saved as vnpu-run expects it. */
+	va = (self->caps.va_end - (64ull << 20)) & ~0xfffffull;
+	ASSERT_EQ(0, accel_cmdbuf_new(NULL, &cb));
+	ASSERT_EQ(0, accel_cmdbuf_fill(cb, va, 256, 0x44332211));
+	ASSERT_EQ(0, accel_cmdbuf_copy(cb, va + 4096, va, 256));
+	accel_cmdbuf_get_stream(cb, &data, &len);
+	f = fopen(job, "wb");
+	ASSERT_NE(NULL, f);
+	ASSERT_EQ(len, fwrite(data, 1, len, f));
+	fclose(f);
+	accel_cmdbuf_free(cb);
+	snprintf(cmd, sizeof(cmd),
+		 "vnpu-run --json -n 3 -B 0x%llx:8192 -O 0x%llx:16 %s",
+		 (unsigned long long)va, (unsigned long long)va + 4096, job);
+	ASSERT_EQ(0, run_capture(cmd, out, sizeof(out))) TH_LOG("%s", out);
+	EXPECT_TRUE(json_ok(out)) TH_LOG("not JSON: %s", out);
+	EXPECT_NE(NULL, strstr(out, "\"runs\": 3"));
+	snprintf(want, sizeof(want), "\"hex\": \"%s\"",
+		 "11223344112233441122334411223344");
+	EXPECT_NE(NULL, strstr(out, want)) TH_LOG("%s", out);
+	/* A buffer missing: the replay refuses the job. */
+	snprintf(cmd, sizeof(cmd), "vnpu-run -B 0x%llx:4096 %s 2>&1",
+		 (unsigned long long)va, job);
+	EXPECT_EQ(1, run_capture(cmd, out, sizeof(out)));
+	EXPECT_NE(NULL, strstr(out, "refused")) TH_LOG("%s", out);
+	unlink(job);
 }
 
 /* ------------------------------------------------------------------ */

@@ -1001,4 +1001,154 @@ TEST_F(isa, failed_command_keeps_count)
 	EXPECT_EQ(0u, bos);
 }
 
+/* ------------------------------------------------------------------ */
+/* Replaying an encoded stream                                         */
+/* ------------------------------------------------------------------ */
+
+/* One of every command, encoded by the builders. */
+static void build_all(struct __test_metadata *_metadata,
+		      struct accel_cmdbuf *cb)
+{
+	struct accel_tensor a = T(VA, ACCEL_DT_F32, 2, 4, 8, 0, 0);
+	struct accel_tensor b = T(VA + MB, ACCEL_DT_F32, 2, 8, 4, 0, 0);
+	struct accel_tensor o = T(VA + 2 * MB, ACCEL_DT_F32, 2, 4, 4, 0, 0);
+	struct accel_tensor x = T(VA + 3 * MB, ACCEL_DT_F32, 4, 1, 8, 8, 4);
+	struct accel_tensor w = T(VA + 4 * MB, ACCEL_DT_F32, 4, 2, 3, 3, 4);
+	struct accel_tensor y = T(VA + 5 * MB, ACCEL_DT_F32, 4, 1, 6, 6, 2);
+	struct accel_tensor p = T(VA + 6 * MB, ACCEL_DT_F32, 4, 1, 4, 4, 4);
+	struct accel_tensor r = T(VA + 7 * MB, ACCEL_DT_F32, 2, 4, 1, 0, 0);
+	struct accel_tensor g = T(VA + 8 * MB, ACCEL_DT_F32, 1, 8, 0, 0, 0);
+	struct accel_tensor q = Q(T(VA + 9 * MB, ACCEL_DT_I8, 2, 4, 8, 0, 0), 1, 0);
+	struct accel_tensor c = T(VA + 10 * MB, ACCEL_DT_F32, 2, 4, 8, 0, 0);
+	struct accel_conv2d_params cp = { 1, 1, 1, 1, 0, 0, 0, 0, 1, 0 };
+	struct accel_pool2d_params pp = { 2, 2, 2, 2, 0, 0, 0, 0, ACCEL_POOL_AVG };
+	const uint8_t perm[4] = { 1, 0, 0, 0 };
+
+	ASSERT_EQ(0, accel_cmdbuf_nop(cb));
+	ASSERT_EQ(0, accel_cmdbuf_fill(cb, VA, 64, 0x12345678));
+	ASSERT_EQ(0, accel_cmdbuf_copy(cb, VA + MB, VA, 64));
+	ASSERT_EQ(0, accel_cmdbuf_timestamp(cb, VA + 8));
+	ASSERT_EQ(0, accel_cmdbuf_barrier(cb));
+	ASSERT_EQ(0, accel_cmdbuf_sem_wait(cb, VA, ACCEL_SEM_GE, 3, 100));
+	ASSERT_EQ(0, accel_cmdbuf_sem_signal(cb, VA, ACCEL_SEM_ADD, 1));
+	ASSERT_EQ(0, accel_cmdbuf_copy_nd(cb, &b, &a, perm));
+	ASSERT_EQ(0, accel_cmdbuf_gemm(cb, &o, &a, &b, NULL, ACCEL_ACT_RELU));
+	ASSERT_EQ(0, accel_cmdbuf_conv2d(cb, &y, &x, &w, NULL, &cp));
+	ASSERT_EQ(0, accel_cmdbuf_eltwise(cb, ACCEL_ELT_ADD, &c, &a, &a, 0));
+	ASSERT_EQ(0, accel_cmdbuf_activation(cb, &c, &a, ACCEL_ACT_SILU));
+	ASSERT_EQ(0, accel_cmdbuf_softmax(cb, &c, &a, 1));
+	ASSERT_EQ(0, accel_cmdbuf_layernorm(cb, &c, &a, &g, &g, 1e-5f));
+	ASSERT_EQ(0, accel_cmdbuf_rmsnorm(cb, &c, &a, NULL, NULL, 0));
+	ASSERT_EQ(0, accel_cmdbuf_reduce(cb, &r, &a, ACCEL_RED_MAX, 0x2));
+	ASSERT_EQ(0, accel_cmdbuf_pool2d(cb, &p, &x, &pp));
+	ASSERT_EQ(0, accel_cmdbuf_quantize(cb, &q, &a));
+	ASSERT_EQ(0, accel_cmdbuf_dequantize(cb, &c, &q));
+	ASSERT_EQ(0, accel_cmdbuf_cast(cb, &c, &a));
+}
+
+TEST_F(isa, append_stream_round_trip)
+{
+	struct accel_cmdbuf *copy;
+	const void *s1, *s2;
+	size_t n1, n2;
+	unsigned int c1, c2;
+
+	build_all(_metadata, self->cb);
+	ASSERT_EQ(0, accel_cmdbuf_get_stream(self->cb, &s1, &n1));
+	accel_cmdbuf_get_count(self->cb, &c1);
+	EXPECT_EQ(20u, c1);
+	ASSERT_EQ(0, accel_cmdbuf_new(NULL, &copy));
+	ASSERT_EQ(0, accel_cmdbuf_append_stream(copy, s1, n1, NULL));
+	ASSERT_EQ(0, accel_cmdbuf_get_stream(copy, &s2, &n2));
+	accel_cmdbuf_get_count(copy, &c2);
+	EXPECT_EQ(n1, n2);
+	EXPECT_EQ(c1, c2);
+	EXPECT_EQ(0, memcmp(s1, s2, n1));
+	/* Appending twice doubles it; an empty stream is fine. */
+	ASSERT_EQ(0, accel_cmdbuf_append_stream(copy, s1, n1, NULL));
+	accel_cmdbuf_get_count(copy, &c2);
+	EXPECT_EQ(2 * c1, c2);
+	EXPECT_EQ(0, accel_cmdbuf_append_stream(copy, NULL, 0, NULL));
+	accel_cmdbuf_free(copy);
+}
+
+/* A mutable copy of a small valid stream: NOP, FILL, NOP. */
+static size_t small_stream(uint64_t *w)
+{
+	struct accel_cmdbuf *cb;
+	const void *d;
+	size_t n;
+
+	if (accel_cmdbuf_new(NULL, &cb) || accel_cmdbuf_nop(cb) ||
+	    accel_cmdbuf_fill(cb, VA, 64, 1) || accel_cmdbuf_nop(cb))
+		abort();
+	accel_cmdbuf_get_stream(cb, &d, &n);
+	memcpy(w, d, n);
+	accel_cmdbuf_free(cb);
+	return n;	/* 8 + 32 + 8 */
+}
+
+TEST_F(isa, append_stream_malformed)
+{
+	struct vnpu_cmd_hdr *h;
+	uint64_t w[16] = { 0 };
+	size_t n, bad = 999;
+
+	EXPECT_EQ(-EINVAL, accel_cmdbuf_append_stream(NULL, w, 8, NULL));
+	EXPECT_EQ(-EINVAL, accel_cmdbuf_append_stream(self->cb, NULL, 8, NULL));
+	n = small_stream(w);
+	REJECT(-EINVAL, accel_cmdbuf_append_stream(self->cb, w, n - 4, NULL));
+	/* Truncated FILL. */
+	REJECT(-EBADMSG, accel_cmdbuf_append_stream(self->cb, w, 24, &bad));
+	EXPECT_EQ(8u, bad);
+	/* Unknown opcode in the last command. */
+	h = (void *)&w[5];
+	h->opcode = VNPU_OP_COUNT;
+	REJECT(-EBADMSG, accel_cmdbuf_append_stream(self->cb, w, n, &bad));
+	EXPECT_EQ(40u, bad);
+	n = small_stream(w);
+	/* Length that does not match the opcode. */
+	h = (void *)&w[1];
+	h->len = 3;
+	REJECT(-EBADMSG, accel_cmdbuf_append_stream(self->cb, w, n, NULL));
+	n = small_stream(w);
+	/* Header flags. */
+	h = (void *)&w[0];
+	h->flags = 1;
+	REJECT(-EBADMSG, accel_cmdbuf_append_stream(self->cb, w, n, NULL));
+	n = small_stream(w);
+	/* Reserved field of the FILL. */
+	{
+		struct vnpu_cmd_fill f;
+
+		memcpy(&f, &w[1], sizeof(f));
+		f.rsvd = 1;
+		memcpy(&w[1], &f, sizeof(f));
+	}
+	REJECT(-EBADMSG, accel_cmdbuf_append_stream(self->cb, w, n, NULL));
+}
+
+TEST_F(isa, append_stream_invalid_command_is_all_or_nothing)
+{
+	uint64_t w[16];
+	size_t n, bad = 0;
+	unsigned int c0, c1;
+
+	ASSERT_EQ(0, accel_cmdbuf_nop(self->cb));
+	accel_cmdbuf_get_count(self->cb, &c0);
+	n = small_stream(w);
+	/* A FILL at VA 0: refused by the builder, after a good NOP. */
+	{
+		struct vnpu_cmd_fill f;
+
+		memcpy(&f, &w[1], sizeof(f));
+		f.dst = 0;
+		memcpy(&w[1], &f, sizeof(f));
+	}
+	REJECT(-EFAULT, accel_cmdbuf_append_stream(self->cb, w, n, &bad));
+	EXPECT_EQ(8u, bad);
+	accel_cmdbuf_get_count(self->cb, &c1);
+	EXPECT_EQ(c0, c1);
+}
+
 TEST_HARNESS_MAIN
