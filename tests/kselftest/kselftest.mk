@@ -9,7 +9,7 @@ KSFT_SRCDIR := tests/kselftest
 KSFT_OUTDIR := $(BUILD)/tests/guest
 # vnpu_module_test unloads the driver: keep it last.
 KSFT_NAMES := vnpu_uapi_test vnpu_job_test vnpu_vm_test vnpu_recovery_test \
-	vnpu_pm_test vnpu_unplug_test vnpu_module_test
+	libaccel_test vnpu_pm_test vnpu_unplug_test vnpu_module_test
 KSFT_BINS := $(addprefix $(KSFT_OUTDIR)/,$(KSFT_NAMES))
 KSFT_CPPFLAGS := $(CPPFLAGS) -I$(LINUX_SRC)/tools/testing/selftests \
 	$(shell $(PKG_CONFIG) --cflags libdrm)
@@ -22,7 +22,12 @@ KSFT_DEPS := $(LINUX_SRC)/.stamp $(KSFT_SRCDIR)/vnpu_ksft.h \
 $(KSFT_BINS): $(KSFT_OUTDIR)/%: $(KSFT_SRCDIR)/%.c $(KSFT_DEPS)
 	@mkdir -p $(@D)
 	@echo "  CC      $@"
-	$(Q)$(CC) $(KSFT_CPPFLAGS) $(KSFT_CFLAGS) -o $@ $< -pthread
+	$(Q)$(CC) $(KSFT_CPPFLAGS) $(KSFT_CFLAGS) -o $@ $< $(KSFT_LDLIBS) -pthread
+
+# libaccel_test uses libaccel (/usr/lib in the guest).
+$(KSFT_OUTDIR)/libaccel_test: KSFT_CPPFLAGS += $(LIBACCEL_CFLAGS)
+$(KSFT_OUTDIR)/libaccel_test: KSFT_LDLIBS += $(LIBACCEL_LDLIBS) -lm
+$(KSFT_OUTDIR)/libaccel_test: libaccel/accel.h $(LIBACCEL_SO) $(LIBACCEL_LINKS)
 
 GUEST_TESTS += $(KSFT_BINS)
 
