@@ -10,7 +10,7 @@
  * (re-validated by the accel_cmdbuf_* builders) and its I/O bindings.
  * Runs of one model are serialised (they share scratch memory); load the
  * package several times, or use accel_model_clone(), to run batches in
- * parallel on several queues or engines. Same conventions as accel.h:
+ * parallel on several queues and engines. Same conventions as accel.h:
  * 0 or a negative errno, out-parameters untouched on failure.
  *
  * The package format is described in Documentation/accel/vnpu/package.rst.
@@ -67,11 +67,12 @@ int accel_model_load_buffer(struct accel_device *dev, const void *data,
 			    struct accel_model **model);
 
 /**
- * accel_model_clone() - a second instance sharing the constants
+ * accel_model_clone() - a second instance of a loaded model
  * @model: a loaded model
- * @clone: out, a model with its own scratch, I/O and profile BOs (and no
- *         bindings) that shares @model's constant BO; it can run
- *         concurrently with @model, for example on another queue
+ * @clone: out, a model with its own BOs (constants included: jobs that
+ *         share a BO are ordered by the driver's implicit sync) and no
+ *         bindings, made from the same package without re-reading it; it
+ *         runs concurrently with @model when given another queue
  *
  * Return: 0, -EINVAL for NULL arguments, -ENOMEM/-ENOSPC, or an error of
  * the command builders.

@@ -23,13 +23,15 @@ _Static_assert(sizeof(struct accel_tensor) == sizeof(struct vnpu_tensor), "tenso
 
 #define MAX_REGIONS	64
 
-/* What clones share: the package image and the constants. */
+/*
+ * What clones share: the package image. Not the constants: the driver
+ * orders jobs that list the same BO (implicit sync), so instances that
+ * should run in parallel must not share any BO.
+ */
 struct model_shared {
 	atomic_uint refcount;
 	void *image;
 	struct vnpu_pkg_view v;
-	struct accel_bo *const_bo[MAX_REGIONS];	/* CONST regions */
-	uint64_t devmem_bytes;
 };
 
 struct accel_model {
@@ -37,7 +39,7 @@ struct accel_model {
 	struct accel_device *dev;
 	uint32_t flags;
 	uint32_t queue;
-	struct accel_bo *bo[MAX_REGIONS];	/* own BO per non-CONST region */
+	struct accel_bo *bo[MAX_REGIONS];	/* one BO per region */
 	void *map[MAX_REGIONS];			/* CPU view of own BOs */
 	struct accel_bo *bound[MAX_REGIONS];	/* user BO bound to an I/O region */
 	uint64_t bound_off[MAX_REGIONS];
@@ -55,12 +57,8 @@ struct accel_model {
 
 static void shared_put(struct model_shared *sh)
 {
-	unsigned int r;
-
 	if (!sh || atomic_fetch_sub(&sh->refcount, 1) != 1)
 		return;
-	for (r = 0; r < MAX_REGIONS; r++)
-		accel_bo_free(sh->const_bo[r]);
 	free(sh->image);
 	free(sh);
 }
@@ -237,8 +235,7 @@ static int build(struct accel_model *m)
 	int ret;
 
 	for (r = 0; r < v->num_regions; r++) {
-		struct accel_bo *bo = m->bound[r] ? m->bound[r] :
-				      m->bo[r] ? m->bo[r] : m->sh->const_bo[r];
+		struct accel_bo *bo = m->bound[r] ? m->bound[r] : m->bo[r];
 
 		accel_bo_get_va(bo, &base[r]);
 		if (m->bound[r])
@@ -310,12 +307,21 @@ static int instantiate(struct accel_device *dev, struct model_shared *sh,
 			m->out_io[m->nout++] = i;
 	}
 	for (r = 0; r < v->num_regions; r++) {
-		if (v->regions[r].kind == VNPU_PKG_REG_CONST)
-			continue;
-		ret = region_bo(m, &v->regions[r], &m->bo[r], &m->devmem_bytes);
+		const struct vnpu_pkg_region *rg = &v->regions[r];
+		void *p;
+
+		ret = region_bo(m, rg, &m->bo[r], &m->devmem_bytes);
 		if (ret)
 			goto err;
-		if (v->regions[r].placement == VNPU_PKG_PLACE_DEVMEM)
+		if (rg->kind == VNPU_PKG_REG_CONST) {
+			ret = accel_bo_map(m->bo[r], &p);
+			if (ret)
+				goto err;
+			memcpy(p, v->data + rg->data_offset, rg->data_size);
+			accel_bo_unmap(m->bo[r]);
+			continue;
+		}
+		if (rg->placement == VNPU_PKG_PLACE_DEVMEM)
 			continue;	/* scratch: the CPU never looks */
 		ret = accel_bo_map(m->bo[r], &m->map[r]);
 		if (ret)
@@ -338,7 +344,6 @@ ACCEL_EXPORT int accel_model_load_buffer(struct accel_device *dev, const void *d
 {
 	struct model_shared *sh;
 	const char *why;
-	unsigned int r;
 	int ret;
 
 	if (!dev || !data || !model || (flags & ~ACCEL_MODEL_NO_DEVMEM))
@@ -357,23 +362,6 @@ ACCEL_EXPORT int accel_model_load_buffer(struct accel_device *dev, const void *d
 	    sh->v.num_regions > MAX_REGIONS) {
 		shared_put(sh);
 		return -EBADMSG;
-	}
-	for (r = 0; r < sh->v.num_regions; r++) {
-		const struct vnpu_pkg_region *rg = &sh->v.regions[r];
-		struct accel_model tmp = { .dev = dev, .flags = flags };
-		void *p;
-
-		if (rg->kind != VNPU_PKG_REG_CONST)
-			continue;
-		ret = region_bo(&tmp, rg, &sh->const_bo[r], &sh->devmem_bytes);
-		if (!ret)
-			ret = accel_bo_map(sh->const_bo[r], &p);
-		if (ret) {
-			shared_put(sh);
-			return ret;
-		}
-		memcpy(p, sh->v.data + rg->data_offset, rg->data_size);
-		accel_bo_unmap(sh->const_bo[r]);
 	}
 	ret = instantiate(dev, sh, flags, model);
 	if (ret)
@@ -732,6 +720,6 @@ ACCEL_EXPORT int accel_model_get_devmem_size(const struct accel_model *m, uint64
 {
 	if (!m || !bytes)
 		return -EINVAL;
-	*bytes = m->devmem_bytes + m->sh->devmem_bytes;
+	*bytes = m->devmem_bytes;
 	return 0;
 }
