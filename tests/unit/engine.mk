@@ -31,4 +31,16 @@ $(TEST_ENGINE): tests/unit/test_engine.c $(ENGINE_LIB) $(ENGINE_HDRS) $(LINUX_SR
 		-Wno-sign-compare \
 		-o $@ $< $(ENGINE_LIB) $(ENGINE_LIBS)
 
-UNIT_TESTS += $(TEST_ENGINE)
+TEST_ENGINE_OPS := $(BUILD)/tests/unit/test_engine_ops
+
+$(TEST_ENGINE_OPS): tests/unit/test_engine_ops.c tests/unit/ref_ops.c \
+		tests/unit/ref_ops.h $(ENGINE_LIB) $(ENGINE_HDRS) $(LINUX_SRC)/.stamp
+	@mkdir -p $(@D)
+	@echo "  CC      $@"
+	$(Q)$(CC) $(CFLAGS) $(WARNFLAGS) $(CPPFLAGS) -Iqemu-device/engine \
+		-I$(LINUX_SRC)/tools/testing/selftests -Wno-missing-prototypes \
+		-Wno-sign-compare -Wno-missing-field-initializers \
+		-o $@ tests/unit/test_engine_ops.c tests/unit/ref_ops.c \
+		$(ENGINE_LIB) $(ENGINE_LIBS)
+
+UNIT_TESTS += $(TEST_ENGINE) $(TEST_ENGINE_OPS)
