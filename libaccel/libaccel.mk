@@ -55,3 +55,35 @@ all: libaccel
 
 # The guest needs the real file and the SONAME link.
 GUEST_LIBS += $(LIBACCEL_SO) $(LIBACCEL_DIR)/$(LIBACCEL_SONAME)
+
+# Man pages under $(BUILD)/man: section 3 generated from the public headers
+# by the kernel's kernel-doc (from Debian's linux-source tarball) through
+# libaccel/gen-man.py, plus the hand-written libaccel.3; section 1 for the
+# tools. Read them with: man -l build/man/man3/accel_bo_new.3
+MAN_DIR := $(BUILD)/man
+MAN_STAMP := $(MAN_DIR)/.stamp
+KERNEL_DOC := $(LIBACCEL_OBJDIR)/kernel-doc
+MAN_SRCS := $(wildcard Documentation/man/*.1 Documentation/man/*.3)
+# accel_model.h (the model runtime) is documented leniently for now.
+MAN_HDRS := libaccel/accel.h $(wildcard libaccel/accel_model.h)
+
+$(KERNEL_DOC):
+	@mkdir -p $(@D)
+	@echo "  GEN     $@"
+	$(Q)tarball=$$(ls /usr/src/linux-source-6.12.tar.* 2>/dev/null | head -n1); \
+	test -n "$$tarball" || { echo "no linux-source-6.12 tarball; run 'make deps'" >&2; exit 1; }; \
+	top=$$( (tar tf "$$tarball" 2>/dev/null || true) | head -n1 | cut -d/ -f1); \
+	tar xf "$$tarball" -O "$$top/scripts/kernel-doc" > $@.tmp && mv $@.tmp $@
+
+$(MAN_STAMP): $(KERNEL_DOC) libaccel/gen-man.py $(MAN_HDRS) $(MAN_SRCS)
+	@echo "  MAN     $(MAN_DIR)"
+	$(Q)rm -rf $(MAN_DIR) && mkdir -p $(MAN_DIR)/man1 $(MAN_DIR)/man3
+	$(Q)python3 libaccel/gen-man.py $(KERNEL_DOC) $(MAN_DIR)/man3 \
+		libaccel/accel.h --lenient $(filter-out libaccel/accel.h,$(MAN_HDRS)) >/dev/null
+	$(Q)cp Documentation/man/*.3 $(MAN_DIR)/man3/
+	$(Q)cp Documentation/man/*.1 $(MAN_DIR)/man1/
+	$(Q)touch $@
+
+.PHONY: man
+man: $(MAN_STAMP)
+all: man

@@ -57,6 +57,20 @@ $(LIBACCEL_APP_TEST): tests/unit/libaccel-app.sh $(LIBACCEL_APP)
 		$(LIBACCEL_DIR)/pkgconfig $(LIBACCEL_TEST_DIR)/libaccel-app > $@
 	$(Q)chmod +x $@
 
+# Documentation: man pages of the library and the tools, --help.
+LIBACCEL_MAN_TEST := $(LIBACCEL_TEST_DIR)/libaccel-man
+MAN_TOOLS := vnpu-info vnpu-top vnpu-events vnpu-run
+
+$(LIBACCEL_MAN_TEST): tests/unit/libaccel-man.sh $(MAN_STAMP) \
+		$(addprefix $(TOOLS_BINDIR)/,$(MAN_TOOLS))
+	@mkdir -p $(@D)
+	@echo "  GEN     $@"
+	$(Q)printf '#!/bin/sh\n# SPDX-License-Identifier: MIT\nexec bash %s %s %s %s %s %s %s\n' \
+		$(CURDIR)/tests/unit/libaccel-man.sh $(MAN_DIR) \
+		$(CURDIR)/libaccel/libaccel-symbols.txt $(KERNEL_DOC) \
+		$(CURDIR)/libaccel/accel.h $(TOOLS_BINDIR) "$(MAN_TOOLS)" > $@
+	$(Q)chmod +x $@
+
 UNIT_TESTS += $(LIBACCEL_TEST) $(LIBACCEL_ISA_TEST) $(LIBACCEL_SYMS_TEST) \
-	$(LIBACCEL_APP_TEST)
+	$(LIBACCEL_APP_TEST) $(LIBACCEL_MAN_TEST)
 GUEST_BINS += $(LIBACCEL_APP)
