@@ -309,6 +309,9 @@ TEST(passes_fold_bn_and_fuse)
 	EXPECT_LE(0, find_layer(&h, "Conv+Relu"));
 	EXPECT_EQ(-1, find_layer(&h, "BatchNormalization"));
 	EXPECT_EQ(-1, find_layer(&h, "Relu"));
+	/* NHWC flatten before the Gemm: weights reordered, no permute layer */
+	EXPECT_EQ(-1, find_layer(&h, "Flatten"));
+	EXPECT_EQ(6, h.v.num_layers);
 	host_free(&h);
 
 	ASSERT_EQ(0, compile(MODELS_DIR "/mlp.onnx", TMP("mlp.vnpu"), 1, 0, NULL, err,

@@ -52,6 +52,8 @@ struct view {
 	int dtype;		/* VNPU_DT_* */
 	float scale;
 	int zp;
+	/* a [N, C*H*W] flatten of NHWC data: columns in (h, w, c) order */
+	int64_t fl_c, fl_h, fl_w;
 };
 
 struct preloc {
@@ -328,6 +330,9 @@ static int get(struct lower *L, int t, int layout, int dt, struct view *out)
 		q.zp = x->zero_point;
 		if (convert(L, &w, x, dt == VNPU_DT_I8 ? VNPU_OP_QUANTIZE : VNPU_OP_DEQUANTIZE, &q))
 			return -1;
+		q.fl_c = w.fl_c;	/* elementwise: the column order stays */
+		q.fl_h = w.fl_h;
+		q.fl_w = w.fl_w;
 		w = q;
 	}
 	if (w.layout != layout) {
@@ -570,6 +575,29 @@ static int lower_gemm(struct lower *L, struct ir_node *n)
 	if (new_out(L, n->out[0], VNPU_PKG_LAYOUT_ROW, dt, &out))
 		return -1;
 	if (ir_is_const(g, n->in[1]) && b->rank == 2) {
+		const float *bdata = b->data;
+		float *bperm = NULL;
+
+		/* A is a flatten of NHWC data: reorder B's K rows to (h, w, c) */
+		if (a.fl_c) {
+			int64_t C = a.fl_c, H = a.fl_h, W = a.fl_w, k;
+
+			bperm = malloc(ir_numel(b) * sizeof(float));
+			if (!bperm)
+				return ir_error(g, "out of memory");
+			for (k = 0; k < K; k++) {
+				int64_t c = k / (H * W), h = (k / W) % H, w = k % W;
+				int64_t k2 = (h * W + w) * C + c, j;
+
+				for (j = 0; j < N; j++) {
+					if (n->a.trans_b)
+						bperm[j * K + k2] = bdata[j * K + k];
+					else
+						bperm[k2 * N + j] = bdata[k * N + j];
+				}
+			}
+			bdata = bperm;
+		}
 		/* [.., M, K] x [K, N]: flatten the rows of A */
 		M = ir_numel(x) / K;
 		R = 2;
@@ -587,12 +615,15 @@ static int lower_gemm(struct lower *L, struct ir_node *n)
 			float *sw = malloc(N * sizeof(float));
 			int wv, qv;
 
-			if (!sw)
+			if (!sw) {
+				free(bperm);
 				return ir_error(g, "out of memory");
+			}
 			/* channel = N: element e of [N,K] -> e / K; of [K,N] -> e % N */
-			if (quant_weights(L, b->data, ir_numel(b), N, n->a.trans_b ? K : 1,
+			if (quant_weights(L, bdata, ir_numel(b), N, n->a.trans_b ? K : 1,
 					  b->name, &wv, &qv, sw)) {
 				free(sw);
+				free(bperm);
 				return -1;
 			}
 			wb = (struct view){ .val = wv, .layout = 0, .dtype = VNPU_DT_I8 };
@@ -601,11 +632,15 @@ static int lower_gemm(struct lower *L, struct ir_node *n)
 			bias.val = bias_i32(L, n->in[2] >= 0 ? g->t[n->in[2]].data : NULL, N,
 					    a.scale, sw, n->name);
 			free(sw);
+			free(bperm);
 			if (bias.val < 0)
 				return -1;
 			bias.dtype = VNPU_DT_I32;
 		} else {
-			if (const_view(L, n->in[1], &wb))
+			wb = (struct view){ .val = const_val(L, bdata, ir_numel(b) * 4, b->name),
+					    .dtype = VNPU_DT_F32 };
+			free(bperm);
+			if (wb.val < 0)
 				return -1;
 			tdesc(L, &c.b, offsetof(struct vnpu_cmd_gemm, b), &wb, 2, bs, bst);
 			if (n->in[2] >= 0 && const_view(L, n->in[2], &bias))
@@ -987,6 +1022,27 @@ static int lower_reshape(struct lower *L, struct ir_node *n)
 
 	if (o->is_output)
 		dt = VNPU_DT_F32;
+	/*
+	 * Flatten of NHWC data feeding a GEMM with constant weights: keep the
+	 * bytes as they are and let the GEMM reorder its weight rows instead.
+	 */
+	if (L->tv[n->in[0]].layout == VNPU_PKG_LAYOUT_NHWC && x->rank == 4 &&
+	    o->rank == 2 && o->dims[0] == x->dims[0] && !o->is_output) {
+		int ci = ir_single_consumer(g, n->out[0]);
+		struct ir_node *gm = ci >= 0 ? &g->n[ci] : NULL;
+
+		if (gm && gm->op == OP_GEMM && gm->in[0] == n->out[0] &&
+		    ir_is_const(g, gm->in[1]) && g->t[gm->in[1]].rank == 2) {
+			in = L->tv[n->in[0]];
+			touch(L, in.val);
+			in.layout = VNPU_PKG_LAYOUT_ROW;
+			in.fl_c = x->dims[1];
+			in.fl_h = x->dims[2];
+			in.fl_w = x->dims[3];
+			L->tv[n->out[0]] = in;
+			return 0;
+		}
+	}
 	if (get(L, n->in[0], VNPU_PKG_LAYOUT_ROW, dt, &in))
 		return -1;
 	o->scale = in.scale;
@@ -1425,8 +1481,8 @@ static void summary(struct lower *L, FILE *f)
 	uint64_t macs = 0;
 	int i;
 
-	fprintf(f, "%-4s %-16s %-42s %-18s %10s %10s %-7s\n", "#", "layer", "op",
-		"output", "bytes", "MACs", "where");
+	fprintf(f, "%-4s %-16s %-42s %-28s %10s %10s %-7s\n", "#", "layer", "op",
+		"shapes (in->out)", "bytes", "MACs", "where");
 	for (i = 0; i < L->nlayers; i++) {
 		struct layer *l = &L->layers[i];
 
@@ -1436,7 +1492,7 @@ static void summary(struct lower *L, FILE *f)
 			snprintf(op, sizeof(op), "%s (%d tiles)", l->op, l->tiles);
 		else
 			snprintf(op, sizeof(op), "%s", l->op);
-		fprintf(f, "%-4d %-16.16s %-42.42s %-18s %10llu %10llu %-7s\n", i, l->name,
+		fprintf(f, "%-4d %-16.16s %-42.42s %-28s %10llu %10llu %-7s\n", i, l->name,
 			op, l->shape, (unsigned long long)l->bytes,
 			(unsigned long long)l->macs, place_name(L, l->out_tensor));
 		macs += l->macs;
@@ -1520,7 +1576,13 @@ int lower_graph(struct ir_graph *g, const struct lower_opts *o, const char *path
 		l->macs = L.cur_macs;
 		l->tiles = L.cur_tiles;
 		l->out_tensor = n->out[0];
-		ir_shape_str(&g->t[n->out[0]], l->shape, sizeof(l->shape));
+		{
+			char a[32], b[32];
+
+			snprintf(l->shape, sizeof(l->shape), "%s->%s",
+				 ir_shape_str(&g->t[n->in[0]], a, sizeof(a)),
+				 ir_shape_str(&g->t[n->out[0]], b, sizeof(b)));
+		}
 		if (timestamp(&L, L.nlayers + 1))
 			goto out;
 		L.nlayers++;
