@@ -30,6 +30,22 @@ module_param(ring_entries, uint, 0444);
 MODULE_PARM_DESC(ring_entries,
 		 "Descriptors per hardware queue (power of two, default 256)");
 
+/*
+ * Interrupt moderation: a queue interrupts once irq_mod_count completions
+ * are pending, irq_mod_us after the first of them, or as soon as it runs
+ * out of work. A lone job therefore completes with no added latency, and
+ * a burst of short jobs costs one interrupt per irq_mod_count jobs.
+ */
+static unsigned int irq_mod_count = 8;
+module_param(irq_mod_count, uint, 0444);
+MODULE_PARM_DESC(irq_mod_count,
+		 "Completions per queue interrupt in a burst (0/1: every one, default 8)");
+
+static unsigned int irq_mod_us = 50;
+module_param(irq_mod_us, uint, 0444);
+MODULE_PARM_DESC(irq_mod_us,
+		 "Longest delay of a moderated completion interrupt (us, 0: none, default 50)");
+
 /**
  * vnpu_hw_probe - identify the device and read its capabilities
  * @vdev: device with BAR0 mapped
@@ -237,6 +253,10 @@ static void vnpu_hw_queue_init(struct vnpu_queue *q)
 	vnpu_qwr(q, VNPU_Q_COMP_LO, lower_32_bits(q->comp_dma));
 	vnpu_qwr(q, VNPU_Q_COMP_HI, upper_32_bits(q->comp_dma));
 	vnpu_qwr(q, VNPU_Q_SIZE, q->size);
+	vnpu_qwr(q, VNPU_Q_IRQ_MOD,
+		 FIELD_PREP(VNPU_QIRQ_MOD_COUNT_MASK,
+			    min(irq_mod_count, 0xffffu)) |
+		 FIELD_PREP(VNPU_QIRQ_MOD_TIME_MASK, min(irq_mod_us, 0xffffu)));
 	vnpu_qwr(q, VNPU_Q_CTRL,
 		 VNPU_QCTRL_ENABLE | FIELD_PREP(VNPU_QCTRL_PRIO_MASK, 0));
 
