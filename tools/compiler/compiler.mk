@@ -171,3 +171,20 @@ DEMO_MODEL_CMD := echo '== digits CNN (trained at build time) on the NPU' && \
 	echo '== the same model quantised to int8' && \
 	vnpu-run-model /usr/share/vnpu/cnn_int8.vnpu --input /usr/share/vnpu/digits_img.npy \
 	--labels /usr/share/vnpu/digits_y.npy -q
+
+# Command-line tests: vnpu-compile on the host, vnpu-run-model in the guest.
+CLI_TEST := $(BUILD)/tests/unit/vnpu-compile-cli
+$(CLI_TEST): tests/models/cli_test.sh $(VNPU_COMPILE) $(MODELS_STAMP)
+	@mkdir -p $(@D)
+	@echo "  GEN     $@"
+	$(Q)printf '#!/bin/sh\n# SPDX-License-Identifier: MIT\nexec bash %s %s %s\n' \
+		$(CURDIR)/tests/models/cli_test.sh $(VNPU_COMPILE) $(MODELS_DIR) > $@
+	$(Q)chmod +x $@
+UNIT_TESTS += $(CLI_TEST)
+
+RUN_GUEST_TEST := $(BUILD)/tests/guest/vnpu_run_test
+$(RUN_GUEST_TEST): tests/models/vnpu_run_test.sh
+	@mkdir -p $(@D)
+	$(Q)cp $< $@
+	$(Q)chmod +x $@
+GUEST_TESTS += $(RUN_GUEST_TEST)
