@@ -2,8 +2,9 @@
 /*
  * libaccel: compiled models (accel_model_*). Loads a vnpu job package,
  * creates one BO per memory region, relocates the command stream to the
- * BOs' VAs and replays every command through the validating accel_cmdbuf_*
- * builders, then runs it with host or BO bindings for the I/O.
+ * BOs' VAs and replays it through the validating accel_cmdbuf_* builders
+ * (accel_cmdbuf_append_stream()), then runs it with host or BO bindings
+ * for the I/O.
  *
  * Copyright (C) 2026 The vnpu authors
  */
@@ -18,8 +19,6 @@
 #include "accel_priv.h"
 #include "accel_model.h"
 #include "../tools/compiler/vnpu_package.h"
-
-_Static_assert(sizeof(struct accel_tensor) == sizeof(struct vnpu_tensor), "tensor");
 
 #define MAX_REGIONS	64
 
@@ -80,149 +79,6 @@ static int region_bo(struct accel_model *m, const struct vnpu_pkg_region *rg,
 	return accel_bo_new(m->dev, rg->size, 0, bo);
 }
 
-static void to_tensor(struct accel_tensor *t, const struct vnpu_tensor *v)
-{
-	memcpy(t, v, sizeof(*t));
-}
-
-#define OPT(t) ((t).rank ? &(t) : NULL)
-
-/* Append one (relocated) package command through its builder. */
-static int replay(struct accel_cmdbuf *cb, const uint8_t *p, size_t len)
-{
-	const struct vnpu_cmd_hdr *h = (const void *)p;
-
-#define NEED(type) do { if (len != sizeof(type)) return -EBADMSG; } while (0)
-	switch (h->opcode) {
-	case VNPU_OP_NOP:
-		NEED(struct vnpu_cmd_nop);
-		return accel_cmdbuf_nop(cb);
-	case VNPU_OP_TIMESTAMP: {
-		const struct vnpu_cmd_timestamp *c = (const void *)p;
-
-		NEED(*c);
-		return accel_cmdbuf_timestamp(cb, c->dst);
-	}
-	case VNPU_OP_BARRIER:
-		NEED(struct vnpu_cmd_nop);
-		return accel_cmdbuf_barrier(cb);
-	case VNPU_OP_COPY_ND: {
-		const struct vnpu_cmd_copy_nd *c = (const void *)p;
-		struct accel_tensor s, d;
-
-		NEED(*c);
-		to_tensor(&s, &c->src);
-		to_tensor(&d, &c->dst);
-		return accel_cmdbuf_copy_nd(cb, &d, &s, c->perm);
-	}
-	case VNPU_OP_GEMM: {
-		const struct vnpu_cmd_gemm *c = (const void *)p;
-		struct accel_tensor a, b, bias, out;
-
-		NEED(*c);
-		to_tensor(&a, &c->a);
-		to_tensor(&b, &c->b);
-		to_tensor(&bias, &c->bias);
-		to_tensor(&out, &c->out);
-		return accel_cmdbuf_gemm(cb, &out, &a, &b, OPT(bias), c->act);
-	}
-	case VNPU_OP_CONV2D: {
-		const struct vnpu_cmd_conv2d *c = (const void *)p;
-		struct accel_tensor in, w, bias, out;
-		struct accel_conv2d_params cp = {
-			.stride_h = c->stride_h, .stride_w = c->stride_w,
-			.dil_h = c->dil_h, .dil_w = c->dil_w,
-			.pad_top = c->pad_top, .pad_bottom = c->pad_bottom,
-			.pad_left = c->pad_left, .pad_right = c->pad_right,
-			.groups = c->groups, .act = c->act,
-		};
-
-		NEED(*c);
-		to_tensor(&in, &c->in);
-		to_tensor(&w, &c->weight);
-		to_tensor(&bias, &c->bias);
-		to_tensor(&out, &c->out);
-		return accel_cmdbuf_conv2d(cb, &out, &in, &w, OPT(bias), &cp);
-	}
-	case VNPU_OP_ELTWISE: {
-		const struct vnpu_cmd_eltwise *c = (const void *)p;
-		struct accel_tensor a, b, out;
-
-		NEED(*c);
-		to_tensor(&a, &c->a);
-		to_tensor(&b, &c->b);
-		to_tensor(&out, &c->out);
-		return accel_cmdbuf_eltwise(cb, c->op, &out, &a, &b, c->act);
-	}
-	case VNPU_OP_ACTIVATION:
-	case VNPU_OP_SOFTMAX:
-	case VNPU_OP_REDUCE: {
-		const struct vnpu_cmd_unary *c = (const void *)p;
-		struct accel_tensor in, out;
-
-		NEED(*c);
-		to_tensor(&in, &c->in);
-		to_tensor(&out, &c->out);
-		if (h->opcode == VNPU_OP_ACTIVATION)
-			return accel_cmdbuf_activation(cb, &out, &in, c->param);
-		if (h->opcode == VNPU_OP_SOFTMAX)
-			return accel_cmdbuf_softmax(cb, &out, &in, c->param);
-		return accel_cmdbuf_reduce(cb, &out, &in, c->param & VNPU_RED_OP_MASK,
-					   (c->param & VNPU_RED_AXES_MASK) >> VNPU_RED_AXES_SHIFT);
-	}
-	case VNPU_OP_LAYERNORM:
-	case VNPU_OP_RMSNORM: {
-		const struct vnpu_cmd_norm *c = (const void *)p;
-		struct accel_tensor in, g, b, out;
-		float eps;
-
-		NEED(*c);
-		to_tensor(&in, &c->in);
-		to_tensor(&g, &c->gamma);
-		to_tensor(&b, &c->beta);
-		to_tensor(&out, &c->out);
-		memcpy(&eps, &c->eps, 4);
-		if (h->opcode == VNPU_OP_LAYERNORM)
-			return accel_cmdbuf_layernorm(cb, &out, &in, OPT(g), OPT(b), eps);
-		return accel_cmdbuf_rmsnorm(cb, &out, &in, OPT(g), OPT(b), eps);
-	}
-	case VNPU_OP_POOL2D: {
-		const struct vnpu_cmd_pool2d *c = (const void *)p;
-		struct accel_tensor in, out;
-		struct accel_pool2d_params pp = {
-			.kernel_h = c->kernel_h, .kernel_w = c->kernel_w,
-			.stride_h = c->stride_h, .stride_w = c->stride_w,
-			.pad_top = c->pad_top, .pad_bottom = c->pad_bottom,
-			.pad_left = c->pad_left, .pad_right = c->pad_right,
-			.mode = c->mode,
-		};
-
-		NEED(*c);
-		to_tensor(&in, &c->in);
-		to_tensor(&out, &c->out);
-		return accel_cmdbuf_pool2d(cb, &out, &in, &pp);
-	}
-	case VNPU_OP_QUANTIZE:
-	case VNPU_OP_DEQUANTIZE:
-	case VNPU_OP_CAST: {
-		const struct vnpu_cmd_convert *c = (const void *)p;
-		struct accel_tensor in, out;
-
-		NEED(*c);
-		to_tensor(&in, &c->in);
-		to_tensor(&out, &c->out);
-		if (h->opcode == VNPU_OP_QUANTIZE)
-			return accel_cmdbuf_quantize(cb, &out, &in);
-		if (h->opcode == VNPU_OP_DEQUANTIZE)
-			return accel_cmdbuf_dequantize(cb, &out, &in);
-		return accel_cmdbuf_cast(cb, &out, &in);
-	}
-	default:
-		return -EBADMSG;	/* not an opcode a package may use */
-	}
-#undef NEED
-}
-
 /* (Re)build the command buffer for the current BOs and bindings. */
 static int build(struct accel_model *m)
 {
@@ -230,7 +86,6 @@ static int build(struct accel_model *m)
 	uint64_t base[MAX_REGIONS];
 	struct accel_cmdbuf *cb;
 	uint8_t *cmds;
-	size_t off;
 	unsigned int r;
 	int ret;
 
@@ -254,19 +109,8 @@ static int build(struct accel_model *m)
 		free(cmds);
 		return ret;
 	}
-	for (off = 0; off < v->cmds_size; ) {
-		const struct vnpu_cmd_hdr *h = (const void *)(cmds + off);
-		size_t len = (size_t)h->len * 8;
-
-		if (!len || len > v->cmds_size - off || h->flags) {
-			ret = -EBADMSG;
-			break;
-		}
-		ret = replay(cb, cmds + off, len);
-		if (ret)
-			break;
-		off += len;
-	}
+	/* every command goes through its validating builder again */
+	ret = accel_cmdbuf_append_stream(cb, cmds, v->cmds_size, NULL);
 	free(cmds);
 	if (ret) {
 		accel_cmdbuf_free(cb);

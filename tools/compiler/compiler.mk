@@ -188,3 +188,4 @@ $(RUN_GUEST_TEST): tests/models/vnpu_run_test.sh
 	$(Q)cp $< $@
 	$(Q)chmod +x $@
 GUEST_TESTS += $(RUN_GUEST_TEST)
+
