@@ -670,6 +670,11 @@ static uint32_t vnpu_pool_run(VnpuRun *r, VnpuTensor *in, VnpuTensor *out,
                 for (uint64_t c = 0; c < out->shape[3]; c++) {
                     double acc = max ? -INFINITY : 0;
 
+                    /* A window may hold up to a whole input plane. */
+                    if (vnpu_poll_abort(r)) {
+                        return VNPU_JOB_ABORTED;
+                    }
+
                     for (int64_t i = y0; i < y1; i++) {
                         for (int64_t j = x0; j < x1; j++) {
                             double v = vnpu_get(in, in->base +

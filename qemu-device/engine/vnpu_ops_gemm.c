@@ -23,6 +23,12 @@
 #define VNPU_HOT
 #endif
 
+/*
+ * Work between two should_abort polls: GEMM row blocks of this many MACs;
+ * convolutions and integer GEMM poll per output pixel or row.
+ */
+#define VNPU_GEMM_BLOCK_MACS (1u << 26)
+
 /* im2col scratch per block, in bytes (at least one pixel's column). */
 #define VNPU_IM2COL_BYTES   (4u << 20)
 
@@ -184,9 +190,13 @@ static uint32_t vnpu_gemm_float(VnpuRun *r, VnpuTensor *a, VnpuTensor *b,
     bool dc = out->dtype == VNPU_DT_F32 && out->stride[3] == 1 &&
               (M == 1 || (out->stride[2] >= N && out->stride[2] <= INT_MAX));
     float *pa = NULL, *pb = NULL, *pc = NULL;
+    uint64_t rows = VNPU_GEMM_BLOCK_MACS / (N * K);
     uint64_t last_ob = 0;
     uint32_t st = VNPU_JOB_OK;
 
+    if (rows == 0) {
+        rows = 1;
+    }
     pa = da ? NULL : malloc(M * K * sizeof(float));
     pb = db ? NULL : malloc(K * N * sizeof(float));
     pc = dc ? NULL : malloc(M * N * sizeof(float));
@@ -234,8 +244,18 @@ static uint32_t vnpu_gemm_float(VnpuRun *r, VnpuTensor *a, VnpuTensor *b,
                 C = pc;
                 ldc = N;
             }
-            cblas_sgemm(CblasRowMajor, ta, tb, M, N, K, 1.0f, A, lda, B, ldb,
-                        0.0f, C, ldc);
+            /* Row blocks of at most VNPU_GEMM_BLOCK_MACS: polls between. */
+            for (uint64_t m0 = 0; m0 < M; m0 += rows) {
+                uint64_t mb = M - m0 < rows ? M - m0 : rows;
+
+                if (m0 && vnpu_poll_abort(r)) {
+                    st = VNPU_JOB_ABORTED;
+                    goto out;
+                }
+                cblas_sgemm(CblasRowMajor, ta, tb, mb, N, K, 1.0f,
+                            A + m0 * (ta == CblasNoTrans ? lda : 1), lda,
+                            B, ldb, 0.0f, C + m0 * ldc, ldc);
+            }
             if (dc && !bias->rank && act == VNPU_ACT_NONE) {
                 continue;
             }
@@ -296,7 +316,7 @@ static uint32_t vnpu_gemm_int(VnpuRun *r, VnpuTensor *a, VnpuTensor *b,
             }
             last_b = B;
             for (uint64_t m = 0; m < M; m++) {
-                if ((m & 63) == 0 && vnpu_poll_abort(r)) {
+                if (vnpu_poll_abort(r)) {
                     st = VNPU_JOB_ABORTED;
                     goto out;
                 }
@@ -438,7 +458,7 @@ static uint32_t vnpu_conv_float(VnpuRun *r, const VnpuConv *g, VnpuTensor *in,
             uint64_t n = p / (g->oh * g->ow), y = p / g->ow % g->oh;
             uint64_t x = p % g->ow;
 
-            if ((p & 255) == 0 && vnpu_poll_abort(r)) {
+            if (vnpu_poll_abort(r)) {
                 st = VNPU_JOB_ABORTED;
                 goto out;
             }
@@ -552,7 +572,7 @@ static uint32_t vnpu_conv_int(VnpuRun *r, const VnpuConv *g, VnpuTensor *in,
         uint64_t n = p / (g->oh * g->ow), y = p / g->ow % g->oh;
         uint64_t x = p % g->ow;
 
-        if ((p & 255) == 0 && vnpu_poll_abort(r)) {
+        if (vnpu_poll_abort(r)) {
             st = VNPU_JOB_ABORTED;
             goto out;
         }

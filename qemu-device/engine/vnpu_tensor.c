@@ -334,6 +334,14 @@ uint32_t vnpu_tensor_acquire(VnpuRun *r, VnpuTensor *t, bool is_out)
         return VNPU_JOB_OK;
     }
     r->ops->unmap(r->opaque, &t->map, access, 0);
+    /*
+     * Check every page before allocating, so that a span that is not
+     * mapped costs no memory; then gather.
+     */
+    st = vnpu_xfer(r, t->va, NULL, t->span, access, false);
+    if (st != VNPU_JOB_OK) {
+        return st;
+    }
     t->base = malloc(t->span);      /* span <= VNPU_TENSOR_MAX_BYTES */
     if (!t->base) {
         return VNPU_JOB_DMA_ERROR;
@@ -345,9 +353,6 @@ uint32_t vnpu_tensor_acquire(VnpuRun *r, VnpuTensor *t, bool is_out)
     } else if (gaps) {
         /* Keep the bytes between elements: read them under WRITE. */
         st = vnpu_xfer(r, t->va, t->base, t->span, access, true);
-    } else {
-        /* Check every page now, so that a fault never leaves half an op. */
-        st = vnpu_xfer(r, t->va, NULL, t->span, access, false);
     }
     return st;
 }
