@@ -65,6 +65,8 @@ pkgs=(
 	libdrm-dev libudev-dev libnl-3-dev libnl-genl-3-dev
 	# device math
 	libopenblas-dev
+	# engine fuzz target (libFuzzer, ASan, UBSan)
+	clang libclang-rt-14-dev
 	# models: compiler (protobuf-c, onnx.proto), training, ORT reference
 	protobuf-c-compiler libprotobuf-c-dev python3-onnx python3-sklearn
 	python3-numpy nodejs
