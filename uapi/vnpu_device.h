@@ -397,17 +397,28 @@ struct vnpu_cmd_sem {
  * index >= rank must be zero. Rules (BAD_TENSOR unless stated):
  *  - every shape[i] (i < rank) is >= 1: zero-sized dimensions are rejected;
  *  - va is aligned to the element size;
- *  - the byte span (offset of the last element + elem_size) is at most
- *    VNPU_TENSOR_MAX_BYTES and va + span does not overflow;
+ *  - the byte span (offset of the last element + elem_size) and the dense
+ *    size (number of elements * elem_size) are at most
+ *    VNPU_TENSOR_MAX_BYTES, and va + span does not overflow;
  *  - an input may use stride 0 (a repeated element); an output must not
  *    overlap itself: ordered by stride, each dimension of extent > 1 must
  *    start past the end of the ones before it;
- *  - an output must not overlap any input of the same command, except that
- *    the elementwise, activation and convert ops accept an output that is
- *    exactly one of their inputs (same va, shape and strides: in place);
+ *  - an output's byte range [va, va + span) must not intersect any input's,
+ *    except that ELTWISE, ACTIVATION and the conversions accept an output
+ *    that is exactly one of their inputs (same va, element size, shape and
+ *    strides: in place). Distinct VAs that the MMU maps to the same memory
+ *    give undefined results (never an out-of-range access);
  *  - an optional operand is absent when its rank is 0 (the whole
  *    descriptor must then be zero).
  * Descriptors whose reserved fields are not zero are BAD_TENSOR.
+ *
+ * Errors of compute commands: a field of the command itself out of range
+ * (function, axis, stride, pad, group count, reserved word) is BAD_CMD;
+ * operand shapes that do not fit the op, and overlaps, are BAD_TENSOR; a
+ * dtype or dtype combination the op does not take is BAD_DTYPE;
+ * quantisation the op does not take is BAD_QUANT. All checks happen before
+ * any memory is written; then every page of every operand is translated
+ * before the op computes, so an MMU fault leaves the output untouched.
  *
  * Quantisation (VNPU_QMODE_*) is allowed on I8, U8 and I32 tensors only
  * (BAD_QUANT otherwise). real = scale * (q - zero_point). Per-tensor
@@ -464,12 +475,14 @@ struct vnpu_qparam {
 /*
  * DOC: Numerics
  *
- * F32 ops compute in binary32 (GEMM and CONV2D accumulate in binary32 in an
- * unspecified order); results match a straightforward reference within a
- * relative error of 1e-5 (|got - ref| <= 1e-5 * max(1, |ref|), per unit of
- * reduction length for GEMM/CONV2D/reductions with |operands| <= 1).
- * BF16 operands are widened exactly to binary32, computed as F32 and, for a
- * BF16 output, rounded to nearest-even (NaN stays NaN): tolerance 1e-2.
+ * GEMM and CONV2D accumulate F32 in binary32 in an unspecified order; the
+ * other float ops compute each result in binary64 and round it once. An
+ * F32 result matches a straightforward reference within
+ *	|got - ref| <= 1e-5 * max(1, B)
+ * where B is |ref| for element-wise results and the sum of the absolute
+ * values of the terms for sums (GEMM, CONV2D, REDUCE). BF16 operands are
+ * widened exactly to binary32 and computed as F32; a BF16 output is the
+ * binary32 result rounded to nearest-even (NaN stays NaN): tolerance 1e-2.
  *
  * Integer rounding rule: a real value v is converted to an integer dtype as
  *	q = saturate(rint(v) + zero_point)
@@ -560,7 +573,8 @@ struct vnpu_cmd_conv2d {
 /*
  * ELTWISE: out = act(a <op> b) with broadcasting: shapes are right-aligned
  * and every dimension of a and b equals out's or is 1. a, b and out have the
- * same dtype (F32, BF16, I8, U8 per-tensor quantised, or I32 with act NONE).
+ * same dtype (F32, BF16, I8, U8 per-tensor quantised, or I32 with act NONE
+ * and no quantisation).
  * I32: ADD/SUB/MUL wrap, DIV truncates toward zero and x / 0 = 0,
  * INT32_MIN / -1 = INT32_MIN. Float division by zero follows IEEE.
  */
@@ -611,10 +625,10 @@ struct vnpu_cmd_unary {
  * LAYERNORM / RMSNORM over the innermost axis (length C):
  *	LAYERNORM: y = (x - mean) / sqrt(var + eps) * gamma + beta
  *	RMSNORM:   y = x / sqrt(mean(x^2) + eps) * gamma + beta
- * (population variance). gamma and beta are optional [C] tensors (absent:
- * 1 and 0) of in's dtype, F32 for a BF16 in; eps is binary32 bits,
- * finite and >= 0. in/out: F32, BF16, or per-tensor quantised I8/U8
- * (then gamma/beta are F32).
+ * (population variance). gamma and beta are optional rank-1 [C] tensors
+ * (absent: 1 and 0) of dtype F32 or BF16; eps is binary32 bits, finite and
+ * >= 0 (BAD_CMD otherwise). in and out have the same shape and dtype: F32,
+ * BF16, or per-tensor quantised I8/U8.
  */
 struct vnpu_cmd_norm {
 	struct vnpu_cmd_hdr hdr;
