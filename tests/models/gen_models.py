@@ -21,7 +21,8 @@
 #   digits_img.npy    float32 [N, 1, 8, 8], the same images
 #   digits_y.npy      int64 [N], labels
 #   calib_x.npy, calib_img.npy: 128 training images for int8 calibration
-#   mobilenet_x.npy, transformer_x.npy: random inputs
+#   lnorm.onnx        random weights: decomposed LayerNormalization
+#   mobilenet_x.npy, transformer_x.npy, lnorm_x.npy: random inputs
 #   accuracy.txt      host (numpy) accuracy of both classifiers
 import sys
 import os
@@ -396,6 +397,36 @@ def export_transformer(rng, path, s=8, d=32, h=4, ff=64):
     save_model(graph, path)
 
 
+def export_lnorm(rng, path, s=8, d=32):
+    """LayerNormalization in its decomposed form (ReduceMean, Sub, Pow,
+    Add, Sqrt, Div, Mul, Add) as exporters write it, then a projection."""
+    mk = helper.make_node
+    nodes = [
+        mk("ReduceMean", ["input"], ["mean"], name="ln_mean", axes=[-1]),
+        mk("Sub", ["input", "mean"], ["diff"], name="ln_sub"),
+        mk("Pow", ["diff", "two"], ["sq"], name="ln_pow"),
+        mk("ReduceMean", ["sq"], ["var"], name="ln_var", axes=[-1]),
+        mk("Add", ["var", "eps"], ["ve"], name="ln_eps"),
+        mk("Sqrt", ["ve"], ["std"], name="ln_sqrt"),
+        mk("Div", ["diff", "std"], ["norm"], name="ln_div"),
+        mk("Mul", ["norm", "gamma"], ["scaled"], name="ln_gamma"),
+        mk("Add", ["scaled", "beta"], ["ln"], name="ln_beta"),
+        mk("MatMul", ["ln", "w"], ["proj"], name="proj"),
+        mk("Tanh", ["proj"], ["output"], name="tanh"),
+    ]
+    inits = [init("two", np.array(2, np.float32)),
+             init("eps", np.array(1e-5, np.float32)),
+             init("gamma", rng.uniform(0.5, 1.5, d).astype(np.float32)),
+             init("beta", (rng.standard_normal(d) * 0.2).astype(np.float32)),
+             init("w", (rng.standard_normal((d, d)) / np.sqrt(d)).astype(np.float32))]
+    graph = helper.make_graph(
+        nodes, "layernorm_decomposed",
+        [helper.make_tensor_value_info("input", TensorProto.FLOAT, [1, s, d])],
+        [helper.make_tensor_value_info("output", TensorProto.FLOAT, [1, s, d])],
+        inits)
+    save_model(graph, path)
+
+
 def export_bad(out):
     """Models the compiler must refuse with a clear error."""
     x = helper.make_tensor_value_info("x", TensorProto.FLOAT, [1, 4])
@@ -430,6 +461,7 @@ def main():
 
     export_mobilenet(rng, os.path.join(out, "mobilenet.onnx"))
     export_transformer(rng, os.path.join(out, "transformer.onnx"))
+    export_lnorm(rng, os.path.join(out, "lnorm.onnx"))
     export_bad(out)
 
     np.save(os.path.join(out, "digits_x.npy"), xte)
@@ -442,6 +474,8 @@ def main():
             rng.uniform(-1, 1, (1, 3, 16, 16)).astype(np.float32))
     np.save(os.path.join(out, "transformer_x.npy"),
             rng.standard_normal((1, 8, 32)).astype(np.float32))
+    np.save(os.path.join(out, "lnorm_x.npy"),
+            (rng.standard_normal((1, 8, 32)) * 2 + 0.5).astype(np.float32))
     with open(os.path.join(out, "accuracy.txt"), "w") as f:
         f.write("mlp %.4f\ncnn %.4f\n" % (acc_mlp, acc_cnn))
     print("models: mlp %.2f%%, cnn %.2f%% on %d test images"

@@ -618,6 +618,20 @@ TEST(transformer_matches_ort)
 	run_single(_metadata, "transformer", 1e-4);
 }
 
+TEST(decomposed_layernorm_is_fused_and_matches_ort)
+{
+	struct hostrun h;
+	char err[600];
+
+	ASSERT_EQ(0, compile(MODELS_DIR "/lnorm.onnx", TMP("ln.vnpu"), 1, 0, NULL, err,
+			     sizeof(err))) TH_LOG("%s", err);
+	ASSERT_EQ(0, host_load(&h, TMP("ln.vnpu")));
+	EXPECT_EQ(0, find_layer(&h, "LayerNormalization(decomposed)"));
+	EXPECT_EQ(2, h.v.num_layers);	/* + MatMul+Tanh */
+	host_free(&h);
+	run_single(_metadata, "lnorm", 1e-4);
+}
+
 TEST(mobilenet_matches_ort)
 {
 	run_single(_metadata, "mobilenet", 1e-4);

@@ -79,7 +79,8 @@ $(ORT_STAMP):
 	$(Q)touch $@
 
 # name:input pairs; references are whole-array ORT runs
-MODEL_SETS := mlp:digits_x cnn:digits_img mobilenet:mobilenet_x transformer:transformer_x
+MODEL_SETS := mlp:digits_x cnn:digits_img mobilenet:mobilenet_x transformer:transformer_x \
+	lnorm:lnorm_x
 MODEL_REFS := $(foreach m,$(MODEL_SETS),$(MODELS_DIR)/$(firstword $(subst :, ,$(m)))_ref.npy)
 
 $(MODELS_DIR)/%_ref.npy: $(MODELS_STAMP) $(ORT_STAMP) tests/models/ort_ref.js

@@ -221,7 +221,7 @@ static int infer_node(struct ir_graph *g, struct ir_node *n)
 		o->dims[1] = x->dims[1];
 		o->dims[2] = o->dims[3] = 1;
 		return 0;
-	case OP_ADD: case OP_SUB: case OP_MUL: case OP_DIV:
+	case OP_ADD: case OP_SUB: case OP_MUL: case OP_DIV: case OP_POW:
 		if (n->in[1] < 0)
 			return ir_error(g, "node '%s' (%s): missing input", n->name, n->op_type);
 		return bcast_shape(g, n, x, T(1), o);
@@ -340,6 +340,7 @@ static void eval_binary(struct ir_graph *g, struct ir_node *n, float **v)
 		case OP_ADD: res = p + q; break;
 		case OP_SUB: res = p - q; break;
 		case OP_MUL: res = p * q; break;
+		case OP_POW: res = powf(p, q); break;
 		default: res = p / q; break;
 		}
 		y[e] = act_f(n->a.act, res, n->a.clip_min, n->a.clip_max);
@@ -601,7 +602,9 @@ int ir_eval_node(struct ir_graph *g, struct ir_node *n, float **v)
 	case OP_GEMM: eval_gemm(g, n, v); break;
 	case OP_CONV: eval_conv(g, n, v); break;
 	case OP_BN: eval_bn(g, n, v); break;
-	case OP_ADD: case OP_SUB: case OP_MUL: case OP_DIV: eval_binary(g, n, v); break;
+	case OP_ADD: case OP_SUB: case OP_MUL: case OP_DIV: case OP_POW:
+		eval_binary(g, n, v);
+		break;
 	case OP_ACT:
 		for (e = 0; e < total; e++)
 			y[e] = act_f(n->a.act, x[e], n->a.clip_min, n->a.clip_max);

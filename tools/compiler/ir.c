@@ -190,6 +190,7 @@ const char *ir_op_name(enum ir_op op)
 		[OP_AVGPOOL] = "avgpool", [OP_GAP] = "globalavgpool",
 		[OP_RESHAPE] = "reshape", [OP_TRANSPOSE] = "transpose",
 		[OP_IDENTITY] = "identity", [OP_REDUCEMEAN] = "reducemean",
+ [OP_POW] = "pow",
 		[OP_QUANTIZE] = "quantize", [OP_DEQUANTIZE] = "dequantize",
 	};
 

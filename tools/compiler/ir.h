@@ -38,6 +38,7 @@ enum ir_op {
 	OP_TRANSPOSE,
 	OP_IDENTITY,	/* Identity, Dropout (inference) */
 	OP_REDUCEMEAN,
+	OP_POW,		/* x^2 only: becomes x * x */
 	OP_QUANTIZE, OP_DEQUANTIZE,	/* inserted by the int8 pass */
 	OP_COUNT
 };

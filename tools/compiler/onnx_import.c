@@ -26,7 +26,7 @@ static const struct {
 	{ "Div", OP_DIV, 0 },
 	{ "Relu", OP_ACT, 1 }, { "Clip", OP_ACT, 2 }, { "Sigmoid", OP_ACT, 4 },
 	{ "Tanh", OP_ACT, 5 }, { "Gelu", OP_ACT, 3 },
-	{ "Erf", OP_ERF, 0 }, { "Sqrt", OP_SQRT, 0 },
+	{ "Erf", OP_ERF, 0 }, { "Sqrt", OP_SQRT, 0 }, { "Pow", OP_POW, 0 },
 	{ "Softmax", OP_SOFTMAX, 0 },
 	{ "LayerNormalization", OP_LAYERNORM, 0 },
 	{ "MaxPool", OP_MAXPOOL, 0 }, { "AveragePool", OP_AVGPOOL, 0 },

@@ -147,6 +147,15 @@ static int normalize(struct ir_graph *g)
 		}
 		if (n->op == OP_IDENTITY && n->nin > 1)
 			n->nin = 1;	/* Dropout ratio/training_mode */
+		if (n->op == OP_POW) {
+			float e = ir_const_scalar(g, n->in[1], &ok);
+
+			if (!ok || e != 2)
+				return ir_error(g, "node '%s' (Pow): only a constant exponent of 2 is supported",
+						n->name);
+			n->op = OP_MUL;	/* x^2 = x * x */
+			n->in[1] = n->in[0];
+		}
 	}
 	return 0;
 }
@@ -294,6 +303,124 @@ static int fuse_gelu(struct ir_graph *g)
 	return 0;
 }
 
+/* The node producing @t, if it is live and of kind @op; else NULL. */
+static struct ir_node *producer_op(struct ir_graph *g, int t, enum ir_op op)
+{
+	int p = t >= 0 ? g->t[t].producer : -1;
+
+	return p >= 0 && !g->n[p].dead && g->n[p].op == op ? &g->n[p] : NULL;
+}
+
+/* ReduceMean over the last axis only, keeping it. */
+static bool mean_last(struct ir_graph *g, const struct ir_node *n)
+{
+	int r = g->t[n->in[0]].rank;
+
+	return n->a.keepdims &&
+	       (n->a.red_axes == 1ll << 15 || n->a.red_axes == 1ll << (r - 1));
+}
+
+/* How many inputs of live nodes read tensor @t. */
+static int reads(struct ir_graph *g, int t)
+{
+	int i, j, c = g->t[t].is_output;
+
+	for (i = 0; i < g->nn; i++)
+		for (j = 0; !g->n[i].dead && j < g->n[i].nin; j++)
+			c += g->n[i].in[j] == t;
+	return c;
+}
+
+/*
+ * LayerNormalization in its decomposed form, as exporters write it:
+ *   m = ReduceMean(x, -1); d = x - m; v = ReduceMean(d * d, -1)
+ *   y = d / Sqrt(v + eps) [* gamma] [+ beta]
+ * (d * d may be Pow(d, 2), normalised to a Mul before this pass).
+ */
+static int fuse_layernorm(struct ir_graph *g)
+{
+	int i;
+
+	for (i = 0; i < g->nn; i++) {
+		struct ir_node *sq = &g->n[i], *ad, *rv, *mu, *sub, *rm, *dv, *gm = NULL, *bt = NULL;
+		struct ir_node *last;
+		int x, d, eps_t, ci, C;
+		bool ok;
+		float eps;
+
+		if (sq->dead || sq->op != OP_SQRT)
+			continue;
+		ad = producer_op(g, sq->in[0], OP_ADD);
+		if (!ad || reads(g, ad->out[0]) != 1)
+			continue;
+		eps_t = ir_is_const(g, ad->in[1]) ? ad->in[1] : ad->in[0];
+		eps = ir_const_scalar(g, eps_t, &ok);
+		if (!ok || eps < 0)
+			continue;
+		rv = producer_op(g, eps_t == ad->in[1] ? ad->in[0] : ad->in[1], OP_REDUCEMEAN);
+		if (!rv || !mean_last(g, rv) || reads(g, rv->out[0]) != 1)
+			continue;
+		mu = producer_op(g, rv->in[0], OP_MUL);
+		if (!mu || mu->in[0] != mu->in[1] || reads(g, mu->out[0]) != 1)
+			continue;
+		d = mu->in[0];
+		sub = producer_op(g, d, OP_SUB);
+		if (!sub)
+			continue;
+		x = sub->in[0];
+		rm = producer_op(g, sub->in[1], OP_REDUCEMEAN);
+		if (!rm || rm->in[0] != x || !mean_last(g, rm) || reads(g, rm->out[0]) != 1)
+			continue;
+		ci = ir_single_consumer(g, sq->out[0]);
+		if (ci < 0 || g->n[ci].op != OP_DIV || g->n[ci].in[0] != d || g->n[ci].in[1] != sq->out[0])
+			continue;
+		dv = &g->n[ci];
+		if (reads(g, d) != 3)	/* the Mul twice and the Div */
+			continue;
+		C = (int)g->t[x].dims[g->t[x].rank - 1];
+		last = dv;
+		ci = ir_single_consumer(g, last->out[0]);
+		if (ci >= 0 && g->n[ci].op == OP_MUL && !g->n[ci].a.act) {
+			int o = other_in(&g->n[ci], last->out[0]);
+
+			if (o >= 0 && ir_is_const(g, o) && ir_numel(&g->t[o]) == C &&
+			    g->t[o].dims[g->t[o].rank - 1] == C) {
+				gm = &g->n[ci];
+				last = gm;
+			}
+		}
+		ci = ir_single_consumer(g, last->out[0]);
+		if (ci >= 0 && g->n[ci].op == OP_ADD && !g->n[ci].a.act) {
+			int o = other_in(&g->n[ci], last->out[0]);
+
+			if (o >= 0 && ir_is_const(g, o) && ir_numel(&g->t[o]) == C &&
+			    g->t[o].dims[g->t[o].rank - 1] == C) {
+				bt = &g->n[ci];
+				last = bt;
+			}
+		}
+		/* the Div becomes the LayerNormalization */
+		dv->op = OP_LAYERNORM;
+		dv->a.eps = eps;
+		dv->a.axis = -1;
+		dv->nin = 3;
+		dv->in[0] = x;
+		dv->in[1] = !gm ? -1 : ir_is_const(g, gm->in[0]) ? gm->in[0] : gm->in[1];
+		dv->in[2] = !bt ? -1 : ir_is_const(g, bt->in[0]) ? bt->in[0] : bt->in[1];
+		free(dv->op_type);
+		dv->op_type = strdup("LayerNormalization");
+		snprintf(dv->a.fused, sizeof(dv->a.fused), "LayerNormalization(decomposed)");
+		dv->out[0] = last->out[0];
+		g->t[dv->out[0]].producer = (int)(dv - g->n);
+		sq->dead = ad->dead = rv->dead = mu->dead = sub->dead = rm->dead = true;
+		if (gm)
+			gm->dead = true;
+		if (bt)
+			bt->dead = true;
+	}
+	return 0;
+}
+
 static int fuse_bias(struct ir_graph *g)
 {
 	int i;
@@ -361,7 +488,8 @@ static int fuse_act(struct ir_graph *g)
 
 int ir_fuse(struct ir_graph *g)
 {
-	if (normalize(g) || fold_bn(g) || fuse_gelu(g) || fuse_bias(g) || fuse_act(g))
+	if (normalize(g) || fold_bn(g) || fuse_gelu(g) || fuse_layernorm(g) ||
+	    fuse_bias(g) || fuse_act(g))
 		return -1;
 	ir_uses(g);
 	return 0;
