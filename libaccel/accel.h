@@ -61,14 +61,19 @@ const char *accel_strerror(int err);
 /*
  * ACCEL_ERROR_RESET - the error that reports a device reset.
  *
- * When the device is reset (the driver's recovery from a hung job), every
- * job that was aborted ends with this status in accel_job_wait(); a job
- * that itself hung ends with -ETIMEDOUT. Once a handle's context has been
- * banned (too many of its jobs hung), accel_job_submit() fails with this
- * error too. No other condition produces it, so an application can test
- * for it: resubmit the aborted work; if submissions fail with it, close
- * the device handle and open a new one (accel_device_get_reset_status()
- * tells the two cases apart).
+ * When a job hangs, the driver resets the device: the job that hung ends
+ * with -ETIMEDOUT, and the other jobs that were queued or running are run
+ * again from the start, so they normally end as if nothing happened. A
+ * reset costs the application work only when:
+ *  - a job was aborted and could not be run again (the device did not
+ *    come back, or the job's context was banned): accel_job_wait()
+ *    reports ACCEL_ERROR_RESET as its status;
+ *  - the handle's context has been banned after too many of its jobs hung
+ *    (ACCEL_PARAM_HANG_LIMIT): accel_job_submit() fails with
+ *    ACCEL_ERROR_RESET.
+ * No other condition produces this code, so an application can test for
+ * it and recover: close the device handle, open a new one and resubmit
+ * (accel_device_get_reset_status() reports resets, hangs and the ban).
  */
 #define ACCEL_ERROR_RESET		(-ECANCELED)
 
@@ -1363,6 +1368,13 @@ struct accel_submit_opts {
 
 /* &accel_submit_opts.flags: @in_fence_fd is valid. */
 #define ACCEL_SUBMIT_IN_FENCE_FD	(1u << 0)
+/*
+ * &accel_submit_opts.flags, for testing recovery only: the job hangs its
+ * engine and never ends by itself, so the driver's hang detection resets
+ * the device. Accepted only while the vnpu module parameter fault_inject
+ * is 1 (root only); otherwise accel_job_submit() fails with -EINVAL.
+ */
+#define ACCEL_SUBMIT_INJECT_HANG	(1u << 1)
 
 /*
  * Job priorities (&accel_submit_opts.priority, accel_device_set_priority()).

@@ -100,8 +100,11 @@ ACCEL_EXPORT int accel_job_submit(struct accel_device *dev,
 	if (accel_cmdbuf_device(cb) != dev)
 		return -EXDEV;
 	if (opts) {
-		if (opts->flags & ~ACCEL_SUBMIT_IN_FENCE_FD)
+		if (opts->flags & ~(ACCEL_SUBMIT_IN_FENCE_FD |
+				    ACCEL_SUBMIT_INJECT_HANG))
 			return -EINVAL;
+		if (opts->flags & ACCEL_SUBMIT_INJECT_HANG)
+			args.flags |= DRM_VNPU_SUBMIT_INJECT_HANG;
 		for (i = 0; i < sizeof(opts->reserved) / sizeof(opts->reserved[0]); i++)
 			if (opts->reserved[i])
 				return -EINVAL;

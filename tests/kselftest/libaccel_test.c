@@ -1223,6 +1223,157 @@ TEST_F(dev, tool_vnpu_run_job)
 	unlink(job);
 }
 
+/* The debugfs file that forces a device reset, or NULL. */
+static const char *reset_file(struct accel_device *dev, char *buf, size_t n)
+{
+	const char *pci;
+	unsigned int idx;
+
+	accel_device_get_index(dev, &idx);
+	snprintf(buf, n, "/sys/kernel/debug/accel/%u/reset", idx);
+	if (!access(buf, W_OK))
+		return buf;
+	accel_device_get_pci_address(dev, &pci);
+	snprintf(buf, n, "/sys/kernel/debug/accel/%s/reset", pci);
+	return access(buf, W_OK) ? NULL : buf;
+}
+
+TEST_F(dev, forced_reset_replays_jobs_and_is_reported)
+{
+	struct accel_reset_status r0, r1;
+	struct accel_events *ev = NULL;
+	struct accel_event e;
+	struct accel_job *job;
+	struct buf sem, out;
+	char path[128];
+	int st = -1, fd, ret;
+
+	if (!(self->caps.ops & (1ull << VNPU_OP_SEM_WAIT)))
+		SKIP(return, "the device has no SEM_WAIT");
+	if (!reset_file(self->dev, path, sizeof(path)))
+		SKIP(return, "no debugfs reset file");
+	if (accel_device_get_reset_status(self->dev, &r0))
+		SKIP(return, "the driver does not report resets");
+	if (accel_events_open(&ev))
+		ev = NULL;
+	ASSERT_EQ(0, buf_new(self->dev, 4096, 0, &sem));
+	ASSERT_EQ(0, buf_new(self->dev, 4096, 0, &out));
+	/* A job that blocks on a semaphore across the reset... */
+	ASSERT_EQ(0, sem_job(self->dev, &sem, &out, &job));
+	EXPECT_EQ(-ETIME, accel_job_wait(job, SEC / 10, &st));
+	fd = open(path, O_WRONLY);
+	ASSERT_LE(0, fd);
+	ASSERT_EQ(1, write(fd, "1", 1));
+	close(fd);
+	/* ...is run again afterwards, and completes once released. */
+	__atomic_store_n((uint32_t *)sem.p, 1, __ATOMIC_SEQ_CST);
+	ASSERT_EQ(0, accel_job_wait(job, JOB_TIMEOUT, &st));
+	EXPECT_EQ(0, st) TH_LOG("status %d: %s", st, accel_strerror(st));
+	EXPECT_TRUE(filled(out.p, 4096, 0x77777777));
+	accel_job_free(job);
+	ASSERT_EQ(0, accel_device_get_reset_status(self->dev, &r1));
+	EXPECT_LT(r0.resets, r1.resets);
+	EXPECT_EQ(r0.context_hangs, r1.context_hangs);
+	EXPECT_EQ(0u, r1.banned);
+	if (ev) {
+		do {
+			ret = accel_events_next(ev, &e, 5 * SEC);
+		} while (!ret && e.type != ACCEL_EVENT_RESET);
+		EXPECT_EQ(0, ret);
+		EXPECT_EQ(ACCEL_EVENT_RESET, e.type);
+		EXPECT_EQ(r1.resets, e.resets);
+		EXPECT_EQ(0, e.error);
+		accel_events_close(ev);
+	}
+	buf_free(&sem);
+	buf_free(&out);
+}
+
+static int set_fault_inject(const char *v)
+{
+	int fd = open("/sys/module/vnpu/parameters/fault_inject", O_WRONLY);
+	int ret = 0;
+
+	if (fd < 0)
+		return -errno;
+	if (write(fd, v, 1) != 1)
+		ret = -errno;
+	close(fd);
+	return ret;
+}
+
+TEST_F_TIMEOUT(dev, hangs_ban_the_context_with_accel_error_reset, 180)
+{
+	struct accel_submit_opts o;
+	struct accel_reset_status rs;
+	struct accel_cmdbuf *cb;
+	struct accel_device *fresh;
+	struct accel_job *job;
+	uint64_t limit = 0, tmo = 0, i;
+	struct buf a;
+	int st = -1;
+
+	if (accel_device_query(self->dev, ACCEL_PARAM_HANG_LIMIT, &limit) ||
+	    accel_device_query(self->dev, ACCEL_PARAM_JOB_TIMEOUT_MS, &tmo) ||
+	    !limit)
+		SKIP(return, "the driver does not ban hanging contexts");
+	if (limit * tmo > 60000)
+		SKIP(return, "%llu hangs of %llu ms take too long",
+		     (unsigned long long)limit, (unsigned long long)tmo);
+	ASSERT_EQ(0, buf_new(self->dev, 4096, 0, &a));
+	ASSERT_EQ(0, accel_cmdbuf_new(self->dev, &cb));
+	ASSERT_EQ(0, accel_cmdbuf_fill(cb, a.va, 4096, 1));
+	memset(&o, 0, sizeof(o));
+	o.flags = ACCEL_SUBMIT_INJECT_HANG;
+	/* Without fault injection the flag is refused. */
+	set_fault_inject("0");
+	EXPECT_EQ(-EINVAL, accel_job_submit(self->dev, cb, 0, &o, &job));
+	if (set_fault_inject("1"))
+		SKIP(return, "cannot enable the driver's fault injection");
+	for (i = 0; i < limit; i++) {
+		ASSERT_EQ(0, accel_job_submit(self->dev, cb, 0, &o, &job));
+		EXPECT_EQ(0, accel_job_wait(job, (int64_t)tmo * 1000000 + JOB_TIMEOUT,
+					    &st));
+		EXPECT_EQ(-ETIMEDOUT, st) TH_LOG("hang %llu: %s",
+						 (unsigned long long)i,
+						 accel_strerror(st));
+		accel_job_free(job);
+	}
+	set_fault_inject("0");
+	ASSERT_EQ(0, accel_device_get_reset_status(self->dev, &rs));
+	EXPECT_EQ(limit, rs.context_hangs);
+	EXPECT_EQ(1u, rs.banned);
+	/* The banned context refuses work with the reset error... */
+	EXPECT_EQ(ACCEL_ERROR_RESET, accel_job_submit(self->dev, cb, 0, NULL, &job));
+	accel_cmdbuf_free(cb);
+	buf_free(&a);
+	/* ...and a new handle recovers. */
+	ASSERT_EQ(0, accel_device_open(NULL, &fresh));
+	ASSERT_EQ(0, buf_new(fresh, 4096, 0, &a));
+	ASSERT_EQ(0, run_fill(fresh, a.va, 4096, 0x42424242, 0, &st));
+	EXPECT_EQ(0, st);
+	EXPECT_TRUE(filled(a.p, 4096, 0x42424242));
+	buf_free(&a);
+	accel_device_close(fresh);
+}
+
+TEST(tool_vnpu_run_package)
+{
+	const char *pkg = "/usr/share/vnpu/mlp.vnpu";
+	const char *x = "/usr/share/vnpu/digits_x.npy";
+	char cmd[256], out[8192];
+
+	if (!vnpu_count())
+		SKIP(return, "no vnpu device");
+	if (access(pkg, R_OK) || access(x, R_OK) ||
+	    access("/usr/bin/vnpu-run-model", X_OK))
+		SKIP(return, "no model package or vnpu-run-model in this guest");
+	/* A package goes to vnpu-run-model with every argument. */
+	snprintf(cmd, sizeof(cmd), "vnpu-run %s --input %s --quiet 2>&1", pkg, x);
+	EXPECT_EQ(0, run_capture(cmd, out, sizeof(out))) TH_LOG("%s", out);
+	EXPECT_NE(0u, strlen(out));
+}
+
 /* ------------------------------------------------------------------ */
 /* Hotplug (last: it removes and rescans the PCI device)               */
 /* ------------------------------------------------------------------ */
