@@ -8,7 +8,8 @@
  * (-ECANCELED) after hang_limit hangs. Each test runs with the engine
  * reset and with the full device reset (engine_reset=0).
  *
- * The driver is reloaded with a short job_timeout_ms and fault_inject=1
+ * The driver is reloaded with a short job_timeout_ms (3 s, long enough for
+ * innocent jobs under TCG on a loaded host) and fault_inject=1
  * for each test (and with its defaults afterwards): needs root and the
  * module file (/lib/modules/vnpu.ko, or $VNPU_KO), skipped otherwise.
  *
@@ -24,7 +25,7 @@
 #include "vnpu_ksft.h"
 
 #define DEFAULT_KO	"/lib/modules/vnpu.ko"
-#define TIMEOUT_MS	1500
+#define TIMEOUT_MS	3000
 #define HANG_LIMIT	3
 #define BUF_SIZE	(64 * 1024ull)
 /* hung job: timeout plus generous slack for TCG */
