@@ -173,6 +173,23 @@ QEMU_BUILD_BUG_ON(VNPU_DESC_SIZE != 64);
 QEMU_BUILD_BUG_ON(VNPU_COMP_SIZE != 32);
 QEMU_BUILD_BUG_ON(VNPU_CTX_ENTRY_SIZE != 16);
 
+/* A guest mistake: LOG_GUEST_ERROR and the vnpu_guest_error trace event. */
+static void G_GNUC_PRINTF(1, 2) vnpu_guest_error(const char *fmt, ...)
+{
+    g_autofree char *msg = NULL;
+    va_list ap;
+
+    if (!qemu_loglevel_mask(LOG_GUEST_ERROR) &&
+        !trace_event_get_state_backends(TRACE_VNPU_GUEST_ERROR)) {
+        return;
+    }
+    va_start(ap, fmt);
+    msg = g_strdup_vprintf(fmt, ap);
+    va_end(ap);
+    trace_vnpu_guest_error(msg);
+    qemu_log_mask(LOG_GUEST_ERROR, "vnpu: %s\n", msg);
+}
+
 static uint32_t vnpu_irq_valid(VnpuState *s)
 {
     return MAKE_64BIT_MASK(0, s->nq) | VNPU_IRQ_ERROR;
@@ -352,7 +369,7 @@ static void vnpu_queue_error_locked(VnpuState *s, unsigned qi,
                                     const char *why)
 {
     trace_vnpu_queue_error(qi, why);
-    qemu_log_mask(LOG_GUEST_ERROR, "vnpu: queue %u stopped: %s\n", qi, why);
+    vnpu_guest_error("queue %u stopped: %s", qi, why);
     s->q[qi].ctrl |= VNPU_QCTRL_ERROR;
     vnpu_raise_locked(s, VNPU_IRQ_ERROR);
 }
@@ -449,8 +466,8 @@ static uint32_t vnpu_job_map(void *opaque, uint64_t va, uint64_t len,
 
     st = vnpu_translate(j, va, access, &x);
     if (st == VNPU_JOB_DMA_ERROR) {
-        qemu_log_mask(LOG_GUEST_ERROR, "vnpu: ctx %u: page table for VA "
-                      "0x%" PRIx64 " is not in RAM\n", j->ctx, va);
+        vnpu_guest_error("ctx %u: page table for VA "
+                         "0x%" PRIx64 " is not in RAM", j->ctx, va);
     }
     if (st != VNPU_JOB_OK) {
         trace_vnpu_mmu_miss(j->ctx, va, access, st);
@@ -473,10 +490,11 @@ static uint32_t vnpu_job_map(void *opaque, uint64_t va, uint64_t len,
         /* The address is an offset in BAR2; the whole page must fit. */
         if (x.pa - (va & (x.page_size - 1)) + x.page_size > s->devmem_size) {
             trace_vnpu_devmem_error(j->ctx, va, x.pa, s->devmem_size);
-            qemu_log_mask(LOG_GUEST_ERROR, "vnpu: ctx %u: VA 0x%" PRIx64
-                          " maps device memory offset 0x%" PRIx64 ", outside"
-                          " the 0x%" PRIx64 " bytes of BAR2\n", j->ctx, va,
-                          x.pa, s->devmem_size);
+            vnpu_guest_error("ctx %u: VA 0x%" PRIx64
+                             " maps device memory offset 0x%" PRIx64
+                             ", outside"
+                             " the 0x%" PRIx64 " bytes of BAR2", j->ctx, va,
+                             x.pa, s->devmem_size);
             return VNPU_JOB_DMA_ERROR;
         }
         m->host = s->devmem_host + x.pa;
@@ -486,9 +504,9 @@ static uint32_t vnpu_job_map(void *opaque, uint64_t va, uint64_t len,
     }
     host = vnpu_ram_map(j->s, x.pa, &chunk, is_write);
     if (!host) {
-        qemu_log_mask(LOG_GUEST_ERROR, "vnpu: ctx %u: VA 0x%" PRIx64
-                      " maps 0x%" PRIx64 ", which is not RAM\n",
-                      j->ctx, va, x.pa);
+        vnpu_guest_error("ctx %u: VA 0x%" PRIx64
+                         " maps 0x%" PRIx64 ", which is not RAM",
+                         j->ctx, va, x.pa);
         return VNPU_JOB_DMA_ERROR;
     }
     m->host = host;
@@ -687,11 +705,11 @@ static void vnpu_run_job(VnpuState *s, VnpuEngine *e, VnpuJob *job)
     job->end_ns = vnpu_clock_ns(s);
     if (st != VNPU_JOB_OK && st != VNPU_JOB_ABORTED && !job->mmu_fault &&
         !job->fail_dma) {
-        qemu_log_mask(LOG_GUEST_ERROR, "vnpu: queue %u job %u (tag 0x%"
-                      PRIx64 ", ctx %u): %s at command %u\n", job->qi,
-                      job->idx, (uint64_t)job->d.tag, job->d.ctx,
-                      vnpu_status_name(st),
-                      job->res.cmd_index);
+        vnpu_guest_error("queue %u job %u (tag 0x%"
+                         PRIx64 ", ctx %u): %s at command %u", job->qi,
+                         job->idx, (uint64_t)job->d.tag, job->d.ctx,
+                         vnpu_status_name(st),
+                         job->res.cmd_index);
     }
 
     c.tag = job->d.tag;
@@ -932,8 +950,8 @@ static void vnpu_inject_arm(uint64_t *at, uint64_t seq, uint32_t n)
 static void vnpu_engine_reset_locked(VnpuState *s, uint32_t mask)
 {
     if (mask & ~MAKE_64BIT_MASK(0, s->nengines)) {
-        qemu_log_mask(LOG_GUEST_ERROR, "vnpu: ENGINE_RESET 0x%x names absent "
-                      "engines\n", mask);
+        vnpu_guest_error("ENGINE_RESET 0x%x names absent "
+                         "engines", mask);
     }
     for (unsigned i = 0; i < s->nengines; i++) {
         VnpuEngine *e = &s->engines[i];
@@ -990,8 +1008,8 @@ static uint32_t vnpu_queue_read(VnpuState *s, unsigned qi, hwaddr off)
     case A_Q_IRQ_COUNT:
         return q->irq_count;
     default:
-        qemu_log_mask(LOG_GUEST_ERROR, "vnpu: read of reserved queue %u "
-                      "register 0x%" HWADDR_PRIx "\n", qi, off);
+        vnpu_guest_error("read of reserved queue %u "
+                         "register 0x%" HWADDR_PRIx, qi, off);
         return 0;
     }
 }
@@ -1009,9 +1027,9 @@ static void vnpu_queue_write(VnpuState *s, unsigned qi, hwaddr off,
     case A_Q_COMP_HI:
     case A_Q_SIZE:
         if (enabled) {
-            qemu_log_mask(LOG_GUEST_ERROR, "vnpu: queue %u: register 0x%"
-                          HWADDR_PRIx " written while enabled, ignored\n",
-                          qi, off);
+            vnpu_guest_error("queue %u: register 0x%"
+                             HWADDR_PRIx " written while enabled, ignored",
+                             qi, off);
             return;
         }
         if (off == A_Q_RING_LO || off == A_Q_RING_HI) {
@@ -1024,8 +1042,8 @@ static void vnpu_queue_write(VnpuState *s, unsigned qi, hwaddr off,
         return;
     case A_Q_CTRL:
         if (val & ~(VNPU_QCTRL_RW | VNPU_QCTRL_ERROR)) {
-            qemu_log_mask(LOG_GUEST_ERROR, "vnpu: queue %u: reserved QCTRL "
-                          "bits 0x%x\n", qi, val);
+            vnpu_guest_error("queue %u: reserved QCTRL "
+                             "bits 0x%x", qi, val);
         }
         q->ctrl = (q->ctrl & VNPU_QCTRL_ERROR) | (val & VNPU_QCTRL_RW);
         if (!enabled && (val & VNPU_QCTRL_ENABLE) &&
@@ -1043,8 +1061,8 @@ static void vnpu_queue_write(VnpuState *s, unsigned qi, hwaddr off,
         }
         return;
     default:
-        qemu_log_mask(LOG_GUEST_ERROR, "vnpu: write to read-only or reserved "
-                      "queue %u register 0x%" HWADDR_PRIx "\n", qi, off);
+        vnpu_guest_error("write to read-only or reserved "
+                         "queue %u register 0x%" HWADDR_PRIx, qi, off);
         return;
     }
 }
@@ -1170,8 +1188,8 @@ static uint32_t vnpu_reg_read_locked(VnpuState *s, hwaddr addr)
             return vnpu_queue_read(s, qi, addr % VNPU_Q_STRIDE);
         }
     }
-    qemu_log_mask(LOG_GUEST_ERROR, "vnpu: read of write-only or reserved "
-                  "register 0x%" HWADDR_PRIx "\n", addr);
+    vnpu_guest_error("read of write-only or reserved "
+                     "register 0x%" HWADDR_PRIx, addr);
     return 0;
 }
 
@@ -1182,8 +1200,8 @@ static void vnpu_reg_write_locked(VnpuState *s, hwaddr addr, uint32_t val)
     switch (addr) {
     case A_CTRL:
         if (val & ~(VNPU_CTRL_ENABLE | VNPU_CTRL_RESET)) {
-            qemu_log_mask(LOG_GUEST_ERROR, "vnpu: reserved CTRL bits 0x%x\n",
-                          val);
+            vnpu_guest_error("reserved CTRL bits 0x%x",
+                             val);
         }
         if (val & VNPU_CTRL_RESET) {
             vnpu_reset_locked(s);
@@ -1202,8 +1220,8 @@ static void vnpu_reg_write_locked(VnpuState *s, hwaddr addr, uint32_t val)
         uint32_t unmasked = val & ~s->irq_mask & s->irq_status & valid;
 
         if (val & ~valid) {
-            qemu_log_mask(LOG_GUEST_ERROR, "vnpu: IRQ_MASK bits 0x%x have no "
-                          "source\n", val & ~valid);
+            vnpu_guest_error("IRQ_MASK bits 0x%x have no "
+                             "source", val & ~valid);
         }
         s->irq_mask = val & valid;
         if (unmasked) {
@@ -1215,8 +1233,8 @@ static void vnpu_reg_write_locked(VnpuState *s, hwaddr addr, uint32_t val)
     }
     case A_CTXT_BASE_LO:
         if (val & (VNPU_PAGE_SIZE - 1)) {
-            qemu_log_mask(LOG_GUEST_ERROR, "vnpu: CTXT_BASE 0x%x not 4 KiB "
-                          "aligned, low bits ignored\n", val);
+            vnpu_guest_error("CTXT_BASE 0x%x not 4 KiB "
+                             "aligned, low bits ignored", val);
         }
         s->ctxt_base = deposit64(s->ctxt_base, 0, 32,
                                  val & ~(uint32_t)(VNPU_PAGE_SIZE - 1));
@@ -1226,8 +1244,8 @@ static void vnpu_reg_write_locked(VnpuState *s, hwaddr addr, uint32_t val)
         return;
     case A_CTXT_SIZE:
         if (val > VNPU_MAX_CONTEXTS) {
-            qemu_log_mask(LOG_GUEST_ERROR, "vnpu: CTXT_SIZE %u > %u, "
-                          "ignored\n", val, VNPU_MAX_CONTEXTS);
+            vnpu_guest_error("CTXT_SIZE %u > %u, "
+                             "ignored", val, VNPU_MAX_CONTEXTS);
             return;
         }
         s->ctxt_size = val;
@@ -1239,9 +1257,9 @@ static void vnpu_reg_write_locked(VnpuState *s, hwaddr addr, uint32_t val)
         } else if (FIELD_EX32(val, TLB_INV, CTX) < VNPU_MAX_CONTEXTS) {
             vnpu_tlb_flush(s, FIELD_EX32(val, TLB_INV, CTX));
         } else {
-            qemu_log_mask(LOG_GUEST_ERROR, "vnpu: TLB_INV of context %u "
-                          ">= %u\n", FIELD_EX32(val, TLB_INV, CTX),
-                          VNPU_MAX_CONTEXTS);
+            vnpu_guest_error("TLB_INV of context %u "
+                             ">= %u", FIELD_EX32(val, TLB_INV, CTX),
+                             VNPU_MAX_CONTEXTS);
         }
         return;
     case A_FAULT_ACK:
@@ -1253,8 +1271,8 @@ static void vnpu_reg_write_locked(VnpuState *s, hwaddr addr, uint32_t val)
         return;
     case A_INJECT_CTRL:
         if (val & ~VNPU_INJECT_HANG_FLAG) {
-            qemu_log_mask(LOG_GUEST_ERROR, "vnpu: reserved INJECT_CTRL bits "
-                          "0x%x\n", val);
+            vnpu_guest_error("reserved INJECT_CTRL bits "
+                             "0x%x", val);
         }
         s->inject_ctrl = val & VNPU_INJECT_HANG_FLAG;
         return;
@@ -1279,8 +1297,8 @@ static void vnpu_reg_write_locked(VnpuState *s, hwaddr addr, uint32_t val)
             return;
         }
     }
-    qemu_log_mask(LOG_GUEST_ERROR, "vnpu: write of 0x%x to read-only or "
-                  "reserved register 0x%" HWADDR_PRIx "\n", val, addr);
+    vnpu_guest_error("write of 0x%x to read-only or "
+                     "reserved register 0x%" HWADDR_PRIx, val, addr);
 }
 
 static bool vnpu_access_ok(hwaddr addr, unsigned size, bool is_write)
@@ -1288,9 +1306,9 @@ static bool vnpu_access_ok(hwaddr addr, unsigned size, bool is_write)
     if (size == 4 && !(addr & 3)) {
         return true;
     }
-    qemu_log_mask(LOG_GUEST_ERROR, "vnpu: %u-byte %s at 0x%" HWADDR_PRIx
-                  " ignored: only aligned 32-bit accesses\n", size,
-                  is_write ? "write" : "read", addr);
+    vnpu_guest_error("%u-byte %s at 0x%" HWADDR_PRIx
+                     " ignored: only aligned 32-bit accesses", size,
+                     is_write ? "write" : "read", addr);
     return false;
 }
 
@@ -1303,8 +1321,8 @@ static uint64_t vnpu_mmio_read(void *opaque, hwaddr addr, unsigned size)
         return 0;
     }
     if (addr >= VNPU_DB_STRIDE) {
-        qemu_log_mask(LOG_GUEST_ERROR, "vnpu: read of doorbell page at 0x%"
-                      HWADDR_PRIx "\n", addr);
+        vnpu_guest_error("read of doorbell page at 0x%"
+                         HWADDR_PRIx, addr);
     } else {
         qemu_mutex_lock(&s->lock);
         val = vnpu_reg_read_locked(s, addr);
@@ -1330,9 +1348,9 @@ static void vnpu_mmio_write(void *opaque, hwaddr addr, uint64_t val,
         if (qi < s->nq && addr % VNPU_DB_STRIDE == 0) {
             vnpu_doorbell(s, qi, val);
         } else {
-            qemu_log_mask(LOG_GUEST_ERROR, "vnpu: write to 0x%" HWADDR_PRIx
-                          " is not a doorbell of one of the %u queues\n",
-                          addr, s->nq);
+            vnpu_guest_error("write to 0x%" HWADDR_PRIx
+                             " is not a doorbell of one of the %u queues",
+                             addr, s->nq);
         }
     } else {
         vnpu_reg_write_locked(s, addr, val);

@@ -1394,6 +1394,51 @@ static void test_parallel(void)
 }
 
 
+/* Malformed page-table entries are MMU faults, never a hang or a crash. */
+static void test_bad_ptes(void)
+{
+    Vnpu *v = vnpu_setup(NULL, 1);
+    uint64_t buf_pa, buf = map_buf(v, 0, PAGE, PTE_RW, &buf_pa);
+    uint64_t l1 = alloc_zero(v, PAGE), l2 = alloc_zero(v, PAGE);
+    uint64_t raw = guest_alloc(&v->alloc, 2 * HUGE);
+    uint64_t hpa = ROUND_UP(raw, HUGE);
+    uint64_t va;
+    Cmds c = { 0 };
+    Comp comp;
+
+    /* HUGE at level 0 (a 512 GiB page) and level 1 (1 GiB). */
+    va = 3ull << 39;
+    qtest_writeq(v->qts, v->pgd[0] + 3 * 8, hpa | PTE_RW | VNPU_PTE_HUGE);
+    cmd_fill(&c, va, 4, 0);
+    g_assert_cmpuint(run(v, 0, 0, &c, 0, &comp), ==, VNPU_JOB_MMU_FAULT);
+    va = 4ull << 39;
+    qtest_writeq(v->qts, v->pgd[0] + 4 * 8, l1 | VNPU_PTE_VALID);
+    qtest_writeq(v->qts, l1, hpa | PTE_RW | VNPU_PTE_HUGE);
+    c.len = 0;
+    cmd_fill(&c, va, 4, 0);
+    g_assert_cmpuint(run(v, 0, 0, &c, 0, &comp), ==, VNPU_JOB_MMU_FAULT);
+    /* A 2 MiB leaf that is not 2 MiB aligned. */
+    qtest_writeq(v->qts, l1, l2 | VNPU_PTE_VALID);
+    qtest_writeq(v->qts, l2, (hpa + PAGE) | PTE_RW | VNPU_PTE_HUGE);
+    c.len = 0;
+    cmd_fill(&c, va, 4, 0);
+    g_assert_cmpuint(run(v, 0, 0, &c, 0, &comp), ==, VNPU_JOB_MMU_FAULT);
+    /* The first of these faults is the one latched. */
+    g_assert_cmpuint(rd(v, VNPU_REG_FAULT_VA_HI), ==, (3ull << 39) >> 32);
+    /* A table that points to itself: the walk still ends (4 levels). */
+    qtest_writeq(v->qts, v->pgd[0] + 5 * 8, v->pgd[0] | VNPU_PTE_VALID);
+    c.len = 0;
+    cmd_fill(&c, 5ull << 39, 4, 0);
+    run(v, 0, 0, &c, 0, &comp);
+    g_assert_cmpuint(comp.status, !=, VNPU_JOB_PENDING);
+    /* The device still works. */
+    c.len = 0;
+    cmd_fill(&c, buf, 4, 0x600d600d);
+    g_assert_cmpuint(run(v, 0, 0, &c, 0, NULL), ==, VNPU_JOB_OK);
+    g_assert_cmphex(qtest_readl(v->qts, buf_pa), ==, 0x600d600d);
+    vnpu_stop(v);
+}
+
 /* Device memory (BAR2) */
 
 static void test_devmem(void)
@@ -1983,20 +2028,49 @@ static const char *qmp_status(QTestState *qts, const char *cmd,
 }
 
 /*
+ * Migrate @v's VM to a file and continue in a new QEMU started with
+ * @props; @v then drives the destination.
+ */
+static void migrate_to_file(Vnpu *v, const char *props)
+{
+    g_autofree char *path = g_strdup_printf("%s/vnpu-test-mig-%d",
+                                            g_get_tmp_dir(), getpid());
+    g_autofree char *uri = g_strdup_printf("file:%s", path);
+    g_autofree char *incoming = g_strdup_printf("-incoming %s", uri);
+    QTestState *src = v->qts;
+    gint64 end = g_get_monotonic_time() + 3 * WAIT_TIMEOUT_US;
+    char st[64];
+
+    qtest_qmp_assert_success(src, "{ 'execute': 'migrate',"
+                             "  'arguments': { 'uri': %s } }", uri);
+    while (strcmp(qmp_status(src, "query-migrate", "status", st, sizeof(st)),
+                  "completed")) {
+        g_assert_cmpstr(st, !=, "failed");
+        g_assert_cmpint(g_get_monotonic_time(), <, end);
+        g_usleep(1000);
+    }
+    g_free(v->dev);
+    qpci_free_pc(v->bus);
+
+    v->qts = vnpu_qemu(props, incoming);
+    while (strcmp(qmp_status(v->qts, "query-status", "status", st,
+                             sizeof(st)), "running")) {
+        g_assert_cmpint(g_get_monotonic_time(), <, end);
+        g_usleep(1000);
+    }
+    qtest_quit(src);
+    unlink(path);
+    vnpu_attach(v);
+}
+
+/*
  * Migration of an idle device: registers, queue indices and a descriptor
  * that was queued but not started move with the VM and run there.
  */
 static void test_migrate(void)
 {
     Vnpu *v = vnpu_setup(NULL, 2);
-    g_autofree char *path = g_strdup_printf("%s/vnpu-test-mig-%d",
-                                            g_get_tmp_dir(), getpid());
-    g_autofree char *uri = g_strdup_printf("file:%s", path);
-    g_autofree char *incoming = g_strdup_printf("-incoming %s", uri);
     uint64_t pa, va = map_buf(v, 0, PAGE, PTE_RW, &pa);
-    QTestState *src = v->qts;
-    gint64 end = g_get_monotonic_time() + WAIT_TIMEOUT_US;
-    char st[64];
     Cmds c = { 0 };
     uint32_t idx;
     Comp comp;
@@ -2011,26 +2085,7 @@ static void test_migrate(void)
     idx = queue_desc(v, 1, 0, cmds_place(v, 0, &c), c.len, 0);
     doorbell(v, 1);
 
-    qtest_qmp_assert_success(src, "{ 'execute': 'migrate',"
-                             "  'arguments': { 'uri': %s } }", uri);
-    while (strcmp(qmp_status(src, "query-migrate", "status", st, sizeof(st)),
-                  "completed")) {
-        g_assert_cmpstr(st, !=, "failed");
-        g_assert_cmpint(g_get_monotonic_time(), <, end);
-        g_usleep(1000);
-    }
-    g_free(v->dev);
-    qpci_free_pc(v->bus);
-
-    v->qts = vnpu_qemu(NULL, incoming);
-    while (strcmp(qmp_status(v->qts, "query-status", "status", st,
-                             sizeof(st)), "running")) {
-        g_assert_cmpint(g_get_monotonic_time(), <, end);
-        g_usleep(1000);
-    }
-    qtest_quit(src);
-    unlink(path);
-    vnpu_attach(v);
+    migrate_to_file(v, NULL);
 
     g_assert_cmphex(rd(v, VNPU_REG_SCRATCH), ==, 0x13572468);
     g_assert_cmphex(rd(v, VNPU_REG_IRQ_MASK), ==, 3);
@@ -2045,6 +2100,99 @@ static void test_migrate(void)
     wait_comp(v, 1, idx, &comp);
     g_assert_cmpuint(comp.status, ==, VNPU_JOB_OK);
     g_assert_cmphex(qtest_readl(v->qts, pa + 4), ==, 0x02020202);
+    vnpu_stop(v);
+}
+
+/*
+ * Migration of a busy device: a long job is running on queue 0 with two
+ * more queued behind it, queue 1's engine is hung (injection), device
+ * memory holds data, and interrupt moderation is pending. The running job
+ * finishes before the VM stops; the queued ones run on the destination;
+ * the hung job is replayed there (and hangs again, being flagged).
+ */
+static void test_migrate_busy(void)
+{
+    const char *props = ",inject-hang-flag=on";
+    Vnpu *v = vnpu_setup(props, 2);
+    uint64_t raw = guest_alloc(&v->alloc, 2 * HUGE);
+    uint64_t big_pa = ROUND_UP(raw, HUGE), big = 2ull << 30;
+    uint64_t pa, va = map_buf(v, 0, PAGE, PTE_RW, &pa);
+    uint64_t dm = new_va(v, PAGE);
+    uint64_t size = 256ull << 20;
+    QPCIBar bar2;
+    Cmds c = { 0 };
+    uint32_t ilong, iq[2], ihang;
+    Comp comp;
+
+    map_alias_1g(v, 0, big, big_pa);
+    map_page(v, 0, dm, 7 * PAGE, PTE_RW | VNPU_PTE_DEVMEM);
+    wr(v, VNPU_REG_Q(0) + VNPU_Q_IRQ_MOD, 100);
+    cmd_fill(&c, dm + 12, 4, 0xd00dfeed);
+    g_assert_cmpuint(run(v, 1, 0, &c, 0, NULL), ==, VNPU_JOB_OK);
+
+    c.len = 0;
+    for (int i = 0; i < 4; i++) {
+        cmd_fill(&c, big, 1ull << 30, 0x3c3c3c3c);
+    }
+    cmd_fill(&c, va, 4, 0xaaaa0001);
+    ilong = queue_desc(v, 0, 0, cmds_place(v, 0, &c), c.len,
+                       VNPU_DESC_F_IRQ);
+    for (int i = 0; i < 2; i++) {
+        c.len = 0;
+        cmd_fill(&c, va + 4 + 4 * i, 4, 0xbbbb0000 + i);
+        iq[i] = queue_desc(v, 0, 0, cmds_place(v, 0, &c), c.len,
+                           VNPU_DESC_F_IRQ);
+    }
+    c.len = 0;
+    cmd_fill(&c, va + 64, 4, 0xcccc0000);
+    ihang = queue_desc(v, 1, 0, cmds_place(v, 0, &c), c.len,
+                       VNPU_DESC_F_INJECT_HANG);
+    doorbell(v, 1);
+    g_assert(wait_reg(v, VNPU_REG_ENGINE_STATUS, 0x30000, 0x10000) ||
+             wait_reg(v, VNPU_REG_ENGINE_STATUS, 0x30000, 0x20000));
+    /* The queued jobs must not run before the migration: disable... */
+    doorbell(v, 0);
+    g_assert_true(wait_word(v, big_pa, 0x3c3c3c3c, WAIT_TIMEOUT_US));
+    comp_read(v, 0, ilong, &comp);
+    g_assert_cmphex(comp.status, ==, VNPU_JOB_PENDING);
+    /* ...by stopping queue 0 after the long job: its ring keeps TAIL. */
+    wr(v, VNPU_REG_Q(0) + VNPU_Q_CTRL, 0);
+
+    migrate_to_file(v, props);
+
+    /* The long job finished on the source, before the VM stopped. */
+    comp_read(v, 0, ilong, &comp);
+    g_assert_cmpuint(comp.status, ==, VNPU_JOB_OK);
+    g_assert_cmphex(qtest_readl(v->qts, pa), ==, 0xaaaa0001);
+    g_assert_cmpuint(rd(v, VNPU_REG_Q(0) + VNPU_Q_HEAD), ==, ilong + 1);
+    g_assert_cmpuint(rd(v, VNPU_REG_Q(0) + VNPU_Q_TAIL), ==, iq[1] + 1);
+    /* Its interrupt is still coalesced (COUNT 100, queue not empty). */
+    g_assert_cmpuint(rd(v, VNPU_REG_Q(0) + VNPU_Q_IRQ_COUNT), ==, 0);
+    bar2 = qpci_iomap(v->dev, VNPU_BAR_DEVMEM, &size);
+    g_assert_cmphex(qpci_io_readl(v->dev, bar2, 7 * PAGE + 12), ==,
+                    0xd00dfeed);
+    g_assert_cmphex(rd(v, VNPU_REG_INJECT_CTRL), ==, VNPU_INJECT_HANG_FLAG);
+    g_assert_cmpuint(rd(v, VNPU_REG_JOB_SEQ), >=, 3);
+
+    /* The queued jobs run on the destination. */
+    wr(v, VNPU_REG_Q(0) + VNPU_Q_CTRL, VNPU_QCTRL_ENABLE);
+    for (int i = 0; i < 2; i++) {
+        wait_comp(v, 0, iq[i], &comp);
+        g_assert_cmpuint(comp.status, ==, VNPU_JOB_OK);
+        g_assert_cmphex(qtest_readl(v->qts, pa + 4 + 4 * i), ==,
+                        0xbbbb0000 + i);
+    }
+    /* The queue emptied: the 3 coalesced completions were signalled. */
+    g_assert(wait_reg(v, VNPU_REG_Q(0) + VNPU_Q_IRQ_COUNT, ~0u, 1));
+    /* The hung job was replayed and hangs again until an engine reset. */
+    g_assert(wait_reg(v, VNPU_REG_ENGINE_STATUS, 0x30000, 0x10000) ||
+             wait_reg(v, VNPU_REG_ENGINE_STATUS, 0x30000, 0x20000));
+    comp_read(v, 1, ihang, &comp);
+    g_assert_cmphex(comp.status, ==, VNPU_JOB_PENDING);
+    wr(v, VNPU_REG_ENGINE_RESET, 3);
+    comp_read(v, 1, ihang, &comp);
+    g_assert_cmpuint(comp.status, ==, VNPU_JOB_ABORTED);
+    g_assert_cmphex(qtest_readl(v->qts, pa + 64), ==, 0);
     vnpu_stop(v);
 }
 
@@ -2075,6 +2223,8 @@ int main(int argc, char **argv)
     qtest_add_func("/vnpu/reset-abort", test_reset_abort);
     qtest_add_func("/vnpu/parallel", test_parallel);
     qtest_add_func("/vnpu/migrate", test_migrate);
+    qtest_add_func("/vnpu/migrate-busy", test_migrate_busy);
+    qtest_add_func("/vnpu/bad-ptes", test_bad_ptes);
     qtest_add_func("/vnpu/devmem", test_devmem);
     qtest_add_func("/vnpu/devmem-absent", test_devmem_absent);
     qtest_add_func("/vnpu/exec-perm", test_exec_perm);
