@@ -476,6 +476,11 @@ def main():
             rng.standard_normal((1, 8, 32)).astype(np.float32))
     np.save(os.path.join(out, "lnorm_x.npy"),
             (rng.standard_normal((1, 8, 32)) * 2 + 0.5).astype(np.float32))
+    # calibration sets for int8 builds of the random-weight models
+    np.save(os.path.join(out, "mobilenet_calib.npy"),
+            rng.uniform(-1, 1, (16, 3, 16, 16)).astype(np.float32))
+    np.save(os.path.join(out, "transformer_calib.npy"),
+            rng.standard_normal((16, 8, 32)).astype(np.float32))
     with open(os.path.join(out, "accuracy.txt"), "w") as f:
         f.write("mlp %.4f\ncnn %.4f\n" % (acc_mlp, acc_cnn))
     print("models: mlp %.2f%%, cnn %.2f%% on %d test images"

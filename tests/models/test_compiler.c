@@ -618,6 +618,49 @@ TEST(transformer_matches_ort)
 	run_single(_metadata, "transformer", 1e-4);
 }
 
+/* int8 builds of the random-weight models: close to ORT's float result. */
+static void run_int8(struct __test_metadata *_metadata, const char *model, double tol)
+{
+	char x_name[64], ref_name[64], path[256], calib[256], err[600];
+	struct npy x, ref;
+	struct hostrun h;
+	double num = 0, den = 0;
+	float *out;
+
+	snprintf(x_name, sizeof(x_name), "%s_x.npy", model);
+	snprintf(ref_name, sizeof(ref_name), "%s_ref.npy", model);
+	x = load_npy(_metadata, x_name);
+	ref = load_npy(_metadata, ref_name);
+	snprintf(path, sizeof(path), MODELS_DIR "/%s.onnx", model);
+	snprintf(calib, sizeof(calib), MODELS_DIR "/%s_calib.npy", model);
+	ASSERT_EQ(0, compile(path, TMP("q.vnpu"), 1, 1, calib, err, sizeof(err)))
+		TH_LOG("%s", err);
+	ASSERT_EQ(0, host_load(&h, TMP("q.vnpu")));
+	EXPECT_TRUE(h.v.hdr->flags & VNPU_PKG_F_INT8);
+	out = calloc(ref.count, sizeof(float));
+	ASSERT_EQ(0, host_run(&h, x.data, x.shape[0], out));
+	for (size_t i = 0; i < ref.count; i++) {
+		num += (out[i] - ((float *)ref.data)[i]) * (out[i] - ((float *)ref.data)[i]);
+		den += ((float *)ref.data)[i] * ((float *)ref.data)[i];
+	}
+	TH_LOG("%s int8: relative L2 error vs ORT (float) %.4f", model, sqrt(num / den));
+	EXPECT_LE(sqrt(num / den), tol);
+	free(out);
+	host_free(&h);
+	npy_free(&x);
+	npy_free(&ref);
+}
+
+TEST(transformer_int8_close_to_ort)
+{
+	run_int8(_metadata, "transformer", 0.1);
+}
+
+TEST(mobilenet_int8_close_to_ort)
+{
+	run_int8(_metadata, "mobilenet", 0.1);
+}
+
 TEST(decomposed_layernorm_is_fused_and_matches_ort)
 {
 	struct hostrun h;
