@@ -27,7 +27,7 @@
  * Work between two should_abort polls: GEMM row blocks of this many MACs;
  * convolutions and integer GEMM poll per output pixel or row.
  */
-#define VNPU_GEMM_BLOCK_MACS (1u << 26)
+#define VNPU_GEMM_BLOCK_MACS (1u << 30)
 
 /* im2col scratch per block, in bytes (at least one pixel's column). */
 #define VNPU_IM2COL_BYTES   (4u << 20)
