@@ -1496,6 +1496,19 @@ int accel_job_export_sync_file(const struct accel_job *job,
 			       int *sync_file_fd);
 
 /**
+ * accel_hw_status_get_name() - describe a device completion code
+ * @hw_status: a code from accel_job_get_hw_status()
+ * @name: out, e.g. "MMU fault", "bad tensor", "semaphore wait timed out"
+ *        (static storage)
+ *
+ * The device's code is finer than the job status: several codes map to
+ * the same errno.
+ *
+ * Return: 0, -EINVAL if @name is NULL, -ERANGE for an unknown code.
+ */
+int accel_hw_status_get_name(uint32_t hw_status, const char **name);
+
+/**
  * accel_job_free() - free a job handle
  * @job: the job, or NULL
  *

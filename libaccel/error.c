@@ -8,6 +8,7 @@
 #include <limits.h>
 #include <string.h>
 
+#include "vnpu_device.h"
 #include "accel_priv.h"
 
 /*
@@ -77,4 +78,31 @@ ACCEL_EXPORT const char *accel_strerror(int err)
 
 		return s ? s : "unknown error";
 	}
+}
+
+/* Device completion codes (vnpu_device.h VNPU_JOB_*). */
+static const char *const hw_status_names[] = {
+	[VNPU_JOB_OK] = "ok",
+	[VNPU_JOB_BAD_DESC] = "bad descriptor",
+	[VNPU_JOB_BAD_CTX] = "bad context",
+	[VNPU_JOB_BAD_OPCODE] = "unknown opcode",
+	[VNPU_JOB_BAD_CMD] = "bad command",
+	[VNPU_JOB_MMU_FAULT] = "MMU fault",
+	[VNPU_JOB_DMA_ERROR] = "DMA error",
+	[VNPU_JOB_ABORTED] = "aborted by a reset",
+	[VNPU_JOB_BAD_TENSOR] = "bad tensor",
+	[VNPU_JOB_BAD_DTYPE] = "bad data type",
+	[VNPU_JOB_BAD_QUANT] = "bad quantisation",
+	[VNPU_JOB_SEM_TIMEOUT] = "semaphore wait timed out",
+};
+
+ACCEL_EXPORT int accel_hw_status_get_name(uint32_t hw_status, const char **name)
+{
+	if (!name)
+		return -EINVAL;
+	if (hw_status >= sizeof(hw_status_names) / sizeof(hw_status_names[0]) ||
+	    !hw_status_names[hw_status])
+		return -ERANGE;
+	*name = hw_status_names[hw_status];
+	return 0;
 }

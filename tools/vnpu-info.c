@@ -88,9 +88,32 @@ static const char *const dtype_names[] = {
 	"", "f32", "bf16", "i8", "u8", "i32",
 };
 
+/* Runtime power state of the PCI function ("active", "suspended"...). */
+static const char *power_state(struct accel_device *dev, char *buf, size_t n)
+{
+	const char *pci;
+	char path[128];
+	FILE *f;
+
+	if (accel_device_get_pci_address(dev, &pci))
+		return NULL;
+	snprintf(path, sizeof(path), "/sys/bus/pci/devices/%s/power/runtime_status",
+		 pci);
+	f = fopen(path, "r");
+	if (!f)
+		return NULL;
+	if (!fgets(buf, (int)n, f))
+		buf[0] = 0;
+	fclose(f);
+	buf[strcspn(buf, "\n")] = 0;
+	return buf[0] ? buf : NULL;
+}
+
 /* Capabilities, reset state and live statistics of an open device. */
 static void show_state(struct accel_device *dev, bool json)
 {
+	char pbuf[32];
+	const char *power = power_state(dev, pbuf, sizeof(pbuf));
 	struct accel_device_caps caps;
 	struct accel_reset_status rs;
 	struct accel_device_stats st;
@@ -121,6 +144,12 @@ static void show_state(struct accel_device *dev, bool json)
 				first = false;
 			}
 		printf("]");
+		printf(",\n     \"device_version\": \"%u.%u\"",
+		       caps.revision >> 16, caps.revision & 0xffff);
+		if (power) {
+			printf(",\n     \"power\": ");
+			json_str(power);
+		}
 		if (!rret)
 			printf(",\n     \"reset\": {\"resets\": %" PRIu64
 			       ", \"context_hangs\": %" PRIu64
@@ -149,6 +178,9 @@ static void show_state(struct accel_device *dev, bool json)
 		if (caps.dtypes & (1ull << i))
 			printf(" %s", dtype_names[i]);
 	printf("%s\n", caps.dtypes ? "" : " (not reported)");
+	printf("    %-14s %u.%u%s%s\n", "device", caps.revision >> 16,
+	       caps.revision & 0xffff, power ? ", power " : "",
+	       power ? power : "");
 	if (!rret)
 		printf("    %-14s %" PRIu64 " resets, this context: %" PRIu64
 		       " hangs%s\n", "reset", rs.resets, rs.context_hangs,

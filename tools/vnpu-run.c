@@ -353,16 +353,24 @@ int main(int argc, char **argv)
 		double t = now_ms();
 		int st = 0;
 
+		uint32_t hw = 0;
+		const char *hwname = "?";
+
 		ret = accel_job_submit(dev, cb, queue, NULL, &job);
 		if (!ret) {
 			ret = accel_job_wait(job, -1, &st);
+			accel_job_get_hw_status(job, &hw);
 			accel_job_free(job);
 		}
 		if (ret || st) {
 			if (bar)
 				fputc('\n', stderr);
-			fprintf(stderr, "vnpu-run: run %ld: %s\n", r + 1,
+			accel_hw_status_get_name(hw, &hwname);
+			fprintf(stderr, "vnpu-run: run %ld: %s", r + 1,
 				accel_strerror(ret ? ret : st));
+			if (!ret)
+				fprintf(stderr, " (device: %s)", hwname);
+			fputc('\n', stderr);
 			goto out;
 		}
 		lat[r] = now_ms() - t;

@@ -20,7 +20,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <poll.h>
 #include <sys/ioctl.h>
+#include <termios.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -46,6 +48,7 @@ static void usage(FILE *f)
 		"  -j, --json           one JSON object per report (implies -b)\n"
 		"  -h, --help           show this help\n"
 		"\n"
+		"On a terminal the view refreshes in place; press q to quit.\n"
 		"Device statistics need the driver's \"vnpu\" netlink family;\n"
 		"without it only the per-process view (fdinfo) is shown.\n"
 		"Exit status: 0, 1 on error, 2 on a usage error.\n");
@@ -424,7 +427,8 @@ int main(int argc, char **argv)
 	};
 	static struct sample s[2];
 	struct accel_telemetry *tel = NULL;
-	bool batch = false, json = false, tty;
+	bool batch = false, json = false, tty, keys = false;
+	struct termios saved_tio;
 	long count = -1, done = 0;
 	double delay = 1.0;
 	int c, pid = 0, cur = 0, ret;
@@ -484,13 +488,35 @@ int main(int argc, char **argv)
 	signal(SIGINT, on_signal);
 	signal(SIGTERM, on_signal);
 
+	/* Interactive: read single keys ('q' quits) without echo. */
+	if (tty && isatty(STDIN_FILENO) && !tcgetattr(STDIN_FILENO, &saved_tio)) {
+		struct termios raw = saved_tio;
+
+		raw.c_lflag &= ~(ICANON | ECHO);
+		raw.c_cc[VMIN] = 0;
+		raw.c_cc[VTIME] = 0;
+		keys = !tcsetattr(STDIN_FILENO, TCSANOW, &raw);
+	}
 	take_sample(tel, &s[cur], pid);
 	while (!stop && (count < 0 || done < count)) {
 		struct timespec ts = { .tv_sec = (time_t)delay,
 				       .tv_nsec = (long)((delay - (time_t)delay) * 1e9) };
 
-		while (nanosleep(&ts, &ts) && !stop)
-			;
+		if (keys) {
+			struct pollfd p = { .fd = STDIN_FILENO, .events = POLLIN };
+			double until = now_s() + delay;
+			char ch;
+
+			while (!stop && now_s() < until) {
+				if (poll(&p, 1, (int)((until - now_s()) * 1000) + 1) > 0 &&
+				    read(STDIN_FILENO, &ch, 1) == 1 &&
+				    (ch == 'q' || ch == 'Q'))
+					stop = 1;
+			}
+		} else {
+			while (nanosleep(&ts, &ts) && !stop)
+				;
+		}
 		if (stop)
 			break;
 		take_sample(tel, &s[!cur], pid);
@@ -503,6 +529,8 @@ int main(int argc, char **argv)
 		if (!tty && !json && (count < 0 || done < count))
 			printf("\n");
 	}
+	if (keys)
+		tcsetattr(STDIN_FILENO, TCSANOW, &saved_tio);
 	accel_telemetry_close(tel);
 	return 0;
 }

@@ -75,6 +75,27 @@ TEST(strerror_job_statuses)
 	EXPECT_NE(NULL, strstr(accel_strerror(-ETIME), "timed out"));
 }
 
+TEST(hw_status_names)
+{
+	const char *n = "untouched", *prev = NULL;
+	uint32_t s;
+
+	for (s = VNPU_JOB_OK; s <= VNPU_JOB_SEM_TIMEOUT; s++) {
+		ASSERT_EQ(0, accel_hw_status_get_name(s, &n));
+		ASSERT_NE(NULL, n);
+		if (prev)
+			EXPECT_STRNE(prev, n);
+		prev = n;
+	}
+	ASSERT_EQ(0, accel_hw_status_get_name(VNPU_JOB_MMU_FAULT, &n));
+	EXPECT_STREQ("MMU fault", n);
+	n = "untouched";
+	EXPECT_EQ(-ERANGE, accel_hw_status_get_name(VNPU_JOB_SEM_TIMEOUT + 1, &n));
+	EXPECT_EQ(-ERANGE, accel_hw_status_get_name(VNPU_JOB_PENDING, &n));
+	EXPECT_STREQ("untouched", n);
+	EXPECT_EQ(-EINVAL, accel_hw_status_get_name(0, NULL));
+}
+
 TEST(strerror_unknown_codes)
 {
 	EXPECT_STREQ("unknown error", accel_strerror(INT_MIN));
