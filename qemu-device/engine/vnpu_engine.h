@@ -3,9 +3,13 @@
  * vnpu command engine: QEMU-free decoding and execution of one job.
  *
  * The engine never touches memory directly: every access to the job's
- * address space goes through VnpuMemOps, which maps a device virtual
- * address range to a host pointer chunk (at most up to the end of the
- * page, after the MMU and permission checks). The QEMU device implements
+ * address space goes through VnpuMemOps, which maps a prefix of a device
+ * virtual address range to a host pointer chunk, after the MMU and
+ * permission checks. Compute ops ask for each operand's whole byte span:
+ * when the implementation returns it in one chunk (a contiguous host view)
+ * the op runs on it in place (zero-copy); otherwise the engine gathers the
+ * operand page by page into a bounded buffer (vnpu_tensor.c). The QEMU
+ * device implements
  * the callbacks with its MMU and guest RAM; the host unit tests implement
  * them with a fake flat memory. The MMU walk itself is also QEMU-free
  * (vnpu_mmu_walk) so that it can be tested on the host.

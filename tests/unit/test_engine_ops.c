@@ -33,6 +33,7 @@ struct fake {
 	uint64_t chunk;			/* 0: whole range; else max chunk */
 	uint64_t deny_va, deny_len;	/* faulting range */
 	unsigned int deny_access;	/* access bits that fault there */
+	uint32_t deny_status;		/* status there (0: MMU_FAULT) */
 	int abort_after;		/* should_abort true after N polls */
 	int polls;
 	int live;			/* maps not yet unmapped */
@@ -51,7 +52,7 @@ static uint32_t fk_map(void *opaque, uint64_t va, uint64_t len,
 		return VNPU_JOB_MMU_FAULT;
 	if ((f->deny_access & access) && va >= f->deny_va &&
 	    va < f->deny_va + f->deny_len)
-		return VNPU_JOB_MMU_FAULT;
+		return f->deny_status ? f->deny_status : VNPU_JOB_MMU_FAULT;
 	n = MEM_SIZE - off;
 	if (f->chunk) {
 		uint64_t lim = f->chunk - va % f->chunk;
@@ -493,6 +494,9 @@ static double tol_of(unsigned int dt)
 {
 	return dt == VNPU_DT_BF16 ? 1e-2 : 1e-5;
 }
+
+static void cmd_pool(struct cb *c, const struct tt *in, const struct tt *out,
+		     const uint16_t p[8], unsigned int mode);
 
 /* ---- COPY_ND ---- */
 
@@ -1117,6 +1121,27 @@ TEST_F(ops, gemm_abort)
 	EXPECT_EQ(0, R->macs);
 }
 
+TEST_F(ops, dma_error_on_operand)
+{
+	struct tt a = mk_mat(F, VNPU_DT_F32, 0, 4, 300, 0, 0);
+	struct tt b = mk_mat(F, VNPU_DT_F32, 0, 300, 6, 0, 0);
+	struct tt out = mk_mat(F, VNPU_DT_F32, 0, 4, 6, 0, 0);
+
+	/* b's second page is "not RAM". */
+	F->deny_va = b.va + PG;
+	F->deny_len = 8;
+	F->deny_access = VNPU_ACCESS_READ;
+	F->deny_status = VNPU_JOB_DMA_ERROR;
+	memset(hp(F, out.va), 0x5a, t_span(&out));
+	cmd_gemm(C, &a, &b, NULL, &out, 0);
+	EXPECT_EQ(VNPU_JOB_DMA_ERROR, run(F, C, R));
+	EXPECT_EQ(b.va + PG, R->fault_va);
+	EXPECT_EQ(VNPU_ACCESS_READ, R->fault_access);
+	EXPECT_EQ(0x5a, hp(F, out.va)[0]);
+	EXPECT_EQ(0, R->macs);
+	F->deny_access = 0;
+}
+
 /* ---- CONV2D ---- */
 
 struct conv_case {
@@ -1392,6 +1417,51 @@ TEST_F(ops, conv2d_errors)
 		cmd_conv(C, ip, wp, bp, op, &h);
 		EXPECT_EQ(want, run(F, C, R)) TH_LOG("case %d", k);
 	}
+}
+
+TEST_F(ops, conv2d_and_pool_abort)
+{
+	struct conv_case g = { VNPU_DT_F32, VNPU_DT_F32, 1, 8, 8, 4, 4, 3, 3,
+			       1, 1, 1, 1, 1, 1, 1, 1, 1 };
+	uint32_t is[4] = { 1, 8, 8, 4 }, ws[4] = { 4, 3, 3, 4 },
+		 ps[4] = { 1, 4, 4, 4 };
+	static const uint16_t pp[8] = { 2, 2, 2, 2 };
+	struct tt in = mk(F, VNPU_DT_F32, 4, is, NULL);
+	struct tt wt = mk(F, VNPU_DT_F32, 4, ws, NULL);
+	struct tt out = mk(F, VNPU_DT_F32, 4, is, NULL);
+	struct tt pout = mk(F, VNPU_DT_F32, 4, ps, NULL);
+
+	for (int dt = 0; dt < 2; dt++) {
+		if (dt) {
+			in.dt = wt.dt = out.dt = VNPU_DT_I8;
+			g.dt = g.dt_out = VNPU_DT_I8;
+		}
+		C->n = 0;
+		cmd_conv(C, &in, &wt, NULL, &out, &g);
+		/* One poll before the command, then the op's own. */
+		F->abort_after = 1;
+		F->polls = 0;
+		EXPECT_EQ(VNPU_JOB_ABORTED, run(F, C, R)) TH_LOG("dt %d", dt);
+		EXPECT_EQ(0, R->macs);
+	}
+	/* Depthwise (direct loop) and pooling. */
+	in.dt = wt.dt = out.dt = VNPU_DT_F32;
+	g.dt = g.dt_out = VNPU_DT_F32;
+	g.groups = 4;
+	wt.shape[3] = 1;
+	wt.stride[0] = 9;
+	wt.stride[1] = 3;
+	wt.stride[2] = 1;
+	C->n = 0;
+	cmd_conv(C, &in, &wt, NULL, &out, &g);
+	F->abort_after = 1;
+	F->polls = 0;
+	EXPECT_EQ(VNPU_JOB_ABORTED, run(F, C, R));
+	C->n = 0;
+	cmd_pool(C, &in, &pout, pp, VNPU_POOL_MAX);
+	F->polls = 0;
+	EXPECT_EQ(VNPU_JOB_ABORTED, run(F, C, R));
+	F->abort_after = -1;
 }
 
 /* ---- ELTWISE ---- */
