@@ -11,6 +11,16 @@
 
 #include "vnpu_engine.h"
 
+/* Hot loops: vectorise them even in a -O2 build. */
+#ifdef __has_attribute
+#if __has_attribute(optimize)
+#define VNPU_HOT __attribute__((optimize("O3")))
+#endif
+#endif
+#ifndef VNPU_HOT
+#define VNPU_HOT
+#endif
+
 /* State of one job while it runs. */
 typedef struct VnpuRun {
     const VnpuMemOps *ops;

@@ -9,12 +9,6 @@
 
 #include "vnpu_engine_int.h"
 
-#if defined(__GNUC__) && !defined(__clang__)
-#define VNPU_HOT __attribute__((optimize("O3")))
-#else
-#define VNPU_HOT
-#endif
-
 /* Effective stride: 0 along broadcast (extent 1) dimensions. */
 static inline uint64_t vnpu_bstride(const VnpuTensor *t, unsigned i)
 {
@@ -39,8 +33,9 @@ static uint32_t vnpu_decode_io(const uint8_t *cmd, VnpuTensor *in,
 {
     uint32_t st;
 
-    if ((st = vnpu_tensor_decode(cmd + VNPU_T0, false, in)) ||
-        (st = vnpu_tensor_decode(cmd + VNPU_T1, false, out))) {
+    st = vnpu_tensor_decode(cmd + VNPU_T0, false, in);
+    st = st ? st : vnpu_tensor_decode(cmd + VNPU_T1, false, out);
+    if (st != VNPU_JOB_OK) {
         return st;
     }
     return VNPU_JOB_OK;
@@ -108,7 +103,8 @@ uint32_t vnpu_op_copy_nd(VnpuRun *r, const uint8_t *cmd)
     if (vnpu_ld32(cmd + VNPU_T2 + 4)) {
         return VNPU_JOB_BAD_CMD;
     }
-    if ((st = vnpu_decode_io(cmd, &src, &dst))) {
+    st = vnpu_decode_io(cmd, &src, &dst);
+    if (st != VNPU_JOB_OK) {
         return st;
     }
     if (src.rank != dst.rank) {
@@ -136,8 +132,9 @@ uint32_t vnpu_op_copy_nd(VnpuRun *r, const uint8_t *cmd)
             return VNPU_JOB_BAD_TENSOR;
         }
     }
-    if ((st = vnpu_tensor_check_out(&dst)) ||
-        (st = vnpu_tensor_check_alias(&dst, &src, false))) {
+    st = vnpu_tensor_check_out(&dst);
+    st = st ? st : vnpu_tensor_check_alias(&dst, &src, false);
+    if (st != VNPU_JOB_OK) {
         return st;
     }
     return vnpu_run_io(r, &src, &dst, vnpu_copy_nd_run, cmd);
@@ -243,9 +240,10 @@ uint32_t vnpu_op_eltwise(VnpuRun *r, const uint8_t *cmd)
     if (op >= VNPU_ELT_COUNT || act >= VNPU_ACT_COUNT) {
         return VNPU_JOB_BAD_CMD;
     }
-    if ((st = vnpu_tensor_decode(cmd + VNPU_T0, false, &a)) ||
-        (st = vnpu_tensor_decode(cmd + VNPU_T1, false, &b)) ||
-        (st = vnpu_tensor_decode(cmd + VNPU_T2, false, &out))) {
+    st = vnpu_tensor_decode(cmd + VNPU_T0, false, &a);
+    st = st ? st : vnpu_tensor_decode(cmd + VNPU_T1, false, &b);
+    st = st ? st : vnpu_tensor_decode(cmd + VNPU_T2, false, &out);
+    if (st != VNPU_JOB_OK) {
         return st;
     }
     for (unsigned i = 0; i < 4; i++) {
@@ -263,9 +261,10 @@ uint32_t vnpu_op_eltwise(VnpuRun *r, const uint8_t *cmd)
         (out.dtype == VNPU_DT_I32 && (a.qmode || b.qmode || out.qmode))) {
         return VNPU_JOB_BAD_QUANT;
     }
-    if ((st = vnpu_tensor_check_out(&out)) ||
-        (st = vnpu_tensor_check_alias(&out, &a, true)) ||
-        (st = vnpu_tensor_check_alias(&out, &b, true))) {
+    st = vnpu_tensor_check_out(&out);
+    st = st ? st : vnpu_tensor_check_alias(&out, &a, true);
+    st = st ? st : vnpu_tensor_check_alias(&out, &b, true);
+    if (st != VNPU_JOB_OK) {
         return st;
     }
     st = vnpu_tensors_acquire(r, ins, 2, &out);
@@ -361,15 +360,17 @@ static uint32_t vnpu_unary_prep(const uint8_t *cmd, VnpuTensor *in,
     if (vnpu_ld32(cmd + VNPU_T2 + 4)) {
         return VNPU_JOB_BAD_CMD;
     }
-    if ((st = vnpu_decode_io(cmd, in, out))) {
+    st = vnpu_decode_io(cmd, in, out);
+    if (st != VNPU_JOB_OK) {
         return st;
     }
     if (same_shape && (in->rank != out->rank || !vnpu_shape_eq(in, out))) {
         return VNPU_JOB_BAD_TENSOR;
     }
-    if ((st = vnpu_unary_types(in, out)) ||
-        (st = vnpu_tensor_check_out(out)) ||
-        (st = vnpu_tensor_check_alias(out, in, inplace_ok))) {
+    st = vnpu_unary_types(in, out);
+    st = st ? st : vnpu_tensor_check_out(out);
+    st = st ? st : vnpu_tensor_check_alias(out, in, inplace_ok);
+    if (st != VNPU_JOB_OK) {
         return st;
     }
     return VNPU_JOB_OK;
@@ -531,10 +532,11 @@ uint32_t vnpu_op_norm(VnpuRun *r, const uint8_t *cmd, bool rms)
         return VNPU_JOB_BAD_CMD;
     }
     l.eps = eps;
-    if ((st = vnpu_tensor_decode(cmd + VNPU_T0, false, &in)) ||
-        (st = vnpu_tensor_decode(cmd + VNPU_T1, true, &gamma)) ||
-        (st = vnpu_tensor_decode(cmd + VNPU_T2, true, &beta)) ||
-        (st = vnpu_tensor_decode(cmd + VNPU_T3, false, &out))) {
+    st = vnpu_tensor_decode(cmd + VNPU_T0, false, &in);
+    st = st ? st : vnpu_tensor_decode(cmd + VNPU_T1, true, &gamma);
+    st = st ? st : vnpu_tensor_decode(cmd + VNPU_T2, true, &beta);
+    st = st ? st : vnpu_tensor_decode(cmd + VNPU_T3, false, &out);
+    if (st != VNPU_JOB_OK) {
         return st;
     }
     if (in.rank != out.rank || !vnpu_shape_eq(&in, &out) ||
@@ -546,11 +548,12 @@ uint32_t vnpu_op_norm(VnpuRun *r, const uint8_t *cmd, bool rms)
         (beta.rank && !vnpu_dt_float(beta.dtype))) {
         return VNPU_JOB_BAD_DTYPE;
     }
-    if ((st = vnpu_unary_types(&in, &out)) ||
-        (st = vnpu_tensor_check_out(&out)) ||
-        (st = vnpu_tensor_check_alias(&out, &in, false)) ||
-        (st = vnpu_tensor_check_alias(&out, &gamma, false)) ||
-        (st = vnpu_tensor_check_alias(&out, &beta, false))) {
+    st = vnpu_unary_types(&in, &out);
+    st = st ? st : vnpu_tensor_check_out(&out);
+    st = st ? st : vnpu_tensor_check_alias(&out, &in, false);
+    st = st ? st : vnpu_tensor_check_alias(&out, &gamma, false);
+    st = st ? st : vnpu_tensor_check_alias(&out, &beta, false);
+    if (st != VNPU_JOB_OK) {
         return st;
     }
     st = vnpu_tensors_acquire(r, ins, 3, &out);
@@ -728,7 +731,8 @@ uint32_t vnpu_op_pool2d(VnpuRun *r, const uint8_t *cmd)
                pb >= p.kh || p.pl >= p.kw || pr >= p.kw) {
         return VNPU_JOB_BAD_CMD;
     }
-    if ((st = vnpu_decode_io(cmd, &in, &out))) {
+    st = vnpu_decode_io(cmd, &in, &out);
+    if (st != VNPU_JOB_OK) {
         return st;
     }
     if (in.rank != 4 || out.rank != 4) {
@@ -750,9 +754,10 @@ uint32_t vnpu_op_pool2d(VnpuRun *r, const uint8_t *cmd)
         out.shape[3] != in.shape[3]) {
         return VNPU_JOB_BAD_TENSOR;
     }
-    if ((st = vnpu_unary_types(&in, &out)) ||
-        (st = vnpu_tensor_check_out(&out)) ||
-        (st = vnpu_tensor_check_alias(&out, &in, false))) {
+    st = vnpu_unary_types(&in, &out);
+    st = st ? st : vnpu_tensor_check_out(&out);
+    st = st ? st : vnpu_tensor_check_alias(&out, &in, false);
+    if (st != VNPU_JOB_OK) {
         return st;
     }
     return vnpu_run_io(r, &in, &out, vnpu_pool_run, (const uint8_t *)&p);
@@ -779,7 +784,8 @@ static uint32_t vnpu_convert_run(VnpuRun *r, VnpuTensor *in, VnpuTensor *out,
                         memmove(z, x, 4);   /* keeps NaN payloads */
                         continue;
                     }
-                    if (!vnpu_dt_float(in->dtype) && vnpu_dt_float(out->dtype)) {
+                    if (!vnpu_dt_float(in->dtype) &&
+                        vnpu_dt_float(out->dtype)) {
                         v = (float)v;       /* DEQUANTIZE rounds to f32 */
                     }
                     vnpu_put(out, z, v, i[out->qaxis]);
@@ -796,7 +802,8 @@ uint32_t vnpu_op_convert(VnpuRun *r, const uint8_t *cmd, unsigned op)
     bool fin, fout;
     uint32_t st;
 
-    if ((st = vnpu_decode_io(cmd, &in, &out))) {
+    st = vnpu_decode_io(cmd, &in, &out);
+    if (st != VNPU_JOB_OK) {
         return st;
     }
     if (in.rank != out.rank || !vnpu_shape_eq(&in, &out)) {
@@ -827,8 +834,9 @@ uint32_t vnpu_op_convert(VnpuRun *r, const uint8_t *cmd, unsigned op)
         }
         break;
     }
-    if ((st = vnpu_tensor_check_out(&out)) ||
-        (st = vnpu_tensor_check_alias(&out, &in, true))) {
+    st = vnpu_tensor_check_out(&out);
+    st = st ? st : vnpu_tensor_check_alias(&out, &in, true);
+    if (st != VNPU_JOB_OK) {
         return st;
     }
     return vnpu_run_io(r, &in, &out, vnpu_convert_run, cmd);

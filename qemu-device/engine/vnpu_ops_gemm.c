@@ -17,12 +17,6 @@
 
 #include "vnpu_engine_int.h"
 
-#if defined(__GNUC__) && !defined(__clang__)
-#define VNPU_HOT __attribute__((optimize("O3")))
-#else
-#define VNPU_HOT
-#endif
-
 /*
  * Work between two should_abort polls: GEMM row blocks of this many MACs;
  * convolutions and integer GEMM poll per output pixel or row.
@@ -351,10 +345,11 @@ uint32_t vnpu_op_gemm(VnpuRun *r, const uint8_t *cmd)
     if (act >= VNPU_ACT_COUNT || vnpu_ld32(cmd + VNPU_T3 + 68)) {
         return VNPU_JOB_BAD_CMD;
     }
-    if ((st = vnpu_tensor_decode(cmd + VNPU_T0, false, &a)) ||
-        (st = vnpu_tensor_decode(cmd + VNPU_T1, false, &b)) ||
-        (st = vnpu_tensor_decode(cmd + VNPU_T2, true, &bias)) ||
-        (st = vnpu_tensor_decode(cmd + VNPU_T3, false, &out))) {
+    st = vnpu_tensor_decode(cmd + VNPU_T0, false, &a);
+    st = st ? st : vnpu_tensor_decode(cmd + VNPU_T1, false, &b);
+    st = st ? st : vnpu_tensor_decode(cmd + VNPU_T2, true, &bias);
+    st = st ? st : vnpu_tensor_decode(cmd + VNPU_T3, false, &out);
+    if (st != VNPU_JOB_OK) {
         return st;
     }
     if (a.rank < 2 || b.rank < 2 || out.rank < 2 ||
@@ -374,10 +369,11 @@ uint32_t vnpu_op_gemm(VnpuRun *r, const uint8_t *cmd)
             return VNPU_JOB_BAD_TENSOR;
         }
     }
-    if ((st = vnpu_tensor_check_out(&out)) ||
-        (st = vnpu_tensor_check_alias(&out, &a, false)) ||
-        (st = vnpu_tensor_check_alias(&out, &b, false)) ||
-        (st = vnpu_tensor_check_alias(&out, &bias, false))) {
+    st = vnpu_tensor_check_out(&out);
+    st = st ? st : vnpu_tensor_check_alias(&out, &a, false);
+    st = st ? st : vnpu_tensor_check_alias(&out, &b, false);
+    st = st ? st : vnpu_tensor_check_alias(&out, &bias, false);
+    if (st != VNPU_JOB_OK) {
         return st;
     }
     st = vnpu_mm_types(&a, &b, &bias, &out, act, 3, 3);
@@ -643,10 +639,11 @@ uint32_t vnpu_op_conv2d(VnpuRun *r, const uint8_t *cmd)
         pw > VNPU_CONV_MAX_PAD) {
         return VNPU_JOB_BAD_CMD;
     }
-    if ((st = vnpu_tensor_decode(cmd + VNPU_T0, false, &in)) ||
-        (st = vnpu_tensor_decode(cmd + VNPU_T1, false, &wt)) ||
-        (st = vnpu_tensor_decode(cmd + VNPU_T2, true, &bias)) ||
-        (st = vnpu_tensor_decode(cmd + VNPU_T3, false, &out))) {
+    st = vnpu_tensor_decode(cmd + VNPU_T0, false, &in);
+    st = st ? st : vnpu_tensor_decode(cmd + VNPU_T1, false, &wt);
+    st = st ? st : vnpu_tensor_decode(cmd + VNPU_T2, true, &bias);
+    st = st ? st : vnpu_tensor_decode(cmd + VNPU_T3, false, &out);
+    if (st != VNPU_JOB_OK) {
         return st;
     }
     if (in.rank != 4 || wt.rank != 4 || out.rank != 4 ||
@@ -677,10 +674,11 @@ uint32_t vnpu_op_conv2d(VnpuRun *r, const uint8_t *cmd)
         out.shape[3] != g.oc || (bias.rank && bias.shape[3] != g.oc)) {
         return VNPU_JOB_BAD_TENSOR;
     }
-    if ((st = vnpu_tensor_check_out(&out)) ||
-        (st = vnpu_tensor_check_alias(&out, &in, false)) ||
-        (st = vnpu_tensor_check_alias(&out, &wt, false)) ||
-        (st = vnpu_tensor_check_alias(&out, &bias, false))) {
+    st = vnpu_tensor_check_out(&out);
+    st = st ? st : vnpu_tensor_check_alias(&out, &in, false);
+    st = st ? st : vnpu_tensor_check_alias(&out, &wt, false);
+    st = st ? st : vnpu_tensor_check_alias(&out, &bias, false);
+    if (st != VNPU_JOB_OK) {
         return st;
     }
     st = vnpu_mm_types(&in, &wt, &bias, &out, g.act, 0, 3);
