@@ -95,6 +95,13 @@ int vnpu_hw_probe(struct vnpu_device *vdev)
 	vdev->ops = vnpu_rd(vdev, VNPU_REG_CAP_OPS);
 #ifdef VNPU_REG_CAP_DTYPES
 	vdev->dtypes = vnpu_rd(vdev, VNPU_REG_CAP_DTYPES);
+#else
+	/*
+	 * No dtype register: a device whose CAP_OPS has the compute ops
+	 * takes every VNPU_DT_* the interface defines.
+	 */
+	if (vdev->ops & GENMASK(VNPU_OP_COUNT - 1, VNPU_OP_GEMM))
+		vdev->dtypes = GENMASK(VNPU_DT_COUNT - 1, 1);
 #endif
 
 	vdev->cap_mmu = vnpu_rd(vdev, VNPU_REG_CAP_MMU);

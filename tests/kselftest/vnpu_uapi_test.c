@@ -207,8 +207,54 @@ TEST_F(param, num_contexts)
 
 TEST_F(param, dtypes)
 {
-	/* any mask is valid; it must be readable */
-	(void)PARAM(self->fd, DRM_VNPU_PARAM_DTYPES);
+	uint64_t dt = PARAM(self->fd, DRM_VNPU_PARAM_DTYPES);
+	uint64_t ops = PARAM(self->fd, DRM_VNPU_PARAM_OPS);
+
+	/* bit 0 is never a dtype; only VNPU_DT_* bits */
+	ASSERT_EQ(0, dt & 1);
+	ASSERT_EQ(0, dt >> VNPU_DT_COUNT);
+	/* a device with GEMM takes at least F32 */
+	if (ops & (1ull << VNPU_OP_GEMM))
+		ASSERT_TRUE(dt & (1ull << VNPU_DT_F32));
+}
+
+/*
+ * Extensible structs: the DRM core zero-fills what an older, shorter
+ * struct lacks and ignores what a newer, longer one adds.
+ */
+struct param_v0 {
+	__u32 param;
+	__u32 index;
+};
+
+struct param_next {
+	struct drm_vnpu_param p;
+	__u64 future;
+};
+
+TEST_F(param, shorter_struct_zero_extended)
+{
+	struct param_v0 p = { .param = DRM_VNPU_PARAM_DEVICE_ID };
+	unsigned long req = DRM_IOWR(DRM_COMMAND_BASE + DRM_VNPU_GET_PARAM,
+				     struct param_v0);
+
+	ASSERT_EQ(0, xioctl(self->fd, req, &p));
+	/* index is still checked */
+	p.index = 1;
+	ASSERT_EQ(-EINVAL, xioctl(self->fd, req, &p));
+}
+
+TEST_F(param, longer_struct_tail_ignored)
+{
+	struct param_next p = {
+		.p.param = DRM_VNPU_PARAM_DEVICE_ID, .future = 0x5a5a5a5a5a5a5a5aull,
+	};
+	unsigned long req = DRM_IOWR(DRM_COMMAND_BASE + DRM_VNPU_GET_PARAM,
+				     struct param_next);
+
+	ASSERT_EQ(0, xioctl(self->fd, req, &p));
+	ASSERT_EQ(VNPU_PCI_DEVICE_ID, p.p.value);
+	ASSERT_EQ(0x5a5a5a5a5a5a5a5aull, p.future);
 }
 
 TEST_F(param, recovery_state_of_new_file)

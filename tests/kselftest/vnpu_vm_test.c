@@ -9,6 +9,7 @@
  * Copyright (C) 2026 The vnpu authors
  */
 #include <dirent.h>
+#include <stdio.h>
 #include <sys/mman.h>
 
 #include "kselftest_harness.h"
@@ -658,6 +659,87 @@ TEST_F(prime, import_vgem)
 	ASSERT_EQ(0, vnpu_vm_unbind(self->v.fd, BIND_VA, 16 * PAGE_SZ));
 	close(dmabuf);
 	close(vgem);
+}
+
+/* ------------------------------------------------------------------ */
+/* Per-file memory accounting (fdinfo)                                 */
+/* ------------------------------------------------------------------ */
+
+/* Value of @key (in bytes) in the fdinfo of @fd, or -1 if absent. */
+static long long fdinfo_bytes(int fd, const char *key)
+{
+	char path[64], line[256];
+	long long v = -1;
+	FILE *f;
+
+	snprintf(path, sizeof(path), "/proc/self/fdinfo/%d", fd);
+	f = fopen(path, "r");
+	if (!f)
+		return -1;
+	while (fgets(line, sizeof(line), f)) {
+		size_t n = strlen(key);
+		char unit[8] = "";
+		long long x;
+
+		if (strncmp(line, key, n) || line[n] != ':')
+			continue;
+		if (sscanf(line + n + 1, "%lld %7s", &x, unit) < 1)
+			break;
+		v = !strcmp(unit, "KiB") ? x << 10 : !strcmp(unit, "MiB") ?
+		    x << 20 : x;
+		break;
+	}
+	fclose(f);
+	return v;
+}
+
+FIXTURE(memstats) {
+	struct vm v;
+};
+
+FIXTURE_SETUP(memstats)
+{
+	if (!vm_init(_metadata, &self->v))
+		return;
+	if (fdinfo_bytes(self->v.fd, "drm-total-memory") < 0)
+		SKIP(return, "no drm-total-memory in fdinfo");
+}
+
+FIXTURE_TEARDOWN(memstats)
+{
+	vm_fini(&self->v);
+}
+
+/* Every BO kind counts as total and resident memory of its file. */
+TEST_F(memstats, bos_counted_per_file)
+{
+	long long total = fdinfo_bytes(self->v.fd, "drm-total-memory");
+	long long res = fdinfo_bytes(self->v.fd, "drm-resident-memory");
+	uint8_t *mem = mmap(NULL, 16 * PAGE_SZ, PROT_READ | PROT_WRITE,
+			    MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	struct vm w;
+	uint32_t h[2];
+
+	ASSERT_EQ(CMD_SIZE + DATA_SIZE, total);
+	ASSERT_EQ(total, res);
+	ASSERT_NE(MAP_FAILED, mem);
+	memset(mem, 0, 16 * PAGE_SZ);
+	ASSERT_EQ(0, vnpu_bo_create(self->v.fd, 1 << 20, DRM_VNPU_BO_WC, &h[0],
+				    NULL));
+	ASSERT_EQ(0, vnpu_bo_userptr(self->v.fd, mem, 16 * PAGE_SZ, 0, &h[1],
+				     NULL));
+	ASSERT_EQ(total + (1 << 20) + 16 * PAGE_SZ,
+		  fdinfo_bytes(self->v.fd, "drm-total-memory"));
+	ASSERT_EQ(total + (1 << 20) + 16 * PAGE_SZ,
+		  fdinfo_bytes(self->v.fd, "drm-resident-memory"));
+	/* another file counts only its own */
+	ASSERT_TRUE(vm_init(_metadata, &w));
+	ASSERT_EQ(CMD_SIZE + DATA_SIZE, fdinfo_bytes(w.fd, "drm-total-memory"));
+	vm_fini(&w);
+	ASSERT_EQ(0, vnpu_gem_close(self->v.fd, h[0]));
+	ASSERT_EQ(0, vnpu_gem_close(self->v.fd, h[1]));
+	ASSERT_EQ(total, fdinfo_bytes(self->v.fd, "drm-total-memory"));
+	munmap(mem, 16 * PAGE_SZ);
 }
 
 /* ------------------------------------------------------------------ */

@@ -120,7 +120,9 @@ extern "C" {
  * %DRM_VNPU_PARAM_CAPABILITIES: bit mask of DRM_VNPU_CAP_* features.
  *
  * %DRM_VNPU_PARAM_DTYPES: bit mask of data types the device's compute
- * commands support (device CAP_DTYPES register; 0 when it has none).
+ * commands support (bit n = VNPU_DT_* n): the device's CAP_DTYPES
+ * register where it has one, else every VNPU_DT_* when CAP_OPS lists the
+ * compute operations, else 0.
  *
  * %DRM_VNPU_PARAM_NUM_CONTEXTS: contexts (open files) the device can hold
  * at once, context 0 excluded.
