@@ -274,16 +274,12 @@ static uint32_t vnpu_gemm_int(VnpuRun *r, VnpuTensor *a, VnpuTensor *b,
     uint64_t M = a->shape[2], K = a->shape[3], N = b->shape[3];
     int16_t *pa = malloc(M * K * sizeof(int16_t));
     int16_t *pb = malloc(N * K * sizeof(int16_t));
-    double *sab = malloc(N * sizeof(double));
     const uint8_t *last_b = NULL;
     uint32_t st = VNPU_JOB_OK;
 
-    if (!pa || !pb || !sab) {
+    if (!pa || !pb) {
         st = VNPU_JOB_DMA_ERROR;
         goto out;
-    }
-    for (uint64_t n = 0; n < N; n++) {
-        sab[n] = (double)a->scale * (double)vnpu_tscale(b, n);
     }
     for (uint64_t b0 = 0; b0 < out->shape[0]; b0++) {
         for (uint64_t b1 = 0; b1 < out->shape[1]; b1++) {
@@ -322,7 +318,9 @@ static uint32_t vnpu_gemm_int(VnpuRun *r, VnpuTensor *a, VnpuTensor *b,
                                            vnpu_toff(bias, 0, 0, 0, n));
                     }
                     vnpu_store_q(out, C + vnpu_toff(out, 0, 0, m, n),
-                                 (int32_t)acc, sab[n], n, act);
+                                 (int32_t)acc,
+                                 (double)a->scale * (double)vnpu_tscale(b, n),
+                                 n, act);
                 }
             }
         }
@@ -330,7 +328,6 @@ static uint32_t vnpu_gemm_int(VnpuRun *r, VnpuTensor *a, VnpuTensor *b,
 out:
     free(pa);
     free(pb);
-    free(sab);
     return st;
 }
 
@@ -544,16 +541,14 @@ static uint32_t vnpu_conv_int(VnpuRun *r, const VnpuConv *g, VnpuTensor *in,
 {
     int16_t *w = malloc(g->oc * g->kk * sizeof(int16_t));
     int16_t *col = malloc(g->kk * sizeof(int16_t));
-    double *sab = malloc(g->oc * sizeof(double));
     uint64_t npix = g->n * g->oh * g->ow;
     uint32_t st = VNPU_JOB_OK;
 
-    if (!w || !col || !sab) {
+    if (!w || !col) {
         st = VNPU_JOB_DMA_ERROR;
         goto out;
     }
     for (uint64_t o = 0; o < g->oc; o++) {
-        sab[o] = (double)in->scale * (double)vnpu_tscale(wt, o);
         for (uint64_t i = 0; i < g->kh; i++) {
             for (uint64_t j = 0; j < g->kw; j++) {
                 for (uint64_t c = 0; c < g->cg; c++) {
@@ -602,14 +597,15 @@ static uint32_t vnpu_conv_int(VnpuRun *r, const VnpuConv *g, VnpuTensor *in,
                                        vnpu_toff(bias, 0, 0, 0, o));
                 }
                 vnpu_store_q(out, out->base + vnpu_toff(out, n, y, x, o),
-                             (int32_t)acc, sab[o], o, g->act);
+                             (int32_t)acc,
+                             (double)in->scale * (double)vnpu_tscale(wt, o),
+                             o, g->act);
             }
         }
     }
 out:
     free(w);
     free(col);
-    free(sab);
     return st;
 }
 
