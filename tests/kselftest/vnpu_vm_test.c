@@ -807,6 +807,31 @@ TEST_F(devmem, fill_copy_and_cpu_map)
 	munmap(p, DATA_SIZE);
 }
 
+/* A device-memory BO bound at a chosen VA, read-only too. */
+TEST_F(devmem, vm_bind)
+{
+	uint32_t h, hw;
+	uint8_t *p;
+
+	if (!self->size)
+		SKIP(return, "the device has no device memory");
+	ASSERT_EQ(0, vnpu_bo_create(self->v.fd, DATA_SIZE, DRM_VNPU_BO_DEVMEM,
+				    &h, NULL));
+	ASSERT_EQ(0, vnpu_vm_bind(self->v.fd, h, 0, BIND_VA, PAGE_SZ,
+				  PAGE_SZ));
+	ASSERT_EQ(0, vm_fill(_metadata, &self->v, BIND_VA, PAGE_SZ, 0xdeb1dd00,
+			     &hw));
+	p = vnpu_bo_mmap(self->v.fd, h, DATA_SIZE);
+	ASSERT_NE(NULL, p);
+	ASSERT_EQ(-1, check_fill(p + PAGE_SZ, PAGE_SZ, 0xdeb1dd00));
+	ASSERT_EQ(0, vnpu_vm_bind(self->v.fd, h, DRM_VNPU_VM_BIND_READONLY,
+				  BIND_VA + PAGE_SZ, PAGE_SZ, PAGE_SZ));
+	ASSERT_EQ(-EFAULT, vm_fill(_metadata, &self->v, BIND_VA + PAGE_SZ, 8,
+				   0, &hw));
+	ASSERT_EQ(-1, check_fill(p + PAGE_SZ, PAGE_SZ, 0xdeb1dd00));
+	munmap(p, DATA_SIZE);
+}
+
 TEST_F(devmem, wc_rejected)
 {
 	ASSERT_EQ(-EINVAL, vnpu_bo_create(self->v.fd, PAGE_SZ,
