@@ -372,6 +372,7 @@ static void vnpu_queue_error_locked(VnpuState *s, unsigned qi,
     vnpu_guest_error("queue %u stopped: %s", qi, why);
     s->q[qi].ctrl |= VNPU_QCTRL_ERROR;
     vnpu_raise_locked(s, VNPU_IRQ_ERROR);
+    vnpu_queue_irq_flush_locked(s, qi);
 }
 
 /* MMU with a small per-context TLB. */
@@ -725,6 +726,39 @@ static void vnpu_run_job(VnpuState *s, VnpuEngine *e, VnpuJob *job)
                        job->res.bytes);
 }
 
+/* The energy model of device.rst ("Counters and energy model"). */
+static uint64_t vnpu_job_energy_pj(const VnpuJob *job)
+{
+    uint64_t fj = 0, counted = 0;
+
+    for (unsigned dt = 0; dt < VNPU_DT_COUNT; dt++) {
+        uint64_t n = job->res.macs_by_dtype[dt];
+        uint64_t per;
+
+        switch (dt) {
+        case VNPU_DT_BF16:
+            per = VNPU_ENERGY_FJ_MAC_BF16;
+            break;
+        case VNPU_DT_I8:
+        case VNPU_DT_U8:
+            per = VNPU_ENERGY_FJ_MAC_INT8;
+            break;
+        default:
+            per = VNPU_ENERGY_FJ_MAC_FP32;
+            break;
+        }
+        fj += n * per;
+        counted += n;
+    }
+    /* MACs the engine did not attribute to a dtype: at the fp32 rate. */
+    if (job->res.macs > counted) {
+        fj += (job->res.macs - counted) * VNPU_ENERGY_FJ_MAC_FP32;
+    }
+    return VNPU_ENERGY_PJ_JOB +
+           job->host_bytes * VNPU_ENERGY_PJ_HOST_BYTE +
+           job->devmem_bytes * VNPU_ENERGY_PJ_DEVMEM_BYTE + fj / 1000;
+}
+
 /* Account for a finished job. Called with s->lock held. */
 static void vnpu_job_done_locked(VnpuState *s, VnpuJob *job)
 {
@@ -743,11 +777,7 @@ static void vnpu_job_done_locked(VnpuState *s, VnpuJob *job)
     s->cnt_bytes += job->res.bytes;
     s->cnt_busy_ns += job->end_ns - job->start_ns;
     s->cnt_macs += job->res.macs;
-    /* The engine reports MACs without their dtype: charged at fp32. */
-    s->cnt_energy_pj += VNPU_ENERGY_PJ_JOB +
-                        job->host_bytes * VNPU_ENERGY_PJ_HOST_BYTE +
-                        job->devmem_bytes * VNPU_ENERGY_PJ_DEVMEM_BYTE +
-                        job->res.macs * VNPU_ENERGY_FJ_MAC_FP32 / 1000;
+    s->cnt_energy_pj += vnpu_job_energy_pj(job);
     if (st == VNPU_JOB_MMU_FAULT) {
         trace_vnpu_fault(job->qi, job->d.ctx, job->res.fault_va,
                          job->res.fault_access);
@@ -1046,6 +1076,10 @@ static void vnpu_queue_write(VnpuState *s, unsigned qi, hwaddr off,
                              "bits 0x%x", qi, val);
         }
         q->ctrl = (q->ctrl & VNPU_QCTRL_ERROR) | (val & VNPU_QCTRL_RW);
+        if (enabled && !(val & VNPU_QCTRL_ENABLE)) {
+            /* A stopped queue signals what it has completed. */
+            vnpu_queue_irq_flush_locked(s, qi);
+        }
         if (!enabled && (val & VNPU_QCTRL_ENABLE) &&
             !(q->ctrl & VNPU_QCTRL_ERROR)) {
             vnpu_queue_config_ok(s, qi);

@@ -223,8 +223,9 @@
  * is counted as pending; the queue's interrupt (IRQ_STATUS bit q, vector q)
  * is raised when COUNT completions are pending, when TIME microseconds of
  * device clock have passed since the first pending one, or when the queue
- * runs out of work (HEAD == TAIL), whichever comes first. COUNT 0 or 1 (the
- * reset value): every such completion interrupts. TIME 0: no timer.
+ * runs out of work (HEAD == TAIL) or stops, whichever comes first. COUNT 0
+ * or 1 (the reset value): every such completion interrupts. TIME 0: no
+ * timer.
  */
 #define VNPU_Q_IRQ_MOD			0x20	/* RW */
 #define   VNPU_QIRQ_MOD_COUNT_MASK	VNPU_GENMASK(15, 0)

@@ -8,6 +8,7 @@
  */
 
 #include "qemu/osdep.h"
+#include <math.h>
 #include "qemu/bswap.h"
 #include "libqtest.h"
 #include "libqos/pci-pc.h"
@@ -1732,6 +1733,26 @@ static void test_irq_moderation(void)
     g_assert_cmphex(rd(v, VNPU_REG_ENGINE_STATUS), ==, 0);
     g_assert_cmpuint(rd(v, VNPU_REG_Q(1) + VNPU_Q_IRQ_COUNT), ==, 0);
     g_assert_cmphex(rd(v, VNPU_REG_Q(1) + VNPU_Q_IRQ_MOD), ==, 0);
+
+    /* Disabling a queue signals its pending completions. */
+    ctx_init(v, 1);
+    queue_init(v, 0, 8, 0);
+    v->q[0].tail = 0;
+    wr(v, VNPU_REG_IRQ_MASK, 1);
+    wr(v, VNPU_REG_CTRL, VNPU_CTRL_ENABLE);
+    wr(v, VNPU_REG_Q(0) + VNPU_Q_IRQ_MOD, 100);
+    queue_desc(v, 0, 0, cmds_place(v, 0, &c), c.len, VNPU_DESC_F_IRQ);
+    queue_desc(v, 0, 0, cmds_place(v, 0, &c), c.len,
+               VNPU_DESC_F_IRQ | VNPU_DESC_F_INJECT_HANG);
+    doorbell(v, 0);
+    wait_comp(v, 0, 0, &comp);
+    g_assert(wait_reg(v, VNPU_REG_ENGINE_STATUS, VNPU_ENGINE_HUNG(0),
+                      VNPU_ENGINE_HUNG(0)));
+    g_assert_cmpuint(rd(v, irqc), ==, 0);
+    wr(v, VNPU_REG_Q(0) + VNPU_Q_CTRL, 0);
+    g_assert_cmpuint(rd(v, irqc), ==, 1);
+    g_assert_true(msix_fired(v, 0, WAIT_TIMEOUT_US));
+    wr(v, VNPU_REG_ENGINE_RESET, 1);
     vnpu_stop(v);
 }
 
@@ -2014,6 +2035,285 @@ static void test_counters(void)
     vnpu_stop(v);
 }
 
+/* Compute ISA: one smoke test per op family through the device path. */
+
+typedef struct OpEnv {
+    Vnpu *v;
+    uint64_t va, pa;        /* one RW data page */
+} OpEnv;
+
+static OpEnv op_env(void)
+{
+    OpEnv e;
+
+    g_assert(G_BYTE_ORDER == G_LITTLE_ENDIAN);
+    e.v = vnpu_setup(NULL, 1);
+    e.va = map_buf(e.v, 0, PAGE, PTE_RW, &e.pa);
+    return e;
+}
+
+/* Dense tensor of @rank at byte offset @off of the data page. */
+static struct vnpu_tensor tns(OpEnv *e, uint64_t off, uint8_t dt, int rank,
+                              uint32_t d0, uint32_t d1, uint32_t d2,
+                              uint32_t d3)
+{
+    struct vnpu_tensor t = { 0 };
+    const uint32_t dims[4] = { d0, d1, d2, d3 };
+
+    t.va = e->va + off;
+    t.dtype = dt;
+    t.rank = rank;
+    for (int i = 0; i < rank; i++) {
+        t.shape[i] = dims[i];
+    }
+    for (int i = rank - 1; i >= 0; i--) {
+        t.stride[i] = i == rank - 1 ? 1 : t.stride[i + 1] * t.shape[i + 1];
+    }
+    return t;
+}
+
+static void cmd_put(Cmds *c, uint16_t op, void *cmd, size_t size)
+{
+    struct vnpu_cmd_hdr *h = cmd;
+
+    g_assert(size % 8 == 0 && c->len + size <= sizeof(c->buf));
+    h->opcode = op;
+    h->len = size / 8;
+    h->flags = 0;
+    memcpy(c->buf + c->len, cmd, size);
+    c->len += size;
+}
+
+static void put_f32(OpEnv *e, uint64_t off, const float *f, int n)
+{
+    qtest_memwrite(e->v->qts, e->pa + off, f, n * sizeof(float));
+}
+
+static void check_f32(OpEnv *e, uint64_t off, const float *want, int n)
+{
+    float got[16];
+
+    g_assert(n <= 16);
+    qtest_memread(e->v->qts, e->pa + off, got, n * sizeof(float));
+    for (int i = 0; i < n; i++) {
+        if (fabsf(got[i] - want[i]) > 1e-5f * MAX(1.0f, fabsf(want[i]))) {
+            g_error("element %d: %g, want %g", i, got[i], want[i]);
+        }
+    }
+}
+
+static uint32_t op_run(OpEnv *e, const Cmds *c)
+{
+    return run(e->v, 0, 0, c, 0, NULL);
+}
+
+static void test_op_copy_nd(void)
+{
+    OpEnv e = op_env();
+    struct vnpu_cmd_copy_nd cmd = { 0 };
+    const float in[6] = { 1, 2, 3, 4, 5, 6 };
+    const float want[6] = { 1, 4, 2, 5, 3, 6 };
+    Cmds c = { 0 };
+
+    put_f32(&e, 0, in, 6);
+    cmd.src = tns(&e, 0, VNPU_DT_F32, 2, 2, 3, 0, 0);
+    cmd.dst = tns(&e, 256, VNPU_DT_F32, 2, 3, 2, 0, 0);
+    cmd.perm[0] = 1;
+    cmd.perm[1] = 0;
+    cmd_put(&c, VNPU_OP_COPY_ND, &cmd, sizeof(cmd));
+    g_assert_cmpuint(op_run(&e, &c), ==, VNPU_JOB_OK);
+    check_f32(&e, 256, want, 6);
+    /* A zero-sized dimension: BAD_TENSOR. */
+    cmd.src.shape[0] = 0;
+    c.len = 0;
+    cmd_put(&c, VNPU_OP_COPY_ND, &cmd, sizeof(cmd));
+    g_assert_cmpuint(op_run(&e, &c), ==, VNPU_JOB_BAD_TENSOR);
+    vnpu_stop(e.v);
+}
+
+static void test_op_gemm(void)
+{
+    OpEnv e = op_env();
+    struct vnpu_cmd_gemm cmd = { 0 };
+    const float a[4] = { 1, 2, 3, 4 }, b[4] = { 5, 6, 7, 8 };
+    const float want[4] = { 19, 22, 43, 50 };
+    uint64_t e0 = counter(e.v, VNPU_REG_CNT_ENERGY_PJ_LO);
+    Cmds c = { 0 };
+
+    put_f32(&e, 0, a, 4);
+    put_f32(&e, 64, b, 4);
+    cmd.a = tns(&e, 0, VNPU_DT_F32, 2, 2, 2, 0, 0);
+    cmd.b = tns(&e, 64, VNPU_DT_F32, 2, 2, 2, 0, 0);
+    cmd.out = tns(&e, 128, VNPU_DT_F32, 2, 2, 2, 0, 0);
+    cmd_put(&c, VNPU_OP_GEMM, &cmd, sizeof(cmd));
+    g_assert_cmpuint(op_run(&e, &c), ==, VNPU_JOB_OK);
+    check_f32(&e, 128, want, 4);
+    g_assert_cmpuint(counter(e.v, VNPU_REG_CNT_MACS_LO), ==, 8);
+    g_assert_cmpuint(counter(e.v, VNPU_REG_CNT_ENERGY_PJ_LO) - e0, >=,
+                     VNPU_ENERGY_PJ_JOB + 8 * VNPU_ENERGY_FJ_MAC_FP32 / 1000);
+    /* F32 x I8: BAD_DTYPE. */
+    cmd.b.dtype = VNPU_DT_I8;
+    c.len = 0;
+    cmd_put(&c, VNPU_OP_GEMM, &cmd, sizeof(cmd));
+    g_assert_cmpuint(op_run(&e, &c), ==, VNPU_JOB_BAD_DTYPE);
+    /* Quantisation on an F32 tensor: BAD_QUANT. */
+    cmd.b.dtype = VNPU_DT_F32;
+    cmd.a.qmode = VNPU_QMODE_TENSOR;
+    cmd.a.scale = 0x3f800000;
+    c.len = 0;
+    cmd_put(&c, VNPU_OP_GEMM, &cmd, sizeof(cmd));
+    g_assert_cmpuint(op_run(&e, &c), ==, VNPU_JOB_BAD_QUANT);
+    g_assert_cmpuint(counter(e.v, VNPU_REG_CNT_MACS_LO), ==, 8);
+    vnpu_stop(e.v);
+}
+
+static void test_op_conv2d(void)
+{
+    OpEnv e = op_env();
+    struct vnpu_cmd_conv2d cmd = { 0 };
+    const float in[9] = { 1, 2, 3, 4, 5, 6, 7, 8, 9 };
+    const float w[4] = { 1, 1, 1, 1 };
+    const float want[4] = { 12, 16, 24, 28 };
+    Cmds c = { 0 };
+
+    put_f32(&e, 0, in, 9);
+    put_f32(&e, 64, w, 4);
+    cmd.in = tns(&e, 0, VNPU_DT_F32, 4, 1, 3, 3, 1);
+    cmd.weight = tns(&e, 64, VNPU_DT_F32, 4, 1, 2, 2, 1);
+    cmd.out = tns(&e, 128, VNPU_DT_F32, 4, 1, 2, 2, 1);
+    cmd.stride_h = cmd.stride_w = cmd.dil_h = cmd.dil_w = 1;
+    cmd.groups = 1;
+    cmd_put(&c, VNPU_OP_CONV2D, &cmd, sizeof(cmd));
+    g_assert_cmpuint(op_run(&e, &c), ==, VNPU_JOB_OK);
+    check_f32(&e, 128, want, 4);
+    g_assert_cmpuint(counter(e.v, VNPU_REG_CNT_MACS_LO), ==, 16);
+    vnpu_stop(e.v);
+}
+
+static void test_op_eltwise_activation(void)
+{
+    OpEnv e = op_env();
+    struct vnpu_cmd_eltwise el = { 0 };
+    struct vnpu_cmd_unary act = { 0 };
+    const float a[6] = { 1, 2, 3, 4, 5, 6 }, b[3] = { 10, -20, 30 };
+    const float want[6] = { 11, 0, 33, 14, 0, 36 };
+    Cmds c = { 0 };
+
+    put_f32(&e, 0, a, 6);
+    put_f32(&e, 64, b, 3);
+    el.a = tns(&e, 0, VNPU_DT_F32, 2, 2, 3, 0, 0);
+    el.b = tns(&e, 64, VNPU_DT_F32, 1, 3, 0, 0, 0);
+    el.out = tns(&e, 128, VNPU_DT_F32, 2, 2, 3, 0, 0);
+    el.op = VNPU_ELT_ADD;
+    cmd_put(&c, VNPU_OP_ELTWISE, &el, sizeof(el));
+    /* ACTIVATION in place on the sum. */
+    act.in = act.out = el.out;
+    act.param = VNPU_ACT_RELU;
+    cmd_put(&c, VNPU_OP_ACTIVATION, &act, sizeof(act));
+    g_assert_cmpuint(op_run(&e, &c), ==, VNPU_JOB_OK);
+    check_f32(&e, 128, want, 6);
+    vnpu_stop(e.v);
+}
+
+static void test_op_softmax_reduce(void)
+{
+    OpEnv e = op_env();
+    struct vnpu_cmd_unary sm = { 0 }, red = { 0 };
+    const float in[6] = { 1, 2, 3, 4, 5, 6 };
+    const float half[2] = { 0.5f, 0.5f }, sums[2] = { 6, 15 };
+    Cmds c = { 0 };
+
+    put_f32(&e, 0, in, 6);
+    put_f32(&e, 64, half, 2);
+    sm.in = tns(&e, 64, VNPU_DT_F32, 1, 2, 0, 0, 0);
+    sm.out = tns(&e, 96, VNPU_DT_F32, 1, 2, 0, 0, 0);
+    sm.param = 0;
+    cmd_put(&c, VNPU_OP_SOFTMAX, &sm, sizeof(sm));
+    red.in = tns(&e, 0, VNPU_DT_F32, 2, 2, 3, 0, 0);
+    red.out = tns(&e, 128, VNPU_DT_F32, 2, 2, 1, 0, 0);
+    red.param = VNPU_RED_SUM | (1u << 1) << VNPU_RED_AXES_SHIFT;
+    cmd_put(&c, VNPU_OP_REDUCE, &red, sizeof(red));
+    g_assert_cmpuint(op_run(&e, &c), ==, VNPU_JOB_OK);
+    check_f32(&e, 96, half, 2);
+    check_f32(&e, 128, sums, 2);
+    vnpu_stop(e.v);
+}
+
+static void test_op_norm_pool(void)
+{
+    OpEnv e = op_env();
+    struct vnpu_cmd_norm ln = { 0 };
+    struct vnpu_cmd_pool2d pool = { 0 };
+    const float in[2] = { 1, 3 }, pin[4] = { 1, 5, 3, 2 };
+    const float want[2] = { -1, 1 }, pmax[1] = { 5 };
+    Cmds c = { 0 };
+
+    put_f32(&e, 0, in, 2);
+    put_f32(&e, 64, pin, 4);
+    ln.in = tns(&e, 0, VNPU_DT_F32, 1, 2, 0, 0, 0);
+    ln.out = tns(&e, 32, VNPU_DT_F32, 1, 2, 0, 0, 0);
+    cmd_put(&c, VNPU_OP_LAYERNORM, &ln, sizeof(ln));
+    pool.in = tns(&e, 64, VNPU_DT_F32, 4, 1, 2, 2, 1);
+    pool.out = tns(&e, 128, VNPU_DT_F32, 4, 1, 1, 1, 1);
+    pool.mode = VNPU_POOL_GLOBAL_MAX;
+    cmd_put(&c, VNPU_OP_POOL2D, &pool, sizeof(pool));
+    g_assert_cmpuint(op_run(&e, &c), ==, VNPU_JOB_OK);
+    check_f32(&e, 32, want, 2);
+    check_f32(&e, 128, pmax, 1);
+    vnpu_stop(e.v);
+}
+
+static void test_op_convert(void)
+{
+    OpEnv e = op_env();
+    struct vnpu_cmd_convert cv = { 0 };
+    const float in[4] = { 1.5f, 2.5f, -1.5f, 1e10f };
+    const int32_t want[4] = { 2, 2, -2, INT32_MAX };
+    int32_t got[4];
+    Cmds c = { 0 };
+
+    put_f32(&e, 0, in, 4);
+    cv.in = tns(&e, 0, VNPU_DT_F32, 1, 4, 0, 0, 0);
+    cv.out = tns(&e, 64, VNPU_DT_I32, 1, 4, 0, 0, 0);
+    cmd_put(&c, VNPU_OP_CAST, &cv, sizeof(cv));
+    g_assert_cmpuint(op_run(&e, &c), ==, VNPU_JOB_OK);
+    qtest_memread(e.v->qts, e.pa + 64, got, sizeof(got));
+    g_assert_cmpmem(got, sizeof(got), want, sizeof(want));
+    vnpu_stop(e.v);
+}
+
+static void test_op_sync(void)
+{
+    OpEnv e = op_env();
+    struct vnpu_cmd_sem sig = { 0 }, wait = { 0 };
+    struct vnpu_cmd_nop bar = { 0 };
+    Cmds c = { 0 };
+    Comp comp;
+    uint32_t idx;
+
+    sig.va = e.va + 8;
+    sig.value = 7;
+    sig.op = VNPU_SEM_SET;
+    cmd_put(&c, VNPU_OP_SEM_SIGNAL, &sig, sizeof(sig));
+    cmd_put(&c, VNPU_OP_BARRIER, &bar, sizeof(bar));
+    wait.va = e.va + 8;
+    wait.value = 7;
+    wait.op = VNPU_SEM_EQ;
+    wait.timeout_us = 1000;
+    cmd_put(&c, VNPU_OP_SEM_WAIT, &wait, sizeof(wait));
+    g_assert_cmpuint(op_run(&e, &c), ==, VNPU_JOB_OK);
+    g_assert_cmpuint(qtest_readl(e.v->qts, e.pa + 8), ==, 7);
+    /* A condition that never holds: SEM_TIMEOUT (clock stepped). */
+    c.len = 0;
+    wait.value = 8;
+    cmd_put(&c, VNPU_OP_SEM_WAIT, &wait, sizeof(wait));
+    idx = queue_desc(e.v, 0, 0, cmds_place(e.v, 0, &c), c.len, 0);
+    doorbell(e.v, 0);
+    wait_comp_stepping(e.v, 0, idx, &comp);
+    g_assert_cmpuint(comp.status, ==, VNPU_JOB_SEM_TIMEOUT);
+    vnpu_stop(e.v);
+}
+
 static const char *qmp_status(QTestState *qts, const char *cmd,
                               const char *key, char *buf, size_t len)
 {
@@ -2237,5 +2537,13 @@ int main(int argc, char **argv)
     qtest_add_func("/vnpu/inject-mmu-fault", test_inject_mmu_fault);
     qtest_add_func("/vnpu/inject-drop-irq", test_inject_drop_irq);
     qtest_add_func("/vnpu/counters", test_counters);
+    qtest_add_func("/vnpu/op/copy-nd", test_op_copy_nd);
+    qtest_add_func("/vnpu/op/gemm", test_op_gemm);
+    qtest_add_func("/vnpu/op/conv2d", test_op_conv2d);
+    qtest_add_func("/vnpu/op/eltwise-activation", test_op_eltwise_activation);
+    qtest_add_func("/vnpu/op/softmax-reduce", test_op_softmax_reduce);
+    qtest_add_func("/vnpu/op/norm-pool", test_op_norm_pool);
+    qtest_add_func("/vnpu/op/convert", test_op_convert);
+    qtest_add_func("/vnpu/op/sync", test_op_sync);
     return g_test_run();
 }
