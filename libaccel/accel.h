@@ -88,7 +88,8 @@ const char *accel_strerror(int err);
  * Uses libudev to find the devices of subsystem "accel" whose PCI parent
  * is bound to the "vnpu" driver. Entries are ordered by minor number
  * (accel0 before accel1 ...). Having no device is not an error: the list
- * is then empty. No device is opened.
+ * is then empty. Every device found is opened briefly (and closed) to
+ * read its driver version and capabilities for the list.
  *
  * Return: 0, -EINVAL if @list is NULL, -ENOMEM, or an error from libudev.
  */
@@ -659,7 +660,8 @@ void accel_bo_free(struct accel_bo *bo);
 /**
  * accel_bo_get_va() - device virtual address of a BO
  * @bo: the BO
- * @va: out, the VA of its first byte (page aligned, never 0)
+ * @va: out, the VA of its first byte (page aligned); 0 only for an
+ *      imported BO that could not be placed (driver without VM_BIND)
  *
  * Return: 0, or -EINVAL for NULL arguments.
  */
@@ -982,7 +984,8 @@ int accel_cmdbuf_barrier(struct accel_cmdbuf *cb);
  * @op: ACCEL_SEM_EQ or ACCEL_SEM_GE
  * @value: the value compared with
  * @timeout_us: 1 .. ACCEL_SEM_TIMEOUT_MAX_US, or 0 for the maximum; the
- *              job fails (-ETIMEDOUT status) when it passes
+ *              job fails when it passes (device status "semaphore wait
+ *              timed out", see accel_hw_status_get_name())
  *
  * Return: 0 or a negative errno; -EINVAL for a bad @op, alignment or
  * @timeout_us.
@@ -1439,7 +1442,11 @@ int accel_job_submit(struct accel_device *dev, struct accel_cmdbuf *cb,
  * @job_status: out (may be NULL), 0 if the job succeeded, else its negative
  *              errno: -EFAULT (device MMU fault), -EINVAL (malformed
  *              command), -EIO (DMA error), -ETIMEDOUT (the job hung),
- *              -ECANCELED (aborted by a reset)
+ *              ACCEL_ERROR_RESET (aborted by a reset and not run again);
+ *              the compute ISA's other device errors (bad tensor, dtype
+ *              or quantisation, semaphore timeout) are reported by the
+ *              driver as -EINVAL or -EIO: accel_job_get_hw_status() and
+ *              accel_hw_status_get_name() give the device's exact code
  *
  * The timeout is converted to the absolute CLOCK_MONOTONIC deadline the
  * driver takes, so it is not extended by signal restarts. Once a job has
