@@ -19,6 +19,7 @@
 #include <linux/scatterlist.h>
 #include <linux/slab.h>
 
+#include <drm/drm_drv.h>
 #include <drm/drm_file.h>
 #include <drm/drm_gem.h>
 #include <drm/drm_managed.h>
@@ -144,17 +145,23 @@ static int vnpu_devmem_mmap(struct drm_gem_object *obj,
 	struct vnpu_device *vdev = to_vnpu_device(obj->dev);
 	struct vnpu_bo *bo = to_vnpu_bo(obj);
 	unsigned long pfn;
+	int ret, idx;
 
 	/* drm_gem_mmap_obj() checked the length against the BO's size */
 	if (vma->vm_pgoff != drm_vma_node_start(&obj->vma_node))
 		return -EINVAL;
+	/* the BAR is only ours while the device is */
+	if (!drm_dev_enter(obj->dev, &idx))
+		return -ENODEV;
 
 	pfn = (vdev->devmem_phys + bo->devmem.start) >> PAGE_SHIFT;
 	vm_flags_set(vma, VM_IO | VM_PFNMAP | VM_DONTEXPAND | VM_DONTDUMP);
 	vma->vm_page_prot = pgprot_writecombine(vm_get_page_prot(vma->vm_flags));
-	return io_remap_pfn_range(vma, vma->vm_start, pfn,
-				  vma->vm_end - vma->vm_start,
-				  vma->vm_page_prot);
+	ret = io_remap_pfn_range(vma, vma->vm_start, pfn,
+				 vma->vm_end - vma->vm_start,
+				 vma->vm_page_prot);
+	drm_dev_exit(idx);
+	return ret;
 }
 
 static const struct vm_operations_struct vnpu_devmem_vm_ops = {

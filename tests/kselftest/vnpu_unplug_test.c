@@ -119,6 +119,7 @@ TEST_F_TIMEOUT(unplug, remove_busy_then_rescan, 120)
 	uint8_t *cmd_map, *data_map;
 	struct cmdbuf cb;
 	int32_t status = 1;
+	uint64_t devmem_off = 0;
 	bool hang;
 	int fd, fd2, ret;
 
@@ -134,6 +135,15 @@ TEST_F_TIMEOUT(unplug, remove_busy_then_rescan, 120)
 	ASSERT_NE(NULL, cmd_map);
 	ASSERT_NE(NULL, data_map);
 	memset(data_map, 0x11, BUF_SIZE);
+	/* a device-memory BO, to be mapped after the device is gone */
+	if (PARAM(fd, DRM_VNPU_PARAM_DEVMEM_SIZE)) {
+		struct drm_vnpu_bo_info info;
+
+		ASSERT_EQ(0, vnpu_bo_create(fd, 4096, DRM_VNPU_BO_DEVMEM, &h,
+					    NULL));
+		ASSERT_EQ(0, vnpu_bo_info(fd, h, &info));
+		devmem_off = info.mmap_offset;
+	}
 
 	/* a hung job, when fault injection is available, and busy queues */
 	hang = !sysfs_write("/sys/module/vnpu/parameters/fault_inject", "1");
@@ -166,6 +176,13 @@ TEST_F_TIMEOUT(unplug, remove_busy_then_rescan, 120)
 	ASSERT_EQ(-ENODEV, vnpu_wait(fd, ids[0], 0, NULL, NULL));
 	ASSERT_EQ(-ENODEV, vnpu_vm_bind(fd, data, 0, 1ull << 40, 0, 4096));
 	ASSERT_EQ(-ENODEV, vnpu_gem_close(fd, data));
+	/* device memory cannot be mapped any more */
+	if (devmem_off) {
+		void *p = mmap(NULL, 4096, PROT_READ, MAP_SHARED, fd, devmem_off);
+
+		ASSERT_EQ(MAP_FAILED, p);
+		ASSERT_EQ(ENODEV, errno);
+	}
 	/* the CPU mappings stay usable (shmem pages) */
 	*(volatile uint8_t *)data_map = *(volatile uint8_t *)(data_map + 1);
 	/* the node is gone */
