@@ -1002,6 +1002,120 @@ TEST_F(isa, failed_command_keeps_count)
 }
 
 /* ------------------------------------------------------------------ */
+/* Remaining rules, one test each                                      */
+/* ------------------------------------------------------------------ */
+
+TEST_F(gemm, absent_operand_not_all_zero)
+{
+	memset(&self->bias, 0, sizeof(self->bias));
+	self->bias.va = VA + 2 * MB;	/* rank 0 but a field set */
+	REJECT(-EINVAL, GEMM(0));
+	self->bias.va = 0;
+	EXPECT_EQ(0, GEMM(0));
+}
+
+TEST_F(gemm, int8_output_without_quantisation)
+{
+	self->a = Q(T(VA, ACCEL_DT_I8, 2, 4, 8, 0, 0), 1, 0);
+	self->b = Q(T(VA + MB, ACCEL_DT_I8, 2, 8, 16, 0, 0), 1, 0);
+	self->bias = T(VA + 2 * MB, ACCEL_DT_I32, 1, 16, 0, 0, 0);
+	self->out = T(VA + 3 * MB, ACCEL_DT_I8, 2, 4, 16, 0, 0);
+	REJECT(-EINVAL, GEMM(0));
+}
+
+TEST_F(gemm, int8_output_per_channel_axis)
+{
+	self->a = Q(T(VA, ACCEL_DT_I8, 2, 4, 8, 0, 0), 1, 0);
+	self->b = Q(T(VA + MB, ACCEL_DT_I8, 2, 8, 16, 0, 0), 1, 0);
+	self->bias = T(VA + 2 * MB, ACCEL_DT_I32, 1, 16, 0, 0, 0);
+	self->out = T(VA + 3 * MB, ACCEL_DT_I8, 2, 4, 16, 0, 0);
+	self->out.qmode = ACCEL_QMODE_CHANNEL;
+	self->out.qparams_va = VA + 4 * MB;
+	self->out.qaxis = 1;	/* N */
+	EXPECT_EQ(0, GEMM(0));
+	self->out.qaxis = 0;	/* M */
+	REJECT(-EINVAL, GEMM(0));
+}
+
+TEST_F(gemm, int8_quantised_bias)
+{
+	self->a = Q(T(VA, ACCEL_DT_I8, 2, 4, 8, 0, 0), 1, 0);
+	self->b = Q(T(VA + MB, ACCEL_DT_I8, 2, 8, 16, 0, 0), 1, 0);
+	self->bias = Q(T(VA + 2 * MB, ACCEL_DT_I32, 1, 16, 0, 0, 0), 1, 0);
+	self->out = Q(T(VA + 3 * MB, ACCEL_DT_I8, 2, 4, 16, 0, 0), 1, 0);
+	REJECT(-EINVAL, GEMM(0));
+}
+
+TEST_F(isa, quant_too_many_channels)
+{
+	struct accel_tensor in = T(VA, ACCEL_DT_F32, 1, 65537, 0, 0, 0);
+	struct accel_tensor out = T(VA + MB, ACCEL_DT_I8, 1, 65537, 0, 0, 0);
+
+	out.qmode = ACCEL_QMODE_CHANNEL;
+	out.qparams_va = VA + 2 * MB;
+	REJECT(-EINVAL, accel_cmdbuf_quantize(self->cb, &out, &in));
+	in.shape[0] = out.shape[0] = 65536;
+	EXPECT_EQ(0, accel_cmdbuf_quantize(self->cb, &out, &in));
+}
+
+TEST_F(conv, int8_weight_per_channel_axis)
+{
+	self->in = Q(T(VA, ACCEL_DT_I8, 4, 1, 8, 8, 4), 1, 0);
+	self->w = T(VA + MB, ACCEL_DT_I8, 4, 6, 3, 3, 4);
+	self->w.qmode = ACCEL_QMODE_CHANNEL;
+	self->w.qparams_va = VA + 4 * MB;
+	self->bias = T(VA + 2 * MB, ACCEL_DT_I32, 1, 6, 0, 0, 0);
+	self->out = Q(T(VA + 3 * MB, ACCEL_DT_I8, 4, 1, 8, 8, 6), 1, 0);
+	EXPECT_EQ(0, CONV());	/* axis 0: OC */
+	self->w.qaxis = 3;
+	REJECT(-EINVAL, CONV());
+}
+
+TEST_F(isa, reduce_axes_beyond_four)
+{
+	struct accel_tensor in = T(VA, ACCEL_DT_F32, 2, 4, 8, 0, 0);
+	struct accel_tensor out = T(VA + MB, ACCEL_DT_F32, 2, 4, 1, 0, 0);
+
+	REJECT(-EINVAL, accel_cmdbuf_reduce(self->cb, &out, &in, 0, 0x12));
+}
+
+TEST_F(isa, norm_mismatches)
+{
+	struct accel_tensor in = T(VA, ACCEL_DT_F32, 2, 4, 8, 0, 0);
+	struct accel_tensor out = T(VA + MB, ACCEL_DT_BF16, 2, 4, 8, 0, 0);
+	struct accel_tensor g = T(VA + 2 * MB, ACCEL_DT_F32, 2, 1, 8, 0, 0);
+
+	REJECT(-EINVAL, accel_cmdbuf_layernorm(self->cb, &out, &in, NULL, NULL, 0));
+	out = T(VA + MB, ACCEL_DT_F32, 2, 8, 4, 0, 0);
+	REJECT(-EINVAL, accel_cmdbuf_layernorm(self->cb, &out, &in, NULL, NULL, 0));
+	out = T(VA + MB, ACCEL_DT_F32, 2, 4, 8, 0, 0);
+	REJECT(-EINVAL, accel_cmdbuf_layernorm(self->cb, &out, &in, &g, NULL, 0));
+	g = T(VA + 2 * MB, ACCEL_DT_I8, 1, 8, 0, 0, 0);
+	REJECT(-EINVAL, accel_cmdbuf_layernorm(self->cb, &out, &in, NULL, &g, 0));
+}
+
+TEST_F(isa, pool2d_rank_and_dtype)
+{
+	struct accel_tensor in = T(VA, ACCEL_DT_F32, 3, 8, 8, 3, 0);
+	struct accel_tensor out = T(VA + MB, ACCEL_DT_F32, 3, 4, 4, 3, 0);
+	struct accel_pool2d_params p = { .kernel_h = 2, .kernel_w = 2,
+					 .stride_h = 2, .stride_w = 2 };
+
+	REJECT(-EINVAL, accel_cmdbuf_pool2d(self->cb, &out, &in, &p));
+	in = T(VA, ACCEL_DT_I32, 4, 1, 8, 8, 3);
+	out = T(VA + MB, ACCEL_DT_I32, 4, 1, 4, 4, 3);
+	REJECT(-EINVAL, accel_cmdbuf_pool2d(self->cb, &out, &in, &p));
+}
+
+TEST_F(isa, dequantize_float_input)
+{
+	struct accel_tensor in = T(VA, ACCEL_DT_F32, 1, 8, 0, 0, 0);
+	struct accel_tensor out = T(VA + MB, ACCEL_DT_F32, 1, 8, 0, 0, 0);
+
+	REJECT(-EINVAL, accel_cmdbuf_dequantize(self->cb, &out, &in));
+}
+
+/* ------------------------------------------------------------------ */
 /* Replaying an encoded stream                                         */
 /* ------------------------------------------------------------------ */
 
@@ -1126,6 +1240,41 @@ TEST_F(isa, append_stream_malformed)
 		memcpy(&w[1], &f, sizeof(f));
 	}
 	REJECT(-EBADMSG, accel_cmdbuf_append_stream(self->cb, w, n, NULL));
+}
+
+TEST_F(isa, append_stream_bad_fields)
+{
+	struct vnpu_cmd_sem sem;
+	struct vnpu_cmd_unary red;
+	struct accel_cmdbuf *cb;
+	const void *d;
+	size_t n;
+
+	/* SEM_SIGNAL carries no timeout. */
+	ASSERT_EQ(0, accel_cmdbuf_new(NULL, &cb));
+	ASSERT_EQ(0, accel_cmdbuf_sem_signal(cb, VA, ACCEL_SEM_SET, 1));
+	accel_cmdbuf_get_stream(cb, &d, &n);
+	memcpy(&sem, d, sizeof(sem));
+	sem.timeout_us = 5;
+	REJECT(-EINVAL, accel_cmdbuf_append_stream(self->cb, &sem, sizeof(sem), NULL));
+	sem.timeout_us = 0;
+	sem.rsvd = 1;
+	REJECT(-EBADMSG, accel_cmdbuf_append_stream(self->cb, &sem, sizeof(sem), NULL));
+	accel_cmdbuf_free(cb);
+	/* REDUCE's parameter has bits beyond op and axes. */
+	{
+		struct accel_tensor in = T(VA, ACCEL_DT_F32, 2, 4, 8, 0, 0);
+		struct accel_tensor out = T(VA + MB, ACCEL_DT_F32, 2, 4, 1, 0, 0);
+
+		ASSERT_EQ(0, accel_cmdbuf_new(NULL, &cb));
+		ASSERT_EQ(0, accel_cmdbuf_reduce(cb, &out, &in, 0, 0x2));
+		accel_cmdbuf_get_stream(cb, &d, &n);
+		memcpy(&red, d, sizeof(red));
+		EXPECT_EQ(0, accel_cmdbuf_append_stream(self->cb, &red, sizeof(red), NULL));
+		red.param |= 1u << 20;
+		REJECT(-EINVAL, accel_cmdbuf_append_stream(self->cb, &red, sizeof(red), NULL));
+		accel_cmdbuf_free(cb);
+	}
 }
 
 TEST_F(isa, append_stream_invalid_command_is_all_or_nothing)
