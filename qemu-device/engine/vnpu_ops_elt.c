@@ -323,26 +323,41 @@ uint32_t vnpu_op_eltwise(VnpuRun *r, const uint8_t *cmd)
 
 /* ---- ACTIVATION ---- */
 
+/* Contiguous F32 rows of RELU / RELU6 (vectorised). */
+static VNPU_HOT void vnpu_relu_row_f32(float *d, const float *x, uint64_t n,
+                                       float hi)
+{
+    for (uint64_t i = 0; i < n; i++) {
+        float f = x[i] > 0 ? x[i] : 0;
+
+        d[i] = f < hi ? f : hi;
+    }
+}
+
 static uint32_t vnpu_act_run(VnpuRun *r, VnpuTensor *in, VnpuTensor *out,
                              const uint8_t *cmd)
 {
     unsigned act = vnpu_ld32(cmd + VNPU_T2);
+    uint64_t n = out->shape[3];
+    uint64_t si = in->stride[3] * in->esize, so = out->stride[3] * out->esize;
+    bool fast = in->dtype == VNPU_DT_F32 &&
+                (act == VNPU_ACT_RELU || act == VNPU_ACT_RELU6) &&
+                ((si == 4 && so == 4) || n == 1);
 
     for (uint64_t i0 = 0; i0 < out->shape[0]; i0++) {
         for (uint64_t i1 = 0; i1 < out->shape[1]; i1++) {
             for (uint64_t i2 = 0; i2 < out->shape[2]; i2++) {
-                for (uint64_t i3 = 0; i3 < out->shape[3]; i3++) {
-                    const uint8_t *x = in->base +
-                                       vnpu_toff(in, i0, i1, i2, i3);
-                    uint8_t *z = out->base + vnpu_toff(out, i0, i1, i2, i3);
+                const uint8_t *x = in->base + vnpu_toff(in, i0, i1, i2, 0);
+                uint8_t *z = out->base + vnpu_toff(out, i0, i1, i2, 0);
 
-                    if (act == VNPU_ACT_RELU && in->dtype == VNPU_DT_F32) {
-                        float f = vnpu_ldf(x);
-
-                        vnpu_stf(z, f > 0 ? f : 0);
-                        continue;
-                    }
-                    vnpu_put(out, z, vnpu_act(act, vnpu_get(in, x, 0)), 0);
+                if (fast) {
+                    vnpu_relu_row_f32((float *)z, (const float *)x, n,
+                                      act == VNPU_ACT_RELU ? INFINITY : 6);
+                    continue;
+                }
+                for (uint64_t i3 = 0; i3 < n; i3++) {
+                    vnpu_put(out, z + i3 * so,
+                             vnpu_act(act, vnpu_get(in, x + i3 * si, 0)), 0);
                 }
             }
         }
@@ -768,27 +783,36 @@ uint32_t vnpu_op_pool2d(VnpuRun *r, const uint8_t *cmd)
 static uint32_t vnpu_convert_run(VnpuRun *r, VnpuTensor *in, VnpuTensor *out,
                                  const uint8_t *cmd)
 {
-    uint64_t i[4];
+    uint64_t i[4], n = out->shape[3];
+    uint64_t si = in->stride[3] * in->esize, so = out->stride[3] * out->esize;
+    bool to_f = !vnpu_dt_float(in->dtype) && vnpu_dt_float(out->dtype);
+    bool copy = in->dtype == out->dtype && vnpu_dt_float(in->dtype);
 
     for (i[0] = 0; i[0] < out->shape[0]; i[0]++) {
         for (i[1] = 0; i[1] < out->shape[1]; i[1]++) {
             for (i[2] = 0; i[2] < out->shape[2]; i[2]++) {
-                for (i[3] = 0; i[3] < out->shape[3]; i[3]++) {
-                    const uint8_t *x = in->base +
-                                       vnpu_toff(in, i[0], i[1], i[2], i[3]);
-                    uint8_t *z = out->base +
-                                 vnpu_toff(out, i[0], i[1], i[2], i[3]);
-                    double v = vnpu_get(in, x, i[in->qaxis]);
+                const uint8_t *x = in->base +
+                                   vnpu_toff(in, i[0], i[1], i[2], 0);
+                uint8_t *z = out->base + vnpu_toff(out, i[0], i[1], i[2], 0);
 
-                    if (in->dtype == VNPU_DT_F32 && out->dtype == VNPU_DT_F32) {
-                        memmove(z, x, 4);   /* keeps NaN payloads */
-                        continue;
+                if (copy) {
+                    /* Float to the same float type: the bits, NaNs too. */
+                    if ((si == in->esize && so == in->esize) || n == 1) {
+                        memmove(z, x, n * in->esize);
+                    } else {
+                        for (i[3] = 0; i[3] < n; i[3]++) {
+                            memmove(z + i[3] * so, x + i[3] * si, in->esize);
+                        }
                     }
-                    if (!vnpu_dt_float(in->dtype) &&
-                        vnpu_dt_float(out->dtype)) {
+                    continue;
+                }
+                for (i[3] = 0; i[3] < n; i[3]++) {
+                    double v = vnpu_get(in, x + i[3] * si, i[in->qaxis]);
+
+                    if (to_f) {
                         v = (float)v;       /* DEQUANTIZE rounds to f32 */
                     }
-                    vnpu_put(out, z, v, i[out->qaxis]);
+                    vnpu_put(out, z + i[3] * so, v, i[out->qaxis]);
                 }
             }
         }

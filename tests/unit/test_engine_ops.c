@@ -1656,9 +1656,11 @@ TEST_F(ops, activation_all)
 					    VNPU_DT_I8, VNPU_DT_U8 };
 	uint32_t shape[3] = { 3, 1, 7 }, istride[3] = { 40, 9, 5 };
 
+	for (int dense_in = 0; dense_in < 2; dense_in++)
 	for (size_t d = 0; d < ARRAY_SIZE(dts); d++) {
 		for (unsigned int act = 1; act < VNPU_ACT_COUNT; act++) {
-			struct tt in = mk(F, dts[d], 3, shape, istride);
+			struct tt in = mk(F, dts[d], 3, shape,
+					  dense_in ? NULL : istride);
 			struct tt out = mk(F, dts[d], 3, shape, NULL);
 			double *iv, *ov;
 
