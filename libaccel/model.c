@@ -165,8 +165,8 @@ static int instantiate(struct accel_device *dev, struct model_shared *sh,
 			accel_bo_unmap(m->bo[r]);
 			continue;
 		}
-		if (rg->placement == VNPU_PKG_PLACE_DEVMEM)
-			continue;	/* scratch: the CPU never looks */
+		if (rg->kind == VNPU_PKG_REG_SCRATCH)
+			continue;	/* the CPU never looks */
 		ret = accel_bo_map(m->bo[r], &m->map[r]);
 		if (ret)
 			goto err;

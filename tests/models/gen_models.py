@@ -427,8 +427,72 @@ def export_lnorm(rng, path, s=8, d=32):
     save_model(graph, path)
 
 
+def bad(out, name, nodes, inputs=None, outputs=None, inits=(), opset=OPSET,
+        check=True):
+    vi = helper.make_tensor_value_info
+    inputs = inputs or [vi("x", TensorProto.FLOAT, [1, 4])]
+    outputs = outputs or [vi("y", TensorProto.FLOAT, [1, 4])]
+    model = helper.make_model(helper.make_graph(nodes, name, inputs, outputs,
+                                                list(inits)),
+                              opset_imports=[helper.make_opsetid("", opset)])
+    model.ir_version = 8
+    if check:
+        onnx.checker.check_model(model)
+    onnx.save(model, os.path.join(out, name + ".onnx"))
+
+
 def export_bad(out):
-    """Models the compiler must refuse with a clear error."""
+    """Models the compiler must refuse with a clear error (the expected
+    messages are in tests/models/test_compiler.c)."""
+    mk = helper.make_node
+    vi = helper.make_tensor_value_info
+    F = TensorProto.FLOAT
+    img = [vi("x", F, [1, 1, 4, 4])]
+    w = init("w", np.ones((1, 1, 3, 3), np.float32))
+    bad(out, "bad_autopad", [mk("Conv", ["x", "w"], ["y"], name="c", auto_pad="SAME_UPPER")],
+        img, [vi("y", F, [1, 1, 4, 4])], [w])
+    bad(out, "bad_ceil", [mk("MaxPool", ["x"], ["y"], name="p", kernel_shape=[3, 3],
+                             ceil_mode=1)], img, [vi("y", F, [1, 1, 2, 2])])
+    bad(out, "bad_countpad", [mk("AveragePool", ["x"], ["y"], name="p", kernel_shape=[3, 3],
+                                 pads=[1, 1, 1, 1], count_include_pad=1)],
+        img, [vi("y", F, [1, 1, 4, 4])])
+    bad(out, "bad_transa", [mk("Gemm", ["x", "w4"], ["y"], name="g", transA=1)],
+        [vi("x", F, [4, 4])], [vi("y", F, [4, 4])], [init("w4", np.eye(4, dtype=np.float32))])
+    bad(out, "bad_two_inputs", [mk("Add", ["x", "x2"], ["y"], name="a")],
+        [vi("x", F, [1, 4]), vi("x2", F, [1, 4])])
+    bad(out, "bad_symbolic", [mk("Relu", ["x"], ["y"], name="r")],
+        [vi("x", F, ["N", "C"])], [vi("y", F, ["N", "C"])])
+    bad(out, "bad_int_input", [mk("Identity", ["x"], ["y"], name="i")],
+        [vi("x", TensorProto.INT64, [1, 4])], [vi("y", TensorProto.INT64, [1, 4])])
+    bad(out, "bad_opset", [mk("Relu", ["x"], ["y"], name="r")], opset=9)
+    bad(out, "bad_softmax_axis", [mk("Softmax", ["x"], ["y"], name="sm", axis=1)],
+        [vi("x", F, [1, 4, 8])], [vi("y", F, [1, 4, 8])])
+    bad(out, "bad_ln_axis", [mk("LayerNormalization", ["x", "g"], ["y"], name="ln", axis=1)],
+        [vi("x", F, [1, 4, 8])], [vi("y", F, [1, 4, 8])],
+        [init("g", np.ones((4, 8), np.float32))])
+    bad(out, "bad_pow", [mk("Pow", ["x", "three"], ["y"], name="cube")],
+        inits=[init("three", np.array(3, np.float32))])
+    bad(out, "bad_sqrt", [mk("Sqrt", ["x"], ["y"], name="root")])
+    bad(out, "bad_bn", [mk("BatchNormalization", ["x", "s", "b", "m", "v"], ["y"], name="lonely_bn")],
+        img, [vi("y", F, [1, 1, 4, 4])],
+        [init(n, np.ones(1, np.float32)) for n in "sbmv"])
+    bad(out, "bad_int8_init", [mk("Add", ["x", "k"], ["y"], name="a")],
+        inits=[init("k", np.ones(4, np.int8))])
+    bad(out, "bad_domain", [mk("FusedGemm", ["x"], ["y"], name="ms", domain="com.microsoft")],
+        check=False)
+    bad(out, "bad_rank5", [mk("Relu", ["x"], ["y"], name="r")],
+        [vi("x", F, [1, 1, 1, 2, 2])], [vi("y", F, [1, 1, 1, 2, 2])])
+    bad(out, "bad_keepdims", [mk("ReduceMean", ["x"], ["y"], name="rm", axes=[1], keepdims=0)],
+        outputs=[vi("y", F, [1])])
+    bad(out, "bad_inner", [mk("MatMul", ["x", "w5"], ["y"], name="mm")],
+        inits=[init("w5", np.ones((5, 4), np.float32))])
+    bad(out, "bad_broadcast", [mk("Add", ["x", "k3"], ["y"], name="a3")],
+        inits=[init("k3", np.ones(3, np.float32))])
+    bad(out, "bad_reshape", [mk("Reshape", ["x", "s3"], ["y"], name="rs")],
+        outputs=[vi("y", F, [3])], inits=[init("s3", np.array([3], np.int64))])
+    bad(out, "bad_undefined_output", [mk("Relu", ["x"], ["r"], name="r")], check=False)
+    bad(out, "bad_use_before_def", [mk("Relu", ["later"], ["y"], name="early"),
+                                     mk("Relu", ["x"], ["later"], name="late")], check=False)
     x = helper.make_tensor_value_info("x", TensorProto.FLOAT, [1, 4])
     y = helper.make_tensor_value_info("y", TensorProto.FLOAT, [1, 4])
     save_model(helper.make_graph(

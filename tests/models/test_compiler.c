@@ -247,6 +247,61 @@ TEST(unsupported_clip_bounds)
 	ASSERT_NE(NULL, strstr(err, "'clip_pm1' (Clip)"));
 }
 
+/* Models outside what the compiler supports: each refused, clearly. */
+FIXTURE(bad) {
+	char err[600];
+};
+
+FIXTURE_VARIANT(bad) {
+	const char *model;
+	const char *msg;
+};
+
+#define BAD(name, text) \
+	FIXTURE_VARIANT_ADD(bad, name) { .model = #name, .msg = text }
+
+BAD(bad_autopad, "node 'c' (Conv): auto_pad is not supported");
+BAD(bad_ceil, "node 'p' (MaxPool): ceil_mode is not supported");
+BAD(bad_countpad, "node 'p' (AveragePool): count_include_pad=1 is not supported");
+BAD(bad_transa, "node 'g' (Gemm): transA=1 is not supported");
+BAD(bad_two_inputs, "2 graph inputs; exactly one is supported");
+BAD(bad_symbolic, "'x': dimension 1 is symbolic");
+BAD(bad_int_input, "'x': element type 7 is not supported");
+BAD(bad_opset, "ONNX opset 9 is not supported");
+BAD(bad_softmax_axis, "node 'sm' (Softmax): only the last axis is supported");
+BAD(bad_ln_axis, "node 'ln' (LayerNormalization): only the last axis is supported");
+BAD(bad_pow, "node 'cube' (Pow): only a constant exponent of 2 is supported");
+BAD(bad_sqrt, "node 'root' (Sqrt): unsupported operator on a non-constant input");
+BAD(bad_bn, "node 'lonely_bn' (BatchNormalization): unsupported unless it follows a Conv");
+BAD(bad_int8_init, "initializer 'k': data type 3 is not supported");
+BAD(bad_domain, "node 'ms': op 'FusedGemm' of domain 'com.microsoft' is not supported");
+BAD(bad_rank5, "'x': rank 5 (1..4 supported)");
+BAD(bad_keepdims, "node 'rm' (ReduceMean): keepdims=0 is not supported");
+BAD(bad_inner, "node 'mm' (MatMul): inner dimensions 4 and 5 differ");
+BAD(bad_broadcast, "node 'a3' (Add): shapes do not broadcast");
+BAD(bad_reshape, "node 'rs' (Reshape): 4 elements cannot become 3");
+BAD(bad_undefined_output, "graph output 'y' is not produced by any node");
+BAD(bad_use_before_def, "node 'early' (Relu): input 'later' is not defined before use");
+
+FIXTURE_SETUP(bad)
+{
+}
+
+FIXTURE_TEARDOWN(bad)
+{
+}
+
+TEST_F(bad, refused_with_node_and_reason)
+{
+	char path[256];
+
+	snprintf(path, sizeof(path), MODELS_DIR "/%s.onnx", variant->model);
+	ASSERT_EQ(-EINVAL, compile(path, TMP("bad.vnpu"), 1, 0, NULL, self->err,
+				   sizeof(self->err)));
+	TH_LOG("%s", self->err);
+	EXPECT_NE(NULL, strstr(self->err, variant->msg));
+}
+
 TEST(not_an_onnx_file)
 {
 	char err[600] = "";
