@@ -803,6 +803,146 @@ TEST_F(dev, fault_status_and_reset_state)
 }
 
 /* ------------------------------------------------------------------ */
+/* Every kind of BO as a job's source and destination                  */
+/* ------------------------------------------------------------------ */
+
+enum bo_kind { BO_CACHED, BO_WC, BO_DEVMEM, BO_USERPTR, BO_IMPORTED };
+
+FIXTURE(bokind) {
+	struct accel_device *dev, *exporter;
+	struct accel_device_caps caps;
+	struct accel_bo *bo, *orig;
+	void *user;
+	uint8_t *p;
+	uint64_t va;
+};
+
+FIXTURE_VARIANT(bokind) {
+	enum bo_kind kind;
+};
+
+FIXTURE_VARIANT_ADD(bokind, cached) { .kind = BO_CACHED };
+FIXTURE_VARIANT_ADD(bokind, write_combined) { .kind = BO_WC };
+FIXTURE_VARIANT_ADD(bokind, device_memory) { .kind = BO_DEVMEM };
+FIXTURE_VARIANT_ADD(bokind, userptr) { .kind = BO_USERPTR };
+FIXTURE_VARIANT_ADD(bokind, imported) { .kind = BO_IMPORTED };
+
+#define BK_SIZE	(256 * 1024)
+
+FIXTURE_SETUP(bokind)
+{
+	uint64_t need = 0;
+	int fd;
+
+	memset(self, 0, sizeof(*self));
+	if (!vnpu_count())
+		SKIP(return, "no vnpu device");
+	ASSERT_EQ(0, accel_device_open(NULL, &self->dev));
+	accel_device_get_caps(self->dev, &self->caps);
+	switch (variant->kind) {
+	case BO_DEVMEM:
+		need = ACCEL_FEATURE_DEVMEM;
+		break;
+	case BO_USERPTR:
+		need = ACCEL_FEATURE_USERPTR;
+		break;
+	case BO_IMPORTED:
+		need = ACCEL_FEATURE_PRIME_EXPORT | ACCEL_FEATURE_PRIME_IMPORT |
+		       ACCEL_FEATURE_VM_BIND;
+		break;
+	default:
+		break;
+	}
+	if ((self->caps.features & need) != need)
+		SKIP(return, "the driver lacks this kind of BO");
+	switch (variant->kind) {
+	case BO_CACHED:
+	case BO_WC:
+	case BO_DEVMEM:
+		ASSERT_EQ(0, accel_bo_new(self->dev, BK_SIZE,
+					  variant->kind == BO_WC ? ACCEL_BO_WC :
+					  variant->kind == BO_DEVMEM ?
+					  ACCEL_BO_DEVMEM : 0, &self->bo));
+		break;
+	case BO_USERPTR:
+		self->user = mmap(NULL, BK_SIZE, PROT_READ | PROT_WRITE,
+				  MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+		ASSERT_NE(MAP_FAILED, self->user);
+		ASSERT_EQ(0, accel_bo_new_userptr(self->dev, self->user, BK_SIZE,
+						  0, &self->bo));
+		break;
+	case BO_IMPORTED:
+		ASSERT_EQ(0, accel_device_open(NULL, &self->exporter));
+		ASSERT_EQ(0, accel_bo_new(self->exporter, BK_SIZE, 0, &self->orig));
+		ASSERT_EQ(0, accel_bo_export(self->orig, &fd));
+		ASSERT_EQ(0, accel_bo_import(self->dev, fd, &self->bo));
+		close(fd);
+		break;
+	}
+	ASSERT_EQ(0, accel_bo_get_va(self->bo, &self->va));
+	ASSERT_NE(0u, self->va);
+	ASSERT_EQ(0, accel_bo_map(self->bo, (void **)&self->p));
+}
+
+FIXTURE_TEARDOWN(bokind)
+{
+	if (self->bo) {
+		accel_bo_unmap(self->bo);
+		accel_bo_free(self->bo);
+	}
+	accel_bo_free(self->orig);
+	accel_device_close(self->exporter);
+	if (self->user)
+		munmap(self->user, BK_SIZE);
+	accel_device_close(self->dev);
+}
+
+TEST_F(bokind, device_writes_cpu_reads_and_back)
+{
+	struct accel_cmdbuf *cb;
+	struct accel_job *job;
+	uint32_t flags = 0;
+	unsigned int i;
+	int st = -1, ret;
+
+	accel_bo_get_flags(self->bo, &flags);
+	if (variant->kind == BO_USERPTR) {
+		EXPECT_TRUE(flags & ACCEL_BO_USERPTR);
+	}
+	if (variant->kind == BO_IMPORTED) {
+		EXPECT_TRUE(flags & ACCEL_BO_IMPORTED);
+	}
+	/* The device writes the first half... */
+	ASSERT_EQ(0, run_fill(self->dev, self->va, BK_SIZE / 2, 0x89abcdef, 0, &st));
+	ASSERT_EQ(0, st);
+	ret = accel_bo_cpu_prep(self->bo, ACCEL_ACCESS_READ | ACCEL_ACCESS_WRITE, 0);
+	if (variant->kind == BO_USERPTR || variant->kind == BO_DEVMEM) {
+		EXPECT_NE(0, ret);	/* not exportable: no dma-buf to sync */
+	} else {
+		EXPECT_EQ(0, ret);
+	}
+	EXPECT_TRUE(filled(self->p, BK_SIZE / 2, 0x89abcdef));
+	/* ...the CPU writes the second, the device copies it back. */
+	for (i = BK_SIZE / 2; i < BK_SIZE; i++)
+		self->p[i] = (uint8_t)(i * 7);
+	if (!ret)
+		EXPECT_EQ(0, accel_bo_cpu_fini(self->bo, ACCEL_ACCESS_READ |
+					       ACCEL_ACCESS_WRITE));
+	ASSERT_EQ(0, accel_cmdbuf_new(self->dev, &cb));
+	ASSERT_EQ(0, accel_cmdbuf_copy(cb, self->va, self->va + BK_SIZE / 2,
+				       BK_SIZE / 4));
+	ASSERT_EQ(0, accel_job_submit(self->dev, cb, 0, NULL, &job));
+	ASSERT_EQ(0, accel_job_wait(job, JOB_TIMEOUT, &st));
+	EXPECT_EQ(0, st);
+	for (i = 0; i < BK_SIZE / 4; i++)
+		if (self->p[i] != (uint8_t)((i + BK_SIZE / 2) * 7))
+			break;
+	EXPECT_EQ(BK_SIZE / 4, i);
+	accel_job_free(job);
+	accel_cmdbuf_free(cb);
+}
+
+/* ------------------------------------------------------------------ */
 /* Threads and processes                                               */
 /* ------------------------------------------------------------------ */
 
@@ -1442,10 +1582,11 @@ TEST_F(hotplug, remove_rescan)
 	struct accel_device *dev;
 	struct accel_event e;
 	struct hp h = { 0 };
-	char path[128], pci[32];
+	char path[128], pci[32], line[512];
 	const char *p;
-	unsigned int idx;
-	int ret;
+	unsigned int idx, i;
+	int ret, seen = 0, st;
+	FILE *tool;
 
 	if (!vnpu_count())
 		SKIP(return, "no vnpu device");
@@ -1460,6 +1601,11 @@ TEST_F(hotplug, remove_rescan)
 	ASSERT_EQ(0, accel_monitor_new(hp_cb, &h, &m));
 	if (accel_events_open(&ev))
 		ev = NULL;
+	/* vnpu-events watches too: unplug, hotplug-remove, hotplug-add. */
+	tool = popen("vnpu-events --json -n 3 -t 60", "r");
+	ASSERT_NE(NULL, tool);
+	ASSERT_NE(NULL, fgets(line, sizeof(line), tool));
+	EXPECT_NE(NULL, strstr(line, "ready"));
 	ASSERT_EQ(0, write_file(path, "1"));
 	ASSERT_TRUE(hp_wait(m, &h.removes, 20000));
 	EXPECT_STREQ(pci, h.pci);
@@ -1478,6 +1624,19 @@ TEST_F(hotplug, remove_rescan)
 	ASSERT_TRUE(hp_wait(m, &h.adds, 20000));
 	EXPECT_STREQ(pci, h.pci);
 	accel_monitor_free(m);
+	for (i = 0; i < 3 && fgets(line, sizeof(line), tool); i++) {
+		EXPECT_TRUE(json_ok(line)) TH_LOG("not JSON: %s", line);
+		if (strstr(line, "\"unplug\""))
+			seen |= 1;
+		if (strstr(line, "\"hotplug-remove\""))
+			seen |= 2;
+		if (strstr(line, "\"hotplug-add\""))
+			seen |= 4;
+		EXPECT_NE(NULL, strstr(line, pci)) TH_LOG("%s", line);
+	}
+	EXPECT_EQ(7, seen) TH_LOG("vnpu-events saw %#x", seen);
+	st = pclose(tool);
+	EXPECT_TRUE(WIFEXITED(st) && WEXITSTATUS(st) == 0);
 	/* Usable again. */
 	ASSERT_EQ(0, accel_device_open_pci(pci, &dev));
 	accel_device_close(dev);
