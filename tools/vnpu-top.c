@@ -63,7 +63,10 @@ struct client {
 	unsigned int nq;
 	uint64_t mem;			/* bytes (drm-total-memory) */
 	uint64_t completed;		/* vnpu-jobs-completed */
-	bool seen;
+	/* From the netlink context statistics, matched by client id. */
+	bool have_ctx;
+	uint32_t ctx_id;
+	uint64_t failed, faults;
 };
 
 struct sample {
@@ -198,6 +201,28 @@ static void scan_clients(struct sample *s, int only_pid)
 	closedir(proc);
 }
 
+/* Add the driver's per-context figures to the fdinfo clients. */
+static void merge_contexts(struct accel_telemetry *tel, struct sample *s,
+			   int only_pid)
+{
+	static struct accel_context_stats ctx[MAX_CLIENTS];
+	unsigned int n = 0, i, j;
+
+	if (!tel || accel_telemetry_get_contexts(tel, -1, only_pid, ctx,
+						 MAX_CLIENTS, &n))
+		return;
+	if (n > MAX_CLIENTS)
+		n = MAX_CLIENTS;
+	for (i = 0; i < s->ncl; i++)
+		for (j = 0; j < n; j++)
+			if (ctx[j].client_id == s->cl[i].id) {
+				s->cl[i].have_ctx = true;
+				s->cl[i].ctx_id = ctx[j].ctx_id;
+				s->cl[i].failed = ctx[j].jobs_failed;
+				s->cl[i].faults = ctx[j].faults;
+			}
+}
+
 static void take_sample(struct accel_telemetry *tel, struct sample *s,
 			int only_pid)
 {
@@ -211,6 +236,7 @@ static void take_sample(struct accel_telemetry *tel, struct sample *s,
 		s->ndev = n < MAX_DEVS ? n : MAX_DEVS;
 	}
 	scan_clients(s, only_pid);
+	merge_contexts(tel, s, only_pid);
 }
 
 static const struct accel_device_stats *find_dev(const struct sample *s,
@@ -302,8 +328,9 @@ static void print_text(const struct sample *a, const struct sample *b,
 		       eng, rate(d->jobs_completed, o->jobs_completed, dt),
 		       mem, power, d->resets, d->faults, d->dead ? " DEAD" : "");
 	}
-	printf("\n%-7s %-16s %-13s %5s %-32s %8s %8s\n", "PID", "COMMAND",
-	       "PCI", "BUSY", "ENGINES (busy % per queue)", "JOBS/S", "MEM");
+	printf("\n%-7s %-16s %-13s %5s %-32s %8s %8s %6s %6s\n", "PID",
+	       "COMMAND", "PCI", "BUSY", "ENGINES (busy % per queue)", "JOBS/S",
+	       "MEM", "FAILED", "FAULTS");
 	for (i = 0; i < b->ncl; i++) {
 		const struct client *c = &b->cl[i], *o = find_client(a, c->id);
 		uint64_t tot = 0, otot = 0;
@@ -320,9 +347,13 @@ static void print_text(const struct sample *a, const struct sample *b,
 			otot += o->engine_ns[q];
 		}
 		human(c->mem, mem, sizeof(mem));
-		printf("%-7d %-16s %-13s %4.0f%% %-32s %8.1f %8s\n", c->pid,
+		printf("%-7d %-16s %-13s %4.0f%% %-32s %8.1f %8s", c->pid,
 		       c->comm, c->pdev, pct(tot, otot, dt) / (c->nq ? c->nq : 1),
 		       eng, rate(c->completed, o->completed, dt), mem);
+		if (c->have_ctx)
+			printf(" %6" PRIu64 " %6" PRIu64 "\n", c->failed, c->faults);
+		else
+			printf(" %6s %6s\n", "-", "-");
 	}
 	fflush(stdout);
 }
@@ -394,8 +425,13 @@ static void print_json(const struct sample *a, const struct sample *b)
 		json_str(c->pdev);
 		printf(", \"client_id\": %" PRIu64 ", \"mem\": %" PRIu64
 		       ", \"jobs_per_s\": %.2f, \"jobs_completed\": %" PRIu64
-		       ", \"engines\": [", c->id, c->mem,
+		       ", ", c->id, c->mem,
 		       rate(c->completed, o->completed, dt), c->completed);
+		if (c->have_ctx)
+			printf("\"ctx_id\": %u, \"jobs_failed\": %" PRIu64
+			       ", \"faults\": %" PRIu64 ", ", c->ctx_id,
+			       c->failed, c->faults);
+		printf("\"engines\": [");
 		for (q = 0; q < c->nq; q++)
 			printf("%s{\"name\": \"q%u\", \"busy_pct\": %.2f, "
 			       "\"busy_ns\": %" PRIu64 "}", q ? ", " : "", q,
