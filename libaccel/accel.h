@@ -1097,7 +1097,7 @@ int accel_cmdbuf_conv2d(struct accel_cmdbuf *cb,
  * @act: ACCEL_ACT_* (NONE for I32)
  *
  * All three have one dtype: F32, BF16, I8/U8 (per-tensor quantisation or
- * none) or I32.
+ * none) or I32 (no quantisation, act NONE).
  *
  * Return: 0 or a negative errno (see "Compute commands").
  */
@@ -1152,8 +1152,8 @@ int accel_cmdbuf_reduce(struct accel_cmdbuf *cb,
  * @cb: the builder
  * @out: same shape and dtype as @in
  * @in: F32, BF16 or per-tensor quantised I8/U8, innermost extent C
- * @gamma: [C] or NULL (1): in's dtype, F32 for BF16 or quantised @in
- * @beta: [C] or NULL (0): as @gamma
+ * @gamma: [C] or NULL (1): F32 or BF16
+ * @beta: [C] or NULL (0): F32 or BF16
  * @eps: finite, >= 0
  *
  * Return: 0 or a negative errno (see "Compute commands").

@@ -694,7 +694,9 @@ ACCEL_EXPORT int accel_cmdbuf_eltwise(struct accel_cmdbuf *cb, uint32_t op,
 	if (ta.qmode == VNPU_QMODE_CHANNEL || tb.qmode == VNPU_QMODE_CHANNEL ||
 	    to.qmode == VNPU_QMODE_CHANNEL)
 		goto err;
-	if (to.dtype == VNPU_DT_I32 && act != VNPU_ACT_NONE)
+	/* I32: no activation and no quantisation. */
+	if (to.dtype == VNPU_DT_I32 &&
+	    (act != VNPU_ACT_NONE || ta.qmode || tb.qmode || to.qmode))
 		goto err;
 	for (i = 0; i < 4; i++)
 		if ((ta.shape[i] != to.shape[i] && ta.shape[i] != 1) ||
@@ -814,7 +816,7 @@ static int norm(struct accel_cmdbuf *cb, uint16_t opcode,
 	struct vnpu_cmd_norm c;
 	struct refs r = { .n = 0 };
 	struct tv ti, to, tg[2];
-	unsigned int i, want;
+	unsigned int i;
 	int ret;
 
 	if (!cb || !isfinite(eps) || eps < 0)
@@ -830,12 +832,12 @@ static int norm(struct accel_cmdbuf *cb, uint16_t opcode,
 	if (ti.dtype != to.dtype || !unary_dtype_ok(&ti) ||
 	    !unary_dtype_ok(&to) || !same_shape(&ti, &to))
 		goto err;
-	want = VNPU_DT_F32;	/* F32 for every input dtype */
+	/* gamma and beta: [C], F32 or BF16, whatever in's dtype. */
 	for (i = 0; i < 2; i++) {
 		if (!tg[i].present)
 			continue;
 		if (tg[i].rank != 1 || tg[i].shape[3] != ti.shape[3] ||
-		    tg[i].dtype != want || tg[i].qmode != VNPU_QMODE_NONE)
+		    !dt_float(tg[i].dtype))
 			goto err;
 	}
 	ret = no_alias(&to, &ti, false);

@@ -829,6 +829,9 @@ TEST_F(isa, eltwise_dtypes)
 	EXPECT_EQ(0, accel_cmdbuf_eltwise(self->cb, ACCEL_ELT_DIV, &o, &a, &b, 0));
 	REJECT(-EINVAL, accel_cmdbuf_eltwise(self->cb, 0, &o, &a, &b,
 					     ACCEL_ACT_RELU));
+	/* I32 takes no quantisation. */
+	b = Q(b, 1, 0);
+	REJECT(-EINVAL, accel_cmdbuf_eltwise(self->cb, 0, &o, &a, &b, 0));
 }
 
 TEST_F(isa, eltwise_per_channel)
@@ -934,11 +937,13 @@ TEST_F(isa, norms)
 	REJECT(-EINVAL, accel_cmdbuf_rmsnorm(self->cb, &out, &in, &bad, NULL, 0));
 	REJECT(-EINVAL, accel_cmdbuf_rmsnorm(self->cb, &out, &in, NULL, NULL, -1));
 	REJECT(-EINVAL, accel_cmdbuf_rmsnorm(self->cb, &out, &in, NULL, NULL, NAN));
-	/* BF16 input: gamma/beta are F32, not BF16. */
+	/* gamma/beta may be F32 or BF16 whatever the input. */
 	in = T(VA, ACCEL_DT_BF16, 2, 4, 8, 0, 0);
 	out = T(VA + MB, ACCEL_DT_BF16, 2, 4, 8, 0, 0);
 	EXPECT_EQ(0, accel_cmdbuf_layernorm(self->cb, &out, &in, &g, &g, 0));
-	g.dtype = ACCEL_DT_BF16;
+	g = T(VA + 2 * MB, ACCEL_DT_BF16, 1, 8, 0, 0, 0);
+	EXPECT_EQ(0, accel_cmdbuf_layernorm(self->cb, &out, &in, &g, NULL, 0));
+	g = T(VA + 2 * MB, ACCEL_DT_I32, 1, 8, 0, 0, 0);
 	REJECT(-EINVAL, accel_cmdbuf_layernorm(self->cb, &out, &in, &g, NULL, 0));
 }
 
