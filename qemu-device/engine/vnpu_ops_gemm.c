@@ -23,16 +23,33 @@
  */
 #define VNPU_GEMM_BLOCK_MACS (1u << 30)
 
+/* Int8 GEMM: bytes of packed b columns reused across rows of a. */
+#define VNPU_GEMM_INT_BLOCK_BYTES (128u << 10)
+
 /* im2col scratch per block, in bytes (at least one pixel's column). */
 #define VNPU_IM2COL_BYTES   (4u << 20)
+
+/*
+ * sum(a[i] * b[i]) modulo 2^32. Operands are differences of 8-bit values
+ * (|x| <= 255), so a block of VNPU_DOT_BLOCK products cannot overflow an
+ * int32: the compiler may use multiply-add instructions on each block.
+ */
+#define VNPU_DOT_BLOCK  32768
 
 static VNPU_HOT int32_t vnpu_dot_i16(const int16_t *a, const int16_t *b,
                                      uint64_t n)
 {
     uint32_t acc = 0;
 
-    for (uint64_t i = 0; i < n; i++) {
-        acc += (uint32_t)((int32_t)a[i] * b[i]);
+    for (uint64_t i0 = 0; i0 < n; i0 += VNPU_DOT_BLOCK) {
+        uint64_t m = n - i0 < VNPU_DOT_BLOCK ? n - i0 : VNPU_DOT_BLOCK;
+        const int16_t *x = a + i0, *y = b + i0;
+        int32_t s = 0;
+
+        for (uint64_t i = 0; i < m; i++) {
+            s += x[i] * y[i];
+        }
+        acc += (uint32_t)s;
     }
     return (int32_t)acc;
 }
@@ -275,7 +292,12 @@ static uint32_t vnpu_gemm_int(VnpuRun *r, VnpuTensor *a, VnpuTensor *b,
     int16_t *pa = malloc(M * K * sizeof(int16_t));
     int16_t *pb = malloc(N * K * sizeof(int16_t));
     const uint8_t *last_b = NULL;
+    uint64_t nb = VNPU_GEMM_INT_BLOCK_BYTES / (K * sizeof(int16_t));
     uint32_t st = VNPU_JOB_OK;
+
+    if (nb == 0) {
+        nb = 1;
+    }
 
     if (!pa || !pb) {
         st = VNPU_JOB_DMA_ERROR;
@@ -305,12 +327,15 @@ static uint32_t vnpu_gemm_int(VnpuRun *r, VnpuTensor *a, VnpuTensor *b,
                 }
             }
             last_b = B;
-            for (uint64_t m = 0; m < M; m++) {
+            /* Blocks of b's columns that stay in cache across rows. */
+            for (uint64_t i = 0; i < M * ((N + nb - 1) / nb); i++) {
+                uint64_t m = i % M, n0 = i / M * nb;
+
                 if (vnpu_poll_abort(r)) {
                     st = VNPU_JOB_ABORTED;
                     goto out;
                 }
-                for (uint64_t n = 0; n < N; n++) {
+                for (uint64_t n = n0; n < N && n < n0 + nb; n++) {
                     uint32_t acc = vnpu_dot_i16(pa + m * K, pb + n * K, K);
 
                     if (bias->rank) {
