@@ -40,6 +40,7 @@
 #include "system/dma.h"
 #include "system/runstate.h"
 #include "exec/memory.h"
+#include "system/hostmem.h"
 
 #include "vnpu.h"
 #include "engine/vnpu_engine.h"
@@ -500,7 +501,7 @@ static uint32_t vnpu_job_map(void *opaque, uint64_t va, uint64_t len,
         }
         m->host = s->devmem_host + x.pa;
         m->len = chunk;
-        m->cookie = &s->devmem;
+        m->cookie = s->devmem_mr;
         return VNPU_JOB_OK;
     }
     host = vnpu_ram_map(j->s, x.pa, &chunk, is_write);
@@ -522,10 +523,10 @@ static void vnpu_job_unmap(void *opaque, VnpuMapping *m, unsigned access,
     VnpuJobEnv *j = opaque;
     VnpuState *s = j->s;
 
-    if (m->cookie == &s->devmem) {
+    if (m->cookie && m->cookie == s->devmem_mr) {
         /* For migration: device memory is RAM that the device wrote. */
         if (access == VNPU_ACCESS_WRITE && done) {
-            memory_region_set_dirty(&s->devmem,
+            memory_region_set_dirty(s->devmem_mr,
                                     (uint8_t *)m->host - s->devmem_host,
                                     done);
         }
@@ -1115,7 +1116,8 @@ static void vnpu_doorbell(VnpuState *s, unsigned qi, uint32_t val)
         vnpu_queue_error_locked(s, qi, "bad ring index (TAIL - HEAD > SIZE)");
         return;
     }
-    qemu_cond_signal(&s->work_cond);
+    /* Broadcast: a hung engine waits on the same condition. */
+    qemu_cond_broadcast(&s->work_cond);
 }
 
 static uint32_t vnpu_reg_read_locked(VnpuState *s, hwaddr addr)
@@ -1454,6 +1456,21 @@ static void vnpu_realize(PCIDevice *pdev, Error **errp)
                    VNPU_RING_MIN_ENTRIES, VNPU_RING_MAX_ENTRIES);
         return;
     }
+    if (s->hostmem) {
+        /* Device memory from a host memory backend: its size rules. */
+        if (host_memory_backend_is_mapped(s->hostmem)) {
+            error_setg(errp, "memdev %s is already in use",
+                       object_get_canonical_path_component(
+                           OBJECT(s->hostmem)));
+            return;
+        }
+        s->devmem_size =
+            memory_region_size(host_memory_backend_get_memory(s->hostmem));
+        if (!s->devmem_size) {
+            error_setg(errp, "memdev must not be empty");
+            return;
+        }
+    }
     if (s->devmem_size && (!is_power_of_2(s->devmem_size) ||
                            s->devmem_size < 2 * MiB ||
                            s->devmem_size > VNPU_MAX_DEVMEM)) {
@@ -1495,17 +1512,24 @@ static void vnpu_realize(PCIDevice *pdev, Error **errp)
     for (unsigned i = 0; i < VNPU_MSIX_VECTORS(s->nq); i++) {
         msix_vector_use(pdev, i);
     }
-    if (s->devmem_size) {
+    if (s->hostmem) {
+        s->devmem_mr = host_memory_backend_get_memory(s->hostmem);
+        host_memory_backend_set_mapped(s->hostmem, true);
+        vmstate_register_ram(s->devmem_mr, DEVICE(s));
+    } else if (s->devmem_size) {
         if (!memory_region_init_ram(&s->devmem, OBJECT(s), "vnpu-devmem",
                                     s->devmem_size, errp)) {
             msix_uninit_exclusive_bar(pdev);
             return;
         }
-        s->devmem_host = memory_region_get_ram_ptr(&s->devmem);
+        s->devmem_mr = &s->devmem;
+    }
+    if (s->devmem_mr) {
+        s->devmem_host = memory_region_get_ram_ptr(s->devmem_mr);
         pci_register_bar(pdev, VNPU_BAR_DEVMEM,
                          PCI_BASE_ADDRESS_SPACE_MEMORY |
                          PCI_BASE_ADDRESS_MEM_TYPE_64 |
-                         PCI_BASE_ADDRESS_MEM_PREFETCH, &s->devmem);
+                         PCI_BASE_ADDRESS_MEM_PREFETCH, s->devmem_mr);
     }
 
     qemu_mutex_init(&s->lock);
@@ -1568,6 +1592,10 @@ static void vnpu_exit(PCIDevice *pdev)
     qemu_mutex_destroy(&s->tlb_lock);
     qemu_mutex_destroy(&s->lock);
     msix_uninit_exclusive_bar(pdev);
+    if (s->hostmem) {
+        vmstate_unregister_ram(s->devmem_mr, DEVICE(s));
+        host_memory_backend_set_mapped(s->hostmem, false);
+    }
 }
 
 /*
@@ -1690,6 +1718,8 @@ static const Property vnpu_properties[] = {
                        VNPU_RING_MAX_ENTRIES),
     DEFINE_PROP_SIZE("devmem-size", VnpuState, devmem_size,
                      VNPU_DEFAULT_DEVMEM),
+    DEFINE_PROP_LINK("memdev", VnpuState, hostmem, TYPE_MEMORY_BACKEND,
+                     HostMemoryBackend *),
     DEFINE_PROP_UINT32("inject-hang-job", VnpuState, prop_hang_job, 0),
     DEFINE_PROP_UINT32("inject-dma-fail-job", VnpuState, prop_dma_fail_job,
                        0),

@@ -69,8 +69,10 @@ struct VnpuState {
     PCIDevice parent_obj;
 
     MemoryRegion mmio;
-    MemoryRegion devmem;    /* BAR2 */
+    MemoryRegion devmem;    /* BAR2, unless from @hostmem */
+    MemoryRegion *devmem_mr; /* BAR2: &devmem or @hostmem's */
     uint8_t *devmem_host;
+    struct HostMemoryBackend *hostmem;
     QEMUBH *irq_bh;
     VMChangeStateEntry *vmsentry;
 

@@ -443,32 +443,48 @@ static void test_properties(void)
 /* Bad property values make QEMU refuse to start with a message. */
 static void test_properties_invalid(void)
 {
-    static const char *const bad[] = {
-        "queues=0", "queues=9", "engines=0", "engines=9",
-        "ring-max=3", "ring-max=1", "ring-max=8192",
-        "devmem-size=3M", "devmem-size=1M", "devmem-size=32G",
-        "devmem-size=4097",
-        "inject-hang-job=3,inject-dma-fail-job=3",
-        "inject-dma-fail-job=2,inject-mmu-fault-job=2",
-        "inject-hang-job=2000000000", "inject-drop-irq=2000000000",
+    static const struct {
+        const char *dev, *object, *msg;
+    } bad[] = {
+        { "queues=0" }, { "queues=9" }, { "engines=0" }, { "engines=9" },
+        { "ring-max=3" }, { "ring-max=1" }, { "ring-max=8192" },
+        { "devmem-size=3M" }, { "devmem-size=1M" }, { "devmem-size=32G" },
+        { "devmem-size=4097" },
+        { "inject-hang-job=3,inject-dma-fail-job=3" },
+        { "inject-dma-fail-job=2,inject-mmu-fault-job=2" },
+        { "inject-hang-job=2000000000" }, { "inject-drop-irq=2000000000" },
+        /* A backend of a bad size; a backend used twice. */
+        { "memdev=m", "memory-backend-ram,id=m,size=3M" },
+        { "memdev=m", "memory-backend-ram,id=m,size=4M",
+          "already in use" },
     };
     const char *qemu = g_getenv("QTEST_QEMU_BINARY");
 
     g_assert(qemu);
     for (size_t i = 0; i < ARRAY_SIZE(bad); i++) {
-        g_autofree char *dev = g_strdup_printf("vnpu,%s", bad[i]);
+        g_autofree char *dev = g_strdup_printf("vnpu,%s", bad[i].dev);
         const char *argv[] = {
             qemu, "-M", "q35", "-accel", "qtest", "-display", "none",
             "-nodefaults", "-L", FIRMWARE_DIR, "-bios", "qboot.rom", "-S",
-            "-device", dev, NULL,
+            "-device", dev, NULL, NULL, NULL, NULL, NULL,
         };
         g_autofree char *out = NULL, *err = NULL;
         int status = 0;
 
+        if (bad[i].object) {
+            argv[15] = "-object";
+            argv[16] = bad[i].object;
+        }
+        if (bad[i].msg) {
+            argv[17] = "-device";
+            argv[18] = dev;
+        }
         g_assert(g_spawn_sync(NULL, (char **)argv, NULL, G_SPAWN_DEFAULT,
                               NULL, NULL, &out, &err, &status, NULL));
         g_assert_true(WIFEXITED(status) && WEXITSTATUS(status) != 0);
-        g_assert_nonnull(strstr(err, "must be"));
+        if (!strstr(err, bad[i].msg ? bad[i].msg : "must be")) {
+            g_error("%s: unexpected message: %s", bad[i].dev, err);
+        }
     }
 }
 
@@ -1533,6 +1549,52 @@ static void test_devmem_absent(void)
     vnpu_stop(v);
 }
 
+/*
+ * Device memory from a shared host memory backend: another host process
+ * can map it and sees what the device wrote (and the other way round).
+ */
+static void test_devmem_memdev(void)
+{
+    g_autofree char *path = g_strdup_printf("/dev/shm/vnpu-test-dm-%d",
+                                            getpid());
+    g_autofree char *extra = g_strdup_printf(
+        "-object memory-backend-file,id=dm,size=4M,share=on,mem-path=%s",
+        path);
+    Vnpu *v = g_new0(Vnpu, 1);
+    uint64_t dm, hb_pa, hb;
+    uint32_t *host;
+    Cmds c = { 0 };
+    int fd;
+
+    v->qts = vnpu_qemu(",memdev=dm", extra);
+    pc_alloc_init(&v->alloc, v->qts, ALLOC_NO_FLAGS);
+    vnpu_attach(v);
+    v->next_va = VA_BASE;
+    ctx_init(v, 1);
+    queue_init(v, 0, 8, 0);
+    wr(v, VNPU_REG_CTRL, VNPU_CTRL_ENABLE);
+    g_assert_cmpuint(rd(v, VNPU_REG_DEVMEM_SIZE_LO), ==, 4 * 1024 * 1024);
+
+    fd = open(path, O_RDWR);
+    g_assert_cmpint(fd, >=, 0);
+    host = mmap(NULL, 4 << 20, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+    g_assert(host != MAP_FAILED);
+    close(fd);
+
+    dm = new_va(v, PAGE);
+    map_page(v, 0, dm, 3 * PAGE, PTE_RW | VNPU_PTE_DEVMEM);
+    hb = map_buf(v, 0, PAGE, PTE_RW, &hb_pa);
+    host[3 * PAGE / 4 + 1] = 0x0abcdef0;            /* host -> device */
+    cmd_fill(&c, dm, 4, 0x13579bdf);                /* device -> host */
+    cmd_copy(&c, dm + 4, hb, 4);
+    g_assert_cmpuint(run(v, 0, 0, &c, 0, NULL), ==, VNPU_JOB_OK);
+    g_assert_cmphex(host[3 * PAGE / 4], ==, 0x13579bdf);
+    g_assert_cmphex(qtest_readl(v->qts, hb_pa), ==, 0x0abcdef0);
+    munmap(host, 4 << 20);
+    vnpu_stop(v);
+    unlink(path);
+}
+
 /* MMU: a context with VNPU_CTX_EXEC fetches commands only from X pages. */
 static void test_exec_perm(void)
 {
@@ -2527,6 +2589,7 @@ int main(int argc, char **argv)
     qtest_add_func("/vnpu/bad-ptes", test_bad_ptes);
     qtest_add_func("/vnpu/devmem", test_devmem);
     qtest_add_func("/vnpu/devmem-absent", test_devmem_absent);
+    qtest_add_func("/vnpu/devmem-memdev", test_devmem_memdev);
     qtest_add_func("/vnpu/exec-perm", test_exec_perm);
     qtest_add_func("/vnpu/engines-overlap", test_engines_overlap);
     qtest_add_func("/vnpu/irq-moderation", test_irq_moderation);
