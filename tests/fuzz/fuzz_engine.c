@@ -2,7 +2,8 @@
 /*
  * libFuzzer target for the vnpu engine's command decoder and ops: runs
  * one command buffer (see fuzz_engine.h for the input format) against a
- * small fake address space. Built with -fsanitize=fuzzer,address,undefined:
+ * small fake address space; the start of the data area also goes through
+ * the descriptor decoder/check and the MMU walk (as page tables). Built with -fsanitize=fuzzer,address,undefined:
  * any out-of-bounds access, leak, undefined behaviour, crash or hang is a
  * finding. The engine must only ever return a status.
  *
@@ -102,6 +103,43 @@ static const VnpuMemOps fz_ops = {
 	.should_abort = fz_abort,
 };
 
+/* Page-table reads for the MMU walk: guest-physical = data offset. */
+static bool fz_read_pte(void *opaque, uint64_t gpa, uint64_t *pte)
+{
+	struct fz *f = opaque;
+
+	if (gpa > FUZZ_DATA_SIZE - 8 || (gpa & 7))
+		return false;
+	*pte = vnpu_ld64(f->data + gpa);
+	return true;
+}
+
+/* Descriptor decoding and the MMU walk, on the data area. */
+static void fz_desc_and_mmu(struct fz *f)
+{
+	struct vnpu_desc d;
+	VnpuXlate x;
+	uint64_t va = vnpu_ld64(f->data + 64), pgd = vnpu_ld64(f->data + 72);
+	uint32_t st;
+
+	vnpu_desc_decode(f->data, &d);
+	st = vnpu_desc_check(&d);
+	if (st != VNPU_JOB_OK && st != VNPU_JOB_BAD_DESC)
+		abort();
+	for (unsigned int acc = VNPU_ACCESS_READ; acc <= VNPU_ACCESS_EXEC;
+	     acc <<= 1) {
+		st = vnpu_mmu_walk(fz_read_pte, f, pgd % FUZZ_DATA_SIZE, va, acc,
+				   &x);
+		if (st != VNPU_JOB_OK && st != VNPU_JOB_MMU_FAULT &&
+		    st != VNPU_JOB_DMA_ERROR)
+			abort();
+		if (st == VNPU_JOB_OK &&
+		    (x.page_size != VNPU_PAGE_SIZE &&
+		     x.page_size != 1ull << VNPU_HUGE_SHIFT))
+			abort();
+	}
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *in, size_t size);
 
 int LLVMFuzzerTestOneInput(const uint8_t *in, size_t size)
@@ -132,6 +170,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *in, size_t size)
 	n = size < FUZZ_DATA_SIZE ? size : FUZZ_DATA_SIZE;
 	memcpy(f.data, in, n);
 	f.start_ns = now_ns();
+	fz_desc_and_mmu(&f);
 
 	vnpu_engine_run(&fz_ops, &f, FUZZ_CMD_VA, f.cmd_size, &res);
 
