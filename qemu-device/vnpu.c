@@ -2,8 +2,10 @@
 /*
  * vnpu: emulated NPU PCI device.
  *
- * BAR0 holds the registers and the doorbells, BAR1 the MSI-X table.
- * The interface is defined by uapi/vnpu_device.h.
+ * BAR0 holds the registers and the doorbells, BAR1 the MSI-X table,
+ * BAR2 the device memory (RAM, or a host memory backend with "memdev").
+ * The interface is defined by uapi/vnpu_device.h and described in
+ * Documentation/accel/vnpu/device.rst.
  *
  * Threads: vCPU threads handle MMIO (under the BQL). A doorbell only
  * records the new TAIL and wakes the engines. "engines" engine threads
@@ -11,12 +13,17 @@
  * time, so a queue's descriptors run in order), run one descriptor with
  * the QEMU-free engine (engine/vnpu_engine.c), write its completion
  * (status last) and raise the interrupt through a bottom half, so that
- * engine threads never take the BQL. They only ever access guest RAM,
- * mapped directly; any other target is a DMA error.
+ * engine threads never take the BQL (interrupt moderation timers run on
+ * the main loop). They only ever access guest RAM, mapped directly, and
+ * device memory; any other target is a DMA error.
  *
  * Reset (CTRL.RESET or a bus reset) waits for running jobs to finish
  * their current command; their remaining commands are abandoned and the
  * completion says VNPU_JOB_ABORTED. Descriptors not started are dropped.
+ * ENGINE_RESET does the same to one engine's job and lets its queue go
+ * on. Fault injection (INJECT_* registers, inject-* properties) can hang
+ * an engine until such a reset, fail a job's DMA, fake an MMU fault or
+ * drop an MSI-X message.
  * When the VM stops, running jobs are drained and no new job starts until
  * it runs again, so guest memory does not change while the VM is stopped.
  *
@@ -168,6 +175,7 @@ QEMU_BUILD_BUG_ON(VNPU_MAX_CONTEXTS > R_FAULT_STATUS_CTX_MASK >> 16);
 #define VNPU_COMP_SIZE          sizeof(struct vnpu_completion)
 #define VNPU_CTX_ENTRY_SIZE     sizeof(struct vnpu_ctx_entry)
 #define VNPU_RING_ALIGN         64
+#define VNPU_CTX_FLAGS_MASK     (VNPU_CTX_VALID | VNPU_CTX_EXEC)
 #define VNPU_QCTRL_RW           (VNPU_QCTRL_ENABLE | VNPU_QCTRL_PRIO_MASK)
 
 QEMU_BUILD_BUG_ON(VNPU_DESC_SIZE != 64);
@@ -683,6 +691,14 @@ static void vnpu_run_job(VnpuState *s, VnpuEngine *e, VnpuJob *job)
                                 ent, sizeof(ent), false)) {
             st = VNPU_JOB_DMA_ERROR;
         } else if (!(ldl_le_p(ent + 8) & VNPU_CTX_VALID)) {
+            st = VNPU_JOB_BAD_CTX;
+        } else if ((ldl_le_p(ent + 8) & ~VNPU_CTX_FLAGS_MASK) ||
+                   ldl_le_p(ent + 12) ||
+                   (ldq_le_p(ent) & ~VNPU_PTE_ADDR_MASK)) {
+            vnpu_guest_error("ctx %u: context entry has reserved bits set "
+                             "(pgd 0x%" PRIx64 " flags 0x%x rsvd 0x%x)",
+                             job->d.ctx, ldq_le_p(ent), ldl_le_p(ent + 8),
+                             ldl_le_p(ent + 12));
             st = VNPU_JOB_BAD_CTX;
         } else {
             VnpuJobEnv env = {

@@ -707,6 +707,10 @@ struct vnpu_ctx_entry {
 #define VNPU_CTX_VALID			(1u << 0)
 /* Command fetch in this context also needs VNPU_PTE_EXEC (opt-in). */
 #define VNPU_CTX_EXEC			(1u << 1)
+/*
+ * A valid entry with other flag bits, a non-zero rsvd or pgd bits outside
+ * VNPU_PTE_ADDR_MASK is rejected: its jobs end with VNPU_JOB_BAD_CTX.
+ */
 
 #define VNPU_VA_BITS			48
 #define VNPU_PAGE_SHIFT			12

@@ -809,6 +809,35 @@ static void test_bad_desc_ctx(void)
         g_assert_cmphex(comp.tag, ==, i);
         g_assert_cmpuint(comp.cmd_index, ==, 0);
     }
+    /* Reserved bits in a valid context entry: BAD_CTX. */
+    {
+        static const struct {
+            uint32_t off, val;
+        } bad_ent[] = {
+            { 8, VNPU_CTX_VALID | 4 },          /* unknown flag */
+            { 12, 1 },                          /* rsvd */
+            { 0, 0x800 },                       /* pgd not 4 KiB aligned */
+        };
+
+        for (size_t i = 0; i < ARRAY_SIZE(bad_ent); i++) {
+            uint64_t e = v->ctxt + 16;
+            uint32_t idx;
+            Comp comp;
+
+            qtest_writeq(v->qts, e, v->pgd[1]);
+            qtest_writel(v->qts, e + 8, VNPU_CTX_VALID);
+            qtest_writel(v->qts, e + 12, 0);
+            if (bad_ent[i].off == 0) {
+                qtest_writeq(v->qts, e, v->pgd[1] | bad_ent[i].val);
+            } else {
+                qtest_writel(v->qts, e + bad_ent[i].off, bad_ent[i].val);
+            }
+            idx = queue_desc(v, 0, 1, va, 8, 0);
+            doorbell(v, 0);
+            wait_comp(v, 0, idx, &comp);
+            g_assert_cmpuint(comp.status, ==, VNPU_JOB_BAD_CTX);
+        }
+    }
     /* Bad jobs do not stop the queue. */
     g_assert_cmphex(rd(v, VNPU_REG_Q(0) + VNPU_Q_CTRL) & VNPU_QCTRL_ERROR,
                     ==, 0);
