@@ -51,8 +51,10 @@ typedef struct VnpuMemOps {
     uint64_t (*clock_ns)(void *opaque);
     /*
      * Optional: polled before each command, and while a command runs at
-     * points where stopping is safe (SEM_WAIT polls, GEMM batches, blocks
-     * of convolution output). Returning true abandons the job with
+     * points where stopping is safe (SEM_WAIT polls, GEMM batches and row
+     * blocks, convolution pixels or pixel blocks, pooling windows). It may
+     * be called from several engine threads at once, each with its own
+     * @opaque. Returning true abandons the job with
      * VNPU_JOB_ABORTED (device reset); an abandoned command may have
      * written part of its output.
      */

@@ -41,6 +41,6 @@ $(TEST_ENGINE_OPS): tests/unit/test_engine_ops.c tests/unit/ref_ops.c \
 		-I$(LINUX_SRC)/tools/testing/selftests -Wno-missing-prototypes \
 		-Wno-sign-compare -Wno-missing-field-initializers \
 		-o $@ tests/unit/test_engine_ops.c tests/unit/ref_ops.c \
-		$(ENGINE_LIB) $(ENGINE_LIBS)
+		$(ENGINE_LIB) $(ENGINE_LIBS) -lpthread
 
 UNIT_TESTS += $(TEST_ENGINE) $(TEST_ENGINE_OPS)

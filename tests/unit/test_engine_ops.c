@@ -11,6 +11,7 @@
  * Copyright (C) 2026 The vnpu authors
  */
 #include <math.h>
+#include <pthread.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -2370,6 +2371,73 @@ TEST_F(ops, sem_errors)
 	cmd_sem(C, VNPU_OP_SEM_SIGNAL, sem, 1, VNPU_SEM_SET, 0);
 	EXPECT_EQ(VNPU_JOB_OK, run(F, C, R));
 	F->deny_access = 0;
+}
+
+/* Engines run jobs on several threads at once: the math must not mind. */
+struct gemm_thread {
+	struct fake f;
+	int ok;
+};
+
+static void *gemm_thread_fn(void *arg)
+{
+	struct gemm_thread *g = arg;
+	struct fake *f = &g->f;
+	struct tt a = mk_mat(f, VNPU_DT_F32, 0, 96, 80, 0, 0);
+	struct tt b = mk_mat(f, VNPU_DT_F32, 0, 80, 72, 0, 0);
+	struct tt out = mk_mat(f, VNPU_DT_F32, 0, 96, 72, 0, 0);
+	struct cb c = { .n = 0 };
+	VnpuJobResult r;
+	double *av, *bv, *ov, *ref, *sa;
+
+	for (uint64_t i = 0; i < t_elems(&a); i++)
+		rawput(&a, t_at(f, &a, i, NULL), (double)(i % 13) / 7 - 0.9);
+	for (uint64_t i = 0; i < t_elems(&b); i++)
+		rawput(&b, t_at(f, &b, i, NULL), (double)(i % 11) / 5 - 1);
+	cmd_gemm(&c, &a, &b, NULL, &out, 0);
+	g->ok = 1;
+	av = dense(f, &a);
+	bv = dense(f, &b);
+	ref = malloc(96 * 72 * sizeof(double));
+	sa = malloc(96 * 72 * sizeof(double));
+	ref_matmul(96, 72, 80, av, bv, NULL, ref, sa);
+	for (int it = 0; it < 20 && g->ok; it++) {
+		memset(hp(f, out.va), 0, t_span(&out));
+		if (run(f, &c, &r) != VNPU_JOB_OK)
+			g->ok = 0;
+		ov = dense(f, &out);
+		for (int i = 0; i < 96 * 72; i++)
+			if (!close_to(ov[i], ref[i], sa[i], 1e-5))
+				g->ok = 0;
+		free(ov);
+	}
+	free(av);
+	free(bv);
+	free(ref);
+	free(sa);
+	return NULL;
+}
+
+TEST(concurrent_gemm)
+{
+	struct gemm_thread g[3];
+	pthread_t th[3];
+
+	for (int i = 0; i < 3; i++) {
+		memset(&g[i], 0, sizeof(g[i]));
+		g[i].f.mem = calloc(1, MEM_SIZE);
+		ASSERT_NE(NULL, g[i].f.mem);
+		g[i].f.brk = CMD_AREA;
+		g[i].f.chunk = i == 1 ? PG : 0;
+		g[i].f.abort_after = -1;
+		ASSERT_EQ(0, pthread_create(&th[i], NULL, gemm_thread_fn, &g[i]));
+	}
+	for (int i = 0; i < 3; i++) {
+		pthread_join(th[i], NULL);
+		EXPECT_EQ(1, g[i].ok) TH_LOG("thread %d", i);
+		EXPECT_EQ(0, g[i].f.live);
+		free(g[i].f.mem);
+	}
 }
 
 /* Every opcode's word count matches its struct. */
