@@ -109,6 +109,8 @@ REG32(CNT_ENERGY_PJ_LO, VNPU_REG_CNT_ENERGY_PJ_LO)
 REG32(CNT_ENERGY_PJ_HI, VNPU_REG_CNT_ENERGY_PJ_HI)
 REG32(CNT_IRQS_LO, VNPU_REG_CNT_IRQS_LO)
 REG32(CNT_IRQS_HI, VNPU_REG_CNT_IRQS_HI)
+REG32(CNT_XFER_LO, VNPU_REG_CNT_XFER_LO)
+REG32(CNT_XFER_HI, VNPU_REG_CNT_XFER_HI)
 REG32(ENGINE_STATUS, VNPU_REG_ENGINE_STATUS)
     FIELD(ENGINE_STATUS, BUSY, 0, 16)
     FIELD(ENGINE_STATUS, HUNG, 16, 16)
@@ -794,6 +796,7 @@ static void vnpu_job_done_locked(VnpuState *s, VnpuJob *job)
     s->cnt_bytes += job->res.bytes;
     s->cnt_busy_ns += job->end_ns - job->start_ns;
     s->cnt_macs += job->res.macs;
+    s->cnt_xfer += job->host_bytes + job->devmem_bytes;
     s->cnt_energy_pj += vnpu_job_energy_pj(job);
     if (st == VNPU_JOB_MMU_FAULT) {
         trace_vnpu_fault(job->qi, job->d.ctx, job->res.fault_va,
@@ -928,6 +931,7 @@ static void vnpu_reset_regs_locked(VnpuState *s)
     s->cnt_macs = 0;
     s->cnt_energy_pj = 0;
     s->cnt_irqs = 0;
+    s->cnt_xfer = 0;
     memset(s->cnt_latch, 0, sizeof(s->cnt_latch));
     s->heartbeat_base = qemu_clock_get_ms(QEMU_CLOCK_VIRTUAL);
     s->rr = 0;
@@ -1214,6 +1218,9 @@ static uint32_t vnpu_reg_read_locked(VnpuState *s, hwaddr addr)
     case A_CNT_IRQS_LO:
     case A_CNT_IRQS_HI:
         return vnpu_counter_read(s, 6, s->cnt_irqs, addr == A_CNT_IRQS_HI);
+    case A_CNT_XFER_LO:
+    case A_CNT_XFER_HI:
+        return vnpu_counter_read(s, 7, s->cnt_xfer, addr == A_CNT_XFER_HI);
     case A_ENGINE_STATUS:
         for (unsigned i = 0; i < s->nengines; i++) {
             v |= s->engines[i].busy ? VNPU_ENGINE_BUSY(i) : 0;
@@ -1711,7 +1718,8 @@ static const VMStateDescription vmstate_vnpu = {
         VMSTATE_UINT64(cnt_macs, VnpuState),
         VMSTATE_UINT64(cnt_energy_pj, VnpuState),
         VMSTATE_UINT64(cnt_irqs, VnpuState),
-        VMSTATE_UINT32_ARRAY(cnt_latch, VnpuState, 7),
+        VMSTATE_UINT64(cnt_xfer, VnpuState),
+        VMSTATE_UINT32_ARRAY(cnt_latch, VnpuState, 8),
         VMSTATE_UINT64(job_seq, VnpuState),
         VMSTATE_UINT64(msg_seq, VnpuState),
         VMSTATE_UINT32(inject_ctrl, VnpuState),

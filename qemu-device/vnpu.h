@@ -118,7 +118,8 @@ struct VnpuState {
     uint64_t cnt_macs;
     uint64_t cnt_energy_pj;
     uint64_t cnt_irqs;
-    uint32_t cnt_latch[7];  /* HI halves latched by reading LO */
+    uint64_t cnt_xfer;
+    uint32_t cnt_latch[8];  /* HI halves latched by reading LO */
     /*
      * Fault injection: JOB_SEQ / message number at which each fires (0 =
      * disarmed). Not cleared by reset.

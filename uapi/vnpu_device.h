@@ -140,6 +140,8 @@
 #define VNPU_REG_CNT_ENERGY_PJ_HI	0x0cc
 #define VNPU_REG_CNT_IRQS_LO		0x0d0	/* MSI-X messages sent */
 #define VNPU_REG_CNT_IRQS_HI		0x0d4
+#define VNPU_REG_CNT_XFER_LO		0x0d8	/* bytes read + written */
+#define VNPU_REG_CNT_XFER_HI		0x0dc
 
 /*
  * Modelled energy (CNT_ENERGY_PJ): every job costs VNPU_ENERGY_PJ_JOB, every
@@ -477,7 +479,8 @@ struct vnpu_qparam {
  * DOC: Numerics
  *
  * GEMM and CONV2D accumulate F32 in binary32 in an unspecified order; the
- * other float ops compute each result in binary64 and round it once. An
+ * other float ops compute in binary64 (F32 ELTWISE arithmetic in binary32)
+ * and round to the output dtype. An
  * F32 result matches a straightforward reference within
  *	|got - ref| <= 1e-5 * max(1, B)
  * where B is |ref| for element-wise results and the sum of the absolute

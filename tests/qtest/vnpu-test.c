@@ -2115,6 +2115,13 @@ static void test_counters(void)
     g_assert_cmpuint(run(v, 0, 0, &c, 0, NULL), ==, VNPU_JOB_OK);
     e3 = counter(v, VNPU_REG_CNT_ENERGY_PJ_LO) - e0 - e1 - e2;
     g_assert_cmpuint(e3 - e0, ==, 200 * VNPU_ENERGY_PJ_HOST_BYTE);
+    /*
+     * Bytes moved: the 4 jobs' data (4096 + 4096 + 200) plus 4 equal
+     * command fetches, as the energy of the empty FILL tells.
+     */
+    g_assert_cmpuint(counter(v, VNPU_REG_CNT_XFER_LO), ==, 4096 * 2 + 200 +
+                     4 * (e0 - VNPU_ENERGY_PJ_JOB) /
+                     VNPU_ENERGY_PJ_HOST_BYTE);
     g_assert_cmpuint(counter(v, VNPU_REG_CNT_JOBS_LO), ==, 4);
     g_assert_cmpuint(counter(v, VNPU_REG_CNT_BYTES_LO), ==, 4096 * 2 + 100);
     g_assert_cmpuint(counter(v, VNPU_REG_CNT_MACS_LO), ==, 0);
