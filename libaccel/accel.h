@@ -1033,7 +1033,8 @@ int accel_cmdbuf_copy_nd(struct accel_cmdbuf *cb,
  * Dtypes (a, b, bias, out): F32 throughout; BF16, BF16, F32/BF16,
  * F32/BF16; or I8/U8 (per-tensor quantised), I8/U8 (per-tensor, or
  * per-channel on axis N), I32, I8/U8 quantised (per-tensor or per-channel
- * on axis N) or I32 raw (no quantisation, act NONE).
+ * on axis N) or I32 raw (no quantisation, act NONE). An I8/U8 operand
+ * without quantisation counts as scale 1, zero point 0.
  *
  * Return: 0 or a negative errno (see "Compute commands").
  */

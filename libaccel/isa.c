@@ -494,12 +494,15 @@ static int mm_dtypes(const struct tv *a, const struct tv *b,
 			return -EINVAL;
 		return 0;
 	}
+	/*
+	 * Integer operands: an I8/U8 tensor without quantisation counts as
+	 * scale 1, zero point 0 (vnpu_device.h, DOC: Numerics).
+	 */
 	if (!dt_q8(a->dtype) || !dt_q8(b->dtype))
 		return -EINVAL;
-	if (a->qmode != VNPU_QMODE_TENSOR)
+	if (a->qmode == VNPU_QMODE_CHANNEL)
 		return -EINVAL;
-	if (b->qmode == VNPU_QMODE_NONE ||
-	    (b->qmode == VNPU_QMODE_CHANNEL && b->qaxis != b_axis))
+	if (b->qmode == VNPU_QMODE_CHANNEL && b->qaxis != b_axis)
 		return -EINVAL;
 	if (bias->present &&
 	    (bias->dtype != VNPU_DT_I32 || bias->qmode != VNPU_QMODE_NONE))
@@ -509,7 +512,7 @@ static int mm_dtypes(const struct tv *a, const struct tv *b,
 			return -EINVAL;
 		return 0;
 	}
-	if (!dt_q8(out->dtype) || out->qmode == VNPU_QMODE_NONE ||
+	if (!dt_q8(out->dtype) ||
 	    (out->qmode == VNPU_QMODE_CHANNEL && out->qaxis != out_axis))
 		return -EINVAL;
 	return 0;

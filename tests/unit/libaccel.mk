@@ -25,6 +25,20 @@ $(LIBACCEL_ISA_TEST): tests/unit/test_libaccel_isa.c libaccel/accel.h uapi/vnpu_
 		-I$(LINUX_SRC)/tools/testing/selftests -Wno-missing-prototypes \
 		-Wno-sign-compare -Wno-clobbered -o $@ $< $(LIBACCEL_LDLIBS) -Wl,-rpath,$(LIBACCEL_DIR)
 
+# The builders against the device's engine (differential, see the file).
+LIBACCEL_ENGINE_TEST := $(LIBACCEL_TEST_DIR)/test_libaccel_engine
+
+$(LIBACCEL_ENGINE_TEST): tests/unit/test_libaccel_engine.c libaccel/accel.h \
+		$(ENGINE_LIB) $(ENGINE_HDRS) $(LIBACCEL_SO) $(LIBACCEL_LINKS) \
+		$(LINUX_SRC)/.stamp
+	@mkdir -p $(@D)
+	@echo "  CC      $@"
+	$(Q)$(CC) $(CFLAGS) $(WARNFLAGS) $(CPPFLAGS) $(LIBACCEL_CFLAGS) \
+		-Iqemu-device/engine -I$(LINUX_SRC)/tools/testing/selftests \
+		-Wno-missing-prototypes -Wno-sign-compare -Wno-clobbered \
+		-Wno-missing-field-initializers -o $@ $< $(ENGINE_LIB) \
+		$(ENGINE_LIBS) $(LIBACCEL_LDLIBS) -Wl,-rpath,$(LIBACCEL_DIR)
+
 # A wrapper so that check.sh can run it like any other test binary.
 $(LIBACCEL_SYMS_TEST): tests/unit/libaccel-symbols.sh libaccel/libaccel-symbols.txt \
 		libaccel/accel.h $(LIBACCEL_SO)
@@ -71,6 +85,6 @@ $(LIBACCEL_MAN_TEST): tests/unit/libaccel-man.sh $(MAN_STAMP) \
 		$(CURDIR)/libaccel/accel.h $(TOOLS_BINDIR) "$(MAN_TOOLS)" > $@
 	$(Q)chmod +x $@
 
-UNIT_TESTS += $(LIBACCEL_TEST) $(LIBACCEL_ISA_TEST) $(LIBACCEL_SYMS_TEST) \
-	$(LIBACCEL_APP_TEST) $(LIBACCEL_MAN_TEST)
+UNIT_TESTS += $(LIBACCEL_TEST) $(LIBACCEL_ISA_TEST) $(LIBACCEL_ENGINE_TEST) \
+	$(LIBACCEL_SYMS_TEST) $(LIBACCEL_APP_TEST) $(LIBACCEL_MAN_TEST)
 GUEST_BINS += $(LIBACCEL_APP)

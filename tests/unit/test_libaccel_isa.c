@@ -609,12 +609,18 @@ TEST_F(gemm, int8)
 	REJECT(-EINVAL, GEMM(0));
 }
 
-TEST_F(gemm, int8_unquantised_a)
+TEST_F(gemm, int8_a_per_channel)
 {
+	/* Unquantised int8 counts as scale 1; per-channel a is refused. */
 	self->a = T(VA, ACCEL_DT_I8, 2, 4, 8, 0, 0);
 	self->b = Q(T(VA + MB, ACCEL_DT_I8, 2, 8, 16, 0, 0), 1, 0);
 	self->bias = T(VA + 2 * MB, ACCEL_DT_I32, 1, 16, 0, 0, 0);
 	self->out = Q(T(VA + 3 * MB, ACCEL_DT_I8, 2, 4, 16, 0, 0), 1, 0);
+	EXPECT_EQ(0, GEMM(0));
+	self->a.qmode = ACCEL_QMODE_CHANNEL;
+	self->a.scale = 0;
+	self->a.qparams_va = VA + 4 * MB;
+	self->a.qaxis = 1;
 	REJECT(-EINVAL, GEMM(0));
 }
 
@@ -1019,12 +1025,14 @@ TEST_F(gemm, absent_operand_not_all_zero)
 	EXPECT_EQ(0, GEMM(0));
 }
 
-TEST_F(gemm, int8_output_without_quantisation)
+TEST_F(gemm, int8_output_float)
 {
 	self->a = Q(T(VA, ACCEL_DT_I8, 2, 4, 8, 0, 0), 1, 0);
 	self->b = Q(T(VA + MB, ACCEL_DT_I8, 2, 8, 16, 0, 0), 1, 0);
 	self->bias = T(VA + 2 * MB, ACCEL_DT_I32, 1, 16, 0, 0, 0);
 	self->out = T(VA + 3 * MB, ACCEL_DT_I8, 2, 4, 16, 0, 0);
+	EXPECT_EQ(0, GEMM(0));	/* unquantised int8 output: scale 1 */
+	self->out = T(VA + 3 * MB, ACCEL_DT_F32, 2, 4, 16, 0, 0);
 	REJECT(-EINVAL, GEMM(0));
 }
 
