@@ -25,6 +25,7 @@
 #include "vnpu_hw.h"
 #include "vnpu_job.h"
 #include "vnpu_mmu.h"
+#include "vnpu_telemetry.h"
 #include "vnpu_pm.h"
 #include "vnpu_vm.h"
 
@@ -179,10 +180,16 @@ static int vnpu_open(struct drm_device *drm, struct drm_file *file)
 	if (ret)
 		goto err_put_ctx;
 
+	ret = vnpu_telemetry_file_open(fpriv, file);
+	if (ret)
+		goto err_job_close;
+
 	file->driver_priv = fpriv;
 	drm_dev_exit(idx);
 	return 0;
 
+err_job_close:
+	vnpu_job_file_close(fpriv);
 err_put_ctx:
 	vnpu_mmu_ctx_put(fpriv->ctx);
 err_free_fpriv:
@@ -196,6 +203,7 @@ static void vnpu_postclose(struct drm_device *drm, struct drm_file *file)
 {
 	struct vnpu_file_priv *fpriv = file->driver_priv;
 
+	vnpu_telemetry_file_close(fpriv);
 	/* the handles are gone; BOs still mapped keep the context alive */
 	vnpu_job_file_close(fpriv);
 	vnpu_vm_unbind_all(fpriv->ctx);
@@ -215,7 +223,11 @@ static const struct drm_ioctl_desc vnpu_ioctls[] = {
 	DRM_IOCTL_DEF_DRV(VNPU_CTX_SET_PARAM, vnpu_ctx_set_param_ioctl, 0),
 };
 
-DEFINE_DRM_ACCEL_FOPS(vnpu_fops);
+static const struct file_operations vnpu_fops = {
+	.owner = THIS_MODULE,
+	DRM_ACCEL_FOPS,
+	.show_fdinfo = drm_show_fdinfo,
+};
 
 static const struct drm_driver vnpu_driver = {
 	.driver_features = DRIVER_COMPUTE_ACCEL | DRIVER_GEM |
@@ -225,6 +237,7 @@ static const struct drm_driver vnpu_driver = {
 	.postclose = vnpu_postclose,
 
 	.gem_create_object = vnpu_gem_create_object,
+	.show_fdinfo = vnpu_telemetry_show_fdinfo,
 	.gem_prime_import_sg_table = drm_gem_shmem_prime_import_sg_table,
 
 	.ioctls = vnpu_ioctls,
@@ -306,11 +319,16 @@ static int vnpu_probe(struct pci_dev *pdev, const struct pci_device_id *id)
 	if (ret)
 		goto err_hw_fini;
 
+	ret = vnpu_telemetry_init(vdev);
+	if (ret)
+		goto err_hw_fini;
+
 	ret = drm_dev_register(&vdev->drm, 0);
 	if (ret) {
 		vnpu_err(vdev, "cannot register the device: %d\n", ret);
 		goto err_hw_fini;
 	}
+	vnpu_telemetry_register(vdev);
 
 	vnpu_pm_enable(vdev);
 	return 0;
@@ -325,6 +343,7 @@ static void vnpu_remove(struct pci_dev *pdev)
 	struct vnpu_device *vdev = pci_get_drvdata(pdev);
 
 	vnpu_pm_disable(vdev);
+	vnpu_telemetry_unplug(vdev);
 	/* stop the hardware and fail its jobs while the registers are ours */
 	vnpu_sched_hw_stop(vdev);
 	drm_dev_unplug(&vdev->drm);
@@ -346,7 +365,28 @@ static struct pci_driver vnpu_pci_driver = {
 	.remove = vnpu_remove,
 	.driver.pm = pm_ptr(&vnpu_pm_ops),
 };
-module_pci_driver(vnpu_pci_driver);
+
+static int __init vnpu_init(void)
+{
+	int ret;
+
+	ret = vnpu_telemetry_module_init();
+	if (ret)
+		return ret;
+
+	ret = pci_register_driver(&vnpu_pci_driver);
+	if (ret)
+		vnpu_telemetry_module_exit();
+	return ret;
+}
+module_init(vnpu_init);
+
+static void __exit vnpu_exit(void)
+{
+	pci_unregister_driver(&vnpu_pci_driver);
+	vnpu_telemetry_module_exit();
+}
+module_exit(vnpu_exit);
 
 MODULE_AUTHOR("The vnpu authors");
 MODULE_DESCRIPTION(DRIVER_DESC);

@@ -24,6 +24,7 @@
 #include "drm/vnpu_accel.h"
 
 #include "vnpu_mmu.h"
+#include "vnpu_telemetry.h"
 
 #define DRIVER_NAME			"vnpu"
 #define DRIVER_DESC			"Virtual NPU accelerator"
@@ -116,6 +117,9 @@ struct vnpu_device {
 	/* set when a reset failed: the hardware is not used any more */
 	bool hw_dead;
 	atomic_t reset_count;
+
+	/* statistics, sysfs, debugfs, netlink (vnpu_telemetry.c) */
+	struct vnpu_telemetry *tel;
 	/* jobs per queue kept across a system suspend (under reset_lock) */
 	u32 suspend_kept[VNPU_MAX_QUEUES];
 };
@@ -126,6 +130,8 @@ struct vnpu_device {
 struct vnpu_file_priv {
 	struct vnpu_device *vdev;
 	struct vnpu_mmu_ctx *ctx;
+	/* this file's statistics (vnpu_telemetry.c) */
+	struct vnpu_tel_client *tel;
 	struct drm_sched_entity entities[VNPU_MAX_QUEUES];
 
 	/*

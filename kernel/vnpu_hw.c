@@ -21,6 +21,7 @@
 #include "vnpu_hw.h"
 #include "vnpu_job.h"
 #include "vnpu_mmu.h"
+#include "vnpu_telemetry.h"
 
 #define VNPU_RESET_TIMEOUT_US		(1000 * 1000)
 #define VNPU_RESET_POLL_US		10
@@ -355,6 +356,10 @@ static irqreturn_t vnpu_error_irq(int irq, void *arg)
 		vnpu_err_ratelimited(vdev,
 				     "MMU fault: context %u queue %u va %#llx access %#x\n",
 				     FIELD_GET(VNPU_FAULT_CTX_MASK, fault),
+				     FIELD_GET(VNPU_FAULT_QUEUE_MASK, fault),
+				     ((u64)hi << 32) | lo,
+				     FIELD_GET(VNPU_FAULT_ACCESS_MASK, fault));
+		vnpu_telemetry_fault(vdev, FIELD_GET(VNPU_FAULT_CTX_MASK, fault),
 				     FIELD_GET(VNPU_FAULT_QUEUE_MASK, fault),
 				     ((u64)hi << 32) | lo,
 				     FIELD_GET(VNPU_FAULT_ACCESS_MASK, fault));

@@ -33,6 +33,7 @@
 #include "vnpu_hw.h"
 #include "vnpu_job.h"
 #include "vnpu_mmu.h"
+#include "vnpu_telemetry.h"
 #include "vnpu_pm.h"
 
 unsigned int vnpu_job_timeout_ms = 10000;
@@ -163,6 +164,7 @@ static void vnpu_job_complete(struct vnpu_job *job, u32 hw_status, int err)
 		err = -ETIMEDOUT;
 	else if (hw_status == VNPU_JOB_MMU_FAULT && job->ctx)
 		atomic_inc(&job->ctx->faults);
+	vnpu_telemetry_job_done(job, hw_status, err);
 	if (err)
 		dma_fence_set_error(job->hw_fence, err);
 	/* each job leaves its ring slot exactly once */
@@ -197,6 +199,7 @@ static void __vnpu_queue_reap(struct vnpu_queue *q)
 					     "queue %u slot %u: tag %llu, expected %llu\n",
 					     q->index, slot, tag, job->seqno);
 
+		vnpu_telemetry_job_times(job, c);
 		vnpu_job_complete(job, status, vnpu_status_to_errno(status));
 		vnpu_job_put(job);
 	}
@@ -356,6 +359,7 @@ static struct dma_fence *vnpu_job_run(struct drm_sched_job *sched_job)
 
 	kref_get(&job->ref);	/* the ring slot's */
 	vnpu_queue_write_desc(q, job);
+	vnpu_telemetry_job_run(job);
 	/* writel() orders the descriptor and completion writes before it */
 	vnpu_wr(vdev, VNPU_REG_DOORBELL(q->index), q->tail);
 
@@ -372,6 +376,7 @@ static void vnpu_job_free(struct drm_sched_job *sched_job)
 {
 	struct vnpu_job *job = to_vnpu_job(sched_job);
 
+	vnpu_telemetry_job_free(job);
 	drm_sched_job_cleanup(sched_job);
 	vnpu_job_cleanup(job);
 	vnpu_job_put(job);
@@ -515,6 +520,7 @@ static enum drm_gpu_sched_stat vnpu_job_timedout(struct drm_sched_job *sched_job
 			vnpu_err(vdev,
 				 "job %llu (context %u) timed out on queue %u, resetting\n",
 				 job->id, job->ctx ? job->ctx->id : 0, q->index);
+			vnpu_telemetry_hang(job);
 			vnpu_coredump(vdev, job);
 			/*
 			 * Before the reset, which signals the job: its
@@ -527,6 +533,7 @@ static enum drm_gpu_sched_stat vnpu_job_timedout(struct drm_sched_job *sched_job
 			if (!engine)
 				vnpu_reset(vdev, job);
 			vnpu_reset_uevent(vdev, job, engine);
+			vnpu_telemetry_reset(vdev);
 		}
 		drm_dev_exit(idx);
 	} else {
@@ -547,6 +554,32 @@ static enum drm_gpu_sched_stat vnpu_job_timedout(struct drm_sched_job *sched_job
 
 	mutex_unlock(&vdev->reset_lock);
 	return stat;
+}
+
+/**
+ * vnpu_sched_force_reset - reset the device on request (debugfs)
+ * @vdev: device, powered
+ *
+ * A device reset as after a hang, without a guilty job. Returns 0, -ENODEV
+ * when the device is gone, or -EIO when it is dead or did not come back.
+ */
+int vnpu_sched_force_reset(struct vnpu_device *vdev)
+{
+	int ret = -ENODEV, idx;
+
+	mutex_lock(&vdev->reset_lock);
+	if (drm_dev_enter(&vdev->drm, &idx)) {
+		ret = -EIO;
+		if (!vdev->hw_dead) {
+			atomic_inc(&vdev->reset_count);
+			vnpu_reset(vdev, NULL);
+			vnpu_telemetry_reset(vdev);
+			ret = READ_ONCE(vdev->hw_dead) ? -EIO : 0;
+		}
+		drm_dev_exit(idx);
+	}
+	mutex_unlock(&vdev->reset_lock);
+	return ret;
 }
 
 static const struct drm_sched_backend_ops vnpu_sched_ops = {
@@ -1097,6 +1130,7 @@ int vnpu_submit_ioctl(struct drm_device *drm, void *data,
 	 * are gathered before drm_sched_job_arm(), which is the point of no
 	 * return for a job.)
 	 */
+	vnpu_telemetry_job_submit(fpriv, job);
 	vnpu_job_push(fpriv, job);
 	fpriv->next_job_id++;
 

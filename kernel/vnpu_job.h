@@ -11,6 +11,8 @@
 
 #include <drm/gpu_scheduler.h>
 
+#include "vnpu_telemetry.h"
+
 struct dma_fence;
 struct drm_device;
 struct drm_file;
@@ -56,6 +58,8 @@ struct vnpu_job {
 	bool guilty;
 	/* holds a runtime-PM reference (from submit until free_job) */
 	bool pm_ref;
+	/* accounting (vnpu_telemetry.c) */
+	struct vnpu_tel_job tel;
 
 	/* in vnpu_file_priv.job_list, oldest first */
 	struct list_head file_link;
@@ -68,6 +72,7 @@ static inline struct vnpu_job *to_vnpu_job(struct drm_sched_job *sched_job)
 
 int vnpu_sched_init(struct vnpu_device *vdev);
 void vnpu_sched_hw_stop(struct vnpu_device *vdev);
+int vnpu_sched_force_reset(struct vnpu_device *vdev);
 void vnpu_sched_suspend(struct vnpu_device *vdev);
 int vnpu_sched_resume(struct vnpu_device *vdev);
 int vnpu_job_set_priority(struct vnpu_file_priv *fpriv, u32 priority);

@@ -9,7 +9,8 @@ KSFT_SRCDIR := tests/kselftest
 KSFT_OUTDIR := $(BUILD)/tests/guest
 # vnpu_module_test unloads the driver: keep it last.
 KSFT_NAMES := vnpu_uapi_test vnpu_job_test vnpu_vm_test vnpu_recovery_test \
-	libaccel_test vnpu_pm_test vnpu_unplug_test vnpu_module_test
+	vnpu_telemetry_test libaccel_test vnpu_pm_test vnpu_unplug_test \
+	vnpu_module_test
 KSFT_BINS := $(addprefix $(KSFT_OUTDIR)/,$(KSFT_NAMES))
 KSFT_CPPFLAGS := $(CPPFLAGS) -I$(LINUX_SRC)/tools/testing/selftests \
 	$(shell $(PKG_CONFIG) --cflags libdrm)
@@ -23,6 +24,11 @@ $(KSFT_BINS): $(KSFT_OUTDIR)/%: $(KSFT_SRCDIR)/%.c $(KSFT_DEPS)
 	@mkdir -p $(@D)
 	@echo "  CC      $@"
 	$(Q)$(CC) $(KSFT_CPPFLAGS) $(KSFT_CFLAGS) -o $@ $< $(KSFT_LDLIBS) -pthread
+
+# vnpu_telemetry_test reads the "vnpu" generic netlink family with libnl.
+$(KSFT_OUTDIR)/vnpu_telemetry_test: uapi/vnpu_genl.h
+$(KSFT_OUTDIR)/vnpu_telemetry_test: KSFT_CPPFLAGS += $(shell $(PKG_CONFIG) --cflags libnl-genl-3.0)
+$(KSFT_OUTDIR)/vnpu_telemetry_test: KSFT_LDLIBS += $(shell $(PKG_CONFIG) --libs libnl-genl-3.0)
 
 # libaccel_test uses libaccel (/usr/lib in the guest).
 $(KSFT_OUTDIR)/libaccel_test: KSFT_CPPFLAGS += $(LIBACCEL_CFLAGS)
