@@ -683,4 +683,85 @@ TEST_F(diff, copy_nd)
 	FINISH();
 }
 
+/* FILL, COPY, TIMESTAMP and the semaphores (whose conditions hold). */
+TEST_F(diff, transfers_and_semaphores)
+{
+	static const uint64_t offs[] = { 0, 1, 2, 4, 8, 4096 };
+	static const uint64_t sizes[] = { 0, 1, 7, 64, 4096, (1ull << 32) + 1 };
+	unsigned int s;
+
+	for (s = 0; s < SAMPLES; s++) {
+		uint64_t a = BASE + offs[rnd(6)], b = BASE + REGION + offs[rnd(6)];
+		uint64_t size = sizes[rnd(5)];
+		union {
+			struct vnpu_cmd_fill f;
+			struct vnpu_cmd_copy c;
+			struct vnpu_cmd_timestamp t;
+			struct vnpu_cmd_sem m;
+		} c;
+		uint32_t op = rnd(3), tmo = rnd(3) ? rnd(10) : ACCEL_SEM_TIMEOUT_MAX_US + 1;
+		char params[96];
+		size_t len = 0;
+		uint32_t st;
+		int built = 0, kind = rnd(5);
+
+		if (!rnd(8))
+			size = sizes[5];	/* beyond VNPU_XFER_MAX */
+		if (!rnd(4))
+			b = a + rnd(64);	/* overlapping copy */
+		accel_cmdbuf_reset(self->cb);
+		memset(&c, 0, sizeof(c));
+		switch (kind) {
+		case 0:
+			built = accel_cmdbuf_fill(self->cb, a, size, 0x12345678);
+			len = sizeof(c.f);
+			c.f.hdr = (struct vnpu_cmd_hdr){ VNPU_OP_FILL, len / 8, 0 };
+			c.f.dst = a;
+			c.f.size = size;
+			c.f.pattern = 0x12345678;
+			break;
+		case 1:
+			built = accel_cmdbuf_copy(self->cb, b, a, size);
+			len = sizeof(c.c);
+			c.c.hdr = (struct vnpu_cmd_hdr){ VNPU_OP_COPY, len / 8, 0 };
+			c.c.dst = b;
+			c.c.src = a;
+			c.c.size = size;
+			break;
+		case 2:
+			built = accel_cmdbuf_timestamp(self->cb, a);
+			len = sizeof(c.t);
+			c.t.hdr = (struct vnpu_cmd_hdr){ VNPU_OP_TIMESTAMP, len / 8, 0 };
+			c.t.dst = a;
+			break;
+		case 3:
+			/* The word is 0: EQ 0 and GE 0 hold at once. */
+			built = accel_cmdbuf_sem_wait(self->cb, a, op, 0, tmo);
+			len = sizeof(c.m);
+			c.m.hdr = (struct vnpu_cmd_hdr){ VNPU_OP_SEM_WAIT, len / 8, 0 };
+			c.m.va = a;
+			c.m.op = op;
+			c.m.timeout_us = tmo;
+			break;
+		default:
+			built = accel_cmdbuf_sem_signal(self->cb, a, op, 0);
+			len = sizeof(c.m);
+			c.m.hdr = (struct vnpu_cmd_hdr){ VNPU_OP_SEM_SIGNAL, len / 8, 0 };
+			c.m.va = a;
+			c.m.op = op;
+			break;
+		}
+		/* Keep the semaphore word at zero for the next waits. */
+		st = engine_run(&c, len);
+		memset(arena, 0, 8192);
+		snprintf(params, sizeof(params),
+			 "kind %d a %#llx b %#llx size %#llx op %u tmo %u", kind,
+			 (unsigned long long)a, (unsigned long long)b,
+			 (unsigned long long)size, op, tmo);
+		compare(_metadata, &self->t, "transfer", built, st, NULL, NULL, 0,
+			params);
+	}
+	FINISH();
+}
+
 TEST_HARNESS_MAIN
