@@ -1313,4 +1313,40 @@ TEST_F(isa, append_stream_invalid_command_is_all_or_nothing)
 	EXPECT_EQ(c0, c1);
 }
 
+TEST_F(isa, append_stream_random_bytes)
+{
+	uint64_t w[64], x = 88172645463325252ull;
+	unsigned int i, j, ok = 0;
+	size_t bad;
+	int ret;
+
+	/* Garbage never crashes and is all or nothing. */
+	for (i = 0; i < 20000; i++) {
+		unsigned int words = 1 + (unsigned int)(x % 64);
+		struct vnpu_cmd_hdr h;
+
+		for (j = 0; j < words; j++) {
+			x ^= x << 13;
+			x ^= x >> 7;
+			x ^= x << 17;
+			w[j] = x;
+		}
+		/* Often a plausible header, so that decoding goes deeper. */
+		if (i % 2) {
+			h.opcode = (uint16_t)(w[0] % (VNPU_OP_COUNT + 1));
+			h.len = (uint16_t)(w[0] >> 16) % 40;
+			h.flags = (w[0] >> 32) % 4 ? 0 : 1;
+			memcpy(&w[0], &h, sizeof(h));
+		}
+		bad = SIZE_MAX;
+		ret = accel_cmdbuf_append_stream(self->cb, w, words * 8, &bad);
+		if (!ret)
+			ok++;
+		else
+			EXPECT_GT(words * 8, bad);
+		accel_cmdbuf_reset(self->cb);
+	}
+	TH_LOG("%u of 20000 random streams were valid", ok);
+}
+
 TEST_HARNESS_MAIN
