@@ -49,6 +49,8 @@ _Static_assert(sizeof(struct vnpu_cmd_unary) == 18 * 8, "unary layout");
 _Static_assert(sizeof(struct vnpu_cmd_norm) == 34 * 8, "norm layout");
 _Static_assert(sizeof(struct vnpu_cmd_pool2d) == 20 * 8, "pool2d layout");
 _Static_assert(sizeof(struct vnpu_cmd_convert) == 17 * 8, "convert layout");
+_Static_assert(sizeof(struct vnpu_cmd_conv2d) <= VNPU_CMD_MAX_WORDS * 8,
+               "the longest command fits the decode buffer");
 _Static_assert(sizeof(struct vnpu_desc) == 64, "descriptor layout");
 _Static_assert(sizeof(struct vnpu_completion) == 32, "completion layout");
 

@@ -459,6 +459,19 @@ static void vnpu_softmax_lane(const VnpuTensor *in, const VnpuTensor *out,
 
         mx = v > mx ? v : mx;
     }
+    if (out->dtype == VNPU_DT_F32) {
+        /* Keep exp(x - max) in the output: one exp per element. */
+        for (uint64_t i = 0; i < n; i++) {
+            double e = exp(vnpu_get(in, x + i * si, 0) - mx);
+
+            vnpu_stf(z + i * so, (float)e);
+            sum += e;
+        }
+        for (uint64_t i = 0; i < n; i++) {
+            vnpu_stf(z + i * so, (float)(vnpu_ldf(z + i * so) / sum));
+        }
+        return;
+    }
     for (uint64_t i = 0; i < n; i++) {
         sum += exp(vnpu_get(in, x + i * si, 0) - mx);
     }
