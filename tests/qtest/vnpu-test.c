@@ -2412,6 +2412,134 @@ static void test_op_sync(void)
     vnpu_stop(e.v);
 }
 
+/*
+ * Robustness: seeded random command streams (valid and invalid headers,
+ * fields biased towards mapped addresses and small sizes) and random
+ * page-table entries. Every job completes with a documented status, only
+ * the context's writable pages change, and the device keeps working.
+ */
+static void test_random_jobs(void)
+{
+    static const uint16_t words[VNPU_OP_COUNT] = {
+        [VNPU_OP_NOP] = sizeof(struct vnpu_cmd_nop) / 8,
+        [VNPU_OP_FILL] = sizeof(struct vnpu_cmd_fill) / 8,
+        [VNPU_OP_COPY] = sizeof(struct vnpu_cmd_copy) / 8,
+        [VNPU_OP_TIMESTAMP] = sizeof(struct vnpu_cmd_timestamp) / 8,
+        [VNPU_OP_BARRIER] = sizeof(struct vnpu_cmd_nop) / 8,
+        [VNPU_OP_SEM_WAIT] = sizeof(struct vnpu_cmd_sem) / 8,
+        [VNPU_OP_SEM_SIGNAL] = sizeof(struct vnpu_cmd_sem) / 8,
+        [VNPU_OP_COPY_ND] = sizeof(struct vnpu_cmd_copy_nd) / 8,
+        [VNPU_OP_GEMM] = sizeof(struct vnpu_cmd_gemm) / 8,
+        [VNPU_OP_CONV2D] = sizeof(struct vnpu_cmd_conv2d) / 8,
+        [VNPU_OP_ELTWISE] = sizeof(struct vnpu_cmd_eltwise) / 8,
+        [VNPU_OP_ACTIVATION] = sizeof(struct vnpu_cmd_unary) / 8,
+        [VNPU_OP_SOFTMAX] = sizeof(struct vnpu_cmd_unary) / 8,
+        [VNPU_OP_LAYERNORM] = sizeof(struct vnpu_cmd_norm) / 8,
+        [VNPU_OP_RMSNORM] = sizeof(struct vnpu_cmd_norm) / 8,
+        [VNPU_OP_REDUCE] = sizeof(struct vnpu_cmd_unary) / 8,
+        [VNPU_OP_POOL2D] = sizeof(struct vnpu_cmd_pool2d) / 8,
+        [VNPU_OP_QUANTIZE] = sizeof(struct vnpu_cmd_convert) / 8,
+        [VNPU_OP_DEQUANTIZE] = sizeof(struct vnpu_cmd_convert) / 8,
+        [VNPU_OP_CAST] = sizeof(struct vnpu_cmd_convert) / 8,
+    };
+    Vnpu *v = vnpu_setup(",engines=2", 2);
+    GRand *rng = g_rand_new_with_seed(0x5eed1234);
+    uint64_t data_pa, data = map_buf(v, 0, 16 * PAGE, PTE_RW, &data_pa);
+    uint64_t canary = alloc_zero(v, PAGE);
+    uint64_t junk = new_va(v, 64 * PAGE);
+    uint8_t page[PAGE];
+    int counts[VNPU_JOB_SEM_TIMEOUT + 1] = { 0 };
+    Cmds c;
+
+    qtest_memset(v->qts, canary, 0xc5, PAGE);
+    /* Random entries in a table of the junk range (never the canary). */
+    for (int i = 0; i < 64; i++) {
+        uint64_t pte = ((uint64_t)g_rand_int(rng) << 32 | g_rand_int(rng));
+
+        pte &= ~VNPU_PTE_WRITE;     /* random pages are never written */
+        if (i % 4 == 0) {
+            pte = (canary & VNPU_PTE_ADDR_MASK) | PTE_RO;
+        }
+        qtest_writeq(v->qts, pte_slot(v, 0, junk + i * PAGE, 3), pte);
+    }
+    for (int j = 0; j < 300; j++) {
+        uint32_t idx;
+        Comp comp;
+
+        int ncmds = g_rand_int_range(rng, 1, 4);
+
+        c.len = 0;
+        while (ncmds--) {
+            uint16_t op = g_rand_int_range(rng, 0, VNPU_OP_COUNT + 2);
+            uint16_t len = op < VNPU_OP_COUNT ? words[op] : 1;
+
+            if (g_rand_int_range(rng, 0, 16) == 0) {
+                len = g_rand_int_range(rng, 0, 40);
+            }
+            if (!len || c.len + len * 8 > sizeof(c.buf)) {
+                break;
+            }
+            cmd_hdr(&c, op, len, g_rand_int_range(rng, 0, 32) ? 0 : 1);
+            for (int w = 1; w < len; w++) {
+                uint64_t x;
+
+                switch (g_rand_int_range(rng, 0, 10)) {
+                case 0:
+                case 1:
+                    x = data + g_rand_int_range(rng, 0, 16 * PAGE) / 4 * 4;
+                    break;
+                case 2:
+                    x = junk + g_rand_int_range(rng, 0, 64 * PAGE);
+                    break;
+                case 3:
+                case 4:
+                case 5:
+                    x = 0;
+                    break;
+                case 6:
+                case 7:
+                    x = (uint64_t)g_rand_int_range(rng, 0, 4) << 32 |
+                        g_rand_int_range(rng, 0, 64);
+                    break;
+                case 8:
+                    x = (uint64_t)g_rand_int_range(rng, 1, 6) << 8 |
+                        g_rand_int_range(rng, 1, 5) << 16 |
+                        g_rand_int_range(rng, 1, 16);
+                    break;
+                default:
+                    x = (uint64_t)g_rand_int(rng) << 32 | g_rand_int(rng);
+                    break;
+                }
+                stq_le_p(c.buf + c.len + w * 8, x);
+            }
+            c.len += len * 8;
+        }
+        idx = queue_desc(v, j % 2, 0, cmds_place(v, 0, &c), c.len,
+                         VNPU_DESC_F_IRQ);
+        doorbell(v, j % 2);
+        wait_comp_stepping(v, j % 2, idx, &comp);
+        if (comp.status > VNPU_JOB_SEM_TIMEOUT) {
+            g_error("job %d: undocumented status %u", j, comp.status);
+        }
+        counts[comp.status]++;
+    }
+    for (unsigned i = 0; i < ARRAY_SIZE(counts); i++) {
+        g_test_message("status %u: %d jobs", i, counts[i]);
+    }
+    qtest_memread(v->qts, canary, page, PAGE);
+    for (int i = 0; i < PAGE; i++) {
+        g_assert_cmphex(page[i], ==, 0xc5);
+    }
+    c.len = 0;
+    cmd_fill(&c, data, 4, 0x0c0ffee0);
+    g_assert_cmpuint(run(v, 0, 0, &c, 0, NULL), ==, VNPU_JOB_OK);
+    g_assert_cmphex(qtest_readl(v->qts, data_pa), ==, 0x0c0ffee0);
+    g_assert_cmphex(rd(v, VNPU_REG_Q(0) + VNPU_Q_CTRL), ==,
+                    VNPU_QCTRL_ENABLE);
+    g_rand_free(rng);
+    vnpu_stop(v);
+}
+
 static const char *qmp_status(QTestState *qts, const char *cmd,
                               const char *key, char *buf, size_t len)
 {
@@ -2644,5 +2772,6 @@ int main(int argc, char **argv)
     qtest_add_func("/vnpu/op/norm-pool", test_op_norm_pool);
     qtest_add_func("/vnpu/op/convert", test_op_convert);
     qtest_add_func("/vnpu/op/sync", test_op_sync);
+    qtest_add_func("/vnpu/random-jobs", test_random_jobs);
     return g_test_run();
 }
