@@ -52,7 +52,8 @@ typedef struct VnpuMemOps {
     /*
      * Optional: polled before each command, and while a command runs at
      * points where stopping is safe (SEM_WAIT polls, GEMM batches and row
-     * blocks, convolution pixels or pixel blocks, pooling windows). It may
+     * blocks, convolution pixels or pixel blocks, every 2^20 elements of
+     * the element-wise ops). It may
      * be called from several engine threads at once, each with its own
      * @opaque. Returning true abandons the job with
      * VNPU_JOB_ABORTED (device reset); an abandoned command may have

@@ -36,6 +36,7 @@ typedef struct VnpuRun {
     const VnpuMemOps *ops;
     void *opaque;
     VnpuJobResult *res;
+    uint64_t work;          /* elements since the last abort poll */
 } VnpuRun;
 
 /* Map a prefix of [va, va + len); records the fault address on failure. */
@@ -48,6 +49,20 @@ uint32_t vnpu_read(VnpuRun *r, uint64_t va, void *buf, uint64_t len,
 uint32_t vnpu_write(VnpuRun *r, uint64_t va, const void *buf, uint64_t len);
 /* True when the job must stop (device reset). */
 bool vnpu_poll_abort(VnpuRun *r);
+
+/* Element-wise ops poll should_abort after this many elements. */
+#define VNPU_POLL_WORK  (1u << 20)
+
+/* Count @n elements of work; true when the job must stop. */
+static inline bool vnpu_work(VnpuRun *r, uint64_t n)
+{
+    r->work += n;
+    if (r->work < VNPU_POLL_WORK) {
+        return false;
+    }
+    r->work = 0;
+    return vnpu_poll_abort(r);
+}
 
 /*
  * A decoded tensor descriptor, normalised to 4 dimensions: a rank-r tensor

@@ -80,6 +80,9 @@ static uint32_t vnpu_copy_nd_run(VnpuRun *r, VnpuTensor *src, VnpuTensor *dst,
                 uint8_t *d = dst->base + i0 * ds[0] + i1 * ds[1] + i2 * ds[2];
                 uint64_t n = dst->shape[3];
 
+                if (vnpu_work(r, n)) {
+                    return VNPU_JOB_ABORTED;
+                }
                 if ((ss[3] == es || n == 1) && (ds[3] == es || n == 1)) {
                     memcpy(d, s, n * es);
                     continue;
@@ -288,6 +291,10 @@ uint32_t vnpu_op_eltwise(VnpuRun *r, const uint8_t *cmd)
                                     i2 * bs[2];
                 uint8_t *po = out.base + i0 * os[0] + i1 * os[1] + i2 * os[2];
 
+                if (vnpu_work(r, n)) {
+                    return vnpu_tensors_release(r, ins, 2, &out,
+                                                VNPU_JOB_ABORTED);
+                }
                 if (fast) {
                     vnpu_elt_row_f32(op, (float *)po, (const float *)pa,
                                      as[3] / 4, (const float *)pb, bs[3] / 4,
@@ -350,6 +357,9 @@ static uint32_t vnpu_act_run(VnpuRun *r, VnpuTensor *in, VnpuTensor *out,
                 const uint8_t *x = in->base + vnpu_toff(in, i0, i1, i2, 0);
                 uint8_t *z = out->base + vnpu_toff(out, i0, i1, i2, 0);
 
+                if (vnpu_work(r, n)) {
+                    return VNPU_JOB_ABORTED;
+                }
                 if (fast) {
                     vnpu_relu_row_f32((float *)z, (const float *)x, n,
                                       act == VNPU_ACT_RELU ? INFINITY : 6);
@@ -413,11 +423,12 @@ uint32_t vnpu_op_activation(VnpuRun *r, const uint8_t *cmd)
  * Call @fn for every lane along normalised axis @ax: the lane's first
  * element offsets in @in and @out.
  */
-static void vnpu_lanes(const VnpuTensor *in, const VnpuTensor *out,
-                       unsigned ax,
-                       void (*fn)(const VnpuTensor *, const VnpuTensor *,
-                                  const uint8_t *, uint8_t *, const void *),
-                       const void *arg)
+static uint32_t vnpu_lanes(VnpuRun *r, const VnpuTensor *in,
+                           const VnpuTensor *out, unsigned ax,
+                           void (*fn)(const VnpuTensor *, const VnpuTensor *,
+                                      const uint8_t *, uint8_t *,
+                                      const void *),
+                           const void *arg)
 {
     uint64_t n[4], i[4];
 
@@ -428,6 +439,9 @@ static void vnpu_lanes(const VnpuTensor *in, const VnpuTensor *out,
         for (i[1] = 0; i[1] < n[1]; i[1]++) {
             for (i[2] = 0; i[2] < n[2]; i[2]++) {
                 for (i[3] = 0; i[3] < n[3]; i[3]++) {
+                    if (vnpu_work(r, in->shape[ax])) {
+                        return VNPU_JOB_ABORTED;
+                    }
                     fn(in, out,
                        in->base + vnpu_toff(in, i[0], i[1], i[2], i[3]),
                        out->base + vnpu_toff(out, i[0], i[1], i[2], i[3]),
@@ -436,6 +450,7 @@ static void vnpu_lanes(const VnpuTensor *in, const VnpuTensor *out,
             }
         }
     }
+    return VNPU_JOB_OK;
 }
 
 typedef struct VnpuLane {
@@ -486,8 +501,7 @@ static uint32_t vnpu_softmax_run(VnpuRun *r, VnpuTensor *in, VnpuTensor *out,
 {
     VnpuLane l = { .ax = 4 - in->rank + vnpu_ld32(cmd + VNPU_T2) };
 
-    vnpu_lanes(in, out, l.ax, vnpu_softmax_lane, &l);
-    return VNPU_JOB_OK;
+    return vnpu_lanes(r, in, out, l.ax, vnpu_softmax_lane, &l);
 }
 
 uint32_t vnpu_op_softmax(VnpuRun *r, const uint8_t *cmd)
@@ -586,7 +600,7 @@ uint32_t vnpu_op_norm(VnpuRun *r, const uint8_t *cmd, bool rms)
     }
     st = vnpu_tensors_acquire(r, ins, 3, &out);
     if (st == VNPU_JOB_OK) {
-        vnpu_lanes(&in, &out, 3, vnpu_norm_lane, &l);
+        st = vnpu_lanes(r, &in, &out, 3, vnpu_norm_lane, &l);
     }
     return vnpu_tensors_release(r, ins, 3, &out, st);
 }
@@ -611,6 +625,10 @@ static uint32_t vnpu_reduce_run(VnpuRun *r, VnpuTensor *in, VnpuTensor *out,
                     double acc = op == VNPU_RED_MAX ? -INFINITY : 0;
                     const uint8_t *base = in->base +
                         vnpu_toff(in, o[0], o[1], o[2], o[3]);
+
+                    if (vnpu_work(r, cnt)) {
+                        return VNPU_JOB_ABORTED;
+                    }
 
                     for (i[0] = 0; i[0] < rn[0]; i[0]++) {
                         for (i[1] = 0; i[1] < rn[1]; i[1]++) {
@@ -702,7 +720,7 @@ static uint32_t vnpu_pool_run(VnpuRun *r, VnpuTensor *in, VnpuTensor *out,
                     double acc = max ? -INFINITY : 0;
 
                     /* A window may hold up to a whole input plane. */
-                    if (vnpu_poll_abort(r)) {
+                    if (vnpu_work(r, (y1 - y0) * (x1 - x0))) {
                         return VNPU_JOB_ABORTED;
                     }
 
@@ -808,6 +826,9 @@ static uint32_t vnpu_convert_run(VnpuRun *r, VnpuTensor *in, VnpuTensor *out,
                                    vnpu_toff(in, i[0], i[1], i[2], 0);
                 uint8_t *z = out->base + vnpu_toff(out, i[0], i[1], i[2], 0);
 
+                if (vnpu_work(r, n)) {
+                    return VNPU_JOB_ABORTED;
+                }
                 if (copy) {
                     /* Float to the same float type: the bits, NaNs too. */
                     if ((si == in->esize && so == in->esize) || n == 1) {

@@ -498,6 +498,15 @@ static double tol_of(unsigned int dt)
 
 static void cmd_pool(struct cb *c, const struct tt *in, const struct tt *out,
 		     const uint16_t p[8], unsigned int mode);
+static void cmd_elt(struct cb *c, const struct tt *a, const struct tt *b,
+		    const struct tt *out, unsigned int op, unsigned int act);
+static void cmd_unary(struct cb *c, unsigned int op, const struct tt *in,
+		      const struct tt *out, uint32_t param);
+static void cmd_conv_t(struct cb *c, unsigned int op, const struct tt *in,
+		       const struct tt *out);
+static void cmd_norm(struct cb *c, unsigned int op, const struct tt *in,
+		     const struct tt *g, const struct tt *b,
+		     const struct tt *out, float eps);
 
 /* ---- COPY_ND ---- */
 
@@ -1420,17 +1429,14 @@ TEST_F(ops, conv2d_errors)
 	}
 }
 
-TEST_F(ops, conv2d_and_pool_abort)
+TEST_F(ops, conv2d_abort)
 {
 	struct conv_case g = { VNPU_DT_F32, VNPU_DT_F32, 1, 8, 8, 4, 4, 3, 3,
 			       1, 1, 1, 1, 1, 1, 1, 1, 1 };
-	uint32_t is[4] = { 1, 8, 8, 4 }, ws[4] = { 4, 3, 3, 4 },
-		 ps[4] = { 1, 4, 4, 4 };
-	static const uint16_t pp[8] = { 2, 2, 2, 2 };
+	uint32_t is[4] = { 1, 8, 8, 4 }, ws[4] = { 4, 3, 3, 4 };
 	struct tt in = mk(F, VNPU_DT_F32, 4, is, NULL);
 	struct tt wt = mk(F, VNPU_DT_F32, 4, ws, NULL);
 	struct tt out = mk(F, VNPU_DT_F32, 4, is, NULL);
-	struct tt pout = mk(F, VNPU_DT_F32, 4, ps, NULL);
 
 	for (int dt = 0; dt < 2; dt++) {
 		if (dt) {
@@ -1445,7 +1451,7 @@ TEST_F(ops, conv2d_and_pool_abort)
 		EXPECT_EQ(VNPU_JOB_ABORTED, run(F, C, R)) TH_LOG("dt %d", dt);
 		EXPECT_EQ(0, R->macs);
 	}
-	/* Depthwise (direct loop) and pooling. */
+	/* Depthwise (direct loop). */
 	in.dt = wt.dt = out.dt = VNPU_DT_F32;
 	g.dt = g.dt_out = VNPU_DT_F32;
 	g.groups = 4;
@@ -1458,11 +1464,62 @@ TEST_F(ops, conv2d_and_pool_abort)
 	F->abort_after = 1;
 	F->polls = 0;
 	EXPECT_EQ(VNPU_JOB_ABORTED, run(F, C, R));
-	C->n = 0;
-	cmd_pool(C, &in, &pout, pp, VNPU_POOL_MAX);
-	F->polls = 0;
-	EXPECT_EQ(VNPU_JOB_ABORTED, run(F, C, R));
 	F->abort_after = -1;
+}
+
+/*
+ * Element-wise ops poll for a reset every VNPU_POLL_WORK elements: 2M-element
+ * jobs (inputs repeated with stride 0) stop with ABORTED.
+ */
+TEST_F(ops, elementwise_ops_abort)
+{
+	uint32_t big[2] = { 2048, 1024 }, zero[2] = { 0, 0 },
+		 row[2] = { 1, 1024 }, plane[4] = { 1, 1024, 2048, 1 },
+		 one[4] = { 1, 1, 1, 1 }, z4[4] = { 0 };
+	static const uint8_t id[4] = { 0, 1 };
+	static const uint16_t nopool[8] = { 0 };
+	struct tt x = mk(F, VNPU_DT_I8, 2, big, zero);
+	struct tt y = mk(F, VNPU_DT_I8, 2, big, NULL);
+	struct tt red = mk(F, VNPU_DT_I8, 2, row, NULL);
+	struct tt pin = mk(F, VNPU_DT_I8, 4, plane, z4);
+	struct tt pout = mk(F, VNPU_DT_I8, 4, one, NULL);
+
+	for (int k = 0; k < 8; k++) {
+		C->n = 0;
+		switch (k) {
+		case 0:
+			cmd_elt(C, &x, &x, &y, VNPU_ELT_ADD, 0);
+			break;
+		case 1:
+			cmd_unary(C, VNPU_OP_ACTIVATION, &x, &y, VNPU_ACT_GELU);
+			break;
+		case 2:
+			cmd_conv_t(C, VNPU_OP_CAST, &x, &y);
+			break;
+		case 3:
+			cmd_copy_nd(C, &x, &y, id);
+			break;
+		case 4:
+			cmd_unary(C, VNPU_OP_SOFTMAX, &x, &y, 1);
+			break;
+		case 5:
+			cmd_unary(C, VNPU_OP_REDUCE, &x, &red,
+				  VNPU_RED_SUM | 1 << VNPU_RED_AXES_SHIFT);
+			break;
+		case 6:
+			cmd_norm(C, VNPU_OP_RMSNORM, &x, NULL, NULL, &y, 0);
+			break;
+		default:
+			cmd_pool(C, &pin, &pout, nopool, VNPU_POOL_GLOBAL_MAX);
+			break;
+		}
+		F->abort_after = 1;
+		F->polls = 0;
+		EXPECT_EQ(VNPU_JOB_ABORTED, run(F, C, R)) TH_LOG("case %d", k);
+		/* Without a reset the same job completes. */
+		F->abort_after = -1;
+		EXPECT_EQ(VNPU_JOB_OK, run(F, C, R)) TH_LOG("case %d", k);
+	}
 }
 
 /* ---- ELTWISE ---- */
