@@ -48,6 +48,8 @@
 #include "system/runstate.h"
 #include "exec/memory.h"
 #include "system/hostmem.h"
+#include "exec/ramblock.h"
+#include "qom/object.h"
 
 #include "vnpu.h"
 #include "engine/vnpu_engine.h"
@@ -466,6 +468,193 @@ static uint32_t vnpu_translate(VnpuJobEnv *j, uint64_t va, unsigned access,
     return VNPU_JOB_OK;
 }
 
+/* host-views (see VnpuView) */
+typedef struct VnpuViewPage {
+    int fd;
+    uint64_t off;           /* what is mapped: @fd at @off */
+    MemoryRegion *mr;       /* for dirty tracking */
+    hwaddr xlat;
+    bool devmem;
+} VnpuViewPage;
+
+static VnpuView *vnpu_view_get(VnpuState *s, uint32_t ctx)
+{
+    VnpuView *v;
+
+    qemu_mutex_lock(&s->tlb_lock);
+    v = s->views[ctx];
+    if (!v && s->nviews < VNPU_VIEW_MAX) {
+        void *base = mmap(NULL, VNPU_VIEW_WINDOW, PROT_NONE,
+                          MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+
+        if (base != MAP_FAILED) {
+            v = g_new0(VnpuView, 1);
+            v->base = base;
+            qemu_mutex_init(&v->lock);
+            v->pages = g_hash_table_new_full(g_int64_hash, g_int64_equal,
+                                             g_free, g_free);
+            s->views[ctx] = v;
+            s->nviews++;
+        }
+    }
+    qemu_mutex_unlock(&s->tlb_lock);
+    return v;
+}
+
+static void vnpu_views_free(VnpuState *s)
+{
+    for (unsigned i = 0; i < VNPU_MAX_CONTEXTS; i++) {
+        VnpuView *v = s->views[i];
+
+        if (v) {
+            munmap(v->base, VNPU_VIEW_WINDOW);
+            g_hash_table_destroy(v->pages);
+            qemu_mutex_destroy(&v->lock);
+            g_free(v);
+            s->views[i] = NULL;
+        }
+    }
+    s->nviews = 0;
+}
+
+/* The fd page behind translation @x of a page, or false. */
+static bool vnpu_view_source(VnpuJobEnv *j, const VnpuXlate *x, hwaddr pa,
+                             bool is_write, VnpuViewPage *pg)
+{
+    VnpuState *s = j->s;
+    MemTxAttrs attrs = MEMTXATTRS_UNSPECIFIED;
+    MemoryRegion *mr;
+    hwaddr xlat, plen = VNPU_PAGE_SIZE;
+    RAMBlock *rb;
+
+    if (x->pte & VNPU_PTE_DEVMEM) {
+        if (!s->devmem_mr || pa + VNPU_PAGE_SIZE > s->devmem_size) {
+            return false;
+        }
+        mr = s->devmem_mr;
+        xlat = pa;
+        pg->devmem = true;
+    } else {
+        RCU_READ_LOCK_GUARD();
+        mr = address_space_translate(vnpu_as(s), pa, &xlat, &plen, is_write,
+                                     attrs);
+        if (plen < VNPU_PAGE_SIZE ||
+            !memory_access_is_direct(mr, is_write, attrs)) {
+            return false;
+        }
+        pg->devmem = false;
+    }
+    rb = mr->ram_block;
+    if (!rb || qemu_ram_get_fd(rb) < 0 || !qemu_ram_is_shared(rb) ||
+        qemu_ram_pagesize(rb) != VNPU_PAGE_SIZE) {
+        return false;
+    }
+    pg->fd = qemu_ram_get_fd(rb);
+    pg->off = rb->fd_offset + xlat;
+    pg->mr = mr;
+    pg->xlat = xlat;
+    return true;
+}
+
+/*
+ * Map [va, va + len) through the context's view. Returns false to use the
+ * page-by-page path (not possible, or the first page is not mappable:
+ * that path reports its error); otherwise a prefix of at least one page
+ * is in @m.
+ */
+static bool vnpu_view_map(VnpuJobEnv *j, uint64_t va, uint64_t len,
+                          unsigned access, VnpuMapping *m)
+{
+    VnpuState *s = j->s;
+    bool is_write = access == VNPU_ACCESS_WRITE;
+    uint64_t first = va >> VNPU_PAGE_SHIFT, p, end = va;
+    VnpuView *v;
+
+    if (access == VNPU_ACCESS_EXEC || len > VNPU_VIEW_MAX_MAP ||
+        va >= VNPU_VIEW_WINDOW || len > VNPU_VIEW_WINDOW - va ||
+        len <= VNPU_PAGE_SIZE - (va & (VNPU_PAGE_SIZE - 1))) {
+        return false;
+    }
+    v = vnpu_view_get(s, j->ctx);
+    if (!v) {
+        return false;
+    }
+    qemu_mutex_lock(&v->lock);
+    for (p = first; end < va + len; p++) {
+        uint64_t pva = p << VNPU_PAGE_SHIFT;
+        VnpuViewPage pg, *old;
+        VnpuXlate x;
+
+        if (vnpu_translate(j, MAX(va, pva), access, &x) != VNPU_JOB_OK ||
+            !vnpu_view_source(j, &x, x.pa & ~(VNPU_PAGE_SIZE - 1),
+                              is_write, &pg)) {
+            break;
+        }
+        old = g_hash_table_lookup(v->pages, &p);
+        if (!old || old->fd != pg.fd || old->off != pg.off) {
+            if (!old && g_hash_table_size(v->pages) >= VNPU_VIEW_MAX_PAGES) {
+                break;
+            }
+            if (mmap(v->base + pva, VNPU_PAGE_SIZE, PROT_READ | PROT_WRITE,
+                     MAP_SHARED | MAP_FIXED, pg.fd, pg.off) == MAP_FAILED) {
+                /* The window page may be gone: forget it. */
+                g_hash_table_remove(v->pages, &p);
+                break;
+            }
+            trace_vnpu_view_map(j->ctx, pva, pg.off);
+            qatomic_inc(&s->view_maps);
+            if (old) {
+                *old = pg;
+            } else {
+                g_hash_table_insert(v->pages, g_memdup2(&p, sizeof(p)),
+                                    g_memdup2(&pg, sizeof(pg)));
+            }
+        } else {
+            /* Same page; the region may have been looked up again. */
+            old->mr = pg.mr;
+            old->xlat = pg.xlat;
+        }
+        end = MIN(pva + VNPU_PAGE_SIZE, va + len);
+    }
+    qemu_mutex_unlock(&v->lock);
+    if (end == va) {
+        return false;
+    }
+    m->host = v->base + va;
+    m->len = end - va;
+    m->cookie = v;
+    return true;
+}
+
+/* Account for (and mark dirty) @done bytes used through a view. */
+static void vnpu_view_unmap(VnpuJobEnv *j, VnpuView *v, VnpuMapping *m,
+                            bool is_write, uint64_t done)
+{
+    uint64_t va = (uint8_t *)m->host - v->base;
+
+    qemu_mutex_lock(&v->lock);
+    while (done) {
+        uint64_t p = va >> VNPU_PAGE_SHIFT;
+        uint64_t n = MIN(done, VNPU_PAGE_SIZE - (va & (VNPU_PAGE_SIZE - 1)));
+        VnpuViewPage *pg = g_hash_table_lookup(v->pages, &p);
+
+        if (pg) {
+            if (is_write) {
+                memory_region_set_dirty(pg->mr, pg->xlat +
+                                        (va & (VNPU_PAGE_SIZE - 1)), n);
+            }
+            if (pg->devmem) {
+                j->devmem_bytes += n;
+            } else {
+                j->host_bytes += n;
+            }
+        }
+        va += n;
+        done -= n;
+    }
+    qemu_mutex_unlock(&v->lock);
+}
+
 static uint32_t vnpu_job_map(void *opaque, uint64_t va, uint64_t len,
                              unsigned access, VnpuMapping *m)
 {
@@ -476,6 +665,10 @@ static uint32_t vnpu_job_map(void *opaque, uint64_t va, uint64_t len,
     uint32_t st;
     void *host;
 
+    if (j->s->host_views && !j->fail_dma &&
+        vnpu_view_map(j, va, len, access, m)) {
+        return VNPU_JOB_OK;
+    }
     st = vnpu_translate(j, va, access, &x);
     if (st == VNPU_JOB_DMA_ERROR) {
         vnpu_guest_error("ctx %u: page table for VA "
@@ -533,6 +726,10 @@ static void vnpu_job_unmap(void *opaque, VnpuMapping *m, unsigned access,
     VnpuJobEnv *j = opaque;
     VnpuState *s = j->s;
 
+    if (m->cookie && m->cookie != s->devmem_mr) {
+        vnpu_view_unmap(j, m->cookie, m, access == VNPU_ACCESS_WRITE, done);
+        return;
+    }
     if (m->cookie && m->cookie == s->devmem_mr) {
         /* For migration: device memory is RAM that the device wrote. */
         if (access == VNPU_ACCESS_WRITE && done) {
@@ -1564,6 +1761,8 @@ static void vnpu_realize(PCIDevice *pdev, Error **errp)
                                     &DEVICE(s)->mem_reentrancy_guard);
     s->vm_running = runstate_is_running();
     s->vmsentry = qemu_add_vm_change_state_handler(vnpu_vm_state_change, s);
+    object_property_add_uint64_ptr(OBJECT(s), "x-view-maps", &s->view_maps,
+                                   OBJ_PROP_FLAG_READ);
     s->stopping = false;
     for (unsigned i = 0; i < VNPU_MAX_QUEUES; i++) {
         s->q[i].s = s;
@@ -1605,6 +1804,7 @@ static void vnpu_exit(PCIDevice *pdev)
 
     qemu_del_vm_change_state_handler(s->vmsentry);
     qemu_bh_delete(s->irq_bh);
+    vnpu_views_free(s);
     for (unsigned i = 0; i < VNPU_MAX_QUEUES; i++) {
         timer_free(s->q[i].irq_timer);
         s->q[i].irq_timer = NULL;
@@ -1751,6 +1951,7 @@ static const Property vnpu_properties[] = {
                        0),
     DEFINE_PROP_UINT32("inject-drop-irq", VnpuState, prop_drop_irq, 0),
     DEFINE_PROP_BOOL("inject-hang-flag", VnpuState, prop_hang_flag, false),
+    DEFINE_PROP_BOOL("host-views", VnpuState, host_views, false),
 };
 
 static void vnpu_class_init(ObjectClass *klass, void *data)

@@ -25,6 +25,23 @@ OBJECT_DECLARE_SIMPLE_TYPE(VnpuState, VNPU)
 #define VNPU_DEFAULT_DEVMEM     (256 * MiB)
 #define VNPU_MAX_DEVMEM         (16 * GiB)
 #define VNPU_MAX_INJECT         (1u << 30)
+#define VNPU_VIEW_WINDOW        (1ull << 36)    /* device VA a view covers */
+#define VNPU_VIEW_MAX_MAP       (64 * MiB)      /* largest range per map */
+#define VNPU_VIEW_MAX_PAGES     32768           /* pages mapped per view */
+#define VNPU_VIEW_MAX           16              /* contexts with a view */
+
+/*
+ * host-views: a contiguous host mapping of a context's device VA range
+ * [0, VNPU_VIEW_WINDOW), built page by page from the memfd/file behind
+ * guest RAM (and device memory), so that a tensor scattered in guest
+ * memory is one host pointer. A cache: every use re-translates each page
+ * and remaps it if the translation changed.
+ */
+typedef struct VnpuView {
+    uint8_t *base;          /* VNPU_VIEW_WINDOW bytes reserved */
+    QemuMutex lock;         /* @pages and the mmap calls */
+    GHashTable *pages;      /* device page number -> VnpuViewPage */
+} VnpuView;
 
 typedef struct VnpuQueue {
     uint64_t ring;          /* guest-physical descriptor ring */
@@ -86,6 +103,7 @@ struct VnpuState {
     uint32_t prop_mmu_fault_job;
     uint32_t prop_drop_irq;
     bool prop_hang_flag;
+    bool host_views;
 
     /*
      * @lock protects every field below (except the TLB). vCPU threads
@@ -141,6 +159,11 @@ struct VnpuState {
     VnpuCtxTlb *tlb;        /* [VNPU_MAX_CONTEXTS] */
 
     VnpuEngine engines[VNPU_MAX_ENGINES];
+
+    /* host-views, created on first use; under tlb_lock */
+    VnpuView *views[VNPU_MAX_CONTEXTS];
+    unsigned nviews;
+    uint64_t view_maps;     /* pages mmap()ed into views (x-view-maps) */
 };
 
 #endif /* HW_MISC_VNPU_H */

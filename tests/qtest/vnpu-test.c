@@ -2418,7 +2418,7 @@ static void test_op_sync(void)
  * page-table entries. Every job completes with a documented status, only
  * the context's writable pages change, and the device keeps working.
  */
-static void test_random_jobs(void)
+static void random_jobs(const char *props, const char *extra)
 {
     static const uint16_t words[VNPU_OP_COUNT] = {
         [VNPU_OP_NOP] = sizeof(struct vnpu_cmd_nop) / 8,
@@ -2442,14 +2442,24 @@ static void test_random_jobs(void)
         [VNPU_OP_DEQUANTIZE] = sizeof(struct vnpu_cmd_convert) / 8,
         [VNPU_OP_CAST] = sizeof(struct vnpu_cmd_convert) / 8,
     };
-    Vnpu *v = vnpu_setup(",engines=2", 2);
+    Vnpu *v = g_new0(Vnpu, 1);
     GRand *rng = g_rand_new_with_seed(0x5eed1234);
-    uint64_t data_pa, data = map_buf(v, 0, 16 * PAGE, PTE_RW, &data_pa);
-    uint64_t canary = alloc_zero(v, PAGE);
-    uint64_t junk = new_va(v, 64 * PAGE);
+    uint64_t data_pa, data, canary, junk;
     uint8_t page[PAGE];
     int counts[VNPU_JOB_SEM_TIMEOUT + 1] = { 0 };
     Cmds c;
+
+    v->qts = vnpu_qemu(props, extra);
+    pc_alloc_init(&v->alloc, v->qts, ALLOC_NO_FLAGS);
+    vnpu_attach(v);
+    v->next_va = VA_BASE;
+    ctx_init(v, 2);
+    queue_init(v, 0, 8, 0);
+    queue_init(v, 1, 8, 0);
+    wr(v, VNPU_REG_CTRL, VNPU_CTRL_ENABLE);
+    data = map_buf(v, 0, 16 * PAGE, PTE_RW, &data_pa);
+    canary = alloc_zero(v, PAGE);
+    junk = new_va(v, 64 * PAGE);
 
     qtest_memset(v->qts, canary, 0xc5, PAGE);
     /* Random entries in a table of the junk range (never the canary). */
@@ -2538,6 +2548,131 @@ static void test_random_jobs(void)
                     VNPU_QCTRL_ENABLE);
     g_rand_free(rng);
     vnpu_stop(v);
+}
+
+static void test_random_jobs(void)
+{
+    random_jobs(",engines=2", NULL);
+}
+
+static void test_random_jobs_views(void)
+{
+    random_jobs(",engines=2,host-views=on,id=npu",
+                "-object memory-backend-memfd,id=mem,size=256M,share=on "
+                "-machine memory-backend=mem");
+}
+
+/* Map @npages fresh pages at a new VA in reverse physical order. */
+static uint64_t map_scattered(Vnpu *v, int ctx, int npages, uint64_t *pas)
+{
+    uint64_t va = new_va(v, npages * PAGE);
+
+    for (int i = 0; i < npages; i++) {
+        pas[i] = alloc_zero(v, PAGE);
+    }
+    for (int i = 0; i < npages; i++) {
+        map_page(v, ctx, va + i * PAGE, pas[npages - 1 - i], PTE_RW);
+    }
+    return va;
+}
+
+static int64_t view_maps(Vnpu *v)
+{
+    QDict *rsp = qtest_qmp(v->qts, "{ 'execute': 'qom-get', 'arguments': "
+                           "{ 'path': '/machine/peripheral/npu', "
+                           "'property': 'x-view-maps' } }");
+    int64_t n = qdict_get_int(rsp, "return");
+
+    qobject_unref(rsp);
+    return n;
+}
+
+/*
+ * host-views: with guest RAM in a shared memfd, a tensor scattered over
+ * guest pages is one host mapping; results are the same, remapping a page
+ * is seen, and without a shareable backend the device falls back.
+ */
+static void test_host_views(void)
+{
+    for (int memfd = 1; memfd >= 0; memfd--) {
+        Vnpu *v = g_new0(Vnpu, 1);
+        uint64_t apa[4], bpa[4], opa[4], a, b, out, newpa;
+        struct vnpu_cmd_gemm g = { 0 };
+        g_autofree float *fa = g_new(float, 64 * 64);
+        g_autofree float *fb = g_new0(float, 64 * 64);
+        g_autofree float *fo = g_new(float, 64 * 64);
+        Cmds c = { 0 };
+
+        v->qts = vnpu_qemu(",host-views=on,id=npu", memfd ?
+                           "-object memory-backend-memfd,id=mem,size=256M,"
+                           "share=on -machine memory-backend=mem" : NULL);
+        pc_alloc_init(&v->alloc, v->qts, ALLOC_NO_FLAGS);
+        vnpu_attach(v);
+        v->next_va = VA_BASE;
+        ctx_init(v, 1);
+        queue_init(v, 0, 8, 0);
+        wr(v, VNPU_REG_CTRL, VNPU_CTRL_ENABLE);
+
+        a = map_scattered(v, 0, 4, apa);
+        b = map_scattered(v, 0, 4, bpa);
+        out = map_scattered(v, 0, 4, opa);
+        for (int i = 0; i < 64 * 64; i++) {
+            fa[i] = (i * 7) % 13 - 6;
+        }
+        for (int i = 0; i < 64; i++) {
+            fb[i * 64 + i] = 1;
+        }
+        for (int i = 0; i < 4; i++) {
+            qtest_memwrite(v->qts, apa[3 - i], fa + i * 1024, PAGE);
+            qtest_memwrite(v->qts, bpa[3 - i], fb + i * 1024, PAGE);
+        }
+        g.a.va = a;
+        g.b.va = b;
+        g.out.va = out;
+        g.a.dtype = g.b.dtype = g.out.dtype = VNPU_DT_F32;
+        g.a.rank = g.b.rank = g.out.rank = 2;
+        g.a.shape[0] = g.a.shape[1] = g.b.shape[0] = g.b.shape[1] = 64;
+        g.out.shape[0] = g.out.shape[1] = 64;
+        g.a.stride[0] = g.b.stride[0] = g.out.stride[0] = 64;
+        g.a.stride[1] = g.b.stride[1] = g.out.stride[1] = 1;
+        cmd_put(&c, VNPU_OP_GEMM, &g, sizeof(g));
+        g_assert_cmpuint(run(v, 0, 0, &c, 0, NULL), ==, VNPU_JOB_OK);
+        for (int i = 0; i < 4; i++) {
+            qtest_memread(v->qts, opa[3 - i], fo + i * 1024, PAGE);
+        }
+        g_assert_cmpmem(fo, 64 * 64 * 4, fa, 64 * 64 * 4);
+        if (memfd) {
+            g_assert_cmpint(view_maps(v), >=, 12);
+        } else {
+            g_assert_cmpint(view_maps(v), ==, 0);
+        }
+
+        /* Move a's second page elsewhere: the view follows the MMU. */
+        newpa = alloc_zero(v, PAGE);
+        for (int i = 0; i < 1024; i++) {
+            fa[1024 + i] = -fa[1024 + i];
+        }
+        qtest_memwrite(v->qts, newpa, fa + 1024, PAGE);
+        map_page(v, 0, a + PAGE, newpa, PTE_RW);
+        wr(v, VNPU_REG_TLB_INV, 0);
+        g_assert_cmpuint(run(v, 0, 0, &c, 0, NULL), ==, VNPU_JOB_OK);
+        for (int i = 0; i < 4; i++) {
+            qtest_memread(v->qts, opa[3 - i], fo + i * 1024, PAGE);
+        }
+        for (int i = 0; i < 64 * 64; i++) {
+            if (fo[i] != fa[i]) {
+                g_error("element %d: %g, want %g", i, fo[i], fa[i]);
+            }
+        }
+
+        /* An unmapped page inside the span still faults at its address. */
+        map_page(v, 0, b + 2 * PAGE, 0, 0);
+        wr(v, VNPU_REG_TLB_INV, 0);
+        g_assert_cmpuint(run(v, 0, 0, &c, 0, NULL), ==, VNPU_JOB_MMU_FAULT);
+        g_assert_cmphex(rd(v, VNPU_REG_FAULT_VA_LO), ==,
+                        (uint32_t)(b + 2 * PAGE));
+        vnpu_stop(v);
+    }
 }
 
 static const char *qmp_status(QTestState *qts, const char *cmd,
@@ -2773,5 +2908,7 @@ int main(int argc, char **argv)
     qtest_add_func("/vnpu/op/convert", test_op_convert);
     qtest_add_func("/vnpu/op/sync", test_op_sync);
     qtest_add_func("/vnpu/random-jobs", test_random_jobs);
+    qtest_add_func("/vnpu/random-jobs-views", test_random_jobs_views);
+    qtest_add_func("/vnpu/host-views", test_host_views);
     return g_test_run();
 }
