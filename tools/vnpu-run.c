@@ -192,6 +192,22 @@ static void progress(long done, long total)
 	fflush(stderr);
 }
 
+static void json_str(const char *s)
+{
+	putchar('"');
+	for (; *s; s++) {
+		unsigned char c = (unsigned char)*s;
+
+		if (c == '"' || c == '\\')
+			printf("\\%c", c);
+		else if (c < 0x20)
+			printf("\\u%04x", c);
+		else
+			putchar(c);
+	}
+	putchar('"');
+}
+
 static int cmp_double(const void *a, const void *b)
 {
 	double x = *(const double *)a, y = *(const double *)b;
@@ -381,10 +397,12 @@ int main(int argc, char **argv)
 	qsort(lat, (size_t)runs, sizeof(*lat), cmp_double);
 
 	if (json) {
-		printf("{\"job\": \"%s\", \"runs\": %ld, \"total_ms\": %.3f, "
+		printf("{\"job\": ");
+		json_str(job_path);
+		printf(", \"runs\": %ld, \"total_ms\": %.3f, "
 		       "\"min_ms\": %.3f, \"median_ms\": %.3f, \"p99_ms\": %.3f, "
 		       "\"max_ms\": %.3f, \"runs_per_s\": %.2f, \"outputs\": [",
-		       job_path, runs, total, lat[0], lat[runs / 2],
+		       runs, total, lat[0], lat[runs / 2],
 		       lat[(runs * 99) / 100 < runs ? (runs * 99) / 100 : runs - 1],
 		       lat[runs - 1], total > 0 ? runs / (total / 1e3) : 0.0);
 	} else {
