@@ -1578,7 +1578,7 @@ FIXTURE_TEARDOWN(hotplug)
 {
 }
 
-TEST_F(hotplug, remove_rescan)
+TEST_F_TIMEOUT(hotplug, remove_rescan, 120)
 {
 	struct accel_monitor *m;
 	struct accel_events *ev = NULL;
