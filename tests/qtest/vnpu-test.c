@@ -2232,7 +2232,7 @@ static void check_f32(OpEnv *e, uint64_t off, const float *want, int n)
     g_assert(n <= 16);
     qtest_memread(e->v->qts, e->pa + off, got, n * sizeof(float));
     for (int i = 0; i < n; i++) {
-        if (fabsf(got[i] - want[i]) > 1e-5f * MAX(1.0f, fabsf(want[i]))) {
+        if (fabsf(got[i] - want[i]) > 0.00001f * MAX(1.0f, fabsf(want[i]))) {
             g_error("element %d: %g, want %g", i, got[i], want[i]);
         }
     }
