@@ -1586,6 +1586,10 @@ TEST_F_TIMEOUT(hotplug, remove_rescan, 120)
 	struct accel_event e;
 	struct hp h = { 0 };
 	char path[128], pci[32], line[512];
+	struct accel_cmdbuf *cb;
+	struct accel_bo *nb;
+	struct accel_job *job;
+	struct buf b;
 	const char *p;
 	unsigned int idx, i;
 	int ret, seen = 0, st;
@@ -1609,10 +1613,22 @@ TEST_F_TIMEOUT(hotplug, remove_rescan, 120)
 	ASSERT_NE(NULL, tool);
 	ASSERT_NE(NULL, fgets(line, sizeof(line), tool));
 	EXPECT_NE(NULL, strstr(line, "ready"));
+	/* A handle kept open across the unplug. */
+	ASSERT_EQ(0, accel_device_open_pci(pci, &dev));
+	ASSERT_EQ(0, buf_new(dev, 4096, 0, &b));
+	ASSERT_EQ(0, accel_cmdbuf_new(dev, &cb));
+	ASSERT_EQ(0, accel_cmdbuf_fill(cb, b.va, 4096, 1));
 	ASSERT_EQ(0, write_file(path, "1"));
 	ASSERT_TRUE(hp_wait(m, &h.removes, 20000));
 	EXPECT_STREQ(pci, h.pci);
 	EXPECT_EQ(0, h.adds);
+	/* The handle reports the device gone; freeing still works. */
+	EXPECT_EQ(-ENODEV, accel_bo_new(dev, 4096, 0, &nb));
+	EXPECT_EQ(-ENODEV, accel_job_submit(dev, cb, 0, NULL, &job));
+	EXPECT_NE(NULL, strstr(accel_strerror(-ENODEV), "removed"));
+	accel_cmdbuf_free(cb);
+	buf_free(&b);
+	accel_device_close(dev);
 	if (ev) {
 		/* The driver announced the unplug before it went. */
 		do {
