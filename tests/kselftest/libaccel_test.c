@@ -1451,8 +1451,9 @@ TEST_F_TIMEOUT(dev, hangs_ban_the_context_with_accel_error_reset, 180)
 	struct accel_reset_status rs;
 	struct accel_cmdbuf *cb;
 	struct accel_device *fresh;
+	struct accel_events *ev = NULL;
 	struct accel_job *job;
-	uint64_t limit = 0, tmo = 0, i;
+	uint64_t limit = 0, tmo = 0, i, ctx = 0, id = 0;
 	struct buf a;
 	int st = -1;
 
@@ -1473,6 +1474,9 @@ TEST_F_TIMEOUT(dev, hangs_ban_the_context_with_accel_error_reset, 180)
 	EXPECT_EQ(-EINVAL, accel_job_submit(self->dev, cb, 0, &o, &job));
 	if (set_fault_inject("1"))
 		SKIP(return, "cannot enable the driver's fault injection");
+	if (accel_events_open(&ev))
+		ev = NULL;
+	accel_device_query(self->dev, ACCEL_PARAM_CONTEXT_ID, &ctx);
 	for (i = 0; i < limit; i++) {
 		ASSERT_EQ(0, accel_job_submit(self->dev, cb, 0, &o, &job));
 		EXPECT_EQ(0, accel_job_wait(job, (int64_t)tmo * 1000000 + JOB_TIMEOUT,
@@ -1480,8 +1484,24 @@ TEST_F_TIMEOUT(dev, hangs_ban_the_context_with_accel_error_reset, 180)
 		EXPECT_EQ(-ETIMEDOUT, st) TH_LOG("hang %llu: %s",
 						 (unsigned long long)i,
 						 accel_strerror(st));
+		accel_job_get_id(job, &id);
+		/* The driver announced the hang of this very job. */
+		if (ev) {
+			struct accel_event e;
+			int ret;
+
+			do {
+				ret = accel_events_next(ev, &e, 5 * SEC);
+			} while (!ret && e.type != ACCEL_EVENT_HANG);
+			EXPECT_EQ(0, ret);
+			EXPECT_EQ(ACCEL_EVENT_HANG, e.type);
+			EXPECT_EQ(ctx, e.ctx_id);
+			EXPECT_TRUE(e.valid & ACCEL_EVENT_HAS_JOB);
+			EXPECT_EQ(id, e.job_id);
+		}
 		accel_job_free(job);
 	}
+	accel_events_close(ev);
 	set_fault_inject("0");
 	ASSERT_EQ(0, accel_device_get_reset_status(self->dev, &rs));
 	EXPECT_EQ(limit, rs.context_hangs);
