@@ -26,6 +26,7 @@
 #include "vnpu_hw.h"
 #include "vnpu_job.h"
 #include "vnpu_pm.h"
+#include "vnpu_telemetry.h"
 
 static unsigned int autosuspend_ms = 100;
 module_param(autosuspend_ms, uint, 0444);
@@ -37,6 +38,7 @@ static int vnpu_pm_runtime_suspend(struct device *dev)
 	struct vnpu_device *vdev = pci_get_drvdata(to_pci_dev(dev));
 
 	vnpu_dbg(vdev, "runtime suspend\n");
+	vnpu_telemetry_suspend(vdev);
 	vnpu_hw_fini(vdev);
 	return 0;
 }
@@ -47,6 +49,7 @@ static int vnpu_pm_runtime_resume(struct device *dev)
 	int ret;
 
 	vnpu_dbg(vdev, "runtime resume\n");
+	vnpu_telemetry_resume(vdev);
 	ret = vnpu_hw_init(vdev);
 	if (ret)
 		vnpu_err(vdev, "cannot resume the device: %d\n", ret);
@@ -58,6 +61,7 @@ static int vnpu_pm_suspend(struct device *dev)
 	struct vnpu_device *vdev = pci_get_drvdata(to_pci_dev(dev));
 
 	vnpu_sched_suspend(vdev);
+	vnpu_telemetry_suspend(vdev);
 	return 0;
 }
 
@@ -65,6 +69,7 @@ static int vnpu_pm_resume(struct device *dev)
 {
 	struct vnpu_device *vdev = pci_get_drvdata(to_pci_dev(dev));
 
+	vnpu_telemetry_resume(vdev);
 	return vnpu_sched_resume(vdev);
 }
 

@@ -44,6 +44,8 @@ DEFINE_MUTEX(vnpu_tel_devices_lock);
 LIST_HEAD(vnpu_tel_devices);
 unsigned int vnpu_tel_generation;
 
+static void vnpu_tel_baseline(struct vnpu_device *vdev);
+
 static u32 vnpu_tel_dev_index(struct vnpu_device *vdev)
 {
 	return vdev->drm.accel ? vdev->drm.accel->index : 0;
@@ -76,6 +78,7 @@ int vnpu_telemetry_init(struct vnpu_device *vdev)
 	if (ret)
 		return ret;
 	vdev->tel = tel;
+	vnpu_tel_baseline(vdev);
 
 	ret = vnpu_sysfs_init(vdev);
 	if (ret)
@@ -542,13 +545,66 @@ static u64 vnpu_tel_rd64(struct vnpu_device *vdev, u32 lo_reg)
 	return (u64)vnpu_rd(vdev, lo_reg + 4) << 32 | lo;
 }
 
+static const u32 vnpu_tel_hw_regs[VNPU_TEL_HW_COUNT] = {
+	[VNPU_TEL_HW_JOBS] = VNPU_REG_CNT_JOBS_LO,
+	[VNPU_TEL_HW_BYTES] = VNPU_REG_CNT_BYTES_LO,
+	[VNPU_TEL_HW_FAULTS] = VNPU_REG_CNT_FAULTS_LO,
+	[VNPU_TEL_HW_BUSY_NS] = VNPU_REG_CNT_BUSY_NS_LO,
+	[VNPU_TEL_HW_MACS] = VNPU_REG_CNT_MACS_LO,
+	[VNPU_TEL_HW_ENERGY_PJ] = VNPU_REG_CNT_ENERGY_PJ_LO,
+	[VNPU_TEL_HW_IRQS] = VNPU_REG_CNT_IRQS_LO,
+};
+
+/*
+ * Sample the counter registers (hw_lock held, device readable). A reset
+ * keeps them, but a power transition (D3 and back) clears them: a counter
+ * that went down restarted from zero, so what it had is added to its base
+ * and the reported value stays monotonic. The suspend and resume hooks
+ * sample right before and after such a transition, when nothing runs, so
+ * that no count is lost.
+ */
+static void vnpu_tel_sample_locked(struct vnpu_device *vdev)
+{
+	struct vnpu_telemetry *tel = vdev->tel;
+	u64 raw;
+	u32 i;
+
+	lockdep_assert_held(&tel->hw_lock);
+
+	for (i = 0; i < VNPU_TEL_HW_COUNT; i++) {
+		raw = vnpu_tel_rd64(vdev, vnpu_tel_hw_regs[i]);
+		if (raw < tel->hw_raw[i])
+			tel->hw_base[i] += tel->hw_raw[i];
+		tel->hw_raw[i] = raw;
+	}
+}
+
+static void vnpu_tel_hw_values(struct vnpu_telemetry *tel,
+			       struct vnpu_tel_hw *hw)
+{
+	u64 v[VNPU_TEL_HW_COUNT];
+	u32 i;
+
+	for (i = 0; i < VNPU_TEL_HW_COUNT; i++)
+		v[i] = tel->hw_base[i] + tel->hw_raw[i];
+	hw->jobs = v[VNPU_TEL_HW_JOBS];
+	hw->bytes = v[VNPU_TEL_HW_BYTES];
+	hw->faults = v[VNPU_TEL_HW_FAULTS];
+	hw->busy_ns = v[VNPU_TEL_HW_BUSY_NS];
+	hw->macs = v[VNPU_TEL_HW_MACS];
+	hw->energy_pj = v[VNPU_TEL_HW_ENERGY_PJ];
+	hw->irqs = v[VNPU_TEL_HW_IRQS];
+}
+
 /**
- * vnpu_telemetry_read_hw - read the device's counter registers
+ * vnpu_telemetry_read_hw - read the device's counters
  * @vdev: device
- * @hw: the counters
+ * @hw: the counters, since probe
  *
- * When the device cannot be read (suspended or gone), @hw gets the values
- * last read and -EAGAIN or -ENODEV is returned; otherwise 0.
+ * When the device cannot be read (runtime-suspended or gone), @hw gets the
+ * values sampled last (vnpu_telemetry_suspend() samples them just before
+ * the device goes to sleep) and -EAGAIN or -ENODEV is returned; otherwise
+ * 0.
  */
 int vnpu_telemetry_read_hw(struct vnpu_device *vdev, struct vnpu_tel_hw *hw)
 {
@@ -558,17 +614,55 @@ int vnpu_telemetry_read_hw(struct vnpu_device *vdev, struct vnpu_tel_hw *hw)
 	mutex_lock(&tel->hw_lock);
 	token = vnpu_telemetry_hw_get(vdev, false, &idx);
 	if (token >= 0) {
-		tel->hw.jobs = vnpu_tel_rd64(vdev, VNPU_REG_CNT_JOBS_LO);
-		tel->hw.bytes = vnpu_tel_rd64(vdev, VNPU_REG_CNT_BYTES_LO);
-		tel->hw.faults = vnpu_tel_rd64(vdev, VNPU_REG_CNT_FAULTS_LO);
-		tel->hw.busy_ns = vnpu_tel_rd64(vdev, VNPU_REG_CNT_BUSY_NS_LO);
-		tel->hw.macs = vnpu_tel_rd64(vdev, VNPU_REG_CNT_MACS_LO);
-		tel->hw.energy_pj = vnpu_tel_rd64(vdev,
-						  VNPU_REG_CNT_ENERGY_PJ_LO);
-		tel->hw.irqs = vnpu_tel_rd64(vdev, VNPU_REG_CNT_IRQS_LO);
+		vnpu_tel_sample_locked(vdev);
 		vnpu_telemetry_hw_put(vdev, token, idx);
 	}
-	*hw = tel->hw;
+	vnpu_tel_hw_values(tel, hw);
 	mutex_unlock(&tel->hw_lock);
 	return token < 0 ? token : 0;
+}
+
+/* Sample without asking runtime PM: the caller knows the device is on. */
+static void vnpu_tel_sample(struct vnpu_device *vdev)
+{
+	struct vnpu_telemetry *tel = vdev->tel;
+	int idx;
+
+	if (!tel || !drm_dev_enter(&vdev->drm, &idx))
+		return;
+	mutex_lock(&tel->hw_lock);
+	vnpu_tel_sample_locked(vdev);
+	mutex_unlock(&tel->hw_lock);
+	drm_dev_exit(idx);
+}
+
+/* Counters count from probe: what the device had before is subtracted. */
+static void vnpu_tel_baseline(struct vnpu_device *vdev)
+{
+	struct vnpu_telemetry *tel = vdev->tel;
+	u32 i;
+
+	vnpu_tel_sample(vdev);
+	mutex_lock(&tel->hw_lock);
+	for (i = 0; i < VNPU_TEL_HW_COUNT; i++)
+		tel->hw_base[i] = -tel->hw_raw[i];
+	mutex_unlock(&tel->hw_lock);
+}
+
+/**
+ * vnpu_telemetry_suspend - the device is about to sleep (runtime or system)
+ * @vdev: device, still powered, running nothing
+ */
+void vnpu_telemetry_suspend(struct vnpu_device *vdev)
+{
+	vnpu_tel_sample(vdev);
+}
+
+/**
+ * vnpu_telemetry_resume - the device is powered again, not restarted yet
+ * @vdev: device, running nothing
+ */
+void vnpu_telemetry_resume(struct vnpu_device *vdev)
+{
+	vnpu_tel_sample(vdev);
 }

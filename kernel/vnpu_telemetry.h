@@ -83,6 +83,17 @@ struct vnpu_tel_hw {
 	u64 irqs;
 };
 
+enum vnpu_tel_hw_counter {
+	VNPU_TEL_HW_JOBS,
+	VNPU_TEL_HW_BYTES,
+	VNPU_TEL_HW_FAULTS,
+	VNPU_TEL_HW_BUSY_NS,
+	VNPU_TEL_HW_MACS,
+	VNPU_TEL_HW_ENERGY_PJ,
+	VNPU_TEL_HW_IRQS,
+	VNPU_TEL_HW_COUNT
+};
+
 /**
  * struct vnpu_telemetry - per-device telemetry
  */
@@ -107,10 +118,12 @@ struct vnpu_telemetry {
 	atomic64_t fault_records;
 	struct vnpu_tel_queue_stats q[VNPU_MAX_QUEUES];
 
-	/* serializes LO/HI counter reads; protects hw */
+	/* serializes LO/HI counter reads; protects hw_raw and hw_base */
 	struct mutex hw_lock;
-	/* last values read, reported while the device cannot be read */
-	struct vnpu_tel_hw hw;
+	/* counter registers as sampled last */
+	u64 hw_raw[VNPU_TEL_HW_COUNT];
+	/* what they had before power transitions cleared them */
+	u64 hw_base[VNPU_TEL_HW_COUNT];
 };
 
 /* probe, before drm_dev_register(): state, sysfs and debugfs */
@@ -144,6 +157,8 @@ void vnpu_telemetry_fault(struct vnpu_device *vdev, u32 ctx_id, u32 queue,
 int vnpu_telemetry_hw_get(struct vnpu_device *vdev, bool wake, int *idx);
 void vnpu_telemetry_hw_put(struct vnpu_device *vdev, int token, int idx);
 int vnpu_telemetry_read_hw(struct vnpu_device *vdev, struct vnpu_tel_hw *hw);
+void vnpu_telemetry_suspend(struct vnpu_device *vdev);
+void vnpu_telemetry_resume(struct vnpu_device *vdev);
 u64 vnpu_telemetry_client_mem(struct vnpu_tel_client *client);
 u32 vnpu_telemetry_client_pid(struct vnpu_tel_client *client,
 			      struct pid_namespace *ns, char *comm);

@@ -425,6 +425,49 @@ TEST_F(tel, sysfs_read_only)
 	ASSERT_EQ(-EACCES, write_file(path, "0"));
 }
 
+/* The device counters of a runtime-suspended device are those it had. */
+TEST_F(tel, sysfs_while_suspended)
+{
+	static const char * const names[] = { "hw_jobs", "bytes", "busy_ns" };
+	long long before[ARRAY_SIZE(names)];
+	struct tel *t = &self->t;
+	char ctl[PATH_MAX], st[PATH_MAX], buf[32] = "";
+	int64_t end;
+	size_t i;
+
+	snprintf(ctl, sizeof(ctl),
+		 "/sys/class/accel/accel%u/device/power/control", t->index);
+	snprintf(st, sizeof(st),
+		 "/sys/class/accel/accel%u/device/power/runtime_status",
+		 t->index);
+	if (access(ctl, W_OK) || access(st, R_OK))
+		SKIP(return, "no runtime PM control");
+
+	for (i = 0; i < ARRAY_SIZE(names); i++)
+		before[i] = sysfs_counter(_metadata, t, names[i]);
+	ASSERT_EQ(0, write_file(ctl, "auto"));
+	for (i = 0; i < NJOBS; i++)
+		good_job(_metadata, t, 0);
+	end = deadline_in(5 * NSEC_PER_SEC);
+	while (now_ns() < end) {
+		read_file(st, buf, sizeof(buf));
+		if (!strncmp(buf, "suspended", 9))
+			break;
+		usleep(20000);
+	}
+	for (i = 0; i < ARRAY_SIZE(names); i++) {
+		long long v = sysfs_counter(_metadata, t, names[i]);
+
+		EXPECT_GT(v, before[i]) TH_LOG("counter %zu: %lld while %s", i,
+					       v, buf);
+	}
+	/* reading did not wake it */
+	read_file(st, buf, sizeof(buf));
+	write_file(ctl, "on");
+	ASSERT_EQ(0, strncmp(buf, "suspended", 9)) TH_LOG("status %s", buf);
+	ASSERT_GE(sysfs_counter(_metadata, t, "hw_jobs"), before[0] + NJOBS);
+}
+
 /* ------------------------------------------------------------------ */
 /* debugfs                                                             */
 /* ------------------------------------------------------------------ */
