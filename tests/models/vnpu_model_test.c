@@ -22,6 +22,11 @@
 
 #include "accel.h"
 #include "npy.h"
+#include "vnpu_device.h"
+#include "vnpu_package.h"
+
+/* Batch size the digits packages were compiled for (compiler.mk). */
+#define BATCH 120
 
 static const char *data_dir(void)
 {
@@ -248,7 +253,7 @@ TEST_F(model, layer_timing_from_device_timestamps)
 	struct accel_model_layer l;
 	unsigned int n, i;
 	struct npy x;
-	float out[40 * 10];
+	float out[BATCH * 10];
 	uint64_t sum = 0;
 
 	ASSERT_EQ(0, load_npy("digits_img.npy", &x));
@@ -279,7 +284,7 @@ TEST_F(model, async_two_queues_with_fences)
 	uint32_t sa, sb;
 	uint64_t nq = 1;
 	struct npy x;
-	static float ya[40 * 10], yb[40 * 10];
+	static float ya[BATCH * 10], yb[BATCH * 10];
 
 	ASSERT_EQ(0, load_npy("digits_img.npy", &x));
 	ASSERT_EQ(0, accel_model_load(self->dev, pkg("cnn.vnpu"), 0, &a));
@@ -290,7 +295,7 @@ TEST_F(model, async_two_queues_with_fences)
 	EXPECT_EQ(-EINVAL, accel_model_set_queue(b, (uint32_t)nq));
 	accel_model_bind_input(a, 0, x.data);
 	accel_model_bind_output(a, 0, ya);
-	accel_model_bind_input(b, 0, (float *)x.data + 40 * 64);
+	accel_model_bind_input(b, 0, (float *)x.data + BATCH * 64);
 	accel_model_bind_output(b, 0, yb);
 	ASSERT_EQ(0, accel_model_submit(a, NULL, &ja));
 	ASSERT_EQ(0, accel_model_submit(b, NULL, &jb));
@@ -302,7 +307,7 @@ TEST_F(model, async_two_queues_with_fences)
 	ASSERT_EQ(0, accel_model_wait(b, 0));
 	/* two different batches, each a probability distribution */
 	EXPECT_NE(0, memcmp(ya, yb, sizeof(ya)));
-	for (int i = 0; i < 40; i++) {
+	for (int i = 0; i < BATCH; i++) {
 		double s = 0, t = 0;
 
 		for (int c = 0; c < 10; c++) {
@@ -324,7 +329,7 @@ TEST_F(model, bo_bindings_match_host_bindings)
 	struct accel_model_io in, out;
 	void *ip, *op;
 	struct npy x;
-	static float host[40 * 10];
+	static float host[BATCH * 10];
 
 	ASSERT_EQ(0, load_npy("digits_x.npy", &x));
 	ASSERT_EQ(0, accel_model_load(self->dev, pkg("mlp.vnpu"), 0, &m));
@@ -350,7 +355,7 @@ TEST_F(model, bo_bindings_match_host_bindings)
 	/* back to the model's own BOs */
 	ASSERT_EQ(0, accel_model_bind_input_bo(m, 0, NULL, 0));
 	ASSERT_EQ(0, accel_model_bind_output_bo(m, 0, NULL, 0));
-	accel_model_bind_input(m, 0, (float *)x.data + 40 * 64);
+	accel_model_bind_input(m, 0, (float *)x.data + BATCH * 64);
 	accel_model_bind_output(m, 0, host);
 	ASSERT_EQ(0, accel_model_run(m));
 	EXPECT_NE(0, memcmp(host, (char *)op + 8192, out.size));
@@ -368,7 +373,7 @@ TEST_F(model, no_devmem_flag_gives_same_results)
 	struct accel_model *a, *b;
 	uint64_t dev_a = 1, dev_b = 1;
 	struct npy x;
-	static float ya[40 * 10], yb[40 * 10];
+	static float ya[BATCH * 10], yb[BATCH * 10];
 
 	ASSERT_EQ(0, load_npy("digits_img.npy", &x));
 	ASSERT_EQ(0, accel_model_load(self->dev, pkg("cnn.vnpu"), 0, &a));
@@ -434,6 +439,113 @@ TEST_F(model, load_errors)
 	free(img);
 }
 
+/* Re-seal a modified package image (the checksum covers the payload). */
+static void reseal(uint8_t *img, size_t n)
+{
+	struct vnpu_pkg_header *h = (void *)img;
+
+	h->checksum = vnpu_pkg_fnv1a(img + sizeof(*h), n - sizeof(*h));
+}
+
+/* Offset in @img of the first command with @opcode, or 0. */
+static size_t find_cmd(uint8_t *img, size_t n, uint16_t opcode)
+{
+	struct vnpu_pkg_view v;
+	const char *why;
+	size_t off;
+
+	if (vnpu_pkg_parse(img, n, &v, &why))
+		return 0;
+	for (off = 0; off < v.cmds_size; ) {
+		const struct vnpu_cmd_hdr *h = (const void *)(v.cmds + off);
+
+		if (h->opcode == opcode)
+			return (size_t)(v.cmds - img) + off;
+		if (!h->len)
+			return 0;
+		off += h->len * 8;
+	}
+	return 0;
+}
+
+TEST_F(model, command_refused_by_the_builders)
+{
+	struct accel_model *m = NULL;
+	size_t n, off;
+	uint8_t *img = slurp(pkg("mlp.vnpu"), &n);
+	struct vnpu_cmd_gemm *g;
+
+	ASSERT_NE(NULL, img);
+	off = find_cmd(img, n, VNPU_OP_GEMM);
+	ASSERT_NE(0, off);
+	g = (void *)(img + off);
+	g->act = 99;	/* no such activation: the GEMM builder says -EINVAL */
+	reseal(img, n);
+	EXPECT_EQ(-EINVAL, accel_model_load_buffer(self->dev, img, n, 0, &m));
+	EXPECT_EQ(NULL, m);
+	g->act = 0;
+	g->hdr.opcode = 63;	/* unknown opcode: a malformed stream */
+	reseal(img, n);
+	EXPECT_EQ(-EBADMSG, accel_model_load_buffer(self->dev, img, n, 0, &m));
+	free(img);
+}
+
+TEST_F(model, relocation_out_of_its_region)
+{
+	struct accel_model *m = NULL;
+	struct vnpu_pkg_view v;
+	const char *why;
+	size_t n;
+	uint8_t *img = slurp(pkg("mlp.vnpu"), &n);
+	uint64_t va;
+
+	ASSERT_NE(NULL, img);
+	ASSERT_EQ(0, vnpu_pkg_parse(img, n, &v, &why));
+	memcpy(&va, v.cmds + v.relocs[0].offset, 8);
+	va += v.regions[v.relocs[0].region].size;
+	memcpy((uint8_t *)v.cmds + v.relocs[0].offset, &va, 8);
+	reseal(img, n);
+	EXPECT_EQ(-EBADMSG, accel_model_load_buffer(self->dev, img, n, 0, &m));
+	EXPECT_EQ(NULL, m);
+	free(img);
+}
+
+TEST_F(model, submit_with_in_and_out_syncs)
+{
+	struct accel_model *m;
+	struct accel_sync in, out;
+	struct accel_submit_opts o;
+	uint32_t s_in, s_out;
+	struct npy x;
+	static float y[BATCH * 10];
+
+	ASSERT_EQ(0, load_npy("digits_x.npy", &x));
+	ASSERT_EQ(0, accel_model_load(self->dev, pkg("mlp.vnpu"), 0, &m));
+	ASSERT_EQ(0, accel_syncobj_create(self->dev, ACCEL_SYNCOBJ_SIGNALED, &s_in));
+	ASSERT_EQ(0, accel_syncobj_create(self->dev, 0, &s_out));
+	memset(&o, 0, sizeof(o));
+	in = (struct accel_sync){ .handle = s_in };
+	out = (struct accel_sync){ .handle = s_out };
+	o.in_syncs = &in;
+	o.in_sync_count = 1;
+	o.out_syncs = &out;
+	o.out_sync_count = 1;
+	accel_model_bind_input(m, 0, x.data);
+	accel_model_bind_output(m, 0, y);
+	ASSERT_EQ(0, accel_model_submit(m, &o, NULL));
+	ASSERT_EQ(0, accel_syncobj_wait(self->dev, s_out, 0, 10000000000ll));
+	ASSERT_EQ(0, accel_model_wait(m, 0));
+	EXPECT_EQ(0, accel_model_wait(m, 0));	/* collected once, status kept */
+	EXPECT_LT(0.99f, y[0] + y[1] + y[2] + y[3] + y[4] + y[5] + y[6] + y[7] + y[8] + y[9]);
+	/* a bad option is the submit's error */
+	o.flags = 0x80000000u;
+	EXPECT_EQ(-EINVAL, accel_model_submit(m, &o, NULL));
+	accel_syncobj_destroy(self->dev, s_in);
+	accel_syncobj_destroy(self->dev, s_out);
+	accel_model_free(m);
+	npy_free(&x);
+}
+
 TEST_F(model, api_errors)
 {
 	struct accel_model *m;
@@ -449,7 +561,7 @@ TEST_F(model, api_errors)
 	EXPECT_STREQ("input", io.name);
 	EXPECT_EQ(ACCEL_DT_F32, io.dtype);
 	EXPECT_EQ(2, io.rank);
-	EXPECT_EQ(40, io.shape[0]);
+	EXPECT_EQ(BATCH, io.shape[0]);
 	EXPECT_EQ(64, io.shape[1]);
 	EXPECT_EQ(-ERANGE, accel_model_get_input(m, 1, &io));
 	EXPECT_EQ(-ERANGE, accel_model_get_output(m, 1, &io));

@@ -125,26 +125,26 @@ GUEST_BINS += $(VNPU_RUN_MODEL)
 
 # ------------------------------------------------------------------ guest
 
-# Packages for the guest: digits models in batches of 40 (fp32 and int8),
-# the random-weight models at batch 1.
+# Packages for the guest: digits models in batches of 120 (fp32 and int8;
+# 3 jobs for the test split), the random-weight models at batch 1.
 GUEST_PKGS := $(addprefix $(MODELS_DIR)/,mlp.vnpu mlp_int8.vnpu cnn.vnpu cnn_int8.vnpu \
 	cnn_tiled.vnpu mobilenet.vnpu transformer.vnpu)
 
-$(MODELS_DIR)/mlp.vnpu: $(MODELS_STAMP) $(VNPU_COMPILE)
-	$(Q)$(VNPU_COMPILE) -q --batch 40 $(MODELS_DIR)/mlp.onnx -o $@
-$(MODELS_DIR)/mlp_int8.vnpu: $(MODELS_STAMP) $(VNPU_COMPILE)
-	$(Q)$(VNPU_COMPILE) -q --batch 40 --int8 --calib $(MODELS_DIR)/calib_x.npy \
+$(MODELS_DIR)/mlp.vnpu: $(MODELS_STAMP) $(VNPU_COMPILE) tools/compiler/compiler.mk
+	$(Q)$(VNPU_COMPILE) -q --batch 120 $(MODELS_DIR)/mlp.onnx -o $@
+$(MODELS_DIR)/mlp_int8.vnpu: $(MODELS_STAMP) $(VNPU_COMPILE) tools/compiler/compiler.mk
+	$(Q)$(VNPU_COMPILE) -q --batch 120 --int8 --calib $(MODELS_DIR)/calib_x.npy \
 		$(MODELS_DIR)/mlp.onnx -o $@
-$(MODELS_DIR)/cnn.vnpu: $(MODELS_STAMP) $(VNPU_COMPILE)
-	$(Q)$(VNPU_COMPILE) -q --batch 40 $(MODELS_DIR)/cnn.onnx -o $@
-$(MODELS_DIR)/cnn_int8.vnpu: $(MODELS_STAMP) $(VNPU_COMPILE)
-	$(Q)$(VNPU_COMPILE) -q --batch 40 --int8 --calib $(MODELS_DIR)/calib_img.npy \
+$(MODELS_DIR)/cnn.vnpu: $(MODELS_STAMP) $(VNPU_COMPILE) tools/compiler/compiler.mk
+	$(Q)$(VNPU_COMPILE) -q --batch 120 $(MODELS_DIR)/cnn.onnx -o $@
+$(MODELS_DIR)/cnn_int8.vnpu: $(MODELS_STAMP) $(VNPU_COMPILE) tools/compiler/compiler.mk
+	$(Q)$(VNPU_COMPILE) -q --batch 120 --int8 --calib $(MODELS_DIR)/calib_img.npy \
 		$(MODELS_DIR)/cnn.onnx -o $@
 # planned for 64 KiB of device memory: the convolutions run in staged tiles
-$(MODELS_DIR)/cnn_tiled.vnpu: $(MODELS_STAMP) $(VNPU_COMPILE)
-	$(Q)$(VNPU_COMPILE) -q --batch 40 --devmem-size 64K $(MODELS_DIR)/cnn.onnx -o $@
+$(MODELS_DIR)/cnn_tiled.vnpu: $(MODELS_STAMP) $(VNPU_COMPILE) tools/compiler/compiler.mk
+	$(Q)$(VNPU_COMPILE) -q --batch 120 --devmem-size 64K $(MODELS_DIR)/cnn.onnx -o $@
 $(MODELS_DIR)/mobilenet.vnpu $(MODELS_DIR)/transformer.vnpu: $(MODELS_DIR)/%.vnpu: \
-		$(MODELS_STAMP) $(VNPU_COMPILE)
+		$(MODELS_STAMP) $(VNPU_COMPILE) tools/compiler/compiler.mk
 	$(Q)$(VNPU_COMPILE) -q $(MODELS_DIR)/$*.onnx -o $@
 
 GUEST_DATA += $(GUEST_PKGS) $(MODEL_REFS) $(addprefix $(MODELS_DIR)/,digits_x.npy \
