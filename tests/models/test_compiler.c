@@ -455,6 +455,38 @@ TEST(devmem_placement_follows_budget)
 	host_free(&h);
 }
 
+TEST(profile_timestamps_frame_every_layer)
+{
+	struct hostrun h;
+	const struct vnpu_pkg_io *in;
+	uint64_t *ts = NULL;
+	char err[600];
+	float *x, out[10];
+	uint32_t r, i, pr = 0;
+
+	ASSERT_EQ(0, compile(MODELS_DIR "/mlp.onnx", TMP("p.vnpu"), 1, 0, NULL, err,
+			     sizeof(err)));
+	ASSERT_EQ(0, host_load(&h, TMP("p.vnpu")));
+	for (r = 0; r < h.v.num_regions; r++) {
+		if (h.v.regions[r].kind == VNPU_PKG_REG_PROFILE) {
+			ts = (uint64_t *)h.mem[r];
+			pr = r;
+		}
+	}
+	ASSERT_NE(NULL, ts);
+	EXPECT_GE(h.v.regions[pr].size, 8 * (h.v.num_layers + 1));
+	in = io_of(&h, VNPU_PKG_IO_INPUT);
+	x = calloc(1, in->size);
+	ASSERT_EQ(0, host_run(&h, x, 1, out));
+	/* slot 0 before the first layer, slot i + 1 after layer i */
+	for (i = 0; i < h.v.num_layers; i++) {
+		EXPECT_EQ(i + 1, h.v.layers[i].ts_index);
+		EXPECT_LT(ts[i], ts[i + 1]);
+	}
+	free(x);
+	host_free(&h);
+}
+
 TEST(package_round_trip_and_corruption)
 {
 	struct vnpu_pkg_view v;

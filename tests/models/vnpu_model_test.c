@@ -382,6 +382,13 @@ TEST_F(model, no_devmem_flag_gives_same_results)
 	ASSERT_EQ(0, accel_model_get_devmem_size(b, &dev_b));
 	TH_LOG("device memory used: %llu bytes", (unsigned long long)dev_a);
 	EXPECT_EQ(0, dev_b);
+	{
+		uint64_t have = 0;
+
+		accel_device_query(self->dev, ACCEL_PARAM_DEVMEM_SIZE, &have);
+		if (have)	/* the plan puts scratch and constants there */
+			EXPECT_LT(0, dev_a);
+	}
 	accel_model_bind_input(a, 0, x.data);
 	accel_model_bind_output(a, 0, ya);
 	accel_model_bind_input(b, 0, x.data);
