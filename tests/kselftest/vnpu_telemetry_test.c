@@ -1312,6 +1312,14 @@ static void build_pad(struct nl_msg *msg, const struct tel *t)
 	nla_put_u32(msg, VNPU_GENL_A_PAD, 0);
 }
 
+static void build_trailing(struct nl_msg *msg, const struct tel *t)
+{
+	static const char junk[3];
+
+	nla_put_u32(msg, VNPU_GENL_A_DEV_INDEX, t->index);
+	nlmsg_append(msg, (void *)junk, sizeof(junk), 0);
+}
+
 FIXTURE(nlerr) {
 	struct tel t;
 	struct nl nl;
@@ -1338,6 +1346,8 @@ NLERR(dev_get_reply_attr, VNPU_GENL_CMD_DEV_GET, false, build_reply_attr, -EINVA
 NLERR(dev_get_pad_attr, VNPU_GENL_CMD_DEV_GET, false, build_pad, -EINVAL);
 NLERR(dev_get_short_index, VNPU_GENL_CMD_DEV_GET, false, build_short_dev, -EINVAL);
 NLERR(dev_get_long_index, VNPU_GENL_CMD_DEV_GET, false, build_long_dev, -EINVAL);
+NLERR(dev_get_trailing_bytes, VNPU_GENL_CMD_DEV_GET, false, build_trailing, -EINVAL);
+NLERR(dev_dump_trailing_bytes, VNPU_GENL_CMD_DEV_GET, true, build_trailing, -EINVAL);
 NLERR(ctx_get_no_index, VNPU_GENL_CMD_CTX_GET, false, build_ctx_only, -EINVAL);
 NLERR(ctx_get_no_ctx, VNPU_GENL_CMD_CTX_GET, false, build_dev, -EINVAL);
 NLERR(ctx_get_ctx_zero, VNPU_GENL_CMD_CTX_GET, false, build_ctx_zero, -ERANGE);
