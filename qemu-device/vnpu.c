@@ -507,7 +507,10 @@ static void vnpu_views_free(VnpuState *s)
         VnpuView *v = s->views[i];
 
         if (v) {
-            munmap(v->base, VNPU_VIEW_WINDOW);
+            /* A broken window may have holes that are not ours. */
+            if (!v->broken) {
+                munmap(v->base, VNPU_VIEW_WINDOW);
+            }
             g_hash_table_destroy(v->pages);
             qemu_mutex_destroy(&v->lock);
             g_free(v);
@@ -580,7 +583,7 @@ static bool vnpu_view_map(VnpuJobEnv *j, uint64_t va, uint64_t len,
         return false;
     }
     qemu_mutex_lock(&v->lock);
-    for (p = first; end < va + len; p++) {
+    for (p = first; !v->broken && end < va + len; p++) {
         uint64_t pva = p << VNPU_PAGE_SHIFT;
         VnpuViewPage pg, *old;
         VnpuXlate x;
@@ -592,13 +595,27 @@ static bool vnpu_view_map(VnpuJobEnv *j, uint64_t va, uint64_t len,
         }
         old = g_hash_table_lookup(v->pages, &p);
         if (!old || old->fd != pg.fd || old->off != pg.off) {
-            if (!old && g_hash_table_size(v->pages) >= VNPU_VIEW_MAX_PAGES) {
+            /* Each page costs up to two VMAs: stay far from the limit. */
+            if (!old && (g_hash_table_size(v->pages) >= VNPU_VIEW_MAX_PAGES ||
+                         qatomic_read(&s->view_pages) >=
+                         VNPU_VIEW_MAX_TOTAL)) {
                 break;
             }
             if (mmap(v->base + pva, VNPU_PAGE_SIZE, PROT_READ | PROT_WRITE,
                      MAP_SHARED | MAP_FIXED, pg.fd, pg.off) == MAP_FAILED) {
-                /* The window page may be gone: forget it. */
-                g_hash_table_remove(v->pages, &p);
+                /*
+                 * The page may be unmapped now: put the reservation back,
+                 * or never use (nor unmap) this window again.
+                 */
+                if (old) {
+                    g_hash_table_remove(v->pages, &p);
+                    qatomic_dec(&s->view_pages);
+                }
+                if (mmap(v->base + pva, VNPU_PAGE_SIZE, PROT_NONE,
+                         MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED |
+                         MAP_NORESERVE, -1, 0) == MAP_FAILED) {
+                    v->broken = true;
+                }
                 break;
             }
             trace_vnpu_view_map(j->ctx, pva, pg.off);
@@ -608,6 +625,7 @@ static bool vnpu_view_map(VnpuJobEnv *j, uint64_t va, uint64_t len,
             } else {
                 g_hash_table_insert(v->pages, g_memdup2(&p, sizeof(p)),
                                     g_memdup2(&pg, sizeof(pg)));
+                qatomic_inc(&s->view_pages);
             }
         } else {
             /* Same page; the region may have been looked up again. */

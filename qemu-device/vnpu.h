@@ -27,7 +27,8 @@ OBJECT_DECLARE_SIMPLE_TYPE(VnpuState, VNPU)
 #define VNPU_MAX_INJECT         (1u << 30)
 #define VNPU_VIEW_WINDOW        (1ull << 36)    /* device VA a view covers */
 #define VNPU_VIEW_MAX_MAP       (64 * MiB)      /* largest range per map */
-#define VNPU_VIEW_MAX_PAGES     32768           /* pages mapped per view */
+#define VNPU_VIEW_MAX_PAGES     8192            /* pages mapped per view */
+#define VNPU_VIEW_MAX_TOTAL     16384           /* in all views: VMAs */
 #define VNPU_VIEW_MAX           16              /* contexts with a view */
 
 /*
@@ -41,6 +42,7 @@ typedef struct VnpuView {
     uint8_t *base;          /* VNPU_VIEW_WINDOW bytes reserved */
     QemuMutex lock;         /* @pages and the mmap calls */
     GHashTable *pages;      /* device page number -> VnpuViewPage */
+    bool broken;            /* a window page could not be restored */
 } VnpuView;
 
 typedef struct VnpuQueue {
@@ -164,6 +166,7 @@ struct VnpuState {
     VnpuView *views[VNPU_MAX_CONTEXTS];
     unsigned nviews;
     uint64_t view_maps;     /* pages mmap()ed into views (x-view-maps) */
+    uint32_t view_pages;    /* pages mapped in all views (atomic) */
 };
 
 #endif /* HW_MISC_VNPU_H */
