@@ -29,7 +29,11 @@ extern "C" {
  * file of /dev/accel/accelN). As a dump, one reply per context;
  * %VNPU_GENL_A_DEV_INDEX and %VNPU_GENL_A_CTX_PID may be given to keep only
  * the contexts of one device and/or of one process. Without NLM_F_DUMP,
- * %VNPU_GENL_A_DEV_INDEX and %VNPU_GENL_A_CTX_ID are required.
+ * %VNPU_GENL_A_DEV_INDEX and %VNPU_GENL_A_CTX_ID are required, and
+ * %VNPU_GENL_A_CTX_PID, if given, must match too.
+ *
+ * A dump that a device or file coming or going interrupted has
+ * NLM_F_DUMP_INTR set on a reply; repeat it for a consistent view.
  *
  * %VNPU_GENL_CMD_EVENT: never requested; sent by the driver to the
  * "events" group, see &enum vnpu_genl_event.
@@ -50,7 +54,7 @@ extern "C" {
  * - -ENODEV: %VNPU_GENL_A_DEV_INDEX names no bound vnpu device (also for a
  *   dump restricted to that device).
  * - -ENOENT: %VNPU_GENL_CMD_CTX_GET without NLM_F_DUMP, and no open context
- *   has that id on that device.
+ *   has that id on that device (and that %VNPU_GENL_A_CTX_PID, if given).
  * - -EOPNOTSUPP: an unknown command, or %VNPU_GENL_CMD_EVENT sent to the
  *   kernel.
  */
@@ -88,8 +92,8 @@ enum vnpu_genl_cmd {
  * @VNPU_GENL_EVENT_FAULT: the device's MMU faulted. %VNPU_GENL_A_CTX_ID
  *	is the faulting context, %VNPU_GENL_A_EVENT_QUEUE the queue,
  *	%VNPU_GENL_A_FAULT_VA the device VA and %VNPU_GENL_A_FAULT_ACCESS the
- *	access (VNPU_ACCESS_* of vnpu_device.h). %VNPU_GENL_A_CTX_PID is
- *	present when the context is still open.
+ *	access (VNPU_ACCESS_* of vnpu_device.h). %VNPU_GENL_A_CTX_PID (in
+ *	the initial PID namespace) is present when the context is still open.
  * @VNPU_GENL_EVENT_HANG: a job did not complete in time; a
  *	%VNPU_GENL_EVENT_RESET follows. %VNPU_GENL_A_CTX_ID,
  *	%VNPU_GENL_A_EVENT_QUEUE and %VNPU_GENL_A_EVENT_JOB_ID name the job.
@@ -147,7 +151,9 @@ enum vnpu_genl_event {
  * @VNPU_GENL_A_CTX_ID: u32, request and reply: the context's id (the
  *	descriptor's context, DRM_VNPU_PARAM_CONTEXT_ID); 1 to 65535
  * @VNPU_GENL_A_CTX_PID: u32, request and reply: thread-group id of the
- *	process that opened the file (its current owner when it was passed on)
+ *	process that opened the file (its current owner when it was passed
+ *	on), in the PID namespace of the requester; absent when the process
+ *	has no id there
  * @VNPU_GENL_A_CTX_COMM: string, that process's command name
  * @VNPU_GENL_A_CTX_CLIENT_ID: u64, the file's drm-client-id (fdinfo)
  * @VNPU_GENL_A_CTX_JOBS_SUBMITTED: u64, jobs this context submitted
