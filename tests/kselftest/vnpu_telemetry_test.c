@@ -1034,6 +1034,33 @@ TEST_F(nl, ctx_dump_all)
 	check_ctx(_metadata, &self->t, &c);
 }
 
+/* Many contexts: the dump spans several messages and resumes in order. */
+TEST_F(nl, ctx_dump_many)
+{
+	enum { NFILES = 120 };
+	struct ctx_stats c = {
+		.want_dev = self->t.index, .want_ctx = self->t.ctx_id,
+	};
+	struct nl_result r = { .each = each_ctx, .arg = &c };
+	int fds[NFILES], i, n = 0;
+
+	for (i = 0; i < NFILES; i++) {
+		fds[i] = vnpu_open();
+		if (fds[i] < 0)
+			break;
+		n++;
+	}
+	ASSERT_GE(n, 64) TH_LOG("only %d files open", n);
+	ASSERT_EQ(0, tnl_request(&self->nl, VNPU_GENL_CMD_CTX_GET, true,
+				 build_pid, &self->t, &r));
+	for (i = 0; i < n; i++)
+		close(fds[i]);
+	ASSERT_EQ(0, r.err);
+	ASSERT_EQ(1, c.found);
+	ASSERT_EQ(n, c.others);
+	ASSERT_EQ(n + 1, r.nmsgs);
+}
+
 TEST_F(nl, ctx_doit)
 {
 	struct ctx_stats c = {
