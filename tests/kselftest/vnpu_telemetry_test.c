@@ -682,7 +682,7 @@ typedef void (*nl_build_fn)(struct nl_msg *msg, const struct tel *t);
 
 /* Send @cmd (a dump when @dump) built by @build; collect into @r. */
 static int tnl_request(struct nl *nl, uint8_t cmd, bool dump, nl_build_fn build,
-		      const struct tel *t, struct nl_result *r)
+		       const struct tel *t, struct nl_result *r)
 {
 	struct nl_msg *msg = nlmsg_alloc();
 	struct nl_cb *cb = nl_cb_alloc(NL_CB_DEFAULT);
@@ -928,7 +928,7 @@ TEST_F(nl, dev_dump)
 	for (i = 0; i < NJOBS; i++)
 		good_job(_metadata, &self->t, 0);
 	ASSERT_EQ(0, tnl_request(&self->nl, VNPU_GENL_CMD_DEV_GET, true, NULL,
-				&self->t, &r));
+				 &self->t, &r));
 	ASSERT_EQ(0, r.err);
 	/* one reply per device (run with --devices 2 to see more) */
 	ASSERT_EQ(count_vnpu_devices(), r.nmsgs);
@@ -945,7 +945,7 @@ TEST_F(nl, dev_dump_filtered)
 	for (i = 0; i < NJOBS; i++)
 		good_job(_metadata, &self->t, 0);
 	ASSERT_EQ(0, tnl_request(&self->nl, VNPU_GENL_CMD_DEV_GET, true,
-				build_dev, &self->t, &r));
+				 build_dev, &self->t, &r));
 	ASSERT_EQ(0, r.err);
 	ASSERT_EQ(1, r.nmsgs);
 	check_dev(_metadata, &self->t, &d);
@@ -960,7 +960,7 @@ TEST_F(nl, dev_doit)
 	for (i = 0; i < NJOBS; i++)
 		good_job(_metadata, &self->t, 0);
 	ASSERT_EQ(0, tnl_request(&self->nl, VNPU_GENL_CMD_DEV_GET, false,
-				build_dev, &self->t, &r));
+				 build_dev, &self->t, &r));
 	ASSERT_EQ(0, r.err);
 	ASSERT_EQ(1, r.nmsgs);
 	check_dev(_metadata, &self->t, &d);
@@ -1008,7 +1008,7 @@ TEST_F(nl, ctx_dump_by_pid)
 
 	ctx_jobs(_metadata, &self->t);
 	ASSERT_EQ(0, tnl_request(&self->nl, VNPU_GENL_CMD_CTX_GET, true,
-				build_pid, &self->t, &r));
+				 build_pid, &self->t, &r));
 	ASSERT_EQ(0, r.err);
 	ASSERT_EQ(VNPU_GENL_CMD_CTX_GET, r.cmd);
 	/* only this process's file */
@@ -1027,7 +1027,7 @@ TEST_F(nl, ctx_dump_all)
 	ASSERT_GE(fd2, 0);
 	ctx_jobs(_metadata, &self->t);
 	ASSERT_EQ(0, tnl_request(&self->nl, VNPU_GENL_CMD_CTX_GET, true, NULL,
-				&self->t, &r));
+				 &self->t, &r));
 	close(fd2);
 	ASSERT_EQ(0, r.err);
 	ASSERT_GE(c.others, 1);		/* fd2's context at least */
@@ -1070,7 +1070,7 @@ TEST_F(nl, ctx_doit)
 
 	ctx_jobs(_metadata, &self->t);
 	ASSERT_EQ(0, tnl_request(&self->nl, VNPU_GENL_CMD_CTX_GET, false,
-				build_ctx, &self->t, &r));
+				 build_ctx, &self->t, &r));
 	ASSERT_EQ(0, r.err);
 	ASSERT_EQ(1, r.nmsgs);
 	check_ctx(_metadata, &self->t, &c);
@@ -1085,7 +1085,7 @@ TEST_F(nl, ctx_gone_after_close)
 
 	tel_fini(&self->t);
 	ASSERT_EQ(0, tnl_request(&self->nl, VNPU_GENL_CMD_CTX_GET, true,
-				build_pid, &self->t, &r));
+				 build_pid, &self->t, &r));
 	ASSERT_EQ(0, r.err);
 	ASSERT_EQ(0, r.nmsgs);
 }
@@ -1407,7 +1407,7 @@ TEST_F(nlerr, rejected)
 	struct nl_result r = { 0 };
 
 	ASSERT_EQ(0, tnl_request(&self->nl, variant->cmd, variant->dump,
-				variant->build, &self->t, &r));
+				 variant->build, &self->t, &r));
 	ASSERT_EQ(variant->err, r.err) TH_LOG("got %d (%s)", r.err,
 					      strerror(-r.err));
 	ASSERT_EQ(0, r.nmsgs);
