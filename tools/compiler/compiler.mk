@@ -74,7 +74,7 @@ $(MODELS_STAMP): tests/models/gen_models.py
 $(ORT_STAMP):
 	@mkdir -p $(ORT_DIR)
 	@echo "  NPM     onnxruntime-node@$(ORT_VERSION) -> $(ORT_DIR)"
-	$(Q)ONNXRUNTIME_NODE_INSTALL=skip npm install --prefix $(ORT_DIR) --no-audit \
+	$(Q)ONNXRUNTIME_NODE_INSTALL=skip npm install --prefix $(ORT_DIR) --ignore-scripts --no-audit \
 		--no-fund --no-save --loglevel=error onnxruntime-node@$(ORT_VERSION) >/dev/null
 	$(Q)touch $@
 
