@@ -1130,15 +1130,13 @@ static uint64_t fit(struct lower *L, int i, int region, const int *placed, int n
 	return off;
 }
 
-static int cmp_hot;
-static struct lower *sort_L;
-
-static int by_heat(const void *a, const void *b)
+/* qsort_r order: most accesses per byte first, then larger first. */
+static int by_heat(const void *a, const void *b, void *arg)
 {
-	const struct val *x = &sort_L->v[*(const int *)a], *y = &sort_L->v[*(const int *)b];
+	const struct lower *L = arg;
+	const struct val *x = &L->v[*(const int *)a], *y = &L->v[*(const int *)b];
 	double hx = (double)x->uses / x->size, hy = (double)y->uses / y->size;
 
-	(void)cmp_hot;
 	if (hx != hy)
 		return hx > hy ? -1 : 1;
 	return x->size > y->size ? -1 : x->size < y->size;
@@ -1180,8 +1178,7 @@ static int plan(struct lower *L)
 	}
 	L->region_size[R_CONST] = constsz;
 	/* Hot (most accesses per byte) intermediates first into device memory. */
-	sort_L = L;
-	qsort(order, n, sizeof(int), by_heat);
+	qsort_r(order, n, sizeof(int), by_heat, L);
 	for (i = 0; i < n; i++) {
 		struct val *v = &L->v[order[i]];
 		uint64_t off;
