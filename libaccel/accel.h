@@ -1728,8 +1728,12 @@ void accel_telemetry_close(struct accel_telemetry *t);
  * @count: out, number of devices reported (may exceed @max: only the
  *         first @max were stored; call again with more room)
  *
+ * A dump that a device or process coming or going interrupts is repeated
+ * (a few times) for a consistent view.
+ *
  * Return: 0; -EINVAL for NULL @t/@count or NULL @stats with @max > 0;
- * -ENODEV if @dev_index names no vnpu device; another negative errno.
+ * -ENODEV if @dev_index names no vnpu device; -EAGAIN if every attempt
+ * was interrupted; another negative errno.
  */
 int accel_telemetry_get_devices(struct accel_telemetry *t, int dev_index,
 				struct accel_device_stats *stats,
@@ -1739,8 +1743,8 @@ int accel_telemetry_get_devices(struct accel_telemetry *t, int dev_index,
  * accel_telemetry_get_contexts() - statistics of open contexts
  * @t: the handle
  * @dev_index: N of /dev/accel/accelN, or -1 for every device
- * @pid: a process id to report only its contexts (per-process
- *       statistics), or 0 for every process
+ * @pid: a process id (in the caller's PID namespace) to report only its
+ *       contexts (per-process statistics), or 0 for every process
  * @stats: out, room for @max entries (may be NULL if @max is 0)
  * @max: entries of @stats
  * @count: out, number of contexts reported (may exceed @max)

@@ -259,8 +259,10 @@ static int dump(struct accel_telemetry *t, int cmd, int dev_index, int pid,
 {
 	struct dump d = { .cmd = cmd, .out = out, .max = max };
 	struct nl_msg *msg;
-	int ret;
+	int ret, tries = 0;
 
+again:
+	d.count = 0;
 	msg = nlmsg_alloc();
 	if (!msg)
 		return -ENOMEM;
@@ -280,8 +282,14 @@ static int dump(struct accel_telemetry *t, int cmd, int dev_index, int pid,
 		ret = nl_recvmsgs_default(t->sk);
 	pthread_mutex_unlock(&t->lock);
 	nlmsg_free(msg);
+	/*
+	 * A device or file came or went during the dump (NLM_F_DUMP_INTR):
+	 * the driver asks for it to be repeated for a consistent view.
+	 */
+	if (ret == -NLE_DUMP_INTR && ++tries < 8)
+		goto again;
 	if (ret < 0)
-		return nl_err(ret);
+		return ret == -NLE_DUMP_INTR ? -EAGAIN : nl_err(ret);
 	*count = d.count;
 	return 0;
 }

@@ -950,6 +950,8 @@ struct worker {
 	struct accel_device *dev;
 	unsigned int id, queues, iterations;
 	int failures;
+	int first_status;	/* job status of the first failure */
+	uint32_t first_hw;	/* and its device status */
 };
 
 static void *worker_fn(void *arg)
@@ -969,15 +971,20 @@ static void *worker_fn(void *arg)
 			w->failures++;
 			return NULL;
 		}
+		job = NULL;
 		if (accel_cmdbuf_new(w->dev, &cb) ||
 		    accel_cmdbuf_fill(cb, a.va, size, pat) ||
 		    accel_cmdbuf_copy(cb, b.va, a.va, size) ||
 		    accel_job_submit(w->dev, cb, w->id % w->queues, NULL, &job) ||
 		    accel_job_wait(job, JOB_TIMEOUT, &st) || st ||
-		    !filled(b.p, size, pat))
-			w->failures++;
-		else
-			accel_job_free(job);
+		    !filled(b.p, size, pat)) {
+			if (!w->failures++) {
+				w->first_status = st;
+				if (job)
+					accel_job_get_hw_status(job, &w->first_hw);
+			}
+		}
+		accel_job_free(job);
 		accel_cmdbuf_free(cb);
 		buf_free(&a);
 		buf_free(&b);
@@ -999,7 +1006,114 @@ TEST_F(dev, threads_share_a_device)
 	}
 	for (i = 0; i < 4; i++) {
 		pthread_join(t[i], NULL);
-		EXPECT_EQ(0, w[i].failures);
+		EXPECT_EQ(0, w[i].failures)
+			TH_LOG("thread %u: %d failures, first: status %d (%s), device %u",
+			       i, w[i].failures, w[i].first_status,
+			       accel_strerror(w[i].first_status), w[i].first_hw);
+	}
+}
+
+/* Several kinds of calls on one handle at once, for a few seconds. */
+struct mixer {
+	struct accel_device *dev;
+	struct accel_device_caps caps;
+	int kind;
+	volatile int *stop;
+	int failures, rounds;
+};
+
+static void *mixer_fn(void *arg)
+{
+	struct mixer *m = arg;
+
+	while (!*m->stop) {
+		struct accel_device_stats ds;
+		struct accel_context_stats cs;
+		struct buf a;
+		uint64_t va;
+		int st = -1, ret;
+
+		switch (m->kind) {
+		case 0:	/* jobs */
+			if (buf_new(m->dev, 8192, 0, &a) ||
+			    run_fill(m->dev, a.va, 8192, 0x5a5a5a5a,
+				     1 % m->caps.num_queues, &st) || st ||
+			    !filled(a.p, 8192, 0x5a5a5a5a))
+				m->failures++;
+			buf_free(&a);
+			break;
+		case 1:	/* BOs and mappings */
+			if (buf_new(m->dev, 16384, 0, &a)) {
+				m->failures++;
+				break;
+			}
+			if (m->caps.features & ACCEL_FEATURE_VM_BIND) {
+				if (accel_bo_bind(a.bo, 0, 0, 16384, 0, &va) ||
+				    accel_bo_unbind(a.bo, va))
+					m->failures++;
+			}
+			buf_free(&a);
+			break;
+		case 2:	/* telemetry */
+			ret = accel_device_get_stats(m->dev, &ds);
+			if (ret && ret != -EPROTONOSUPPORT)
+				m->failures++;
+			ret = accel_device_get_context_stats(m->dev, &cs);
+			if (ret && ret != -EPROTONOSUPPORT)
+				m->failures++;
+			break;
+		default: /* priorities and submissions with a priority */
+			if (m->caps.features & ACCEL_FEATURE_PRIORITY) {
+				struct accel_submit_opts o;
+				struct accel_cmdbuf *cb;
+				struct accel_job *job;
+
+				if (accel_device_set_priority(m->dev, m->rounds % 2 ?
+							      ACCEL_PRIORITY_LOW :
+							      ACCEL_PRIORITY_NORMAL) ||
+				    buf_new(m->dev, 4096, 0, &a)) {
+					m->failures++;
+					break;
+				}
+				memset(&o, 0, sizeof(o));
+				o.priority = ACCEL_PRIORITY_HIGH;
+				if (accel_cmdbuf_new(m->dev, &cb) ||
+				    accel_cmdbuf_fill(cb, a.va, 4096, 3) ||
+				    accel_job_submit(m->dev, cb, 0, &o, &job) ||
+				    accel_job_wait(job, JOB_TIMEOUT, &st) || st)
+					m->failures++;
+				else
+					accel_job_free(job);
+				accel_cmdbuf_free(cb);
+				buf_free(&a);
+			}
+			break;
+		}
+		m->rounds++;
+	}
+	return NULL;
+}
+
+TEST_F(dev, threads_mix_every_kind_of_call)
+{
+	volatile int stop = 0;
+	struct mixer m[4];
+	pthread_t t[4];
+	unsigned int i;
+
+	for (i = 0; i < 4; i++) {
+		m[i] = (struct mixer){ .dev = self->dev, .caps = self->caps,
+				       .kind = (int)i, .stop = &stop };
+		ASSERT_EQ(0, pthread_create(&t[i], NULL, mixer_fn, &m[i]));
+	}
+	sleep(3);
+	stop = 1;
+	for (i = 0; i < 4; i++) {
+		pthread_join(t[i], NULL);
+		EXPECT_EQ(0, m[i].failures)
+			TH_LOG("thread %u (kind %d): %d failures in %d rounds",
+			       i, m[i].kind, m[i].failures, m[i].rounds);
+		EXPECT_LT(0, m[i].rounds);
 	}
 }
 
