@@ -13,7 +13,7 @@ t() {	# t NAME CONDITION-EXIT-STATUS
 	n=$((n + 1))
 	if [ "$2" = 0 ]; then echo "ok $n $1"; else echo "not ok $n $1"; fail=1; fi
 }
-echo "1..8"
+echo "1..10"
 
 "$vc" "$md/cnn.onnx" --batch 4 -o "$tmp/cnn.vnpu" > "$tmp/out" 2> "$tmp/err"
 rc=$?
@@ -45,4 +45,14 @@ t "bad --batch: exit 2" $([ $? = 2 ]; echo $?)
 "$vc" "$md/mlp.onnx" -o "$tmp/nodir/x.vnpu" > /dev/null 2> "$tmp/err"
 t "unwritable output: exit 1 with the reason" $([ $? = 1 ] &&
 	grep -q 'No such file' "$tmp/err"; echo $?)
+"$vc" --inspect "$tmp/cnn.vnpu" > "$tmp/out" 2>&1
+t "inspect lists regions, signature, plan and layers" $([ $? = 0 ] &&
+	grep -q '^regions:' "$tmp/out" && grep -qE '^  input +input +f32 \[4,1,8,8\]' "$tmp/out" &&
+	grep -q '^allocation plan' "$tmp/out" && grep -qE 'nhwc' "$tmp/out" &&
+	grep -q 'Conv+BatchNormalization+Relu' "$tmp/out"; echo $?)
+
+cp "$tmp/cnn.vnpu" "$tmp/bad.vnpu"
+printf 'X' | dd of="$tmp/bad.vnpu" bs=1 seek=200 conv=notrunc 2> /dev/null
+"$vc" --inspect "$tmp/bad.vnpu" > /dev/null 2> "$tmp/err"
+t "inspect refuses a corrupted package" $([ $? = 1 ] && grep -q 'checksum' "$tmp/err"; echo $?)
 exit $fail
