@@ -455,6 +455,59 @@ TEST(devmem_placement_follows_budget)
 	host_free(&h);
 }
 
+/* .npy reader: every refusal, and a round trip. */
+static int npy_from_bytes(const void *b, size_t n, char *msg, size_t len)
+{
+	FILE *f = fopen(TMP("t.npy"), "wb");
+	struct npy a;
+	int ret;
+
+	fwrite(b, 1, n, f);
+	fclose(f);
+	ret = npy_read(TMP("t.npy"), &a, msg, len);
+	if (!ret)
+		npy_free(&a);
+	return ret;
+}
+
+#define NPY_HDR(h) "\x93NUMPY\x01\x00" h
+
+TEST(npy_reader_refusals)
+{
+	static const struct { const char *bytes; size_t n; const char *why; } bad[] = {
+		{ "not numpy at all", 16, "not a .npy file" },
+		{ "\x93NUMPY\x09\x00\x10\x00", 10, "unknown .npy version" },
+		{ NPY_HDR("\x30\x00{'descr': '<f4', 'fortran_order': False, 'sh"), 40,
+		  "truncated header" },
+		{ NPY_HDR("\x40\x00{'descr': '<c8', 'fortran_order': False, 'shape': (2,), }      \n"),
+		  74, "unsupported dtype" },
+		{ NPY_HDR("\x40\x00{'descr': '<f4', 'fortran_order': True, 'shape': (2,), }       \n"),
+		  74, "Fortran order" },
+		{ NPY_HDR("\x40\x00{'descr': '<f4', 'fortran_order': False, 'shape': (-2,), }     \n"),
+		  74, "bad shape" },
+		{ NPY_HDR("\x40\x00{'descr': '<f4', 'fortran_order': False, 'shape': (2,), }      \n"
+			  "\x00\x00\x80\x3f"), 78, "truncated data" },
+	};
+	char msg[256];
+	int64_t shape[2] = { 2, 3 };
+	float data[6] = { 1, 2, 3, 4, 5, 6 };
+	struct npy a;
+
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		msg[0] = 0;
+		EXPECT_EQ(-EINVAL, npy_from_bytes(bad[i].bytes, bad[i].n, msg, sizeof(msg)));
+		EXPECT_NE(NULL, strstr(msg, bad[i].why)) TH_LOG("case %zu: %s", i, msg);
+	}
+	EXPECT_EQ(-ENOENT, npy_read(TMP("missing.npy"), &a, msg, sizeof(msg)));
+	ASSERT_EQ(0, npy_write(TMP("rt.npy"), "<f4", 2, shape, data));
+	ASSERT_EQ(0, npy_read(TMP("rt.npy"), &a, msg, sizeof(msg)));
+	EXPECT_STREQ("<f4", a.descr);
+	EXPECT_EQ(2, a.rank);
+	EXPECT_EQ(3, a.shape[1]);
+	EXPECT_EQ(0, memcmp(a.data, data, sizeof(data)));
+	npy_free(&a);
+}
+
 TEST(profile_timestamps_frame_every_layer)
 {
 	struct hostrun h;

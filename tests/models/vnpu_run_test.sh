@@ -11,10 +11,10 @@ t() {
 	n=$((n + 1))
 	if [ "$2" = 0 ]; then echo "ok $n $1"; else echo "not ok $n $1"; fail=1; fi
 }
-echo "1..6"
+echo "1..7"
 if ! ls /dev/accel/accel* > /dev/null 2>&1; then
 	i=1
-	while [ $i -le 6 ]; do echo "ok $i # SKIP no vnpu device"; i=$((i + 1)); done
+	while [ $i -le 7 ]; do echo "ok $i # SKIP no vnpu device"; i=$((i + 1)); done
 	exit 0
 fi
 
@@ -40,5 +40,8 @@ t "not a package: exit 1" $([ $? = 1 ] && grep -q 'digits_y.npy' "$tmp/out"; ech
 
 vnpu-run-model "$d/mlp.vnpu" --input "$d/digits_x.npy" --jobs 0 > /dev/null 2>&1
 t "bad --jobs: exit 2" $([ $? = 2 ]; echo $?)
+vnpu-run-model "$d/mlp.vnpu" --input "$d/digits_x.npy" --labels "$d/digits_x.npy" > "$tmp/out" 2>&1
+t "labels that are not int64 [samples]: exit 1" $([ $? = 1 ] &&
+	grep -q 'need int64 \[360\] labels' "$tmp/out"; echo $?)
 rm -rf "$tmp"
 exit $fail
