@@ -168,7 +168,7 @@ GUEST_TESTS += $(MODEL_GUEST_TEST)
 # (scripts/guest.mk runs this after vnpu-demo).
 DEMO_MODEL_CMD := echo '== digits CNN (trained at build time) on the NPU' && \
 	vnpu-run-model /usr/share/vnpu/cnn.vnpu --input /usr/share/vnpu/digits_img.npy \
-	--labels /usr/share/vnpu/digits_y.npy --jobs 2 --profile && \
+	--labels /usr/share/vnpu/digits_y.npy --jobs 2 --profile --show 6 && \
 	echo '== the same model quantised to int8' && \
 	vnpu-run-model /usr/share/vnpu/cnn_int8.vnpu --input /usr/share/vnpu/digits_img.npy \
 	--labels /usr/share/vnpu/digits_y.npy -q

@@ -4,8 +4,8 @@
  * through libaccel.
  *
  *   vnpu-run-model MODEL.vnpu --input X.npy [--output Y.npy] [--repeat N]
- *                  [--jobs J] [--labels L.npy] [--profile] [--device PATH]
- *                  [--no-devmem] [-q]
+ *                  [--jobs J] [--labels L.npy] [--show N] [--profile]
+ *                  [--device PATH] [--no-devmem] [-q]
  *
  * X's first dimension is the number of samples; they are split into
  * batches of the model's batch size (the last one zero-padded), run with
@@ -13,8 +13,10 @@
  * instances of the model (sharing the weights) take batches in turn on
  * queues 0..J-1 so that engines work in parallel. Latency percentiles
  * (submit to completion, per batch) and the throughput are printed; with
- * --labels, the top-1 accuracy too; with --profile, the device time of
- * each layer from the device's timestamps.
+ * --labels, the top-1 accuracy too (and --show N draws the first N
+ * samples of a square single-channel image input with the predicted and
+ * true classes); with --profile, the device time of each layer from the
+ * device's timestamps.
  *
  * Copyright (C) 2026 The vnpu authors
  */
@@ -60,6 +62,54 @@ static void progress(int quiet, uint64_t done, uint64_t total)
 	fflush(stderr);
 }
 
+/*
+ * Draw up to 6 samples per row of a square single-channel image input
+ * (values 0..1) with the predicted and the true class.
+ */
+static void draw(const float *x, uint64_t per, const float *y, uint64_t ncls,
+		 const int64_t *labels, uint64_t n)
+{
+	static const char shades[] = " .:-=+*#%@";
+	uint64_t side = 1, k, s;
+
+	while (side * side < per)
+		side++;
+	if (side * side != per || side > 32)
+		return;	/* not a square image */
+	for (k = 0; k < n; k += 6) {
+		uint64_t m = n - k < 6 ? n - k : 6;
+
+		for (s = 0; s < m; s++) {
+			const float *p = y + (k + s) * ncls;
+			uint64_t best = 0;
+			char t[64];
+
+			for (uint64_t i = 1; i < ncls; i++)
+				if (p[i] > p[best])
+					best = i;
+			snprintf(t, sizeof(t), "npu %llu true %lld%s", (unsigned long long)best,
+				 (long long)labels[k + s], (int64_t)best == labels[k + s] ? "" : " X");
+			printf("%-*s", (int)(2 * side + 3), t);
+		}
+		putchar('\n');
+		for (uint64_t r = 0; r < side; r++) {
+			for (s = 0; s < m; s++) {
+				const float *img = x + (k + s) * per;
+
+				for (uint64_t c = 0; c < side; c++) {
+					float v = img[r * side + c];
+					int i = v <= 0 ? 0 : v >= 1 ? 9 : (int)(v * 9.99f);
+
+					putchar(shades[i]);
+					putchar(shades[i]);
+				}
+				printf("   ");
+			}
+			putchar('\n');
+		}
+	}
+}
+
 static void usage(FILE *f)
 {
 	fprintf(f,
@@ -69,6 +119,7 @@ static void usage(FILE *f)
 		"  -r, --repeat N       run all batches N times (default 1)\n"
 		"  -j, --jobs J         model instances on J queues in parallel (1..%d)\n"
 		"  -l, --labels FILE    int64 .npy of labels: print top-1 accuracy\n"
+		"  -s, --show N         draw the first N samples (square images) with labels\n"
 		"  -p, --profile        per-layer device time of the last batch\n"
 		"  -d, --device PATH    device node (default: first vnpu device)\n"
 		"      --no-devmem      keep every buffer in system memory\n"
@@ -83,6 +134,7 @@ int main(int argc, char **argv)
 		{ "repeat", required_argument, NULL, 'r' },
 		{ "jobs", required_argument, NULL, 'j' },
 		{ "labels", required_argument, NULL, 'l' },
+		{ "show", required_argument, NULL, 's' },
 		{ "profile", no_argument, NULL, 'p' },
 		{ "device", required_argument, NULL, 'd' },
 		{ "no-devmem", no_argument, NULL, 'N' },
@@ -91,7 +143,7 @@ int main(int argc, char **argv)
 		{ NULL, 0, NULL, 0 },
 	};
 	const char *in_path = NULL, *out_path = NULL, *labels_path = NULL, *devpath = NULL;
-	int repeat = 1, jobs = 1, profile = 0, quiet = 0, c, ret, rc = 1;
+	int repeat = 1, jobs = 1, profile = 0, quiet = 0, show = 0, c, ret, rc = 1;
 	uint32_t flags = 0;
 	struct accel_device *dev = NULL;
 	struct accel_model *m[MAX_JOBS] = { NULL };
@@ -104,13 +156,14 @@ int main(int argc, char **argv)
 	float *y = NULL, *xpad = NULL, *ypad = NULL;
 	unsigned int nin, nout;
 
-	while ((c = getopt_long(argc, argv, "i:o:r:j:l:pd:qh", lopts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "i:o:r:j:l:s:pd:qh", lopts, NULL)) != -1) {
 		switch (c) {
 		case 'i': in_path = optarg; break;
 		case 'o': out_path = optarg; break;
 		case 'r': repeat = atoi(optarg); break;
 		case 'j': jobs = atoi(optarg); break;
 		case 'l': labels_path = optarg; break;
+		case 's': show = atoi(optarg); break;
 		case 'p': profile = 1; break;
 		case 'd': devpath = optarg; break;
 		case 'N': flags |= ACCEL_MODEL_NO_DEVMEM; break;
@@ -265,6 +318,8 @@ int main(int argc, char **argv)
 		}
 		printf("top-1 accuracy: %.2f%% (%llu/%llu)\n", 100.0 * correct / samples,
 		       (unsigned long long)correct, (unsigned long long)samples);
+		draw(x.data, per_in / 4, y, ncls, lab.data, show < 0 ? 0 :
+		     (uint64_t)show < samples ? (uint64_t)show : samples);
 	}
 	if (profile) {
 		unsigned int n = 0;
