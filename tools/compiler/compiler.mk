@@ -26,7 +26,7 @@ COMPILER_LIBS := $(shell $(PKG_CONFIG) --libs libprotobuf-c 2>/dev/null || echo 
 VNPU_COMPILE := $(TOOLS_BINDIR)/vnpu-compile
 VNPU_RUN_MODEL := $(TOOLS_BINDIR)/vnpu-run-model
 
-$(COMPILER_GEN)/onnx.pb-c.c $(COMPILER_GEN)/onnx.pb-c.h: $(ONNX_PROTO)
+$(COMPILER_GEN)/onnx.pb-c.c $(COMPILER_GEN)/onnx.pb-c.h &: $(ONNX_PROTO)
 	@test -n "$(ONNX_PROTO)" || { echo "error: onnx.proto not found; run 'make deps'" >&2; exit 1; }
 	@mkdir -p $(COMPILER_GEN)
 	@echo "  PROTOC  $(COMPILER_GEN)/onnx.pb-c.c"
