@@ -149,8 +149,8 @@ static int vnpu_debugfs_counters(struct seq_file *m, void *data)
 	seq_printf(m, "hw (%s):\n", ret ? "last read" : "now");
 	seq_printf(m, "  jobs %llu\n  bytes %llu\n  faults %llu\n  busy_ns %llu\n",
 		   hw.jobs, hw.bytes, hw.faults, hw.busy_ns);
-	seq_printf(m, "  macs %llu\n  energy_pj %llu\n  irqs %llu\n",
-		   hw.macs, hw.energy_pj, hw.irqs);
+	seq_printf(m, "  macs %llu\n  energy_pj %llu\n  irqs %llu\n  xfer %llu\n",
+		   hw.macs, hw.energy_pj, hw.irqs, hw.xfer);
 	seq_printf(m, "driver:\n  submitted %llu\n  completed %llu\n  failed %llu\n",
 		   atomic64_read(&tel->submitted),
 		   atomic64_read(&tel->completed),

@@ -161,6 +161,8 @@ static int vnpu_genl_fill_dev(struct sk_buff *skb, struct vnpu_telemetry *tel,
 	    vnpu_genl_put_u64(skb, VNPU_GENL_A_DEV_BYTES, hw.bytes) ||
 	    vnpu_genl_put_u64(skb, VNPU_GENL_A_DEV_MACS, hw.macs) ||
 	    vnpu_genl_put_u64(skb, VNPU_GENL_A_DEV_ENERGY_PJ, hw.energy_pj) ||
+	    vnpu_genl_put_u64(skb, VNPU_GENL_A_DEV_XFER_BYTES, hw.xfer) ||
+	    vnpu_genl_put_u64(skb, VNPU_GENL_A_DEV_IRQS, hw.irqs) ||
 	    vnpu_genl_put_u64(skb, VNPU_GENL_A_DEV_RESETS,
 			      atomic_read(&vdev->reset_count)) ||
 	    vnpu_genl_put_u64(skb, VNPU_GENL_A_DEV_HANGS,

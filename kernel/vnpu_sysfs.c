@@ -26,6 +26,8 @@ enum vnpu_sysfs_counter {
 	VNPU_SYSFS_RESETS,
 	VNPU_SYSFS_HANGS,
 	VNPU_SYSFS_FAULTS,
+	VNPU_SYSFS_XFER_BYTES,
+	VNPU_SYSFS_IRQS,
 };
 
 struct vnpu_sysfs_attr {
@@ -81,6 +83,12 @@ static ssize_t vnpu_sysfs_show(struct device *dev,
 		case VNPU_SYSFS_FAULTS:
 			value = hw.faults;
 			break;
+		case VNPU_SYSFS_XFER_BYTES:
+			value = hw.xfer;
+			break;
+		case VNPU_SYSFS_IRQS:
+			value = hw.irqs;
+			break;
 		default:
 			return -EINVAL;
 		}
@@ -105,6 +113,8 @@ VNPU_SYSFS_ATTR(energy_pj, VNPU_SYSFS_ENERGY_PJ);
 VNPU_SYSFS_ATTR(resets, VNPU_SYSFS_RESETS);
 VNPU_SYSFS_ATTR(hangs, VNPU_SYSFS_HANGS);
 VNPU_SYSFS_ATTR(faults, VNPU_SYSFS_FAULTS);
+VNPU_SYSFS_ATTR(xfer_bytes, VNPU_SYSFS_XFER_BYTES);
+VNPU_SYSFS_ATTR(irqs, VNPU_SYSFS_IRQS);
 
 static struct attribute *vnpu_telemetry_attrs[] = {
 	&vnpu_attr_busy_ns.attr.attr,
@@ -118,6 +128,8 @@ static struct attribute *vnpu_telemetry_attrs[] = {
 	&vnpu_attr_resets.attr.attr,
 	&vnpu_attr_hangs.attr.attr,
 	&vnpu_attr_faults.attr.attr,
+	&vnpu_attr_xfer_bytes.attr.attr,
+	&vnpu_attr_irqs.attr.attr,
 	NULL,
 };
 

@@ -553,6 +553,7 @@ static const u32 vnpu_tel_hw_regs[VNPU_TEL_HW_COUNT] = {
 	[VNPU_TEL_HW_MACS] = VNPU_REG_CNT_MACS_LO,
 	[VNPU_TEL_HW_ENERGY_PJ] = VNPU_REG_CNT_ENERGY_PJ_LO,
 	[VNPU_TEL_HW_IRQS] = VNPU_REG_CNT_IRQS_LO,
+	[VNPU_TEL_HW_XFER] = VNPU_REG_CNT_XFER_LO,
 };
 
 /*
@@ -594,6 +595,7 @@ static void vnpu_tel_hw_values(struct vnpu_telemetry *tel,
 	hw->macs = v[VNPU_TEL_HW_MACS];
 	hw->energy_pj = v[VNPU_TEL_HW_ENERGY_PJ];
 	hw->irqs = v[VNPU_TEL_HW_IRQS];
+	hw->xfer = v[VNPU_TEL_HW_XFER];
 }
 
 /**

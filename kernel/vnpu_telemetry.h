@@ -81,6 +81,7 @@ struct vnpu_tel_hw {
 	u64 macs;
 	u64 energy_pj;
 	u64 irqs;
+	u64 xfer;
 };
 
 enum vnpu_tel_hw_counter {
@@ -91,6 +92,7 @@ enum vnpu_tel_hw_counter {
 	VNPU_TEL_HW_MACS,
 	VNPU_TEL_HW_ENERGY_PJ,
 	VNPU_TEL_HW_IRQS,
+	VNPU_TEL_HW_XFER,
 	VNPU_TEL_HW_COUNT
 };
 

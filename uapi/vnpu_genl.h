@@ -176,6 +176,11 @@ enum vnpu_genl_event {
  * @VNPU_GENL_A_FAULT_VA: u64, faulting device virtual address
  * @VNPU_GENL_A_FAULT_ACCESS: u32, VNPU_ACCESS_* of the faulting access
  *
+ * @VNPU_GENL_A_DEV_XFER_BYTES: u64, bytes the device's commands read or
+ *	wrote (device counter CNT_XFER, what the energy model counts)
+ * @VNPU_GENL_A_DEV_IRQS: u64, interrupt messages the device sent (device
+ *	counter CNT_IRQS)
+ *
  * @__VNPU_GENL_A_MAX: number of attributes
  * @VNPU_GENL_A_MAX: highest attribute
  *
@@ -226,6 +231,9 @@ enum vnpu_genl_attr {
 	VNPU_GENL_A_EVENT_ERROR,
 	VNPU_GENL_A_FAULT_VA,
 	VNPU_GENL_A_FAULT_ACCESS,
+
+	VNPU_GENL_A_DEV_XFER_BYTES,
+	VNPU_GENL_A_DEV_IRQS,
 
 	__VNPU_GENL_A_MAX,
 	VNPU_GENL_A_MAX = __VNPU_GENL_A_MAX - 1

@@ -375,7 +375,7 @@ TEST_F(tel, sysfs_counters_grow)
 {
 	static const char * const names[] = {
 		"jobs_submitted", "jobs_completed", "hw_jobs", "bytes",
-		"busy_ns", "energy_pj",
+		"busy_ns", "energy_pj", "xfer_bytes", "irqs",
 	};
 	long long before[ARRAY_SIZE(names)], v;
 	struct tel *t = &self->t;
@@ -767,7 +767,7 @@ struct dev_stats {
 	char pci[32];
 	uint32_t nq, contexts;
 	uint64_t submitted, completed, failed, hw_jobs, bytes, busy, mem;
-	uint64_t resets, faults, energy, macs;
+	uint64_t resets, faults, energy, macs, xfer, irqs;
 	struct queue_stats qs;
 };
 
@@ -795,6 +795,8 @@ static void each_dev(struct nl_result *r, struct genlmsghdr *gh,
 	d->faults = get_u64(tb, VNPU_GENL_A_DEV_FAULTS);
 	d->energy = get_u64(tb, VNPU_GENL_A_DEV_ENERGY_PJ);
 	d->macs = get_u64(tb, VNPU_GENL_A_DEV_MACS);
+	d->xfer = get_u64(tb, VNPU_GENL_A_DEV_XFER_BYTES);
+	d->irqs = get_u64(tb, VNPU_GENL_A_DEV_IRQS);
 	parse_queues(gh, VNPU_GENL_A_DEV_QUEUE, &d->qs);
 }
 
@@ -891,6 +893,11 @@ static void check_dev(struct __test_metadata *_metadata, struct tel *t,
 	ASSERT_GE(d->bytes, NJOBS * BO_SIZE);
 	ASSERT_GT(d->busy, 0);
 	ASSERT_GT(d->energy, 0);
+	/* a FILL writes its bytes; every job here interrupted */
+	ASSERT_GE(d->xfer, NJOBS * BO_SIZE);
+	ASSERT_NE(UINT64_MAX, d->xfer);
+	ASSERT_GE(d->irqs, NJOBS);
+	ASSERT_NE(UINT64_MAX, d->irqs);
 	ASSERT_NE(UINT64_MAX, d->macs);
 	ASSERT_NE(UINT64_MAX, d->resets);
 	ASSERT_NE(UINT64_MAX, d->faults);
