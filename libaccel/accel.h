@@ -1462,6 +1462,33 @@ int accel_job_submit(struct accel_device *dev, struct accel_cmdbuf *cb,
  */
 int accel_job_wait(struct accel_job *job, int64_t timeout_ns, int *job_status);
 
+/* Most jobs accel_job_wait_many() takes. */
+#define ACCEL_WAIT_MANY_MAX		64
+/* accel_job_wait_many(): wait for every job (default: for any one). */
+#define ACCEL_WAIT_ALL			(1u << 0)
+
+/**
+ * accel_job_wait_many() - wait for any or all of several jobs
+ * @jobs: jobs of one device handle
+ * @count: entries of @jobs, 1 .. ACCEL_WAIT_MANY_MAX
+ * @flags: 0 to return when any job has ended, ACCEL_WAIT_ALL to wait for
+ *         all of them
+ * @timeout_ns: relative timeout; 0 polls, negative waits forever
+ * @first: out (may be NULL), without ACCEL_WAIT_ALL the index of a job
+ *         that has ended
+ *
+ * One drmSyncobjWait() on the jobs' own syncobjs. It reports that jobs
+ * ended, not how: call accel_job_wait() with a zero timeout on a job for
+ * its status.
+ *
+ * Return: 0; -ETIME if the timeout passed first; -EINVAL for a NULL or
+ * empty @jobs, too many jobs, a NULL entry or unknown @flags; -EXDEV if
+ * the jobs belong to different device handles.
+ */
+int accel_job_wait_many(struct accel_job *const *jobs, unsigned int count,
+			uint32_t flags, int64_t timeout_ns,
+			unsigned int *first);
+
 /**
  * accel_job_get_id() - driver job id
  * @job: the job

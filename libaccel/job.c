@@ -254,6 +254,43 @@ ACCEL_EXPORT int accel_job_wait(struct accel_job *job, int64_t timeout_ns,
 	return 0;
 }
 
+ACCEL_EXPORT int accel_job_wait_many(struct accel_job *const *jobs,
+				     unsigned int count, uint32_t flags,
+				     int64_t timeout_ns, unsigned int *first)
+{
+	uint32_t handles[ACCEL_WAIT_MANY_MAX], first_signaled = 0;
+	uint32_t dflags = DRM_SYNCOBJ_WAIT_FLAGS_WAIT_FOR_SUBMIT;
+	int64_t deadline;
+	unsigned int i;
+	int ret;
+
+	if (!jobs || !count || count > ACCEL_WAIT_MANY_MAX ||
+	    (flags & ~ACCEL_WAIT_ALL))
+		return -EINVAL;
+	for (i = 0; i < count; i++) {
+		if (!jobs[i])
+			return -EINVAL;
+		if (jobs[i]->dev != jobs[0]->dev)
+			return -EXDEV;
+		handles[i] = jobs[i]->syncobj;
+	}
+	if (flags & ACCEL_WAIT_ALL)
+		dflags |= DRM_SYNCOBJ_WAIT_FLAGS_WAIT_ALL;
+	deadline = accel_deadline(timeout_ns);
+	do {
+		errno = 0;
+		ret = drmSyncobjWait(jobs[0]->dev->fd, handles, count, deadline,
+				     dflags, &first_signaled);
+		if (ret)
+			ret = errno ? -errno : -EIO;
+	} while (ret == -EINTR || ret == -EAGAIN);
+	if (ret)
+		return ret;
+	if (first)
+		*first = first_signaled;
+	return 0;
+}
+
 ACCEL_EXPORT int accel_job_get_id(const struct accel_job *job, uint64_t *id)
 {
 	if (!job || !id)

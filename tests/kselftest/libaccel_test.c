@@ -513,6 +513,23 @@ TEST_F(dev, submit_errors)
 	buf_free(&a);
 }
 
+/* Submit one FILL without waiting. */
+static int submit_fill(struct accel_device *dev, uint64_t va, uint64_t size,
+		       uint32_t queue, struct accel_job **job)
+{
+	struct accel_cmdbuf *cb;
+	int ret;
+
+	ret = accel_cmdbuf_new(dev, &cb);
+	if (ret)
+		return ret;
+	ret = accel_cmdbuf_fill(cb, va, size, 5);
+	if (!ret)
+		ret = accel_job_submit(dev, cb, queue, NULL, job);
+	accel_cmdbuf_free(cb);
+	return ret;
+}
+
 /* A job blocked on a semaphore word until the CPU releases it. */
 static int sem_job(struct accel_device *dev, struct buf *sem, struct buf *out,
 		   struct accel_job **job)
@@ -567,6 +584,53 @@ TEST_F(dev, wait_timeout_and_sync_file)
 	accel_job_free(job);
 	buf_free(&sem);
 	buf_free(&out);
+}
+
+TEST_F(dev, wait_for_any_or_all_jobs)
+{
+	struct accel_job *jobs[2], *mixed[2], *other_job;
+	struct accel_device *other;
+	struct buf sem, out, q, o;
+	unsigned int first = 99;
+	int st = -1;
+
+	if (!(self->caps.ops & (1ull << VNPU_OP_SEM_WAIT)))
+		SKIP(return, "the device has no SEM_WAIT");
+	ASSERT_EQ(0, buf_new(self->dev, 4096, 0, &sem));
+	ASSERT_EQ(0, buf_new(self->dev, 4096, 0, &out));
+	ASSERT_EQ(0, buf_new(self->dev, 4096, 0, &q));
+	/* jobs[0] blocks on the semaphore, jobs[1] ends at once. */
+	ASSERT_EQ(0, sem_job(self->dev, &sem, &out, &jobs[0]));
+	ASSERT_EQ(0, submit_fill(self->dev, q.va, 4096,
+				 self->caps.num_queues > 1 ? 1 : 0, &jobs[1]));
+	ASSERT_EQ(0, accel_job_wait_many(jobs, 2, 0, JOB_TIMEOUT, &first));
+	EXPECT_EQ(1u, first);
+	EXPECT_EQ(0, accel_job_wait(jobs[1], 0, &st));
+	EXPECT_EQ(0, st);
+	EXPECT_EQ(-ETIME, accel_job_wait_many(jobs, 2, ACCEL_WAIT_ALL,
+					      SEC / 100, NULL));
+	EXPECT_EQ(-EINVAL, accel_job_wait_many(jobs, 2, 2, 0, NULL));
+	/* Jobs of another handle cannot be mixed in. */
+	ASSERT_EQ(0, accel_device_open(NULL, &other));
+	ASSERT_EQ(0, buf_new(other, 4096, 0, &o));
+	ASSERT_EQ(0, submit_fill(other, o.va, 4096, 0, &other_job));
+	mixed[0] = jobs[1];
+	mixed[1] = other_job;
+	EXPECT_EQ(-EXDEV, accel_job_wait_many(mixed, 2, 0, 0, NULL));
+	__atomic_store_n((uint32_t *)sem.p, 1, __ATOMIC_SEQ_CST);
+	EXPECT_EQ(0, accel_job_wait_many(jobs, 2, ACCEL_WAIT_ALL, JOB_TIMEOUT,
+					  NULL));
+	EXPECT_EQ(0, accel_job_wait(jobs[0], 0, &st));
+	EXPECT_EQ(0, st);
+	accel_job_wait(other_job, JOB_TIMEOUT, &st);
+	accel_job_free(other_job);
+	buf_free(&o);
+	accel_device_close(other);
+	accel_job_free(jobs[0]);
+	accel_job_free(jobs[1]);
+	buf_free(&sem);
+	buf_free(&out);
+	buf_free(&q);
 }
 
 TEST_F(dev, job_chaining)

@@ -409,6 +409,10 @@ TEST(null_handles)
 	EXPECT_EQ(-EINVAL, accel_bo_cpu_prep(NULL, ACCEL_ACCESS_READ, 0));
 	EXPECT_EQ(-EINVAL, accel_bo_cpu_fini(NULL, ACCEL_ACCESS_READ));
 	EXPECT_EQ(-EINVAL, accel_job_get_syncobj(NULL, &h));
+	EXPECT_EQ(-EINVAL, accel_job_wait_many(NULL, 1, 0, 0, NULL));
+	EXPECT_EQ(-EINVAL, accel_job_wait_many(&job, 0, 0, 0, NULL));
+	EXPECT_EQ(-EINVAL, accel_job_wait_many(&job, 1, 0, 0, NULL)); /* NULL entry */
+	EXPECT_EQ(-EINVAL, accel_job_wait_many(&job, ACCEL_WAIT_MANY_MAX + 1, 0, 0, NULL));
 	EXPECT_EQ(-EINVAL, accel_job_export_sync_file(NULL, &i));
 	EXPECT_EQ(-EINVAL, accel_bo_new_userptr(NULL, &i, 4096, 0, &bo));
 	EXPECT_EQ(-EINVAL, accel_bo_import(NULL, 0, &bo));
