@@ -105,7 +105,7 @@ static int vnpu_status_to_errno(u32 status)
 }
 
 /* Release what only a live job needs; safe to call more than once. */
-static void vnpu_job_cleanup(struct vnpu_job *job)
+static void vnpu_job_release_bos(struct vnpu_job *job)
 {
 	u32 i;
 
@@ -117,6 +117,21 @@ static void vnpu_job_cleanup(struct vnpu_job *job)
 		job->bos = NULL;
 		job->bo_count = 0;
 	}
+}
+
+/*
+ * The BO list is used by SUBMIT after the push (fences added, reservations
+ * unlocked) and by the scheduler until free_job: the last of the two
+ * releases it.
+ */
+static void vnpu_job_put_bos(struct vnpu_job *job)
+{
+	if (atomic_dec_and_test(&job->bo_users))
+		vnpu_job_release_bos(job);
+}
+
+static void vnpu_job_cleanup(struct vnpu_job *job)
+{
 	if (job->cmd_bo) {
 		drm_gem_object_put(job->cmd_bo);
 		job->cmd_bo = NULL;
@@ -139,6 +154,7 @@ static void vnpu_job_release(struct kref *ref)
 	 * A job that ran was cleaned up by free_job, in process context;
 	 * this is then safe in any context.
 	 */
+	vnpu_job_release_bos(job);
 	vnpu_job_cleanup(job);
 	if (job->hw_fence) {
 		if (job->hw_fence->ops)
@@ -378,6 +394,7 @@ static void vnpu_job_free(struct drm_sched_job *sched_job)
 
 	vnpu_telemetry_job_free(job);
 	drm_sched_job_cleanup(sched_job);
+	vnpu_job_put_bos(job);
 	vnpu_job_cleanup(job);
 	vnpu_job_put(job);
 }
@@ -960,6 +977,7 @@ static void vnpu_job_push(struct vnpu_file_priv *fpriv, struct vnpu_job *job)
 	job->done_fence = dma_fence_get(&job->base.s_fence->finished);
 
 	kref_get(&job->ref);	/* the scheduler's, put by free_job */
+	atomic_inc(&job->bo_users);	/* and its use of the BO list */
 	drm_sched_entity_push_job(&job->base);
 
 	/* the job writes every listed BO; slots were reserved */
@@ -1023,6 +1041,7 @@ int vnpu_submit_ioctl(struct drm_device *drm, void *data,
 		goto out_free_syncs;
 	}
 	kref_init(&job->ref);
+	atomic_set(&job->bo_users, 1);	/* the submitter's */
 	INIT_LIST_HEAD(&job->file_link);
 	job->queue = &vdev->queues[args->queue];
 	job->ctx = vnpu_mmu_ctx_get(fpriv->ctx);
@@ -1137,6 +1156,8 @@ int vnpu_submit_ioctl(struct drm_device *drm, void *data,
 	if (job->bo_count)
 		drm_gem_unlock_reservations(job->bos, job->bo_count,
 					    &acquire_ctx);
+	/* the job may have run and been freed by the scheduler already */
+	vnpu_job_put_bos(job);
 
 	if (fpriv->nr_jobs > DRM_VNPU_JOB_RETAIN &&
 	    ++fpriv->since_prune >= VNPU_PRUNE_INTERVAL)

@@ -27,8 +27,10 @@ struct vnpu_queue;
  *
  * Refcounted: the submitter, the scheduler (until free_job), the file's
  * job table (until the job is no longer retained, see DRM_VNPU_JOB_RETAIN)
- * and the ring slot it occupies each hold a reference. The BOs and the
- * context are released by free_job; what is left is the result.
+ * and the ring slot it occupies each hold a reference. The context is
+ * released by free_job, the BO list by free_job or by SUBMIT once it has
+ * unlocked the reservations, whichever comes last; what is left is the
+ * result.
  */
 struct vnpu_job {
 	struct drm_sched_job base;
@@ -39,6 +41,8 @@ struct vnpu_job {
 	struct drm_gem_object *cmd_bo;
 	struct drm_gem_object **bos;
 	u32 bo_count;
+	/* SUBMIT and the scheduler: the last one releases bos */
+	atomic_t bo_users;
 
 	u64 cmd_va;
 	u32 cmd_size;
