@@ -17,12 +17,13 @@
 static void usage(FILE *f)
 {
 	fprintf(f,
-		"Usage: vnpu-info [--json] [--device PATH]\n"
+		"Usage: vnpu-info [--json] [--device PATH|PCI]\n"
 		"List the vnpu accelerators: PCI address, driver version,\n"
 		"parameters, capabilities, memory, reset state and statistics.\n"
 		"\n"
 		"  -j, --json         print one JSON object instead of text\n"
-		"  -d, --device PATH  show only this device node\n"
+		"  -d, --device DEV   show only this device: a node such as\n"
+		"                     /dev/accel/accel0, or a PCI address\n"
 		"  -h, --help         show this help\n"
 		"\n"
 		"Exit status: 0 on success, 1 if no device was found or one could\n"
@@ -347,13 +348,21 @@ int main(int argc, char **argv)
 	if (only) {
 		const char *pci = NULL;
 
-		/* Use the enumerated PCI address when the node is listed. */
+		/*
+		 * Use the enumerated PCI address when the node is listed; a
+		 * PCI address ("0000:00:03.0" or "00:03.0") names its node.
+		 */
 		for (i = 0; i < count; i++) {
-			const char *node;
+			const char *node, *addr;
 
 			accel_device_list_get_devnode(list, i, &node);
-			if (!strcmp(node, only))
-				accel_device_list_get_pci_address(list, i, &pci);
+			accel_device_list_get_pci_address(list, i, &addr);
+			if (!strcmp(node, only) || !strcmp(addr, only) ||
+			    (strlen(only) == 7 && !strncmp(addr, "0000:", 5) &&
+			     !strcmp(addr + 5, only))) {
+				pci = addr;
+				only = node;
+			}
 		}
 		if (show(0, only, pci, json, true))
 			status = 1;

@@ -1363,6 +1363,7 @@ TEST(tool_vnpu_info_json)
 	static char out[65536];
 	struct accel_device *dev;
 	const char *pci;
+	char cmd[96];
 
 	if (!vnpu_count())
 		SKIP(return, "no vnpu device");
@@ -1371,12 +1372,17 @@ TEST(tool_vnpu_info_json)
 	ASSERT_EQ(0, accel_device_open(NULL, &dev));
 	accel_device_get_pci_address(dev, &pci);
 	EXPECT_NE(NULL, strstr(out, pci));
-	accel_device_close(dev);
 	EXPECT_NE(NULL, strstr(out, "\"max_bo_size\""));
 	EXPECT_NE(NULL, strstr(out, "\"features\""));
+	/* One device, named by its PCI address. */
+	snprintf(cmd, sizeof(cmd), "vnpu-info --json -d %s", pci);
+	EXPECT_EQ(0, run_capture(cmd, out, sizeof(out)));
+	EXPECT_TRUE(json_ok(out)) TH_LOG("not JSON: %s", out);
+	EXPECT_NE(NULL, strstr(out, "\"devnode\": \"/dev/accel/accel"));
 	ASSERT_EQ(0, run_capture("vnpu-info --help", out, sizeof(out)));
 	EXPECT_NE(NULL, strstr(out, "Usage: vnpu-info"));
 	EXPECT_EQ(2, run_capture("vnpu-info --bogus 2>/dev/null", out, sizeof(out)));
+	accel_device_close(dev);
 }
 
 TEST_F(dev, tool_vnpu_top_batch_shows_this_process)
