@@ -17,6 +17,7 @@
 
 #include <linux/dma-fence.h>
 #include <linux/idr.h>
+#include <linux/ktime.h>
 #include <linux/pci.h>
 #include <linux/pid.h>
 #include <linux/pid_namespace.h>
@@ -269,6 +270,31 @@ u32 vnpu_telemetry_client_pid(struct vnpu_tel_client *client,
 	return nr;
 }
 
+/*
+ * How long the job at the head of queue @qi has been running, if it is
+ * @client's: a queue runs its jobs one at a time and in order, so the
+ * oldest job in its ring is the one the device works on (or waits for an
+ * engine to work on, which is counted too). Completed jobs are accounted
+ * with the device's own timestamps instead.
+ */
+static u64 vnpu_tel_running_ns(struct vnpu_device *vdev, u32 qi,
+			       struct vnpu_tel_client *client)
+{
+	struct vnpu_queue *q = &vdev->queues[qi];
+	u64 since, now = ktime_get_ns(), ns = 0;
+	struct vnpu_job *job;
+
+	spin_lock(&q->lock);
+	if (q->tail != q->done) {
+		job = q->jobs[q->done & (q->size - 1)];
+		since = vdev->tel->head_since_ns[qi];
+		if (job && job->tel.client == client && since && now > since)
+			ns = now - since;
+	}
+	spin_unlock(&q->lock);
+	return ns;
+}
+
 /**
  * vnpu_telemetry_show_fdinfo - driver part of /proc/PID/fdinfo/FD
  * @p: printer
@@ -289,7 +315,8 @@ void vnpu_telemetry_show_fdinfo(struct drm_printer *p, struct drm_file *file)
 	u32 i;
 
 	for (i = 0; i < vdev->num_queues; i++) {
-		busy = atomic64_read(&client->q[i].busy_ns);
+		busy = atomic64_read(&client->q[i].busy_ns) +
+		       vnpu_tel_running_ns(vdev, i, client);
 		drm_printf(p, "drm-engine-q%u:\t%llu ns\n", i, busy);
 		drm_printf(p, "drm-cycles-q%u:\t%llu\n", i, busy);
 		drm_printf(p, "drm-maxfreq-q%u:\t%llu Hz\n", i, VNPU_CLOCK_HZ);
@@ -339,6 +366,11 @@ void vnpu_telemetry_job_submit(struct vnpu_file_priv *fpriv,
 void vnpu_telemetry_job_run(struct vnpu_job *job)
 {
 	struct vnpu_tel_client *client = job->tel.client;
+	struct vnpu_queue *q = job->queue;
+
+	/* the ring was empty: this job runs from now on */
+	if (q->tail - q->done == 1)
+		vnpu_job_tel(job)->head_since_ns[q->index] = ktime_get_ns();
 
 	trace_vnpu_job_run(vnpu_job_tel(job)->index,
 			   client ? client->ctx_id : 0, job->id,
@@ -410,6 +442,10 @@ static void vnpu_tel_account(struct vnpu_job *job, u32 hw_status, int err)
 void vnpu_telemetry_job_done(struct vnpu_job *job, u32 hw_status, int err)
 {
 	struct vnpu_tel_client *client = job->tel.client;
+	struct vnpu_queue *q = job->queue;
+
+	/* the job left the ring: the next one, if any, runs from now on */
+	vnpu_job_tel(job)->head_since_ns[q->index] = ktime_get_ns();
 
 	vnpu_tel_account(job, hw_status, err);
 	trace_vnpu_job_done(vnpu_job_tel(job)->index,

@@ -119,6 +119,11 @@ struct vnpu_telemetry {
 	atomic64_t hangs;
 	atomic64_t fault_records;
 	struct vnpu_tel_queue_stats q[VNPU_MAX_QUEUES];
+	/*
+	 * CLOCK_MONOTONIC ns since which the oldest job of each queue's ring
+	 * has been eligible to run (under that queue's lock)
+	 */
+	u64 head_since_ns[VNPU_MAX_QUEUES];
 
 	/* serializes LO/HI counter reads; protects hw_raw and hw_base */
 	struct mutex hw_lock;

@@ -182,10 +182,9 @@ static void tel_fini(struct tel *t)
 	t->fd = -1;
 }
 
-/* Submit one FILL of @size bytes at @va on @queue and wait for it. */
-static void fill_job(struct __test_metadata *_metadata, struct tel *t,
-		     uint64_t va, uint64_t size, uint32_t queue,
-		     int32_t *status, uint32_t *hw)
+/* Submit one FILL of @size bytes at @va on @queue; returns its id. */
+static uint64_t fill_submit(struct __test_metadata *_metadata, struct tel *t,
+			    uint64_t va, uint64_t size, uint32_t queue)
 {
 	struct cmdbuf cb = { .base = t->cmd_map };
 	/*
@@ -201,9 +200,21 @@ static void fill_job(struct __test_metadata *_metadata, struct tel *t,
 	emit_fill(&cb, va, size, 0x5a5a5a5a);
 	s.cmd_size = cb.len;
 	ret = xioctl(t->fd, DRM_IOCTL_VNPU_SUBMIT, &s);
-	ASSERT_EQ(0, ret) TH_LOG("SUBMIT: %s", strerror(-ret));
-	ret = vnpu_wait(t->fd, s.job_id, deadline_in(VNPU_JOB_TIMEOUT_NS),
-			status, hw);
+	EXPECT_EQ(0, ret) TH_LOG("SUBMIT: %s", strerror(-ret));
+	return ret ? 0 : s.job_id;
+}
+
+/* Submit one FILL of @size bytes at @va on @queue and wait for it. */
+static void fill_job(struct __test_metadata *_metadata, struct tel *t,
+		     uint64_t va, uint64_t size, uint32_t queue,
+		     int32_t *status, uint32_t *hw)
+{
+	uint64_t id = fill_submit(_metadata, t, va, size, queue);
+	int ret;
+
+	ASSERT_NE(0, id);
+	ret = vnpu_wait(t->fd, id, deadline_in(VNPU_JOB_TIMEOUT_NS), status,
+			hw);
 	ASSERT_EQ(0, ret) TH_LOG("WAIT: %s", strerror(-ret));
 }
 
@@ -1225,10 +1236,11 @@ TEST_F_TIMEOUT(nl, event_hang, 90)
 	struct event rev = { .want_type = VNPU_GENL_EVENT_RESET };
 	struct tel *t = &self->t;
 	struct nl_sock *hsk, *rsk;
-	char path[PATH_MAX];
-	long long hangs, resets;
+	char path[PATH_MAX], fdinfo[8192];
+	long long hangs, resets, busy1, busy2;
 	int32_t status = 0;
 	uint32_t hw = VNPU_JOB_PENDING;
+	uint64_t id;
 
 	NEED_DEBUGFS();
 	hsk = events_open(_metadata, &hev);
@@ -1240,8 +1252,23 @@ TEST_F_TIMEOUT(nl, event_hang, 90)
 
 	debugfs_path(t, "inject_hang_job", path, sizeof(path));
 	ASSERT_EQ(0, write_file(path, "1"));
+	id = fill_submit(_metadata, t, t->data_va, 4096, 0);
+	ASSERT_NE(0, id);
+
+	/* fdinfo counts the running job's time while it runs */
+	usleep(200000);
+	read_fdinfo(_metadata, t, fdinfo, sizeof(fdinfo));
+	busy1 = key_value(fdinfo, "drm-engine-q0");
+	usleep(300000);
+	read_fdinfo(_metadata, t, fdinfo, sizeof(fdinfo));
+	busy2 = key_value(fdinfo, "drm-engine-q0");
+	EXPECT_GT(busy1, 0);
+	EXPECT_GE(busy2 - busy1, 200000000ll) TH_LOG("%lld -> %lld", busy1,
+						       busy2);
+
 	/* WAIT's 20 s cover the driver's default 10 s job timeout */
-	fill_job(_metadata, t, t->data_va, 4096, 0, &status, &hw);
+	ASSERT_EQ(0, vnpu_wait(t->fd, id, deadline_in(VNPU_JOB_TIMEOUT_NS),
+			       &status, &hw));
 	events_wait(hsk, &hev);
 	events_wait(rsk, &rev);
 	nl_socket_free(hsk);
