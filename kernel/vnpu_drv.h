@@ -47,7 +47,7 @@
 
 struct vnpu_job;
 
-/**
+/*
  * struct vnpu_queue - one hardware queue and its scheduler
  */
 struct vnpu_queue {
@@ -81,7 +81,7 @@ struct vnpu_queue {
 	struct drm_gpu_scheduler sched;
 };
 
-/**
+/*
  * struct vnpu_device - one vnpu PCI function
  */
 struct vnpu_device {
@@ -124,7 +124,7 @@ struct vnpu_device {
 	u32 suspend_kept[VNPU_MAX_QUEUES];
 };
 
-/**
+/*
  * struct vnpu_file_priv - per open file state (one device context)
  */
 struct vnpu_file_priv {

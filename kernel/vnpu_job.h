@@ -22,7 +22,7 @@ struct vnpu_file_priv;
 struct vnpu_mmu_ctx;
 struct vnpu_queue;
 
-/**
+/*
  * struct vnpu_job - one submitted command buffer
  *
  * Refcounted: the submitter, the scheduler (until free_job), the file's

@@ -37,7 +37,7 @@ struct vnpu_pt {
 	struct vnpu_pt **child;
 };
 
-/**
+/*
  * struct vnpu_mmu - device-wide MMU state: the context table
  */
 struct vnpu_mmu {
@@ -49,7 +49,7 @@ struct vnpu_mmu {
 	struct mutex lock;
 };
 
-/**
+/*
  * struct vnpu_mmu_ctx - one device address space (one per open file)
  *
  * Refcounted: the file holds one reference, every BO mapped in it holds
