@@ -5,7 +5,9 @@
  * the hung job fails with -ETIMEDOUT, jobs of other files (and later jobs
  * of the same queue) complete correctly, the device keeps working, a
  * uevent and a devcoredump come with every reset, and a file is banned
- * (-ECANCELED) after hang_limit hangs. Each test runs with the engine
+ * (-ECANCELED) after hang_limit hangs. With the debugfs knobs: a dropped
+ * interrupt (the job still completes, no reset), a spurious MMU fault
+ * (-EFAULT, counted) and a DMA error (-EIO). Each test runs with the engine
  * reset and with the full device reset (engine_reset=0).
  *
  * The driver is reloaded with a short job_timeout_ms (3 s, long enough for
@@ -18,6 +20,7 @@
 #include <dirent.h>
 #include <linux/netlink.h>
 #include <poll.h>
+#include <sys/mount.h>
 #include <sys/socket.h>
 #include <sys/syscall.h>
 
@@ -391,6 +394,90 @@ TEST_F_TIMEOUT(recovery, repeated_hangs_ban_the_file, 180)
 	file_open(_metadata, &self->a);
 	ASSERT_EQ(0, PARAM(self->a.fd, DRM_VNPU_PARAM_CONTEXT_BANNED));
 	device_works(_metadata, &self->a, 0);
+}
+
+/* Write @val to the device's debugfs fault-injection file @name. */
+static int debugfs_inject(const char *name, const char *val)
+{
+	char path[512];
+	DIR *d;
+	struct dirent *e;
+	int ret = -ENOENT;
+
+	if (access("/sys/kernel/debug/accel", F_OK))
+		mount("none", "/sys/kernel/debug", "debugfs", 0, NULL);
+	d = opendir("/sys/kernel/debug/accel");
+	if (!d)
+		return -ENOENT;
+	while ((e = readdir(d))) {
+		int fd;
+
+		if (e->d_name[0] == '.')
+			continue;
+		snprintf(path, sizeof(path), "/sys/kernel/debug/accel/%s/%s",
+			 e->d_name, name);
+		fd = open(path, O_WRONLY | O_CLOEXEC);
+		if (fd < 0)
+			continue;
+		ret = write(fd, val, strlen(val)) < 0 ? -errno : 0;
+		close(fd);
+		break;
+	}
+	closedir(d);
+	return ret;
+}
+
+/* A lost completion interrupt: the timeout finds the job done, no reset. */
+TEST_F_TIMEOUT(recovery, dropped_irq, 120)
+{
+	uint64_t resets = PARAM(self->a.fd, DRM_VNPU_PARAM_RESET_COUNT);
+	uint64_t id;
+
+	if (debugfs_inject("inject_drop_irq", "1"))
+		SKIP(return, "no inject_drop_irq in debugfs");
+	memset(self->a.data_map, 0, 4096);
+	ASSERT_EQ(0, submit_fill(&self->a, 0, 0, 4096, 0xd409, 0, 0, &id));
+	expect_status(_metadata, &self->a, id, HANG_WAIT_NS, 0);
+	ASSERT_EQ(-1, check_fill(self->a.data_map, 4096, 0xd409));
+	ASSERT_EQ(resets, PARAM(self->a.fd, DRM_VNPU_PARAM_RESET_COUNT));
+	ASSERT_EQ(0, PARAM(self->a.fd, DRM_VNPU_PARAM_CONTEXT_HANGS));
+	device_works(_metadata, &self->a, 0);
+}
+
+/* A spurious MMU fault fails the job with -EFAULT and is counted. */
+TEST_F_TIMEOUT(recovery, spurious_mmu_fault, 60)
+{
+	int32_t status = 1;
+	uint32_t hw = 0;
+	uint64_t id;
+
+	if (debugfs_inject("inject_mmu_fault_job", "1"))
+		SKIP(return, "no inject_mmu_fault_job in debugfs");
+	ASSERT_EQ(0, submit_fill(&self->a, 0, 0, 4096, 1, 1, 0, &id));
+	ASSERT_EQ(0, vnpu_wait(self->a.fd, id, deadline_in(HANG_WAIT_NS),
+			       &status, &hw));
+	ASSERT_EQ(-EFAULT, status);
+	ASSERT_EQ(VNPU_JOB_MMU_FAULT, hw);
+	ASSERT_EQ(1, PARAM(self->a.fd, DRM_VNPU_PARAM_CONTEXT_FAULTS));
+	ASSERT_EQ(0, PARAM(self->b.fd, DRM_VNPU_PARAM_CONTEXT_FAULTS));
+	device_works(_metadata, &self->a, 1);
+}
+
+/* A failed DMA fails the job with -EIO; the device keeps working. */
+TEST_F_TIMEOUT(recovery, dma_error, 60)
+{
+	int32_t status = 1;
+	uint32_t hw = 0;
+	uint64_t id;
+
+	if (debugfs_inject("inject_dma_fail_job", "1"))
+		SKIP(return, "no inject_dma_fail_job in debugfs");
+	ASSERT_EQ(0, submit_fill(&self->a, 0, 0, 4096, 1, 2, 0, &id));
+	ASSERT_EQ(0, vnpu_wait(self->a.fd, id, deadline_in(HANG_WAIT_NS),
+			       &status, &hw));
+	ASSERT_EQ(-EIO, status);
+	ASSERT_EQ(VNPU_JOB_DMA_ERROR, hw);
+	device_works(_metadata, &self->a, 2);
 }
 
 /* Without fault_inject the flag is unknown. */
