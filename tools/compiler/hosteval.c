@@ -520,7 +520,7 @@ static void eval_lastaxis(struct ir_graph *g, struct ir_node *n, float **v)
 static void eval_transpose(struct ir_graph *g, struct ir_node *n, float **v)
 {
 	const struct ir_tensor *x = T(0), *o = OUT;
-	int64_t xs[IR_MAX_RANK], idx[IR_MAX_RANK] = { 0 }, total = ir_numel(o), e, s = 1;
+	int64_t xs[IR_MAX_RANK] = { 0 }, idx[IR_MAX_RANK] = { 0 }, total = ir_numel(o), e, s = 1;
 	int r = x->rank, i;
 
 	for (i = r - 1; i >= 0; i--) {
