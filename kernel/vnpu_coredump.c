@@ -78,7 +78,7 @@ static void vnpu_dump_queue(struct vnpu_dump *d, struct vnpu_queue *q,
 /**
  * vnpu_coredump - snapshot the device before resetting it for @job
  * @vdev: device, present, under reset_lock
- * @job: the job that timed out
+ * @job: the job that timed out, or NULL for a forced reset
  *
  * The devcoredump core keeps one dump per device until it is read and
  * dismissed (or times out); a dump taken while one is pending is dropped.
@@ -96,13 +96,17 @@ void vnpu_coredump(struct vnpu_device *vdev, struct vnpu_job *job)
 	vnpu_dump_printf(&d, "kernel: %s\n", init_utsname()->release);
 	vnpu_dump_printf(&d, "driver: %u.%u\n", DRM_VNPU_DRIVER_MAJOR,
 			 DRM_VNPU_DRIVER_MINOR);
-	vnpu_dump_printf(&d, "reason: job timeout after %u ms\n",
-			 vnpu_job_timeout_ms);
-	vnpu_dump_printf(&d, "job: id %llu ctx %u queue %u seqno %llu va %#llx size %u\n",
-			 job->id, job->ctx ? job->ctx->id : 0,
-			 job->queue->index, job->seqno, job->cmd_va,
-			 job->cmd_size);
-	if (job->ctx)
+	if (!job)
+		vnpu_dump_printf(&d, "reason: forced reset\n");
+	else
+		vnpu_dump_printf(&d, "reason: job timeout after %u ms\n",
+				 vnpu_job_timeout_ms);
+	if (job)
+		vnpu_dump_printf(&d, "job: id %llu ctx %u queue %u seqno %llu va %#llx size %u\n",
+				 job->id, job->ctx ? job->ctx->id : 0,
+				 job->queue->index, job->seqno, job->cmd_va,
+				 job->cmd_size);
+	if (job && job->ctx)
 		vnpu_dump_printf(&d, "context: hangs %d faults %d banned %d\n",
 				 atomic_read(&job->ctx->hangs),
 				 atomic_read(&job->ctx->faults),
@@ -123,7 +127,7 @@ void vnpu_coredump(struct vnpu_device *vdev, struct vnpu_job *job)
 
 	for (i = 0; i < vdev->num_queues; i++)
 		vnpu_dump_queue(&d, &vdev->queues[i],
-				&vdev->queues[i] == job->queue);
+				!job || &vdev->queues[i] == job->queue);
 
 	/* takes the buffer, vfree()s it */
 	dev_coredumpv(vdev->drm.dev, d.buf, d.len, GFP_KERNEL);

@@ -491,14 +491,19 @@ static void vnpu_reset_uevent(struct vnpu_device *vdev, struct vnpu_job *job,
 	char *envp[5];
 
 	snprintf(type, sizeof(type), "VNPU_RESET_TYPE=%s",
-		 engine ? "engine" : "device");
-	snprintf(queue, sizeof(queue), "VNPU_QUEUE=%u", job->queue->index);
-	snprintf(ctx, sizeof(ctx), "VNPU_CONTEXT=%u", job->ctx ? job->ctx->id : 0);
+		 !job ? "forced" : engine ? "engine" : "device");
 	envp[0] = event;
 	envp[1] = type;
-	envp[2] = queue;
-	envp[3] = ctx;
-	envp[4] = NULL;
+	envp[2] = NULL;
+	if (job) {
+		snprintf(queue, sizeof(queue), "VNPU_QUEUE=%u",
+			 job->queue->index);
+		snprintf(ctx, sizeof(ctx), "VNPU_CONTEXT=%u",
+			 job->ctx ? job->ctx->id : 0);
+		envp[2] = queue;
+		envp[3] = ctx;
+		envp[4] = NULL;
+	}
 	kobject_uevent_env(&vdev->drm.dev->kobj, KOBJ_CHANGE, envp);
 }
 
@@ -589,7 +594,9 @@ int vnpu_sched_force_reset(struct vnpu_device *vdev)
 		ret = -EIO;
 		if (!vdev->hw_dead) {
 			atomic_inc(&vdev->reset_count);
+			vnpu_coredump(vdev, NULL);
 			vnpu_reset(vdev, NULL);
+			vnpu_reset_uevent(vdev, NULL, false);
 			vnpu_telemetry_reset(vdev);
 			ret = READ_ONCE(vdev->hw_dead) ? -EIO : 0;
 		}

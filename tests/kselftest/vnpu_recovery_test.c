@@ -480,6 +480,28 @@ TEST_F_TIMEOUT(recovery, dma_error, 60)
 	device_works(_metadata, &self->a, 2);
 }
 
+/* A reset forced through debugfs also sends a uevent and leaves a dump. */
+TEST_F_TIMEOUT(recovery, forced_reset_uevent_and_coredump, 60)
+{
+	char *dump = malloc(64 * 1024);
+	int ue = uevent_open();
+
+	ASSERT_NE(NULL, dump);
+	if (ue < 0)
+		SKIP(return, "no uevent socket");
+	coredumps_clear();
+	if (debugfs_inject("reset", "1"))
+		SKIP(return, "no reset file in debugfs");
+	ASSERT_TRUE(uevent_seen(ue, "VNPU_RESET_TYPE=forced", 5000));
+	if (!access("/sys/class/devcoredump", F_OK)) {
+		ASSERT_TRUE(coredump_read(dump, 64 * 1024));
+		ASSERT_NE(NULL, strstr(dump, "reason: forced reset"));
+	}
+	device_works(_metadata, &self->a, 0);
+	close(ue);
+	free(dump);
+}
+
 /* Without fault_inject the flag is unknown. */
 TEST_F(recovery, inject_flag_needs_fault_inject)
 {
