@@ -122,6 +122,8 @@ struct vnpu_device {
 	struct vnpu_telemetry *tel;
 	/* jobs per queue kept across a system suspend (under reset_lock) */
 	u32 suspend_kept[VNPU_MAX_QUEUES];
+	/* what was left of each queue's job timeout at system suspend */
+	unsigned long suspend_tdr[VNPU_MAX_QUEUES];
 };
 
 /*

@@ -718,8 +718,12 @@ void vnpu_sched_suspend(struct vnpu_device *vdev)
 	u32 i;
 
 	mutex_lock(&vdev->reset_lock);
-	for (i = 0; i < vdev->num_queues; i++)
+	for (i = 0; i < vdev->num_queues; i++) {
 		drm_sched_wqueue_stop(&vdev->queues[i].sched);
+		/* time asleep does not count against a job */
+		vdev->suspend_tdr[i] =
+			drm_sched_suspend_timeout(&vdev->queues[i].sched);
+	}
 
 	if (!vdev->hw_dead) {
 		for (i = 0; i < vdev->num_queues; i++)
@@ -769,6 +773,8 @@ int vnpu_sched_resume(struct vnpu_device *vdev)
 					       -ECANCELED);
 		vdev->suspend_kept[i] = 0;
 		drm_sched_wqueue_start(&vdev->queues[i].sched);
+		drm_sched_resume_timeout(&vdev->queues[i].sched,
+					 vdev->suspend_tdr[i]);
 	}
 	mutex_unlock(&vdev->reset_lock);
 	return ret;
