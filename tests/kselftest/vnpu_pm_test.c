@@ -134,6 +134,7 @@ FIXTURE_SETUP(pm)
 
 FIXTURE_TEARDOWN(pm)
 {
+	sysfs_write("/sys/module/vnpu/parameters/fault_inject", "0");
 	if (self->p.fd >= 0) {
 		set_control(&self->p, "on");
 		close(self->p.fd);
@@ -197,6 +198,37 @@ TEST_F(pm, unbind_while_suspended)
 	ASSERT_EQ(-EFAULT, status);
 	ASSERT_EQ(VNPU_JOB_MMU_FAULT, hw);
 	ASSERT_EQ(-1, check_bytes(self->p.data_map, 4096, 0));
+}
+
+/*
+ * A job holds the device active: a hung job (fault injection) keeps it
+ * awake until the hang is recovered, after which it suspends again.
+ */
+TEST_F_TIMEOUT(pm, job_keeps_device_active, 120)
+{
+	struct cmdbuf cb = { .base = self->p.cmd_map };
+	int32_t status = 1;
+	uint32_t hw;
+	uint64_t id;
+
+	if (sysfs_write("/sys/module/vnpu/parameters/fault_inject", "1"))
+		SKIP(return, "cannot enable fault_inject");
+	ASSERT_EQ(0, set_control(&self->p, "auto"));
+	ASSERT_TRUE(wait_status(&self->p, "suspended", 5000));
+	emit_nop(&cb);
+	ASSERT_EQ(0, vnpu_submit_simple(self->p.fd, self->p.cmd, 0, cb.len, 0,
+					DRM_VNPU_SUBMIT_INJECT_HANG, &id));
+	sysfs_write("/sys/module/vnpu/parameters/fault_inject", "0");
+	ASSERT_TRUE(wait_status(&self->p, "active", 1000));
+	usleep(1000 * 1000);	/* ten autosuspend delays */
+	ASSERT_TRUE(wait_status(&self->p, "active", 0))
+		TH_LOG("the device suspended with a job on it");
+	ASSERT_EQ(0, vnpu_wait(self->p.fd, id, deadline_in(60 * NSEC_PER_SEC),
+			       &status, &hw));
+	ASSERT_EQ(-ETIMEDOUT, status);
+	ASSERT_TRUE(wait_status(&self->p, "suspended", 5000))
+		TH_LOG("the device did not suspend after the recovery");
+	fill_ok(_metadata, &self->p, self->p.data_va, 0xac71e000);
 }
 
 /*
