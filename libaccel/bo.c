@@ -88,14 +88,16 @@ static bool table_remove(struct accel_device *dev, struct accel_bo *bo,
 	size_t i;
 
 	pthread_mutex_lock(&dev->lock);
-	i = upper_bound(dev, va);
-	if (i > 0 && dev->maps[i - 1].bo == bo && dev->maps[i - 1].va == va &&
-	    dev->maps[i - 1].bound == bound) {
+	/* Several entries may start at @va only if they are empty (VA 0). */
+	for (i = upper_bound(dev, va); i > 0 && dev->maps[i - 1].va == va; i--) {
+		if (dev->maps[i - 1].bo != bo || dev->maps[i - 1].bound != bound)
+			continue;
 		i--;
 		memmove(&dev->maps[i], &dev->maps[i + 1],
 			(dev->nmaps - i - 1) * sizeof(*dev->maps));
 		dev->nmaps--;
 		found = true;
+		break;
 	}
 	pthread_mutex_unlock(&dev->lock);
 	return found;
@@ -231,10 +233,14 @@ err:
 /* Enter @bo's automatic mapping (if any) in the table; frees @bo on error. */
 static int bo_publish(struct accel_bo *bo, struct accel_bo **out)
 {
-	int ret = 0;
+	int ret;
 
-	if (bo->va)
-		ret = table_insert(bo->dev, bo, bo->va, bo->size, false);
+	/*
+	 * A BO without a mapping here (an import the driver could not place)
+	 * gets an empty entry at VA 0: commands cannot name it, but a second
+	 * import of the same dma-buf finds its handle.
+	 */
+	ret = table_insert(bo->dev, bo, bo->va, bo->va ? bo->size : 0, false);
 	if (ret) {
 		accel_bo_unref(bo);
 		return ret;
@@ -490,8 +496,7 @@ ACCEL_EXPORT void accel_bo_free(struct accel_bo *bo)
 	 * stay until the last command buffer using the BO lets go of it.
 	 */
 	pthread_mutex_lock(&bo->map_lock);
-	if (bo->va)
-		table_remove(bo->dev, bo, bo->va, false);
+	table_remove(bo->dev, bo, bo->va, false);
 	for (i = 0; i < bo->nbinds; i++)
 		table_remove(bo->dev, bo, bo->binds[i].va, true);
 	if (bo->map) {
