@@ -171,7 +171,10 @@ int main(int argc, char **argv)
 	if (ret) {
 		fprintf(stderr, "vnpu-events: cannot subscribe: %s\n",
 			accel_strerror(ret));
-		return 1;
+		/* Without the netlink family, hotplug alone is still useful. */
+		if (ret != -EPROTONOSUPPORT || !watch_hotplug)
+			return 1;
+		ev = NULL;
 	}
 	if (watch_hotplug) {
 		ret = accel_monitor_new(hotplug, NULL, &mon);
@@ -179,6 +182,8 @@ int main(int argc, char **argv)
 			fprintf(stderr, "vnpu-events: no hotplug events: %s\n",
 				accel_strerror(ret));
 	}
+	if (!ev && !mon)
+		return 1;
 	signal(SIGINT, on_signal);
 	signal(SIGTERM, on_signal);
 	printf(json ? "{\"event\": \"ready\"}\n" : "ready\n");
@@ -188,15 +193,16 @@ int main(int argc, char **argv)
 	if (timeout > 0)
 		deadline = ts.tv_sec + ts.tv_nsec / 1e9 + timeout;
 	while (!stop && (count < 0 || seen < count)) {
-		struct pollfd p[2] = { { .events = POLLIN }, { .events = POLLIN } };
+		struct pollfd p[2] = { { .fd = -1, .events = POLLIN },
+				       { .fd = -1, .events = POLLIN } };
 		struct accel_event e;
-		int n = 1, ms = -1;
+		int n = 2, ms = -1;
 
-		accel_events_get_fd(ev, &p[0].fd);
-		if (mon) {
+		/* poll() ignores a negative descriptor. */
+		if (ev)
+			accel_events_get_fd(ev, &p[0].fd);
+		if (mon)
 			accel_monitor_get_fd(mon, &p[1].fd);
-			n = 2;
-		}
 		if (timeout > 0) {
 			double left;
 
@@ -216,9 +222,9 @@ int main(int argc, char **argv)
 		}
 		if (ret <= 0)
 			continue;
-		if (n == 2 && (p[1].revents & POLLIN))
+		if (mon && (p[1].revents & POLLIN))
 			accel_monitor_dispatch(mon, NULL);
-		if (p[0].revents & POLLIN) {
+		if (ev && (p[0].revents & POLLIN)) {
 			/* Drain what arrived. */
 			while ((count < 0 || seen < count) &&
 			       (ret = accel_events_next(ev, &e, 0)) == 0)
