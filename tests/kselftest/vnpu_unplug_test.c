@@ -212,12 +212,30 @@ TEST_F_TIMEOUT(unplug, remove_busy_then_rescan, 120)
 	close(fd);
 }
 
-/* Removing an idle device with no file open, then rescanning. */
+/*
+ * Removing an idle device with no file open, runtime-suspended when the
+ * kernel allows it, then rescanning.
+ */
 TEST_F_TIMEOUT(unplug, remove_idle_then_rescan, 60)
 {
-	char path[256], node[300];
+	char path[256], node[300], st[32] = "";
 	int fd;
 
+	snprintf(path, sizeof(path), "%s/power/control", self->dev);
+	if (!sysfs_write(path, "auto")) {
+		snprintf(path, sizeof(path), "%s/power/runtime_status",
+			 self->dev);
+		for (int i = 0; i < 500 && strcmp(st, "suspended"); i++) {
+			int f = open(path, O_RDONLY);
+			ssize_t n = f >= 0 ? read(f, st, sizeof(st) - 1) : -1;
+
+			if (f >= 0)
+				close(f);
+			st[n > 0 ? n - 1 : 0] = 0;
+			usleep(10000);
+		}
+		TH_LOG("runtime status before remove: %s", st);
+	}
 	snprintf(path, sizeof(path), "%s/remove", self->dev);
 	self->removed = true;
 	ASSERT_EQ(0, sysfs_write(path, "1"));
