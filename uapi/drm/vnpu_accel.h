@@ -437,24 +437,29 @@ struct drm_vnpu_sync {
  * struct drm_vnpu_submit - queue a job
  *
  * The job runs the command buffer found @cmd_offset bytes into BO
- * @cmd_handle, @cmd_size bytes long, on hardware queue @queue. It starts
- * once every in-sync has signalled and every BO in @bo_handles is idle for
- * it (implicit sync: the job is a writer of every listed BO). When it ends,
- * every out-sync is signalled with the job's fence.
+ * @cmd_handle, @cmd_size bytes long, on hardware queue @queue. The command
+ * BO must be one this file created (BO_CREATE or BO_USERPTR): the device
+ * fetches it at its automatic VA. The job starts once every in-sync has
+ * signalled and every BO in @bo_handles is idle for it (implicit sync: the
+ * job is a writer of every listed BO). When it ends, every out-sync is
+ * signalled with the job's fence. The job runs at the file's priority
+ * (&drm_vnpu_ctx_param).
  *
  * Errors:
  * -ECANCELED: the file was banned after too many hangs (see
  * %DRM_VNPU_PARAM_CONTEXT_BANNED); open a new file to continue;
  * -EINVAL: unknown @flags, non-zero @pad, @queue out of range, @cmd_size 0,
  * not a multiple of 8 or above MAX_CMD_SIZE, @cmd_offset not 8-byte aligned
- * or the range not inside the BO, more than DRM_VNPU_MAX_SYNCS syncs or
+ * or the range not inside the BO, a command BO this file did not create,
+ * more than DRM_VNPU_MAX_SYNCS syncs or
  * DRM_VNPU_MAX_SUBMIT_BOS BOs, bad sync flags, or a non-zero point on a
  * binary sync; an in-sync that has no fence yet (a binary syncobj never
  * signalled or submitted to, or a timeline point not submitted yet): as
  * for DRM_IOCTL_SYNCOBJ_WAIT without WAIT_FOR_SUBMIT, waiting for a fence
  * to be attached later is left to userspace;
  * -ENOENT: an unknown BO or syncobj handle;
- * -EFAULT: an array pointer that cannot be read.
+ * -EFAULT: an array pointer that cannot be read;
+ * -ENODEV: the device is gone.
  */
 struct drm_vnpu_submit {
 	/** @bo_handles: in, pointer to __u32 GEM handles */
