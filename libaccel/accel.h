@@ -66,8 +66,8 @@ const char *accel_strerror(int err);
  * again from the start, so they normally end as if nothing happened. A
  * reset costs the application work only when:
  *  - a job was aborted and could not be run again (the device did not
- *    come back, or the job's context was banned): accel_job_wait()
- *    reports ACCEL_ERROR_RESET as its status;
+ *    come back from a reset or a suspend, or the job's context was
+ *    banned): accel_job_wait() reports ACCEL_ERROR_RESET as its status;
  *  - the handle's context has been banned after too many of its jobs hung
  *    (ACCEL_PARAM_HANG_LIMIT): accel_job_submit() fails with
  *    ACCEL_ERROR_RESET.
@@ -1443,7 +1443,8 @@ int accel_job_submit(struct accel_device *dev, struct accel_cmdbuf *cb,
  * @job_status: out (may be NULL), 0 if the job succeeded, else its negative
  *              errno: -EFAULT (device MMU fault), -EINVAL (malformed
  *              command), -EIO (DMA error), -ETIMEDOUT (the job hung),
- *              ACCEL_ERROR_RESET (aborted by a reset and not run again);
+ *              ACCEL_ERROR_RESET (aborted by a reset and not run again),
+ *              -ENODEV (the device went away while the job was pending);
  *              the compute ISA's other device errors (bad tensor, dtype
  *              or quantisation, semaphore timeout) are reported by the
  *              driver as -EINVAL or -EIO: accel_job_get_hw_status() and
