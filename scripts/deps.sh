@@ -63,6 +63,8 @@ pkgs=(
 	ninja-build libglib2.0-dev libpixman-1-dev python3-venv qemu-system-data
 	# userspace
 	libdrm-dev libudev-dev libnl-3-dev libnl-genl-3-dev
+	# vnpu-cdi host test: the spec against a CDI schema
+	python3-jsonschema
 	# device math
 	libopenblas-dev
 	# engine fuzz target (libFuzzer, ASan, UBSan)
