@@ -72,6 +72,8 @@ pkgs=(
 	# models: compiler (protobuf-c, onnx.proto), training, ORT reference
 	protobuf-c-compiler libprotobuf-c-dev python3-onnx python3-sklearn
 	python3-numpy nodejs
+	# make bench: plots
+	gnuplot-nox
 )
 missing=()
 for p in "${pkgs[@]}"; do

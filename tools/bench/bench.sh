@@ -1,0 +1,67 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: MIT
+#
+# make bench driver: runs the host references (tools/bench/host-ref,
+# ONNX Runtime via tools/bench/ort_bench.js), boots the guest once with
+# scripts/run-guest.sh and runs vnpu-bench in it, then prints the table
+# and writes $BUILD/bench/results.json, results.txt and results.png.
+#
+#   bench.sh [--quick]      (--quick: fewer iterations, for trying it out)
+set -uo pipefail
+here=$(cd "$(dirname "$0")/../.." && pwd)
+BUILD=${BUILD:-$here/build}
+out=$BUILD/bench
+mkdir -p "$out"
+quick=""
+[ "${1:-}" = --quick ] && quick=--quick
+raw=$out/raw.txt
+: > "$raw"
+
+threads=$(nproc)
+echo "bench: host references (OpenBLAS, $threads threads; memcpy)" >&2
+"$out/host-ref" >> "$raw" || echo "I host-ref failed" >> "$raw"
+
+echo "bench: ONNX Runtime on the host ($threads intra-op threads)" >&2
+M=$BUILD/models
+ORT_DIR=$BUILD/ort node "$here/tools/bench/ort_bench.js" "$threads" \
+	mlp_b1:$M/mlp.onnx:1 mlp_b64:$M/mlp.onnx:64 cnn_b1:$M/cnn.onnx:1 \
+	cnn_b64:$M/cnn.onnx:64 transformer_b1:$M/transformer.onnx:1 \
+	transformer_b64:$M/transformer.onnx:1:64 mobilenet16_b1:$M/mobilenet.onnx:1 \
+	>> "$raw" || echo "I ort_bench failed" >> "$raw"
+
+echo "bench: guest boot alone (run-guest.sh -- true)" >&2
+t0=$EPOCHREALTIME
+BUILD=$BUILD bash "$here/scripts/run-guest.sh" -- true >/dev/null 2>&1 &&
+	echo "R boot_true_wall $(echo "$EPOCHREALTIME - $t0" | bc -l) s" >> "$raw"
+
+echo "bench: guest (TCG) running vnpu-bench" >&2
+t0=$EPOCHREALTIME
+while IFS= read -r line; do
+	echo "$line" >> "$raw"
+	case $line in C\ *) ;; *) echo "  guest: $line" >&2 ;; esac
+done < <(BUILD=$BUILD bash "$here/scripts/run-guest.sh" --timeout 900 -- vnpu-bench $quick 2>&1)
+echo "R guest_run_total $(echo "$EPOCHREALTIME - $t0" | bc -l) s" >> "$raw"
+
+# machine description
+{
+	echo "M cpu $(lscpu | sed -n 's/^Model name: *//p' | head -n1)"
+	echo "M cores $(nproc)"
+	echo "M kernel $(uname -sr)"
+	echo "M qemu $("$BUILD/qemu/build/qemu-system-x86_64" --version | head -n1)"
+	echo "M commit $(git -C "$here" rev-parse --short HEAD 2>/dev/null)$(git -C "$here" diff --quiet HEAD 2>/dev/null || echo -dirty)"
+	echo "M date $(date -u +%Y-%m-%dT%H:%M:%SZ)"
+	echo "M loadavg $(cut -d' ' -f1-3 /proc/loadavg)"
+	echo "M openblas $(dpkg-query -W -f='${Version}' libopenblas0-pthread 2>/dev/null)"
+	echo "M ort $(node -e "console.log(require('$BUILD/ort/node_modules/onnxruntime-node/package.json').version)" 2>/dev/null)"
+} >> "$raw"
+
+python3 "$here/tools/bench/report.py" "$raw" "$out" || exit 1
+
+if command -v gnuplot >/dev/null; then
+	rm -f "$out/results.png"
+	gnuplot -e "d='$out'" "$here/tools/bench/plot.gp" >&2
+	[ -s "$out/results.png" ] && echo "bench: plot $out/results.png" >&2
+else
+	echo "bench: gnuplot not installed (make deps installs gnuplot-nox): no plot" >&2
+fi
+echo "bench: $out/results.json" >&2

@@ -1,0 +1,203 @@
+#!/usr/bin/env python3
+# SPDX-License-Identifier: MIT
+#
+# make bench report: reads the "R/C/I/M" lines bench.sh collected, prints
+# the table (ours, reference, ratio, goal) with the published anchors, and
+# writes results.json, results.txt and one .dat file per curve for plot.gp.
+#
+#   report.py RAW.txt OUTDIR
+import json
+import math
+import sys
+
+raw, outdir = sys.argv[1], sys.argv[2]
+R, C, info, machine = {}, {}, [], {}
+for line in open(raw, errors="replace"):
+    f = line.split()
+    if len(f) >= 3 and f[0] == "R":
+        try:
+            R[f[1]] = (float(f[2]), f[3] if len(f) > 3 else "")
+        except ValueError:
+            pass
+    elif len(f) == 4 and f[0] == "C":
+        try:
+            C.setdefault(f[1], []).append((float(f[2]), float(f[3])))
+        except ValueError:
+            pass
+    elif f and f[0] == "I":
+        info.append(line[2:].rstrip())
+    elif len(f) >= 2 and f[0] == "M":
+        machine[f[1]] = line.split(None, 2)[2].rstrip() if len(f) > 2 else ""
+
+
+def v(k):
+    return R[k][0] if k in R else None
+
+
+rows = []
+
+
+def row(name, ours, unit, ref=None, ref_name="", ratio_kind=None, goal=None,
+        goal_text="", anchor=""):
+    """ratio_kind: 'lat' = ours/ref (lower is better), 'speed' = ref/ours
+    for times (higher is better), 'rate' = ours/ref for rates."""
+    ratio = None
+    if ours is not None and ref not in (None, 0) and ratio_kind:
+        if ratio_kind == "lat":
+            ratio = ours / ref
+        elif ratio_kind == "speed":
+            ratio = ref / ours if ours else None
+        elif ratio_kind == "rate":
+            ratio = ours / ref
+    met = None
+    if goal is not None:
+        met = goal(ours, ratio) if ours is not None else False
+    rows.append({
+        "metric": name, "value": ours, "unit": unit, "reference": ref,
+        "reference_name": ref_name, "ratio": ratio, "ratio_kind": ratio_kind,
+        "goal": goal_text, "goal_met": met, "anchor": anchor,
+    })
+
+
+row("no-op job round trip p50", v("noop_p50"), "us", v("ioctl_p50"),
+    "GET_PARAM ioctl p50 (guest)", "lat", lambda o, r: o <= 25, "<= 25 us",
+    "AMD XRT 127 us; amdxdna VE2 31 us")
+row("no-op job round trip p99", v("noop_p99"), "us", v("ioctl_p99"),
+    "GET_PARAM ioctl p99 (guest)", "lat")
+row("no-op submit ioctl alone p50", v("noop_submit_p50"), "us", v("ioctl_p50"),
+    "GET_PARAM ioctl p50 (guest)", "lat")
+row("pipelined no-op, 1 process", v("pipelined_1proc"), "jobs/s", None, "",
+    None, lambda o, r: o >= 150000, ">= 150k/s",
+    "AMD XRT chained 8.8 us = 113k ops/s")
+row("pipelined no-op, 16 processes", v("pipelined_16proc"), "jobs/s",
+    v("pipelined_1proc"), "1 process", "rate", lambda o, r: r is not None and r >= 0.9,
+    ">= 0.9x 1 process")
+row("DMA copy 64 MiB host->host", v("copy64m_h2h"), "us", v("host_memcpy64m"),
+    "host memcpy 64 MiB", "speed", lambda o, r: r is not None and r >= 0.9, ">= 0.9x")
+row("DMA copy 64 MiB host->device", v("copy64m_h2d"), "us", v("host_memcpy64m"),
+    "host memcpy 64 MiB", "speed", lambda o, r: r is not None and r >= 0.9, ">= 0.9x")
+row("guest CPU memcpy 64 MiB (TCG)", v("guest_memcpy64m"), "us",
+    v("host_memcpy64m"), "host memcpy 64 MiB", "speed")
+for dt in ("f32", "bf16", "i8"):
+    goal, gt = None, ""
+    if dt == "f32":
+        goal, gt = (lambda o, r: r is not None and r >= 0.9), ">= 0.9x"
+    row("GEMM 1024^3 " + dt, v("gemm1024_" + dt), "us", v("host_sgemm1024"),
+        "OpenBLAS sgemm (host, %d thr)" % int(v("host_threads") or 0), "speed",
+        goal, gt)
+f32, i8 = v("gemm1024_f32"), v("gemm1024_i8")
+row("GEMM int8 speed vs device fp32", i8, "us", f32, "device GEMM fp32",
+    "speed", lambda o, r: r is not None and r >= 2, ">= 2x")
+for conv in ("mnv1_pw_56x56x128", "mnv1_conv0_224x224x3"):
+    row("conv2d " + conv, v("conv_" + conv), "us", v("host_conv_" + conv),
+        "im2col + OpenBLAS sgemm (host)", "speed",
+        lambda o, r: r is not None and r >= 0.8, ">= 0.8x")
+for m, label in (("mlp_b1", "digits MLP batch 1"), ("mlp_b64", "digits MLP batch 64"),
+                 ("cnn_b1", "digits CNN batch 1"), ("cnn_b64", "digits CNN batch 64"),
+                 ("transformer_b1", "transformer block batch 1"),
+                 ("transformer_b64", "transformer block 64 x batch 1"),
+                 ("mobilenet16_b1", "mobilenet (16x16, random) batch 1")):
+    row(label, v("model_" + m), "us", v("ort_" + m), "ONNX Runtime CPU (host)",
+        "lat", lambda o, r: r is not None and r <= 1.25, "<= 1.25x",
+        "Mesa Teflon MobileNetV1 6.6 ms (A311D)" if m.startswith("mobilenet") else "")
+row("BO create+map+free", v("bo_create_map_free"), "ops/s")
+row("BO create (100k-live curve)", v("bo_create_rate_live"), "ops/s")
+row("page fault on mmapped BO", v("bo_fault_per_page"), "us/page")
+row("guest boot to vnpu-bench start (guest clock)", v("guest_uptime_at_start"), "s",
+    None, "", None, lambda o, r: o <= 5, "<= 5 s")
+row("guest boot+run 'true'+poweroff (host wall)", v("boot_true_wall"), "s",
+    None, "", None, lambda o, r: o <= 5, "<= 5 s")
+row("whole guest vnpu-bench run (host wall)", v("guest_run_total"), "s")
+
+
+def growth(pts):
+    """Describe y(x) in words from the log-log slopes of its two halves."""
+    pts = sorted(p for p in pts if p[0] > 0 and p[1] > 0)
+    if len(pts) < 2:
+        return "too few points"
+
+    def slope(a, b):
+        return (math.log(b[1]) - math.log(a[1])) / (math.log(b[0]) - math.log(a[0]))
+
+    def word(s):
+        if abs(s) < 0.2:
+            return "flat"
+        if 0.8 <= s <= 1.2:
+            return "linear"
+        return "~x^%.2f" % s
+    mid = max(1, len(pts) // 2)
+    if len(pts) == 2:
+        s = slope(pts[0], pts[1])
+        return "%s (log-log slope %.2f)" % (word(s), s)
+    lo, hi = slope(pts[0], pts[mid]), slope(pts[mid], pts[-1])
+    if word(lo) == word(hi):
+        return "%s (log-log slope %.2f, %.2f)" % (word(lo), lo, hi)
+    return "%s up to x=%g, then %s (log-log slopes %.2f, %.2f)" % (
+        word(lo), pts[mid][0], word(hi), lo, hi)
+
+
+curves = {}
+for name, pts in sorted(C.items()):
+    pts.sort()
+    curves[name] = {"points": pts, "growth": growth(pts)}
+    with open("%s/%s.dat" % (outdir, name), "w") as f:
+        for x, y in pts:
+            f.write("%g %g\n" % (x, y))
+
+anchors = {
+    "AMD XRT no-op command": "127 us",
+    "AMD XRT chained command": "8.8 us / 113k ops/s",
+    "amdxdna VE2 no-op": "31 us",
+    "Mesa Teflon MobileNetV1 (A311D NPU)": "6.6 ms",
+}
+json.dump({"machine": machine, "rows": rows, "curves": curves, "anchors": anchors,
+           "raw": {k: {"value": a, "unit": b} for k, (a, b) in R.items()},
+           "notes": info}, open(outdir + "/results.json", "w"), indent=1)
+
+
+def fmt(x):
+    if x is None:
+        return "-"
+    if abs(x) >= 1000:
+        return "%.0f" % x
+    if abs(x) >= 10:
+        return "%.1f" % x
+    return "%.3g" % x
+
+
+lines = []
+lines.append("vnpu make bench  (%s)" % ", ".join(
+    "%s: %s" % (k, machine[k]) for k in ("cpu", "cores", "kernel", "qemu", "commit", "date",
+                                         "loadavg") if k in machine))
+lines.append("")
+hdr = "%-44s %12s %-7s %12s  %-30s %8s  %-18s %s" % (
+    "metric", "ours", "unit", "reference", "reference is", "ratio", "goal", "met")
+lines.append(hdr)
+lines.append("-" * len(hdr))
+for r in rows:
+    rk = {"lat": "x", "speed": "x spd", "rate": "x"}.get(r["ratio_kind"], "")
+    met = {True: "yes", False: "NO", None: ""}[r["goal_met"]]
+    lines.append("%-44s %12s %-7s %12s  %-30s %8s  %-18s %s" % (
+        r["metric"][:44], fmt(r["value"]), r["unit"], fmt(r["reference"]),
+        r["reference_name"][:30], (fmt(r["ratio"]) + rk) if r["ratio"] is not None else "-",
+        r["goal"], met))
+lines.append("")
+lines.append("ratio: 'x' = ours / reference (latency: lower is better; rate: higher);")
+lines.append("       'x spd' = reference time / our time (speed relative to the reference).")
+lines.append("")
+lines.append("published anchors:")
+for k, a in anchors.items():
+    lines.append("  %-40s %s" % (k, a))
+lines.append("")
+lines.append("curves (growth in words):")
+for name, c in curves.items():
+    lines.append("  %-26s %s" % (name, c["growth"]))
+    lines.append("      " + "  ".join("%g:%s" % (x, fmt(y)) for x, y in c["points"]))
+if info:
+    lines.append("")
+    lines.append("notes:")
+    for i in info:
+        lines.append("  " + i)
+text = "\n".join(lines) + "\n"
+sys.stdout.write(text)
+open(outdir + "/results.txt", "w").write(text)
