@@ -63,4 +63,4 @@ if [ ! -f "$out/build/build.ninja" ] || [ "$(cat "$stamp" 2>/dev/null)" != "${op
 fi
 
 # 5. Build QEMU and the vnpu qtest (ninja re-runs meson if needed).
-ninja -C "$out/build" qemu-system-x86_64 tests/qtest/vnpu-test
+ninja -C "$out/build" qemu-system-x86_64 tests/qtest/vnpu-test tests/qtest/vnpu-fuzz-test

@@ -49,6 +49,7 @@ done
 install_text "$(sed "s|@UAPI_DIR@|$repo/uapi|" "$here/meson.build.in")" "$dst/meson.build"
 install_file "$here/devices.mak" "$src/configs/devices/x86_64-softmmu/vnpu.mak"
 install_file "$repo/tests/qtest/vnpu-test.c" "$src/tests/qtest/vnpu-test.c"
+install_file "$repo/tests/qtest/vnpu-fuzz-test.c" "$src/tests/qtest/vnpu-fuzz-test.c"
 
 # One-time edits of QEMU's files.
 python3 - "$src" "$repo/uapi" <<'PY'
@@ -90,4 +91,24 @@ edit(src + "/tests/qtest/meson.build",
          "    include_directories: include_directories('%s'))]}" % uapi,
          "endif",
      ]) + "\n" + anchor, 1))
+
+# The device fuzzer qtest: its own block, so that trees edited before it
+# existed get it too.
+FBEGIN = "# vnpu-fuzz: added by qemu-device/insert.sh"
+path = src + "/tests/qtest/meson.build"
+with open(path) as f:
+    old = f.read()
+if FBEGIN not in old:
+    new = old.replace(anchor, FBEGIN + "\n" + "".join(l + "\n" for l in [
+        "if config_all_devices.has_key('CONFIG_VNPU')",
+        "  qtests_x86_64 += ['vnpu-fuzz-test']",
+        "  qtests += {'vnpu-fuzz-test': [declare_dependency(",
+        "    include_directories: include_directories('%s'))]}" % uapi,
+        "endif",
+    ]) + END + "\n\n" + anchor, 1)
+    if new == old:
+        sys.exit("insert.sh: cannot find where to edit " + path)
+    with open(path, "w") as f:
+        f.write(new)
+    print("insert.sh: edited tests/qtest/meson.build (vnpu-fuzz-test)")
 PY

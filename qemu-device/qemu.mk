@@ -7,6 +7,7 @@
 QEMU_DIR := $(BUILD)/qemu
 QEMU := $(QEMU_DIR)/build/qemu-system-x86_64
 QTEST_BIN := $(QEMU_DIR)/build/tests/qtest/vnpu-test
+QFUZZ_BIN := $(QEMU_DIR)/build/tests/qtest/vnpu-fuzz-test
 
 .PHONY: qemu check-qtest
 # ninja decides what to rebuild; insert.sh only touches changed files.
@@ -15,3 +16,4 @@ qemu:
 
 check-qtest: qemu
 	QTEST_QEMU_BINARY=$(QEMU) $(QTEST_BIN) --tap -k
+	QTEST_QEMU_BINARY=$(QEMU) $(QFUZZ_BIN) --tap -k

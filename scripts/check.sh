@@ -51,6 +51,15 @@ else
 	QTEST_QEMU_BINARY=$QEMU timeout 900 "$QTEST_BIN" --tap -k 2>&1 | tee "$out"
 	tally qtest "${PIPESTATUS[0]}"
 fi
+# The device fuzzer (tests/qtest/vnpu-fuzz-test.c), built next to it.
+QFUZZ_BIN=${QFUZZ_BIN:-${QTEST_BIN:+$(dirname "$QTEST_BIN")/vnpu-fuzz-test}}
+if [ -z "${QFUZZ_BIN:-}" ] || [ ! -x "$QFUZZ_BIN" ]; then
+	echo "not ok 1 qtest fuzzer binary missing (${QFUZZ_BIN:-unset}); run 'make qemu'" | tee "$out"
+	tally qfuzz 1
+else
+	QTEST_QEMU_BINARY=$QEMU timeout 600 "$QFUZZ_BIN" --tap -k 2>&1 | tee "$out"
+	tally qfuzz "${PIPESTATUS[0]}"
+fi
 
 echo "== 3/3 in-guest kselftest suite"
 script='rc=0; for t in '"${guest[*]}"'; do echo "-- $t"; "$t" || rc=1; done; exit $rc'
