@@ -86,3 +86,15 @@ install-files:
 		$(INSTALL) -d $(DESTDIR)$(VNPU_LIBEXECDIR)/qemu && \
 		$(INSTALL) -m 755 $(QEMU) $(DESTDIR)$(VNPU_LIBEXECDIR)/qemu/; \
 	else echo "  note: $(QEMU) not built (make qemu); QEMU not installed"; fi
+
+# Debian packages: build, unpack, check, lintian (see check-install.sh).
+# Installs the packaging tools it needs itself (not part of make check).
+CHECK_INSTALL_PKGS := debhelper dh-dkms dh-python dkms lintian chrpath
+.PHONY: check-install
+check-install: qemu
+	@missing=$$(for p in $(CHECK_INSTALL_PKGS); do dpkg-query -W -f='$${Status}\n' $$p 2>/dev/null | \
+		grep -q 'ok installed' || echo $$p; done); \
+	if [ -n "$$missing" ]; then echo "  APT     $$missing"; \
+		DEBIAN_FRONTEND=noninteractive $$( [ "$$(id -u)" = 0 ] || echo sudo ) \
+		apt-get install -y -q --no-install-recommends $$missing >/dev/null; fi
+	@bash tools/install/check-install.sh $(BUILD) $(QEMU)
