@@ -2,7 +2,11 @@
 /*
  * vnpu-bench: guest-side benchmarks of the vnpu stack through libaccel.
  *
- *   vnpu-bench [--quick] [--models DIR]
+ *   vnpu-bench [--quick] [--models DIR] [--only noop|pipeline|copy|gemm|
+ *              conv|models|bo] [--loop N]
+ *
+ * --only runs one group of cases, --loop N repeats it N times (to give a
+ * profiler on the host something to look at).
  *
  * Prints one measurement per line, for tools/bench/bench.sh to collect:
  *   R <name> <value> <unit>        a scalar
@@ -25,6 +29,7 @@
 #include "accel_model.h"
 
 static int quick;
+static const char *only;	/* --only CASE: one group, for profiling */
 static const char *models_dir = "/usr/share/vnpu";
 
 static double now_us(void)
@@ -661,20 +666,29 @@ static void bench_bo(struct accel_device *dev)
 	}
 }
 
+static int want(const char *group)
+{
+	return !only || !strcmp(only, group);
+}
+
 int main(int argc, char **argv)
 {
 	struct accel_device *dev;
 	double up = 0;
 	FILE *f;
-	int i, ret;
+	int i, ret, loops = 1;
 
 	for (i = 1; i < argc; i++) {
 		if (!strcmp(argv[i], "--quick"))
 			quick = 1;
 		else if (!strcmp(argv[i], "--models") && i + 1 < argc)
 			models_dir = argv[++i];
+		else if (!strcmp(argv[i], "--only") && i + 1 < argc)
+			only = argv[++i];
+		else if (!strcmp(argv[i], "--loop") && i + 1 < argc)
+			loops = atoi(argv[++i]);
 		else {
-			fprintf(stderr, "usage: vnpu-bench [--quick] [--models DIR]\n");
+			fprintf(stderr, "usage: vnpu-bench [--quick] [--models DIR] [--only CASE] [--loop N]\n");
 			return 2;
 		}
 	}
@@ -691,20 +705,30 @@ int main(int argc, char **argv)
 		return 1;
 	}
 	fflush(stdout);
-	bench_ioctl_and_noop(dev);
-	bench_pipeline(dev);
-	bench_copy(dev);
-	bench_gemm(dev);
-	bench_conv(dev);
-	bench_model(dev, "bench_mlp_b1.vnpu", "mlp_b1", 1);
-	bench_model(dev, "bench_mlp_b64.vnpu", "mlp_b64", 1);
-	bench_model(dev, "bench_cnn_b1.vnpu", "cnn_b1", 1);
-	bench_model(dev, "bench_cnn_b64.vnpu", "cnn_b64", 1);
-	bench_model(dev, "transformer.vnpu", "transformer_b1", 1);
-	/* fixed batch 1 in the ONNX file: 64 runs back to back */
-	bench_model(dev, "transformer.vnpu", "transformer_b64", 64);
-	bench_model(dev, "mobilenet.vnpu", "mobilenet16_b1", 1);
-	bench_bo(dev);
+	for (i = 0; i < loops; i++) {
+		if (want("noop"))
+			bench_ioctl_and_noop(dev);
+		if (want("pipeline"))
+			bench_pipeline(dev);
+		if (want("copy"))
+			bench_copy(dev);
+		if (want("gemm"))
+			bench_gemm(dev);
+		if (want("conv"))
+			bench_conv(dev);
+		if (want("models")) {
+			bench_model(dev, "bench_mlp_b1.vnpu", "mlp_b1", 1);
+			bench_model(dev, "bench_mlp_b64.vnpu", "mlp_b64", 1);
+			bench_model(dev, "bench_cnn_b1.vnpu", "cnn_b1", 1);
+			bench_model(dev, "bench_cnn_b64.vnpu", "cnn_b64", 1);
+			bench_model(dev, "transformer.vnpu", "transformer_b1", 1);
+			/* fixed batch 1 in the ONNX file: 64 runs back to back */
+			bench_model(dev, "transformer.vnpu", "transformer_b64", 64);
+			bench_model(dev, "mobilenet.vnpu", "mobilenet16_b1", 1);
+		}
+		if (want("bo"))
+			bench_bo(dev);
+	}
 	accel_device_close(dev);
 	printf("I done\n");
 	return 0;
