@@ -38,6 +38,11 @@ lib=$root/usr/lib/$ma
 test -f "$root/usr/src/vnpu-$ver/dkms.conf" && test -f "$root/usr/src/vnpu-$ver/Kbuild" &&
 	grep -q "PACKAGE_VERSION=\"$ver\"" "$root/usr/src/vnpu-$ver/dkms.conf"
 t "vnpu-dkms: sources and dkms.conf with the version" $?
+ctl=$top/ctl
+dpkg-deb -e "$top/vnpu-dkms_${ver}_all.deb" "$ctl" 2>/dev/null &&
+	dpkg-deb -f "$top/vnpu-dkms_${ver}_all.deb" Depends | grep -q dkms &&
+	grep -q 'dkms' "$ctl/postinst" && grep -q 'dkms' "$ctl/prerm"
+t "vnpu-dkms: depends on dkms; postinst and prerm run dkms" $?
 grep -q 'GROUP="render", MODE="0660"' "$root/lib/udev/rules.d/70-vnpu.rules"
 t "vnpu-dkms: udev rule (render, 0660)" $?
 [ "$(readlink "$lib/libaccel.so.1")" = libaccel.so.$ver ] &&
