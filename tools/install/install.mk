@@ -98,3 +98,13 @@ check-install: qemu
 		DEBIAN_FRONTEND=noninteractive $$( [ "$$(id -u)" = 0 ] || echo sudo ) \
 		apt-get install -y -q --no-install-recommends $$missing >/dev/null; fi
 	@bash tools/install/check-install.sh $(BUILD) $(QEMU)
+
+# The udev rule evaluated in the guest by the host's udevadm (udev package).
+UDEV_GUEST_TEST := $(BUILD)/tests/guest/vnpu_udev_test
+$(UDEV_GUEST_TEST): tools/install/vnpu_udev_test.sh
+	@mkdir -p $(@D)
+	$(Q)cp $< $@
+	$(Q)chmod +x $@
+GUEST_TESTS += $(UDEV_GUEST_TEST)
+GUEST_BINS += /bin/udevadm
+GUEST_DATA += udev/70-vnpu.rules
