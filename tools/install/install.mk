@@ -108,3 +108,13 @@ $(UDEV_GUEST_TEST): tools/install/vnpu_udev_test.sh
 GUEST_TESTS += $(UDEV_GUEST_TEST)
 GUEST_BINS += /bin/udevadm
 GUEST_DATA += udev/70-vnpu.rules
+
+# Host test of make install (PREFIX, DESTDIR); runs make install itself.
+INSTALL_TEST := $(BUILD)/tests/unit/test_make_install
+$(INSTALL_TEST): tools/install/install_test.sh tools/install/install.mk
+	@mkdir -p $(@D)
+	@echo "  GEN     $@"
+	$(Q)printf '#!/bin/sh\n# SPDX-License-Identifier: MIT\nexec bash %s %s %s\n' \
+		$(CURDIR)/tools/install/install_test.sh $(CURDIR) $(BUILD) > $@
+	$(Q)chmod +x $@
+UNIT_TESTS += $(INSTALL_TEST)
