@@ -20,7 +20,7 @@ import ctypes.util
 import errno as _errno
 import os
 
-__all__ = ["AccelError", "Device", "DeviceInfo", "Bo", "Model", "ModelIO",
+__all__ = ["AccelError", "CompileError", "compile", "Device", "DeviceInfo", "Bo", "Model", "ModelIO",
            "devices", "strerror", "library",
            "BO_WC", "BO_DEVMEM", "DT_F32", "DT_BF16", "DT_I8", "DT_U8",
            "DT_I32"]
@@ -112,6 +112,42 @@ def _check(ret, what):
     if ret < 0:
         raise AccelError(ret, what)
     return ret
+
+
+class CompileError(RuntimeError):
+    """vnpu-compile refused the model; the message is its diagnostic."""
+
+
+def compile(onnx_path, output, int8=False, calib=None, batch=None,
+            devmem_size=None, compiler=None):
+    """Compile an ONNX model into a .vnpu package with vnpu-compile
+    ($VNPU_COMPILE or the one on PATH). calib: a float32 numpy array or a
+    .npy path (with int8). Returns output; raises CompileError."""
+    import subprocess
+    import tempfile
+    exe = compiler or os.environ.get("VNPU_COMPILE") or "vnpu-compile"
+    args = [exe, "-q", os.fspath(onnx_path), "-o", os.fspath(output)]
+    if batch is not None:
+        args += ["--batch", str(int(batch))]
+    if devmem_size is not None:
+        args += ["--devmem-size", str(int(devmem_size))]
+    with tempfile.TemporaryDirectory() as tmp:
+        if int8:
+            args.append("--int8")
+            if calib is not None and not isinstance(calib, (str, bytes, os.PathLike)):
+                import numpy as np
+                path = os.path.join(tmp, "calib.npy")
+                np.save(path, np.ascontiguousarray(calib, dtype=np.float32))
+                calib = path
+            if calib is not None:
+                args += ["--calib", os.fspath(calib)]
+        elif calib is not None:
+            raise ValueError("calib needs int8=True")
+        r = subprocess.run(args, capture_output=True, text=True)
+    if r.returncode != 0:
+        raise CompileError((r.stderr or r.stdout).strip() or
+                           "vnpu-compile failed (%d)" % r.returncode)
+    return output
 
 
 _NP_DTYPES = {DT_F32: "float32", DT_I8: "int8", DT_U8: "uint8",
