@@ -42,6 +42,19 @@ while IFS= read -r line; do
 done < <(BUILD=$BUILD bash "$here/scripts/run-guest.sh" --timeout 900 -- vnpu-bench $quick 2>&1)
 echo "R guest_run_total $(echo "$EPOCHREALTIME - $t0" | bc -l) s" >> "$raw"
 
+# throughput vs number of engine threads (device property "engines")
+for e in 1 2 4; do
+	echo "bench: guest with engines=$e (GEMM 512^3 and no-op throughput over all queues)" >&2
+	BUILD=$BUILD bash "$here/scripts/run-guest.sh" --timeout 300 --device-args "engines=$e" \
+		-- vnpu-bench --only engines $quick 2>&1 | while read -r t k val _; do
+		case "$t $k" in
+		"R engines_gemm512_per_s") echo "C gemm512_jobs_per_s_vs_engines $e $val" ;;
+		"R engines_noop_per_s") echo "C noop_jobs_per_s_vs_engines $e $val" ;;
+		"I skip") echo "I engines=$e: skip $val" ;;
+		esac
+	done >> "$raw"
+done
+
 # machine description
 {
 	echo "M cpu $(lscpu | sed -n 's/^Model name: *//p' | head -n1)"

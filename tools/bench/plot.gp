@@ -36,4 +36,13 @@ set xlabel 'BOs'
 set ylabel 'KiB (MemAvailable drop)'
 plot d.'/mem_kib_vs_bos.dat' w lp t 'memory'
 
+set title 'throughput vs engine threads (all queues)'
+unset logscale
+set xlabel 'engines (device property)'
+set ylabel 'jobs/s'
+set xrange [0.5:4.5]
+set yrange [0:*]
+plot d.'/gemm512_jobs_per_s_vs_engines.dat' w lp u 1:($2*100) t 'GEMM 512^3 jobs/s (x100)' , \
+     d.'/noop_jobs_per_s_vs_engines.dat' w lp t 'no-op jobs/s'
+
 unset multiplot

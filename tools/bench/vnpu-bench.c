@@ -6,7 +6,9 @@
  *              conv|models|bo] [--loop N]
  *
  * --only runs one group of cases, --loop N repeats it N times (to give a
- * profiler on the host something to look at).
+ * profiler on the host something to look at); --only copyloop runs fifty
+ * 64 MiB device copies and nothing else; --only engines measures GEMM
+ * and no-op throughput over every queue (bench.sh varies "engines").
  *
  * Prints one measurement per line, for tools/bench/bench.sh to collect:
  *   R <name> <value> <unit>        a scalar
@@ -29,6 +31,7 @@
 #include "accel_model.h"
 
 static int quick;
+static void fill_rand(void *p, uint64_t bytes);
 static const char *only;	/* --only CASE: one group, for profiling */
 static const char *models_dir = "/usr/share/vnpu";
 
@@ -375,6 +378,38 @@ static void bench_copy(struct accel_device *dev)
 	accel_bo_free(dst);
 }
 
+/* For profiling the engine: 64 MiB device copies back to back. */
+static void bench_copyloop(struct accel_device *dev)
+{
+	uint64_t size = 64ull << 20, sva, dva;
+	struct accel_bo *src, *dst;
+	struct accel_cmdbuf *cb;
+	double t;
+	int i, ret;
+
+	ret = new_mapped(dev, size, 0, &src, NULL, &sva);
+	if (!ret)
+		ret = new_mapped(dev, size, 0, &dst, NULL, &dva);
+	if (ret) {
+		skip("copyloop", ret);
+		return;
+	}
+	accel_cmdbuf_new(dev, &cb);
+	accel_cmdbuf_copy(cb, dva, sva, size);
+	for (i = 0; i < 50; i++) {
+		t = run_cb(dev, cb);
+		if (t < 0) {
+			skip("copyloop", (int)t);
+			break;
+		}
+		printf("C copyloop_us %d %.1f\n", i, t);
+	}
+	fflush(stdout);
+	accel_cmdbuf_free(cb);
+	accel_bo_free(src);
+	accel_bo_free(dst);
+}
+
 static void fill_rand(void *p, uint64_t bytes)
 {
 	uint32_t *w = p, x = 12345;
@@ -449,6 +484,80 @@ static void bench_gemm(struct accel_device *dev)
 	accel_bo_free(a);
 	accel_bo_free(b);
 	accel_bo_free(o);
+}
+
+/*
+ * Throughput over every queue: 8 independent GEMM 512^3 fp32 jobs (own
+ * operands each: a job synchronises with every BO it uses) spread over
+ * the queues, then the no-op rate over the queues. bench.sh boots guests
+ * with different "engines" and plots these against the engine count.
+ */
+static void bench_engines(struct accel_device *dev)
+{
+	enum { NJ = 8, N = 512 };
+	uint64_t bytes = (uint64_t)N * N * 4, nq = 1, ne = 0, va;
+	struct accel_cmdbuf *cb[NJ] = { 0 };
+	struct accel_job *job[NJ] = { 0 };
+	struct accel_bo *bo[NJ][3] = { { 0 } };
+	uint32_t sh[2] = { N, N };
+	int i, k, ret = 0, st;
+	double best = 1e30;
+
+	accel_device_query(dev, ACCEL_PARAM_NUM_QUEUES, &nq);
+	accel_device_query(dev, ACCEL_PARAM_NUM_ENGINES, &ne);
+	for (i = 0; i < NJ && !ret; i++) {
+		struct accel_tensor t[3];
+		void *p;
+
+		for (k = 0; k < 3 && !ret; k++) {
+			ret = new_mapped(dev, bytes, 0, &bo[i][k], &p, &va);
+			if (!ret) {
+				fill_rand(p, bytes);
+				accel_tensor_init(&t[k], va, ACCEL_DT_F32, 2, sh);
+			}
+		}
+		if (!ret)
+			ret = accel_cmdbuf_new(dev, &cb[i]);
+		if (!ret)
+			ret = accel_cmdbuf_gemm(cb[i], &t[2], &t[0], &t[1], NULL,
+						ACCEL_ACT_NONE);
+	}
+	for (k = 0; k < 3 && !ret; k++) {
+		double t0 = now_us(), t;
+
+		for (i = 0; i < NJ && !ret; i++)
+			ret = accel_job_submit(dev, cb[i], i % nq, NULL, &job[i]);
+		for (i = 0; i < NJ; i++) {
+			if (job[i]) {
+				accel_job_wait(job[i], -1, &st);
+				accel_job_free(job[i]);
+				job[i] = NULL;
+			}
+		}
+		t = now_us() - t0;
+		if (t < best)
+			best = t;
+	}
+	if (ret)
+		skip("engines", ret);
+	else
+		printf("R engines_count %llu engines\nR engines_gemm512_per_s %.1f jobs/s\n",
+		       (unsigned long long)ne, NJ / (best / 1e6));
+	for (i = 0; i < NJ; i++) {
+		accel_cmdbuf_free(cb[i]);
+		for (k = 0; k < 3; k++)
+			if (bo[i][k])
+				accel_bo_free(bo[i][k]);
+	}
+	if (!accel_cmdbuf_new(dev, cb) && !accel_cmdbuf_nop(cb[0])) {
+		double r = pipelined(dev, cb[0], 16, quick ? 300 : 1500,
+				     (uint32_t)nq);
+
+		if (r > 0)
+			printf("R engines_noop_per_s %.0f jobs/s\n", r);
+		accel_cmdbuf_free(cb[0]);
+	}
+	fflush(stdout);
 }
 
 /* The shapes tools/bench/host-ref.c measures too (keep in step). */
@@ -712,8 +821,12 @@ int main(int argc, char **argv)
 			bench_pipeline(dev);
 		if (want("copy"))
 			bench_copy(dev);
+		if (only && !strcmp(only, "copyloop"))
+			bench_copyloop(dev);
 		if (want("gemm"))
 			bench_gemm(dev);
+		if (only && !strcmp(only, "engines"))
+			bench_engines(dev);
 		if (want("conv"))
 			bench_conv(dev);
 		if (want("models")) {
