@@ -1,9 +1,9 @@
 #!/usr/bin/env python3
 # SPDX-License-Identifier: MIT
-"""Device test of the vnpu Python binding (TAP), for the full Debian guest
-(python3 and numpy installed, the .debs installed, a vnpu device present).
-NOT run by make check: the busybox guest has no python3. Not yet run
-anywhere: the full guest is the next step of issue 9.
+"""Device test of the vnpu Python binding (TAP). `make check-python-guest`
+runs it in the busybox guest with the host's python3 and numpy added to
+the initramfs (tools/install/python-initrd.sh); not part of make check.
+The full Debian guest (the .debs installed) is to run it next.
 
 The digits MLP through Python must give the same outputs as the C path
 (vnpu-run-model on the same package and input), and BO views are zero
@@ -46,6 +46,18 @@ with vnpu.Device(0) as dev:
     a[:] = np.arange(a.size, dtype=np.float32)
     ok(a.ctypes.data == b.ctypes.data and np.array_equal(a, b),
        "two views of a BO share its mapping (zero copy)")
+    dst = dev.bo(1 << 16)
+    d = dst.array(np.float32)
+    d[:] = -1
+    a[:] = np.random.default_rng(1).standard_normal(a.size, dtype=np.float32)
+    dev.copy(dst, bo)
+    ok(np.array_equal(d, a),
+       "the device reads what numpy wrote and numpy sees what the device wrote (no copies)")
+    try:
+        dev.copy(dst, bo, size=1 << 20)
+        ok(False, "a copy beyond the BOs fails")
+    except vnpu.AccelError as e:
+        ok(True, "a copy beyond the BOs fails (%s)" % e)
     try:
         bo.array(np.float32, (1 << 15,))
         ok(False, "a view larger than the BO is refused")

@@ -69,6 +69,12 @@ _PROTOS = {
     "accel_bo_free": ([_vp], None),
     "accel_bo_get_va": ([_vp, _c.POINTER(_c.c_uint64)], _c.c_int),
     "accel_bo_get_size": ([_vp, _c.POINTER(_c.c_uint64)], _c.c_int),
+    "accel_cmdbuf_new": ([_vp, _pp], _c.c_int),
+    "accel_cmdbuf_free": ([_vp], None),
+    "accel_cmdbuf_copy": ([_vp, _c.c_uint64, _c.c_uint64, _c.c_uint64], _c.c_int),
+    "accel_job_submit": ([_vp, _vp, _c.c_uint32, _vp, _pp], _c.c_int),
+    "accel_job_wait": ([_vp, _c.c_int64, _c.POINTER(_c.c_int)], _c.c_int),
+    "accel_job_free": ([_vp], None),
     "accel_model_load": ([_vp, _c.c_char_p, _c.c_uint32, _pp], _c.c_int),
     "accel_model_load_buffer": ([_vp, _c.c_char_p, _c.c_size_t, _c.c_uint32, _pp], _c.c_int),
     "accel_model_free": ([_vp], None),
@@ -220,6 +226,26 @@ class Device:
 
     def bo(self, size, flags=0):
         return Bo(self, size, flags)
+
+    def copy(self, dst, src, size=None, queue=0, timeout_ns=-1):
+        """Copy size bytes (default: all of src) from BO src to BO dst on
+        the device (one job with a DMA copy), and wait for it."""
+        lib = library()
+        if size is None:
+            size = src.size
+        cb, job, status = _c.c_void_p(), _c.c_void_p(), _c.c_int()
+        _check(lib.accel_cmdbuf_new(self.handle, _c.byref(cb)), "accel_cmdbuf_new")
+        try:
+            _check(lib.accel_cmdbuf_copy(cb, dst.va, src.va, size), "accel_cmdbuf_copy")
+            _check(lib.accel_job_submit(self.handle, cb, queue, None, _c.byref(job)),
+                   "accel_job_submit")
+            try:
+                _check(lib.accel_job_wait(job, timeout_ns, _c.byref(status)), "accel_job_wait")
+            finally:
+                lib.accel_job_free(job)
+        finally:
+            lib.accel_cmdbuf_free(cb)
+        _check(status.value, "job")
 
     def load_model(self, path_or_bytes, flags=0):
         return Model(self, path_or_bytes, flags)

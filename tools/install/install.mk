@@ -118,3 +118,16 @@ $(INSTALL_TEST): tools/install/install_test.sh tools/install/install.mk
 		$(CURDIR)/tools/install/install_test.sh $(CURDIR) $(BUILD) > $@
 	$(Q)chmod +x $@
 UNIT_TESTS += $(INSTALL_TEST)
+
+# The Python binding's device test in a guest with python3 and numpy (the
+# busybox initramfs plus a python archive). Not part of make check (a
+# ~40 MB initramfs); the full Debian guest will replace it.
+PY_INITRD := $(BUILD)/guest/initrd-python.cpio.gz
+$(PY_INITRD): $(INITRD) tools/install/python-initrd.sh python/vnpu/__init__.py python/tests/test_device.py
+	@echo "  INITRD  $@"
+	$(Q)bash tools/install/python-initrd.sh $@ $(INITRD) $(CURDIR)/python
+
+.PHONY: check-python-guest
+check-python-guest: qemu guest $(PY_INITRD)
+	@INITRD=$(PY_INITRD) bash scripts/run-guest.sh --timeout 900 -- \
+		"VNPU_LIBACCEL=/usr/lib/libaccel.so.1 python3 /usr/share/vnpu/test_device.py"
