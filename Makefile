@@ -7,6 +7,7 @@
 #   make qemu      QEMU 10.0 with the vnpu device
 #   make check     host unit tests, qtests, in-guest kselftest suite
 #   make demo      boot a guest and run the end-to-end demo
+#   make bench     benchmarks against host references (performance.rst)
 #   make shell     boot the guest with an interactive shell
 
 BUILD ?= $(CURDIR)/build

@@ -24,9 +24,9 @@ echo "bench: host references (OpenBLAS, $threads threads; memcpy)" >&2
 echo "bench: ONNX Runtime on the host ($threads intra-op threads)" >&2
 M=$BUILD/models
 ORT_DIR=$BUILD/ort node "$here/tools/bench/ort_bench.js" "$threads" \
-	mlp_b1:$M/mlp.onnx:1 mlp_b64:$M/mlp.onnx:64 cnn_b1:$M/cnn.onnx:1 \
-	cnn_b64:$M/cnn.onnx:64 transformer_b1:$M/transformer.onnx:1 \
-	transformer_b64:$M/transformer.onnx:1:64 mobilenet16_b1:$M/mobilenet.onnx:1 \
+	"mlp_b1:$M/mlp.onnx:1" "mlp_b64:$M/mlp.onnx:64" "cnn_b1:$M/cnn.onnx:1" \
+	"cnn_b64:$M/cnn.onnx:64" "transformer_b1:$M/transformer.onnx:1" \
+	"transformer_b64:$M/transformer.onnx:1:64" "mobilenet16_b1:$M/mobilenet.onnx:1" \
 	>> "$raw" || echo "I ort_bench failed" >> "$raw"
 
 echo "bench: guest boot alone (run-guest.sh -- true)" >&2

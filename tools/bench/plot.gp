@@ -42,7 +42,7 @@ set xlabel 'engines (device property)'
 set ylabel 'jobs/s'
 set xrange [0.5:4.5]
 set yrange [0:*]
-plot d.'/gemm512_jobs_per_s_vs_engines.dat' w lp u 1:($2*100) t 'GEMM 512^3 jobs/s (x100)' , \
+plot d.'/gemm512_jobs_per_s_vs_engines.dat' w lp t 'GEMM 512^3 jobs/s', \
      d.'/noop_jobs_per_s_vs_engines.dat' w lp t 'no-op jobs/s'
 
 unset multiplot
