@@ -113,6 +113,7 @@ static void vnpu_vma_free(struct vnpu_vma *vma)
 int vnpu_vm_unbind_ioctl(struct drm_device *drm, void *data,
 			 struct drm_file *file)
 {
+	struct vnpu_device *vdev = to_vnpu_device(drm);
 	struct vnpu_file_priv *fpriv = file->driver_priv;
 	struct drm_vnpu_vm_unbind *args = data;
 	struct vnpu_mmu_ctx *ctx = fpriv->ctx;
@@ -122,7 +123,13 @@ int vnpu_vm_unbind_ioctl(struct drm_device *drm, void *data,
 
 	if (args->flags || args->pad)
 		return -EINVAL;
-	if (args->va + 1 < args->va)
+	/*
+	 * Nothing is bound outside the drm_mm's range, and the range walk
+	 * below must not start there: with no node found it starts at the
+	 * head node, whose start is the range's end, and with an end
+	 * beyond that it would go round the node list forever.
+	 */
+	if (args->va < VNPU_VA_START || args->va >= vdev->va_end)
 		return -ENOENT;
 
 	mutex_lock(&ctx->lock);
