@@ -66,6 +66,8 @@ row("no-op job round trip p99", v("noop_p99"), "us", v("ioctl_p99"),
     "GET_PARAM ioctl p99 (guest)", "lat")
 row("no-op submit ioctl alone p50", v("noop_submit_p50"), "us", v("ioctl_p50"),
     "GET_PARAM ioctl p50 (guest)", "lat")
+row("no-op job round trip p50 vs pipe ping-pong", v("noop_p50"), "us",
+    v("pipe_pingpong_p50"), "pipe ping-pong p50 (guest)", "lat")
 row("pipelined no-op, 1 process", v("pipelined_1proc"), "jobs/s", None, "",
     None, lambda o, r: o >= 150000, ">= 150k/s",
     "AMD XRT chained 8.8 us = 113k ops/s")

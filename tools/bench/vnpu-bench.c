@@ -101,6 +101,48 @@ static double best_of(struct accel_device *dev, struct accel_cmdbuf *cb,
 	return best;
 }
 
+/*
+ * A second floor: one byte to a child process and back over pipes, i.e.
+ * two wake-ups of a sleeping task, which a job round trip also needs (the
+ * completion interrupt wakes the waiter).
+ */
+static void pingpong(int n)
+{
+	int a[2], b[2], i;
+	double *v;
+	pid_t pid;
+	char c = 0;
+
+	if (pipe(a) || pipe(b))
+		return;
+	pid = fork();
+	if (pid == 0) {
+		close(a[1]);
+		close(b[0]);
+		while (read(a[0], &c, 1) == 1)
+			if (write(b[1], &c, 1) != 1)
+				break;
+		_exit(0);
+	}
+	close(a[0]);
+	close(b[1]);
+	v = calloc(n, sizeof(*v));
+	for (i = 0; i < n; i++) {
+		double t0 = now_us();
+
+		if (pid < 0 || write(a[1], &c, 1) != 1 || read(b[0], &c, 1) != 1)
+			break;
+		v[i] = now_us() - t0;
+	}
+	close(a[1]);	/* EOF ends the child */
+	close(b[0]);
+	if (pid > 0)
+		waitpid(pid, NULL, 0);
+	if (i == n)
+		printf("R pipe_pingpong_p50 %.2f us\n", pct(v, n, .5));
+	free(v);
+}
+
 static void bench_ioctl_and_noop(struct accel_device *dev)
 {
 	int n = quick ? 300 : 3000, i, ret;
@@ -117,6 +159,8 @@ static void bench_ioctl_and_noop(struct accel_device *dev)
 	}
 	printf("R ioctl_p50 %.2f us\nR ioctl_p99 %.2f us\n", pct(v, n, .5),
 	       pct(v, n, .99));
+
+	pingpong(n / 3);
 
 	ret = accel_cmdbuf_new(dev, &cb);
 	if (!ret)
