@@ -249,6 +249,28 @@ int vnpu_hw_reset(struct vnpu_device *vdev)
 	return ret;
 }
 
+/**
+ * vnpu_hw_engine_reset - reset engines, bounded wait until they let go
+ * @vdev: device
+ * @mask: engines to reset (ENGINE_RESET bits)
+ *
+ * The write only requests the reset; ENGINE_RESET reads back the engines
+ * still letting go of their jobs. Returns 0 or -ETIMEDOUT.
+ */
+int vnpu_hw_engine_reset(struct vnpu_device *vdev, u32 mask)
+{
+	u32 busy;
+	int ret;
+
+	vnpu_wr(vdev, VNPU_REG_ENGINE_RESET, mask);
+	ret = readl_poll_timeout(vdev->regs + VNPU_REG_ENGINE_RESET, busy,
+				 !(busy & mask), VNPU_RESET_POLL_US,
+				 VNPU_RESET_TIMEOUT_US);
+	if (ret)
+		vnpu_err(vdev, "engines %#x stuck in reset\n", busy & mask);
+	return ret;
+}
+
 static void vnpu_hw_queue_init(struct vnpu_queue *q)
 {
 	u32 head;

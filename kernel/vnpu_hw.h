@@ -33,6 +33,7 @@ int vnpu_hw_probe(struct vnpu_device *vdev);
 int vnpu_hw_queues_alloc(struct vnpu_device *vdev);
 int vnpu_hw_irq_init(struct vnpu_device *vdev);
 int vnpu_hw_reset(struct vnpu_device *vdev);
+int vnpu_hw_engine_reset(struct vnpu_device *vdev, u32 mask);
 int vnpu_hw_init(struct vnpu_device *vdev);
 void vnpu_hw_fini(struct vnpu_device *vdev);
 

@@ -478,7 +478,8 @@ static bool vnpu_engine_reset(struct vnpu_device *vdev, struct vnpu_job *job)
 		return false;
 
 	/* returns once the engines have let go of their jobs */
-	vnpu_wr(vdev, VNPU_REG_ENGINE_RESET, hung);
+	if (vnpu_hw_engine_reset(vdev, hung))
+		return false;
 	vnpu_queue_reap(q);
 	return dma_fence_is_signaled(job->hw_fence);
 }

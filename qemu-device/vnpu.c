@@ -17,13 +17,18 @@
  * the main loop). They only ever access guest RAM, mapped directly, and
  * device memory; any other target is a DMA error.
  *
- * Reset (CTRL.RESET or a bus reset) waits for running jobs to finish
- * their current command; their remaining commands are abandoned and the
- * completion says VNPU_JOB_ABORTED. Descriptors not started are dropped.
- * ENGINE_RESET does the same to one engine's job and lets its queue go
- * on. Fault injection (INJECT_* registers, inject-* properties) can hang
- * an engine until such a reset, fail a job's DMA, fake an MMU fault or
- * drop an MSI-X message.
+ * Reset: running jobs stop at their next abort poll (between commands,
+ * and every MiB or block of work inside one); the rest of the job is
+ * abandoned and the completion says VNPU_JOB_ABORTED. Descriptors not
+ * started are dropped. CTRL.RESET only requests the reset and returns:
+ * STATUS.READY reads 0 until the last engine lets go of its job, and that
+ * engine thread finishes the reset (nothing waits on the vCPU thread).
+ * A bus reset (the qdev reset handler, not a vCPU access) and a VM stop
+ * wait for a reset in progress to finish. ENGINE_RESET likewise only asks
+ * the engines to drop their jobs; it reads back the engines still doing
+ * so, and their queues go on. Fault injection (INJECT_* registers,
+ * inject-* properties) can hang an engine until such a reset, fail a
+ * job's DMA, fake an MMU fault or drop an MSI-X message.
  * When the VM stops, running jobs are drained and no new job starts until
  * it runs again, so guest memory does not change while the VM is stopped.
  *
@@ -1068,6 +1073,8 @@ static int vnpu_pick_queue_locked(VnpuState *s)
     return best;
 }
 
+static void vnpu_reset_finish_locked(VnpuState *s);
+
 static void *vnpu_engine_thread(void *opaque)
 {
     VnpuEngine *e = opaque;
@@ -1121,6 +1128,9 @@ static void *vnpu_engine_thread(void *opaque)
         if (!s->aborting) {
             vnpu_job_done_locked(s, &job);
         }
+        if (s->resetting && !s->running) {
+            vnpu_reset_finish_locked(s);
+        }
         qemu_cond_broadcast(&s->idle_cond);
     }
     qemu_mutex_unlock(&s->lock);
@@ -1163,20 +1173,53 @@ static void vnpu_reset_regs_locked(VnpuState *s)
     }
 }
 
-/* Quiesce the engines and return to power-on state. s->lock held. */
-static void vnpu_reset_locked(VnpuState *s)
+/*
+ * Finish a requested reset once no engine runs a job: return to power-on
+ * state. s->lock held; called by the requester when the engines are idle,
+ * else by the engine thread that lets go of the last job.
+ */
+static void vnpu_reset_finish_locked(VnpuState *s)
 {
-    trace_vnpu_reset(s->running);
-    s->quiesce = true;
-    qatomic_set(&s->aborting, true);
-    qemu_cond_broadcast(&s->work_cond);     /* hung engines */
-    while (s->running) {
-        qemu_cond_wait(&s->idle_cond, &s->lock);
-    }
+    assert(!s->running);
     vnpu_reset_regs_locked(s);
     vnpu_tlb_flush_all(s);
     qatomic_set(&s->aborting, false);
     s->quiesce = false;
+    s->resetting = false;
+    trace_vnpu_reset_done();
+    qemu_cond_broadcast(&s->idle_cond);
+}
+
+/*
+ * Request a reset without waiting: no new job starts, running and hung
+ * jobs are abandoned at their next abort poll, STATUS.READY reads 0 until
+ * vnpu_reset_finish_locked(). s->lock held.
+ */
+static void vnpu_reset_request_locked(VnpuState *s)
+{
+    trace_vnpu_reset(s->running);
+    s->resetting = true;
+    s->quiesce = true;
+    qatomic_set(&s->aborting, true);
+    qemu_cond_broadcast(&s->work_cond);     /* hung engines */
+    if (!s->running) {
+        vnpu_reset_finish_locked(s);
+    }
+}
+
+/* Wait for a requested reset to finish. s->lock held; not from a vCPU. */
+static void vnpu_reset_wait_locked(VnpuState *s)
+{
+    while (s->resetting) {
+        qemu_cond_wait(&s->idle_cond, &s->lock);
+    }
+}
+
+/* Synchronous reset (qdev reset handler). s->lock held. */
+static void vnpu_reset_locked(VnpuState *s)
+{
+    vnpu_reset_request_locked(s);
+    vnpu_reset_wait_locked(s);
 }
 
 static bool vnpu_queue_config_ok(VnpuState *s, unsigned qi)
@@ -1211,7 +1254,8 @@ static void vnpu_inject_arm(uint64_t *at, uint64_t seq, uint32_t n)
 
 /*
  * ENGINE_RESET: the jobs of the engines in @mask (running or hung) end
- * with VNPU_JOB_ABORTED after their current command; their queues go on.
+ * with VNPU_JOB_ABORTED at their next abort poll; their queues go on.
+ * Does not wait: reading ENGINE_RESET shows the engines still letting go.
  */
 static void vnpu_engine_reset_locked(VnpuState *s, uint32_t mask)
 {
@@ -1231,11 +1275,17 @@ static void vnpu_engine_reset_locked(VnpuState *s, uint32_t mask)
         }
     }
     qemu_cond_broadcast(&s->work_cond);
+}
+
+/* ENGINE_RESET read: the engines whose reset has not finished. */
+static uint32_t vnpu_engine_resetting_locked(VnpuState *s)
+{
+    uint32_t v = 0;
+
     for (unsigned i = 0; i < s->nengines; i++) {
-        while ((mask & (1u << i)) && qatomic_read(&s->engines[i].reset_req)) {
-            qemu_cond_wait(&s->idle_cond, &s->lock);
-        }
+        v |= qatomic_read(&s->engines[i].reset_req) ? 1u << i : 0;
     }
+    return v;
 }
 
 static uint32_t vnpu_counter_read(VnpuState *s, unsigned i, uint64_t v,
@@ -1386,7 +1436,7 @@ static uint32_t vnpu_reg_read_locked(VnpuState *s, hwaddr addr)
     case A_CTRL:
         return s->ctrl;
     case A_STATUS:
-        v = FIELD_DP32(v, STATUS, READY, 1);
+        v = FIELD_DP32(v, STATUS, READY, !s->resetting);
         return FIELD_DP32(v, STATUS, ENABLED,
                           FIELD_EX32(s->ctrl, CTRL, ENABLE));
     case A_HEARTBEAT:
@@ -1442,6 +1492,8 @@ static uint32_t vnpu_reg_read_locked(VnpuState *s, hwaddr addr)
             v |= s->engines[i].hung ? VNPU_ENGINE_HUNG(i) : 0;
         }
         return v;
+    case A_ENGINE_RESET:
+        return vnpu_engine_resetting_locked(s);
     case A_JOB_SEQ:
         return s->job_seq;
     case A_INJECT_CTRL:
@@ -1478,7 +1530,7 @@ static void vnpu_reg_write_locked(VnpuState *s, hwaddr addr, uint32_t val)
                              val);
         }
         if (val & VNPU_CTRL_RESET) {
-            vnpu_reset_locked(s);
+            vnpu_reset_request_locked(s);
             return;
         }
         s->ctrl = val & VNPU_CTRL_ENABLE;
@@ -1616,7 +1668,12 @@ static void vnpu_mmio_write(void *opaque, hwaddr addr, uint64_t val,
     }
     trace_vnpu_mmio_write(addr, val);
     qemu_mutex_lock(&s->lock);
-    if (addr >= VNPU_DB_STRIDE) {
+    if (s->resetting) {
+        /* The reset clears everything when it finishes. */
+        vnpu_guest_error("write of 0x%" PRIx64 " to 0x%" HWADDR_PRIx
+                         " ignored: reset in progress (STATUS.READY 0)",
+                         val, addr);
+    } else if (addr >= VNPU_DB_STRIDE) {
         unsigned qi = addr / VNPU_DB_STRIDE - 1;
 
         if (qi < s->nq && addr % VNPU_DB_STRIDE == 0) {
@@ -1659,6 +1716,8 @@ static void vnpu_vm_state_change(void *opaque, bool running, RunState state)
     if (running) {
         qemu_cond_broadcast(&s->work_cond);
     } else {
+        /* A reset in progress finishes first: its jobs abort quickly. */
+        vnpu_reset_wait_locked(s);
         /* Hung engines (fault injection) touch no memory: not waited for. */
         while (s->running > s->hung) {
             qemu_cond_wait(&s->idle_cond, &s->lock);
@@ -1857,6 +1916,10 @@ static int vnpu_pre_save(void *opaque)
     if (s->running > s->hung) {
         error_report("vnpu: cannot save state while %u job(s) are running",
                      s->running - s->hung);
+        ret = -EBUSY;
+    } else if (s->resetting) {
+        /* Not reached: a VM stop waits for the reset to finish. */
+        error_report("vnpu: cannot save state during a reset");
         ret = -EBUSY;
     }
     qemu_mutex_unlock(&s->lock);

@@ -119,6 +119,7 @@ struct VnpuState {
     bool stopping;          /* unrealize: engine threads exit */
     bool quiesce;           /* reset or VM stop: take no new job */
     bool aborting;          /* reset: abandon running jobs */
+    bool resetting;         /* CTRL.RESET requested, not finished */
     bool vm_running;
     uint32_t running;       /* engines inside a job */
 

@@ -77,6 +77,12 @@
 
 #define VNPU_REG_CTRL			0x040	/* RW */
 #define   VNPU_CTRL_ENABLE		(1u << 0) /* engines fetch from rings */
+/*
+ * CTRL.RESET only requests the reset and returns at once: STATUS.READY
+ * reads 0 until running jobs have stopped (ABORTED) and the registers are
+ * back to their power-on values. Poll READY after the write; writes are
+ * ignored until it is 1 again.
+ */
 #define   VNPU_CTRL_RESET		(1u << 1) /* W1: function-level reset */
 #define VNPU_REG_STATUS			0x044	/* RO */
 #define   VNPU_STATUS_READY		(1u << 0) /* out of reset */
@@ -159,14 +165,16 @@
 /*
  * Engines. ENGINE_STATUS bit e: engine e runs a job; bit 16 + e: engine e
  * is hung by fault injection. Writing bit e of ENGINE_RESET resets engine
- * e: its job (running or hung) ends with VNPU_JOB_ABORTED after the current
- * command, its completion is written and its queue goes on. The write
- * returns when the engine has let go of the job.
+ * e: its job (running or hung) ends with VNPU_JOB_ABORTED at its next
+ * abort poll (inside long commands too), its completion is written and its
+ * queue goes on. The write only requests this and returns at once; bit e
+ * of ENGINE_RESET reads 1 until the engine has let go of the job (its
+ * completion is written), so poll it after the write.
  */
 #define VNPU_REG_ENGINE_STATUS		0x0e0	/* RO */
 #define   VNPU_ENGINE_BUSY(e)		(1u << (e))
 #define   VNPU_ENGINE_HUNG(e)		(1u << (16 + (e)))
-#define VNPU_REG_ENGINE_RESET		0x0e4	/* WO: bit e resets engine e */
+#define VNPU_REG_ENGINE_RESET		0x0e4	/* RW: bit e resets engine e */
 #define VNPU_REG_JOB_SEQ		0x0e8	/* RO: jobs started (see below) */
 
 /*

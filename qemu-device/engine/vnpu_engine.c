@@ -155,6 +155,11 @@ static bool vnpu_range_bad(uint64_t addr, uint64_t size)
     return size > VNPU_XFER_MAX || addr + size < addr;
 }
 
+static uint64_t vnpu_min64(uint64_t a, uint64_t b)
+{
+    return a < b ? a : b;
+}
+
 static uint32_t vnpu_do_fill(VnpuRun *r, const uint8_t *cmd)
 {
     uint64_t dst = vnpu_ld64(cmd + 8);
@@ -174,12 +179,46 @@ static uint32_t vnpu_do_fill(VnpuRun *r, const uint8_t *cmd)
         if (st != VNPU_JOB_OK) {
             return st;
         }
-        vnpu_fill_bytes(m.host, m.len, pat, done & 3);
+        for (uint64_t o = 0; o < m.len; o += VNPU_POLL_BYTES) {
+            uint64_t n = vnpu_min64(m.len - o, VNPU_POLL_BYTES);
+
+            if (o && vnpu_poll_abort(r)) {
+                r->ops->unmap(r->opaque, &m, VNPU_ACCESS_WRITE, o);
+                r->res->bytes += o;
+                return VNPU_JOB_ABORTED;
+            }
+            vnpu_fill_bytes((uint8_t *)m.host + o, n, pat, (done + o) & 3);
+        }
         r->ops->unmap(r->opaque, &m, VNPU_ACCESS_WRITE, m.len);
         done += m.len;
         r->res->bytes += m.len;
+        if (done < size && vnpu_poll_abort(r)) {
+            return VNPU_JOB_ABORTED;
+        }
     }
     return VNPU_JOB_OK;
+}
+
+/*
+ * memmove @n bytes in VNPU_POLL_BYTES chunks, polling should_abort between
+ * them; false when aborted. Distinct VAs may alias one page, so the chunks
+ * go backwards when @dst overlaps the end of @src, like memmove.
+ */
+static bool vnpu_move_chunked(VnpuRun *r, uint8_t *dst, const uint8_t *src,
+                              uint64_t n)
+{
+    bool back = dst > src && dst < src + n;
+
+    for (uint64_t o = 0; o < n; o += VNPU_POLL_BYTES) {
+        uint64_t c = vnpu_min64(n - o, VNPU_POLL_BYTES);
+        uint64_t at = back ? n - o - c : o;
+
+        if (o && vnpu_poll_abort(r)) {
+            return false;
+        }
+        memmove(dst + at, src + at, c);
+    }
+    return true;
 }
 
 static uint32_t vnpu_do_copy(VnpuRun *r, const uint8_t *cmd)
@@ -210,12 +249,19 @@ static uint32_t vnpu_do_copy(VnpuRun *r, const uint8_t *cmd)
             return st;
         }
         n = md.len;     /* <= ms.len */
-        /* Distinct VAs may alias one page: memmove is always safe. */
-        memmove(md.host, ms.host, n);
+        if (!vnpu_move_chunked(r, md.host, ms.host, n)) {
+            /* How much was written is unknown when copying backwards. */
+            r->ops->unmap(r->opaque, &md, VNPU_ACCESS_WRITE, n);
+            r->ops->unmap(r->opaque, &ms, VNPU_ACCESS_READ, n);
+            return VNPU_JOB_ABORTED;
+        }
         r->ops->unmap(r->opaque, &md, VNPU_ACCESS_WRITE, n);
         r->ops->unmap(r->opaque, &ms, VNPU_ACCESS_READ, n);
         done += n;
         r->res->bytes += n;
+        if (done < size && vnpu_poll_abort(r)) {
+            return VNPU_JOB_ABORTED;
+        }
     }
     return VNPU_JOB_OK;
 }

@@ -53,7 +53,8 @@ typedef struct VnpuMemOps {
      * Optional: polled before each command, and while a command runs at
      * points where stopping is safe (SEM_WAIT polls, GEMM batches and row
      * blocks, convolution pixels or pixel blocks, every 2^20 elements of
-     * the element-wise ops). It may
+     * the element-wise ops, every VNPU_POLL_BYTES of FILL and COPY, also
+     * inside one large mapping). It may
      * be called from several engine threads at once, each with its own
      * @opaque. Returning true abandons the job with
      * VNPU_JOB_ABORTED (device reset); an abandoned command may have
@@ -61,6 +62,9 @@ typedef struct VnpuMemOps {
      */
     bool (*should_abort)(void *opaque);
 } VnpuMemOps;
+
+/* FILL and COPY poll should_abort after every this many bytes. */
+#define VNPU_POLL_BYTES (UINT64_C(1) << 20)
 
 typedef struct VnpuJobResult {
     uint32_t status;        /* VNPU_JOB_* */

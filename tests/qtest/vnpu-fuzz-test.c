@@ -59,6 +59,18 @@ static void wr(Fz *f, uint32_t off, uint32_t val)
     qpci_io_writel(f->dev, f->bar, off, val);
 }
 
+/* CTRL.RESET only requests the reset: wait until STATUS.READY is back. */
+static void dev_reset(Fz *f)
+{
+    gint64 end = g_get_monotonic_time() + WAIT_TIMEOUT_US;
+
+    wr(f, VNPU_REG_CTRL, VNPU_CTRL_RESET);
+    while (!(rd(f, VNPU_REG_STATUS) & VNPU_STATUS_READY)) {
+        g_assert(g_get_monotonic_time() < end);
+        g_usleep(200);
+    }
+}
+
 static uint32_t r32(Fz *f)
 {
     return g_rand_int(f->rng);
@@ -324,14 +336,14 @@ static void test_fuzz(void)
         }
         /* now and then start again from a sane state */
         if (n % 4096 == 4095) {
-            wr(f, VNPU_REG_CTRL, VNPU_CTRL_RESET);
+            dev_reset(f);
             setup(f);
         }
     }
     g_test_message("qfuzz: %lu device inputs", f->inputs);
 
     /* After a reset and a fresh setup the device works. */
-    wr(f, VNPU_REG_CTRL, VNPU_CTRL_RESET);
+    dev_reset(f);
     g_assert_cmphex(rd(f, VNPU_REG_STATUS), ==, VNPU_STATUS_READY);
     setup(f);
     {

@@ -311,6 +311,24 @@ static bool wait_reg(Vnpu *v, uint32_t off, uint32_t mask, uint32_t val)
     return true;
 }
 
+/*
+ * CTRL.RESET only requests the reset: wait for STATUS.READY, which comes
+ * back once the engines let go of their jobs.
+ */
+static void dev_reset(Vnpu *v)
+{
+    wr(v, VNPU_REG_CTRL, VNPU_CTRL_RESET);
+    g_assert_true(wait_reg(v, VNPU_REG_STATUS, VNPU_STATUS_READY,
+                           VNPU_STATUS_READY));
+}
+
+/* ENGINE_RESET does not wait either: it reads back the engines resetting. */
+static void engine_reset(Vnpu *v, uint32_t mask)
+{
+    wr(v, VNPU_REG_ENGINE_RESET, mask);
+    g_assert_true(wait_reg(v, VNPU_REG_ENGINE_RESET, ~0u, 0));
+}
+
 /* Command builders */
 
 static void cmd_hdr(Cmds *c, uint16_t op, uint16_t len, uint32_t flags)
@@ -544,7 +562,7 @@ static void test_reset(void)
                     VNPU_STATUS_READY | VNPU_STATUS_ENABLED);
     g_assert_cmpuint(rd(v, VNPU_REG_Q(0) + VNPU_Q_HEAD), ==, 1);
 
-    wr(v, VNPU_REG_CTRL, VNPU_CTRL_RESET);
+    dev_reset(v);
     g_assert_cmphex(rd(v, VNPU_REG_STATUS), ==, VNPU_STATUS_READY);
     g_assert_cmphex(rd(v, VNPU_REG_CTRL), ==, 0);
     g_assert_cmphex(rd(v, VNPU_REG_SCRATCH), ==, 0);
@@ -1172,7 +1190,7 @@ static void test_ring_errors(void)
                     VNPU_QCTRL_ENABLE);
 
     /* Bad configurations are refused at enable. */
-    wr(v, VNPU_REG_CTRL, VNPU_CTRL_RESET);
+    dev_reset(v);
     ctx_init(v, 1);
     queue_init(v, 0, 8, 0);
     wr(v, VNPU_REG_Q(1) + VNPU_Q_SIZE, 6);
@@ -1193,7 +1211,7 @@ static void test_ring_errors(void)
     g_assert_cmpuint(rd(v, VNPU_REG_Q(0) + VNPU_Q_SIZE), ==, 8);
 
     /* A descriptor ring that is not RAM stops the queue. */
-    wr(v, VNPU_REG_CTRL, VNPU_CTRL_RESET);
+    dev_reset(v);
     wr(v, VNPU_REG_IRQ_MASK, VNPU_IRQ_ERROR);
     wr(v, VNPU_REG_Q(0) + VNPU_Q_RING_LO, v->bar.addr);
     wr(v, VNPU_REG_Q(0) + VNPU_Q_COMP_LO, v->q[0].comp);
@@ -1388,11 +1406,12 @@ static void test_reset_abort(void)
     doorbell(v, 0);
     /* Wait until the big FILL runs (its first bytes are written). */
     g_assert_true(wait_word(v, pa, 0x5a5a5a5a, WAIT_TIMEOUT_US));
-    wr(v, VNPU_REG_CTRL, VNPU_CTRL_RESET);
-    /* The reset returns after the job stopped: the completion is there. */
+    dev_reset(v);
+    /* READY is back once the job stopped: the completion is there. */
     comp_read(v, 0, idx, &comp);
     g_assert_cmpuint(comp.status, ==, VNPU_JOB_ABORTED);
-    g_assert_cmpuint(comp.cmd_index, >=, 2);
+    /* It may stop inside the first big FILL (index 1). */
+    g_assert_cmpuint(comp.cmd_index, >=, 1);
     g_assert_cmpuint(comp.cmd_index, <=, 31);
     g_assert_cmphex(qtest_readl(v->qts, marker_pa), ==, 0x11111111);
     g_assert_cmphex(qtest_readl(v->qts, marker_pa + 4), ==, 0);
@@ -1836,7 +1855,7 @@ static void test_irq_moderation(void)
     wr(v, VNPU_REG_IRQ_STATUS, ~0u);
 
     /* Engine reset: the hung job ends ABORTED, the queue empties. */
-    wr(v, VNPU_REG_ENGINE_RESET, 1);
+    engine_reset(v, 1);
     comp_read(v, 0, v->q[0].tail - 1, &comp);
     g_assert_cmpuint(comp.status, ==, VNPU_JOB_ABORTED);
     g_assert_cmphex(rd(v, VNPU_REG_ENGINE_STATUS), ==, 0);
@@ -1856,7 +1875,7 @@ static void test_irq_moderation(void)
     g_assert_cmpuint(rd(v, VNPU_REG_Q(1) + VNPU_Q_IRQ_COUNT), ==, 1);
     g_assert_true(msix_fired(v, 1, WAIT_TIMEOUT_US));
     /* A device reset also releases a hung engine. */
-    wr(v, VNPU_REG_CTRL, VNPU_CTRL_RESET);
+    dev_reset(v);
     comp_read(v, 1, 1, &comp);
     g_assert_cmpuint(comp.status, ==, VNPU_JOB_ABORTED);
     g_assert_cmphex(rd(v, VNPU_REG_ENGINE_STATUS), ==, 0);
@@ -1881,7 +1900,7 @@ static void test_irq_moderation(void)
     wr(v, VNPU_REG_Q(0) + VNPU_Q_CTRL, 0);
     g_assert_cmpuint(rd(v, irqc), ==, 1);
     g_assert_true(msix_fired(v, 0, WAIT_TIMEOUT_US));
-    wr(v, VNPU_REG_ENGINE_RESET, 1);
+    engine_reset(v, 1);
     vnpu_stop(v);
 }
 
@@ -1917,7 +1936,7 @@ static void test_inject_hang(void)
         g_assert_cmpuint(rd(v, VNPU_REG_HEARTBEAT) - hb, >=, 3);
     }
     /* A reset ends it (ABORTED); the injection does not fire again. */
-    wr(v, VNPU_REG_CTRL, VNPU_CTRL_RESET);
+    dev_reset(v);
     comp_read(v, 0, 1, &comp);
     g_assert_cmpuint(comp.status, ==, VNPU_JOB_ABORTED);
     g_assert_cmphex(rd(v, VNPU_REG_ENGINE_STATUS), ==, 0);
@@ -1939,7 +1958,7 @@ static void test_inject_hang(void)
     g_assert_cmpuint(comp.status, ==, VNPU_JOB_OK);
     g_assert(wait_reg(v, VNPU_REG_ENGINE_STATUS, 0x30000, 0x10000) ||
              wait_reg(v, VNPU_REG_ENGINE_STATUS, 0x30000, 0x20000));
-    wr(v, VNPU_REG_ENGINE_RESET, (rd(v, VNPU_REG_ENGINE_STATUS) >> 16) & 3);
+    engine_reset(v, (rd(v, VNPU_REG_ENGINE_STATUS) >> 16) & 3);
     comp_read(v, 0, 2, &comp);
     g_assert_cmpuint(comp.status, ==, VNPU_JOB_ABORTED);
     wait_comp(v, 0, 3, &comp);
@@ -1949,7 +1968,7 @@ static void test_inject_hang(void)
     wr(v, VNPU_REG_INJECT_HANG_JOB, 0);
     g_assert_cmpuint(run(v, 0, 0, &c, 0, NULL), ==, VNPU_JOB_OK);
     /* Resetting an idle engine, or an absent one, is harmless. */
-    wr(v, VNPU_REG_ENGINE_RESET, 0xff);
+    engine_reset(v, 0xff);
     g_assert_cmpuint(run(v, 0, 0, &c, 0, NULL), ==, VNPU_JOB_OK);
     vnpu_stop(v);
 }
@@ -1977,7 +1996,7 @@ static void test_engine_reset_running(void)
     doorbell(v, 0);
     g_assert_true(wait_word(v, pa, 0x77777777, WAIT_TIMEOUT_US));
     g_assert_cmphex(rd(v, VNPU_REG_ENGINE_STATUS), ==, VNPU_ENGINE_BUSY(0));
-    wr(v, VNPU_REG_ENGINE_RESET, 1);
+    engine_reset(v, 1);
     comp_read(v, 0, 0, &comp);
     g_assert_cmpuint(comp.status, ==, VNPU_JOB_ABORTED);
     g_assert_cmpuint(comp.cmd_index, <, 30);
@@ -1987,6 +2006,74 @@ static void test_engine_reset_running(void)
     g_assert_cmpuint(comp.status, ==, VNPU_JOB_OK);
     g_assert_cmphex(qtest_readl(v->qts, mpa + 4), ==, 0x9abcdef0);
     g_assert_cmphex(rd(v, VNPU_REG_CTRL), ==, VNPU_CTRL_ENABLE);
+    vnpu_stop(v);
+}
+
+/*
+ * Resets during a long FILL (30 x 4 GiB onto one 2 MiB page): the engine
+ * polls for the abort every MiB inside a FILL, so the resets do not wait
+ * for a command to end. ENGINE_RESET keeps the counters: the bytes the job
+ * moved are not a whole number of FILLs, so it stopped inside one. Then
+ * CTRL.RESET of the same kind of job: the write only requests the reset,
+ * READY comes back, the job ends ABORTED and the device works again.
+ */
+static void test_reset_mid_fill(void)
+{
+    Vnpu *v = vnpu_setup(",engines=1", 1);
+    uint64_t raw = guest_alloc(&v->alloc, 2 * HUGE);
+    uint64_t pa = ROUND_UP(raw, HUGE), va = 2ull << 30;
+    uint64_t mpa, marker = map_buf(v, 0, PAGE, PTE_RW, &mpa);
+    uint64_t bytes;
+    Cmds c = { 0 }, nop = { 0 };
+    uint32_t idx;
+    Comp comp;
+
+    map_alias_1g(v, 0, va, pa);
+    map_alias_1g(v, 0, va + (1ull << 30), pa);
+    map_alias_1g(v, 0, va + (2ull << 30), pa);
+    map_alias_1g(v, 0, va + (3ull << 30), pa);
+    for (int i = 0; i < 30; i++) {
+        cmd_fill(&c, va, VNPU_XFER_MAX, 0x66666666);
+    }
+    cmd_fill(&c, marker, 4, 0x12345678);
+    cmd_nop(&nop);
+    g_assert_cmphex(rd(v, VNPU_REG_ENGINE_RESET), ==, 0);
+
+    /* Engine reset. */
+    qtest_memset(v->qts, pa, 0, 16);
+    idx = queue_desc(v, 0, 0, cmds_place(v, 0, &c), c.len, 0);
+    doorbell(v, 0);
+    g_assert_true(wait_word(v, pa, 0x66666666, WAIT_TIMEOUT_US));
+    engine_reset(v, 1);
+    comp_read(v, 0, idx, &comp);
+    g_assert_cmpuint(comp.status, ==, VNPU_JOB_ABORTED);
+    g_assert_cmpuint(comp.cmd_index, <, 30);
+    g_assert_cmphex(qtest_readl(v->qts, mpa), ==, 0);
+    bytes = counter(v, VNPU_REG_CNT_BYTES_LO);
+    g_assert_cmpuint(bytes, >, 0);
+    g_assert_cmpuint(bytes % VNPU_XFER_MAX, !=, 0);
+    g_assert_cmpuint(counter(v, VNPU_REG_CNT_JOBS_LO), ==, 1);
+    g_assert_cmpuint(run(v, 0, 0, &nop, 0, NULL), ==, VNPU_JOB_OK);
+
+    /* Device reset. */
+    qtest_memset(v->qts, pa, 0, 16);
+    idx = queue_desc(v, 0, 0, cmds_place(v, 0, &c), c.len, 0);
+    doorbell(v, 0);
+    g_assert_true(wait_word(v, pa, 0x66666666, WAIT_TIMEOUT_US));
+    wr(v, VNPU_REG_CTRL, VNPU_CTRL_RESET);
+    g_assert_true(wait_reg(v, VNPU_REG_STATUS, VNPU_STATUS_READY,
+                           VNPU_STATUS_READY));
+    comp_read(v, 0, idx, &comp);
+    g_assert_cmpuint(comp.status, ==, VNPU_JOB_ABORTED);
+    g_assert_cmpuint(comp.cmd_index, <, 30);
+    g_assert_cmphex(qtest_readl(v->qts, mpa), ==, 0);
+    g_assert_cmphex(rd(v, VNPU_REG_ENGINE_STATUS), ==, 0);
+    g_assert_cmpuint(counter(v, VNPU_REG_CNT_JOBS_LO), ==, 0);
+    ctx_init(v, 1);
+    queue_init(v, 0, 8, 0);
+    v->q[0].tail = 0;
+    wr(v, VNPU_REG_CTRL, VNPU_CTRL_ENABLE);
+    g_assert_cmpuint(run(v, 0, 0, &nop, 0, NULL), ==, VNPU_JOB_OK);
     vnpu_stop(v);
 }
 
@@ -2003,7 +2090,7 @@ static void test_inject_hang_flag(void)
     doorbell(v, 0);
     g_assert(wait_reg(v, VNPU_REG_ENGINE_STATUS, ~0u,
                       VNPU_ENGINE_BUSY(0) | VNPU_ENGINE_HUNG(0)));
-    wr(v, VNPU_REG_ENGINE_RESET, 1);
+    engine_reset(v, 1);
     comp_read(v, 0, 0, &comp);
     g_assert_cmpuint(comp.status, ==, VNPU_JOB_ABORTED);
     /* Without HANG_FLAG the flag is a reserved bit. */
@@ -2166,7 +2253,7 @@ static void test_counters(void)
     g_assert_cmpuint(counter(v, VNPU_REG_CNT_FAULTS_LO), ==, 0);
     /* The device clock runs only when stepped: busy time is what ran. */
     g_assert_cmpuint(counter(v, VNPU_REG_CNT_BUSY_NS_LO), ==, 0);
-    wr(v, VNPU_REG_CTRL, VNPU_CTRL_RESET);
+    dev_reset(v);
     g_assert_cmpuint(counter(v, VNPU_REG_CNT_ENERGY_PJ_LO), ==, 0);
     vnpu_stop(v);
 }
@@ -2888,7 +2975,7 @@ static void test_migrate_busy(void)
              wait_reg(v, VNPU_REG_ENGINE_STATUS, 0x30000, 0x20000));
     comp_read(v, 1, ihang, &comp);
     g_assert_cmphex(comp.status, ==, VNPU_JOB_PENDING);
-    wr(v, VNPU_REG_ENGINE_RESET, 3);
+    engine_reset(v, 3);
     comp_read(v, 1, ihang, &comp);
     g_assert_cmpuint(comp.status, ==, VNPU_JOB_ABORTED);
     g_assert_cmphex(qtest_readl(v->qts, pa + 64), ==, 0);
@@ -2932,6 +3019,7 @@ int main(int argc, char **argv)
     qtest_add_func("/vnpu/irq-moderation", test_irq_moderation);
     qtest_add_func("/vnpu/inject-hang", test_inject_hang);
     qtest_add_func("/vnpu/engine-reset-running", test_engine_reset_running);
+    qtest_add_func("/vnpu/reset-mid-fill", test_reset_mid_fill);
     qtest_add_func("/vnpu/inject-hang-flag", test_inject_hang_flag);
     qtest_add_func("/vnpu/inject-dma-fail", test_inject_dma_fail);
     qtest_add_func("/vnpu/inject-mmu-fault", test_inject_mmu_fault);

@@ -817,4 +817,173 @@ TEST_F(mmu, flag_bits_not_address)
 	EXPECT_NE(0, self->x.pte & VNPU_PTE_DEVMEM);
 }
 
+/*
+ * Long FILL and COPY poll should_abort every VNPU_POLL_BYTES (1 MiB), also
+ * inside one large mapping (a contiguous host view): an abort during a
+ * 64 MiB transfer stops it early with VNPU_JOB_ABORTED. The commands sit
+ * at the start of one flat read-write-execute region.
+ */
+#define BIG_VA		0x100000000ull
+#define BIG_SIZE	(64ull << 20)
+#define BIG_CMDS	PG		/* bytes of commands at BIG_VA */
+
+struct big {
+	uint8_t *mem;
+	uint64_t map_max;		/* clamp mapping lengths (0: none) */
+	int abort_after;		/* should_abort true after N polls */
+	int polls;
+	int live;
+};
+
+static uint32_t big_map(void *opaque, uint64_t va, uint64_t len,
+			unsigned int access, VnpuMapping *m)
+{
+	struct big *b = opaque;
+
+	if (va < BIG_VA || va - BIG_VA >= BIG_SIZE)
+		return VNPU_JOB_MMU_FAULT;
+	if (len > BIG_SIZE - (va - BIG_VA))
+		len = BIG_SIZE - (va - BIG_VA);
+	if (b->map_max && len > b->map_max)
+		len = b->map_max;
+	m->host = b->mem + (va - BIG_VA);
+	m->len = len;
+	b->live++;
+	return VNPU_JOB_OK;
+}
+
+static void big_unmap(void *opaque, VnpuMapping *m, unsigned int access,
+		      uint64_t done)
+{
+	struct big *b = opaque;
+
+	b->live--;
+}
+
+static bool big_abort(void *opaque)
+{
+	struct big *b = opaque;
+	int n = b->polls++;
+
+	return b->abort_after >= 0 && n >= b->abort_after;
+}
+
+static const VnpuMemOps big_ops = {
+	.map = big_map,
+	.unmap = big_unmap,
+	.clock_ns = fake_clock,
+	.should_abort = big_abort,
+};
+
+FIXTURE(big) {
+	struct big b;
+	struct cmds c;
+	VnpuJobResult r;
+};
+
+FIXTURE_VARIANT(big) {
+	uint64_t map_max;		/* 0: one mapping for the whole range */
+};
+
+FIXTURE_VARIANT_ADD(big, one_mapping) {
+	.map_max = 0,
+};
+
+FIXTURE_VARIANT_ADD(big, page_mappings) {
+	.map_max = PG,
+};
+
+FIXTURE_SETUP(big)
+{
+	memset(&self->b, 0, sizeof(self->b));
+	self->b.mem = calloc(1, BIG_SIZE);
+	ASSERT_NE(NULL, self->b.mem);
+	self->b.map_max = variant->map_max;
+	self->b.abort_after = -1;
+	memset(&self->c, 0, sizeof(self->c));
+}
+
+FIXTURE_TEARDOWN(big)
+{
+	free(self->b.mem);
+}
+
+static uint32_t big_run(struct big *b, struct cmds *c, VnpuJobResult *r)
+{
+	memcpy(b->mem, c->b, c->len);
+	vnpu_engine_run(&big_ops, b, BIG_VA, c->len, r);
+	return r->status;
+}
+
+/* Bytes of @b's memory in [from, to) equal to @v. */
+static uint64_t big_count(struct big *b, uint64_t from, uint64_t to,
+			  uint8_t v)
+{
+	uint64_t n = 0;
+
+	for (uint64_t i = from; i < to; i++)
+		n += b->mem[i] == v;
+	return n;
+}
+
+TEST_F(big, fill_abort)
+{
+	uint64_t size = BIG_SIZE - BIG_CMDS, written;
+
+	fill(&self->c, BIG_VA + BIG_CMDS, size, 0x5a5a5a5a);
+	/* Poll 0 is before the command; abort at the 4th poll inside it. */
+	self->b.abort_after = 4;
+	ASSERT_EQ(VNPU_JOB_ABORTED, big_run(&self->b, &self->c, &self->r));
+	EXPECT_EQ(0, self->r.cmd_index);
+	EXPECT_EQ(0, self->b.live);
+	written = big_count(&self->b, BIG_CMDS, BIG_SIZE, 0x5a);
+	/* Part of the output was written, but not all of it. */
+	EXPECT_LT(0, written);
+	EXPECT_GE(4 * VNPU_POLL_BYTES, written);
+	EXPECT_EQ(0, self->b.mem[BIG_SIZE - 1]);
+	EXPECT_GE(4 * VNPU_POLL_BYTES, self->r.bytes);
+}
+
+TEST_F(big, fill_complete)
+{
+	uint64_t size = BIG_SIZE - BIG_CMDS;
+
+	fill(&self->c, BIG_VA + BIG_CMDS, size, 0x5a5a5a5a);
+	ASSERT_EQ(VNPU_JOB_OK, big_run(&self->b, &self->c, &self->r));
+	EXPECT_EQ(size, self->r.bytes);
+	EXPECT_EQ(size, big_count(&self->b, BIG_CMDS, BIG_SIZE, 0x5a));
+	/* Polled at least once per MiB, not only between commands. */
+	EXPECT_LE(size / VNPU_POLL_BYTES, (uint64_t)self->b.polls);
+	EXPECT_EQ(0, self->b.live);
+}
+
+TEST_F(big, copy_abort)
+{
+	uint64_t half = BIG_SIZE / 2, size = half - BIG_CMDS, written;
+
+	memset(self->b.mem + BIG_CMDS, 0x33, size);
+	copy(&self->c, BIG_VA + BIG_CMDS, BIG_VA + half, size);
+	self->b.abort_after = 3;
+	ASSERT_EQ(VNPU_JOB_ABORTED, big_run(&self->b, &self->c, &self->r));
+	EXPECT_EQ(0, self->r.cmd_index);
+	EXPECT_EQ(0, self->b.live);
+	written = big_count(&self->b, half, BIG_SIZE, 0x33);
+	EXPECT_LT(0, written);
+	EXPECT_GE(3 * VNPU_POLL_BYTES, written);
+	EXPECT_EQ(0, self->b.mem[half + size - 1]);
+}
+
+TEST_F(big, copy_complete)
+{
+	uint64_t half = BIG_SIZE / 2, size = half - BIG_CMDS;
+
+	memset(self->b.mem + BIG_CMDS, 0x33, size);
+	copy(&self->c, BIG_VA + BIG_CMDS, BIG_VA + half, size);
+	ASSERT_EQ(VNPU_JOB_OK, big_run(&self->b, &self->c, &self->r));
+	EXPECT_EQ(size, self->r.bytes);
+	EXPECT_EQ(size, big_count(&self->b, half, half + size, 0x33));
+	EXPECT_LE(size / VNPU_POLL_BYTES, (uint64_t)self->b.polls);
+	EXPECT_EQ(0, self->b.live);
+}
+
 TEST_HARNESS_MAIN
