@@ -64,7 +64,7 @@ static int fz_ioctl(int fd, unsigned long req, void *arg)
 	atomic_fetch_add(&ioctls, 1);
 	/* $VNPU_FUZZ_TRACE=1: every call on stderr, to find a hang's input */
 	if (trace) {
-		fprintf(stderr, "ioctl nr %#x:", _IOC_NR(req));
+		fprintf(stderr, "ioctl nr %#x:", (unsigned int)_IOC_NR(req));
 		for (unsigned int i = 0; i < _IOC_SIZE(req) / 4; i++)
 			fprintf(stderr, " %08x", ((uint32_t *)arg)[i]);
 		fprintf(stderr, "\n");

@@ -14,11 +14,13 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <stdbool.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/ioctl.h>
 #include <sys/mman.h>
+#include <sys/syscall.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -45,6 +47,53 @@ static inline int vnpu_open(void)
 	int fd = open(vnpu_dev_path(), O_RDWR | O_CLOEXEC);
 
 	return fd < 0 ? -errno : fd;
+}
+
+/* The module file for reload tests: $VNPU_KO or the test guest's copy. */
+static inline const char *vnpu_ko_path(void)
+{
+	const char *p = getenv("VNPU_KO");
+
+	return p && *p ? p : "/lib/modules/vnpu.ko";
+}
+
+/* Wait up to @ms for the device node to appear; true when it did. */
+static inline bool vnpu_node_present(int ms)
+{
+	for (int i = 0; i <= ms / 10; i++) {
+		if (access(vnpu_dev_path(), F_OK) == 0)
+			return true;
+		usleep(10000);
+	}
+	return false;
+}
+
+/*
+ * rmmod (retrying while the module is busy, up to 5 s) and insmod with
+ * @params, then wait for the node; 0 or -errno.
+ */
+static inline int vnpu_reload(const char *params)
+{
+	int fd, ret;
+
+	for (int i = 0; i < 500; i++) {
+		ret = syscall(__NR_delete_module, "vnpu", O_NONBLOCK) ? -errno : 0;
+		if (ret != -EAGAIN && ret != -EBUSY)
+			break;
+		usleep(10000);
+	}
+	if (ret && ret != -ENOENT)
+		return ret;
+	for (int i = 0; i < 500 && access(vnpu_dev_path(), F_OK) == 0; i++)
+		usleep(10000);
+	fd = open(vnpu_ko_path(), O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return -errno;
+	ret = syscall(__NR_finit_module, fd, params, 0) ? -errno : 0;
+	close(fd);
+	if (!ret && !vnpu_node_present(10000))
+		ret = -ENODEV;
+	return ret;
 }
 
 static inline int64_t now_ns(void)

@@ -15,15 +15,6 @@
 #include "kselftest_harness.h"
 #include "vnpu_ksft.h"
 
-#define DEFAULT_KO	"/lib/modules/vnpu.ko"
-
-static const char *ko_path(void)
-{
-	const char *p = getenv("VNPU_KO");
-
-	return p && *p ? p : DEFAULT_KO;
-}
-
 static int unload(void)
 {
 	/* What rmmod does: O_NONBLOCK fails at once if the module is in use. */
@@ -32,7 +23,7 @@ static int unload(void)
 
 static int load(void)
 {
-	int fd = open(ko_path(), O_RDONLY | O_CLOEXEC);
+	int fd = open(vnpu_ko_path(), O_RDONLY | O_CLOEXEC);
 	int ret;
 
 	if (fd < 0)
@@ -99,8 +90,8 @@ FIXTURE_SETUP(module)
 {
 	if (geteuid() != 0)
 		SKIP(return, "not root");
-	if (access(ko_path(), R_OK))
-		SKIP(return, "%s absent", ko_path());
+	if (access(vnpu_ko_path(), R_OK))
+		SKIP(return, "%s absent", vnpu_ko_path());
 	if (!loaded())
 		SKIP(return, "vnpu is not loaded as a module");
 	if (access(vnpu_dev_path(), F_OK))
@@ -131,7 +122,7 @@ TEST_F_TIMEOUT(module, reload, 120)
 
 		ret = load();
 		ASSERT_EQ(0, ret) TH_LOG("round %d: insmod %s: %s", round,
-					 ko_path(), strerror(-ret));
+					 vnpu_ko_path(), strerror(-ret));
 		ASSERT_TRUE(wait_node(true, 10000))
 			TH_LOG("%s did not come back", vnpu_dev_path());
 		check_device(_metadata);

@@ -27,54 +27,11 @@
 #include "kselftest_harness.h"
 #include "vnpu_ksft.h"
 
-#define DEFAULT_KO	"/lib/modules/vnpu.ko"
 #define TIMEOUT_MS	3000
 #define HANG_LIMIT	3
 #define BUF_SIZE	(64 * 1024ull)
 /* hung job: timeout plus generous slack for TCG */
 #define HANG_WAIT_NS	((TIMEOUT_MS + 20000) * 1000000ll)
-
-static const char *ko_path(void)
-{
-	const char *p = getenv("VNPU_KO");
-
-	return p && *p ? p : DEFAULT_KO;
-}
-
-static bool node_present(int ms)
-{
-	for (int i = 0; i <= ms / 10; i++) {
-		if (access(vnpu_dev_path(), F_OK) == 0)
-			return true;
-		usleep(10000);
-	}
-	return false;
-}
-
-/* rmmod + insmod with @params; 0 or -errno. */
-static int reload(const char *params)
-{
-	int fd, ret;
-
-	for (int i = 0; i < 200; i++) {
-		ret = syscall(__NR_delete_module, "vnpu", O_NONBLOCK) ? -errno : 0;
-		if (ret != -EAGAIN && ret != -EBUSY)
-			break;
-		usleep(10000);
-	}
-	if (ret && ret != -ENOENT)
-		return ret;
-	for (int i = 0; i < 500 && access(vnpu_dev_path(), F_OK) == 0; i++)
-		usleep(10000);
-	fd = open(ko_path(), O_RDONLY | O_CLOEXEC);
-	if (fd < 0)
-		return -errno;
-	ret = syscall(__NR_finit_module, fd, params, 0) ? -errno : 0;
-	close(fd);
-	if (!ret && !node_present(10000))
-		ret = -ENODEV;
-	return ret;
-}
 
 /* One file with a command BO and a data BO, both mmapped. */
 struct file {
@@ -284,12 +241,12 @@ FIXTURE_SETUP(recovery)
 	self->a.fd = self->b.fd = -1;
 	if (geteuid() != 0)
 		SKIP(return, "not root");
-	if (access("/sys/module/vnpu", F_OK) || access(ko_path(), R_OK))
+	if (access("/sys/module/vnpu", F_OK) || access(vnpu_ko_path(), R_OK))
 		SKIP(return, "vnpu is not a loadable module here");
 	snprintf(params, sizeof(params),
 		 "job_timeout_ms=%d fault_inject=1 hang_limit=%d engine_reset=%d",
 		 TIMEOUT_MS, HANG_LIMIT, variant->engine_reset);
-	ret = reload(params);
+	ret = vnpu_reload(params);
 	ASSERT_EQ(0, ret) TH_LOG("reload with %s: %s", params, strerror(-ret));
 	file_open(_metadata, &self->a);
 	file_open(_metadata, &self->b);
@@ -302,8 +259,8 @@ FIXTURE_TEARDOWN(recovery)
 	file_close(&self->a);
 	file_close(&self->b);
 	coredumps_clear();
-	if (geteuid() == 0 && !access(ko_path(), R_OK))
-		reload("");
+	if (geteuid() == 0 && !access(vnpu_ko_path(), R_OK))
+		vnpu_reload("");
 }
 
 TEST_F_TIMEOUT(recovery, hung_job_times_out, 120)

@@ -42,7 +42,6 @@
 #include "kselftest_harness.h"
 #include "vnpu_ksft.h"
 
-#define DEFAULT_KO	"/lib/modules/vnpu.ko"
 #define TIMEOUT_MS	2000
 #define PARAMS		"job_timeout_ms=2000 fault_inject=1 hang_limit=1000"
 #define BUF		(64 * 1024ull)
@@ -56,13 +55,6 @@ static unsigned long env_ul(const char *name, unsigned long def)
 	return s && *s ? strtoul(s, NULL, 0) : def;
 }
 
-static const char *ko_path(void)
-{
-	const char *p = getenv("VNPU_KO");
-
-	return p && *p ? p : DEFAULT_KO;
-}
-
 static int sysfs_write(const char *path, const char *val)
 {
 	int fd = open(path, O_WRONLY | O_CLOEXEC);
@@ -73,40 +65,6 @@ static int sysfs_write(const char *path, const char *val)
 	n = write(fd, val, strlen(val));
 	close(fd);
 	return n < 0 ? -errno : 0;
-}
-
-static bool node_present(int ms)
-{
-	for (int i = 0; i <= ms / 10; i++) {
-		if (access(vnpu_dev_path(), F_OK) == 0)
-			return true;
-		usleep(10000);
-	}
-	return false;
-}
-
-static int reload(const char *params)
-{
-	int fd, ret;
-
-	for (int i = 0; i < 500; i++) {
-		ret = syscall(__NR_delete_module, "vnpu", O_NONBLOCK) ? -errno : 0;
-		if (ret != -EAGAIN && ret != -EBUSY)
-			break;
-		usleep(10000);
-	}
-	if (ret && ret != -ENOENT)
-		return ret;
-	for (int i = 0; i < 500 && access(vnpu_dev_path(), F_OK) == 0; i++)
-		usleep(10000);
-	fd = open(ko_path(), O_RDONLY | O_CLOEXEC);
-	if (fd < 0)
-		return -errno;
-	ret = syscall(__NR_finit_module, fd, params, 0) ? -errno : 0;
-	close(fd);
-	if (!ret && !node_present(10000))
-		ret = -ENODEV;
-	return ret;
 }
 
 /* debugfs file @name of the (first) vnpu device: write @val or read. */
@@ -289,9 +247,9 @@ FIXTURE_SETUP(stress)
 	memset(self->pids, 0, sizeof(self->pids));
 	if (geteuid() != 0)
 		SKIP(return, "not root");
-	if (access("/sys/module/vnpu", F_OK) || access(ko_path(), R_OK))
+	if (access("/sys/module/vnpu", F_OK) || access(vnpu_ko_path(), R_OK))
 		SKIP(return, "vnpu is not a loadable module here");
-	ret = reload(PARAMS);
+	ret = vnpu_reload(PARAMS);
 	ASSERT_EQ(0, ret) TH_LOG("reload: %s", strerror(-ret));
 	self->loaded = true;
 	fd = vnpu_open();
@@ -327,7 +285,7 @@ FIXTURE_TEARDOWN(stress)
 			waitpid(self->pids[i], NULL, 0);
 		}
 	if (self->loaded)
-		reload("");
+		vnpu_reload("");
 	munmap(self->t, sizeof(*self->t));
 }
 
@@ -530,7 +488,7 @@ TEST_F_TIMEOUT(stress, unplug_cycles, 600)
 				TH_LOG("cycle %lu submitter %d: %#x", i, k, status);
 		}
 		ASSERT_EQ(0, sysfs_write("/sys/bus/pci/rescan", "1"));
-		ASSERT_TRUE(node_present(10000));
+		ASSERT_TRUE(vnpu_node_present(10000));
 		device_works(_metadata);
 		done++;
 	}
@@ -544,7 +502,7 @@ TEST_F_TIMEOUT(stress, reload_cycles, 600)
 	unsigned long done = 0;
 
 	for (unsigned long i = 0; i < cycles; i++) {
-		int ret = reload(i % 2 ? "" : PARAMS);
+		int ret = vnpu_reload(i % 2 ? "" : PARAMS);
 
 		ASSERT_EQ(0, ret) TH_LOG("reload %lu: %s", i, strerror(-ret));
 		device_works(_metadata);
