@@ -8,7 +8,7 @@ TOOLS_BINDIR := $(BUILD)/bin
 TOOLS := vnpu-info vnpu-demo vnpu-top vnpu-events vnpu-run
 TOOLS_BINS := $(addprefix $(TOOLS_BINDIR)/,$(TOOLS))
 
-$(TOOLS_BINDIR)/%: tools/%.c libaccel/accel.h $(LIBACCEL_SO) $(LIBACCEL_LINKS)
+$(TOOLS_BINDIR)/%: tools/%.c tools/tool_util.h libaccel/accel.h $(LIBACCEL_SO) $(LIBACCEL_LINKS)
 	@mkdir -p $(@D)
 	@echo "  CC      $@"
 	$(Q)$(CC) $(CFLAGS) $(WARNFLAGS) $(CPPFLAGS) $(LIBACCEL_CFLAGS) -o $@ $< \

@@ -13,6 +13,7 @@
 #include <string.h>
 
 #include "accel.h"
+#include "tool_util.h"
 
 static void usage(FILE *f)
 {
@@ -31,22 +32,6 @@ static void usage(FILE *f)
 }
 
 /* Print @s as a JSON string. */
-static void json_str(const char *s)
-{
-	putchar('"');
-	for (; s && *s; s++) {
-		unsigned char c = (unsigned char)*s;
-
-		if (c == '"' || c == '\\')
-			printf("\\%c", c);
-		else if (c < 0x20)
-			printf("\\u%04x", c);
-		else
-			putchar(c);
-	}
-	putchar('"');
-}
-
 /* Parameters that read best in hexadecimal. */
 static bool param_is_hex(uint32_t p)
 {

@@ -22,6 +22,7 @@
 #include <unistd.h>
 
 #include "accel.h"
+#include "tool_util.h"
 
 #define MAX_BUFS	64
 
@@ -190,22 +191,6 @@ static void progress(long done, long total)
 	if (done == total)
 		fputc('\n', stderr);
 	fflush(stderr);
-}
-
-static void json_str(const char *s)
-{
-	putchar('"');
-	for (; *s; s++) {
-		unsigned char c = (unsigned char)*s;
-
-		if (c == '"' || c == '\\')
-			printf("\\%c", c);
-		else if (c < 0x20)
-			printf("\\u%04x", c);
-		else
-			putchar(c);
-	}
-	putchar('"');
 }
 
 static int cmp_double(const void *a, const void *b)

@@ -27,6 +27,7 @@
 #include <unistd.h>
 
 #include "accel.h"
+#include "tool_util.h"
 
 #define MAX_DEVS	16
 #define MAX_CLIENTS	256
@@ -356,22 +357,6 @@ static void print_text(const struct sample *a, const struct sample *b,
 			printf(" %6s %6s\n", "-", "-");
 	}
 	fflush(stdout);
-}
-
-static void json_str(const char *s)
-{
-	putchar('"');
-	for (; *s; s++) {
-		unsigned char ch = (unsigned char)*s;
-
-		if (ch == '"' || ch == '\\')
-			printf("\\%c", ch);
-		else if (ch < 0x20)
-			printf("\\u%04x", ch);
-		else
-			putchar(ch);
-	}
-	putchar('"');
 }
 
 static void print_json(const struct sample *a, const struct sample *b)
