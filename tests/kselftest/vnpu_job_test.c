@@ -829,35 +829,6 @@ struct gate {
 	volatile bool fired;
 };
 
-/* An fd on the vgem device, or -1. */
-static int vgem_open(void)
-{
-	DIR *d = opendir("/dev/dri");
-	struct dirent *e;
-	int found = -1;
-
-	if (!d)
-		return -1;
-	while (found < 0 && (e = readdir(d))) {
-		char path[300], name[16] = "";
-		struct drm_version v = { .name = name, .name_len = sizeof(name) - 1 };
-		int fd;
-
-		if (strncmp(e->d_name, "card", 4))
-			continue;
-		snprintf(path, sizeof(path), "/dev/dri/%s", e->d_name);
-		fd = open(path, O_RDWR | O_CLOEXEC);
-		if (fd < 0)
-			continue;
-		if (!xioctl(fd, DRM_IOCTL_VERSION, &v) && !strcmp(name, "vgem"))
-			found = fd;
-		else
-			close(fd);
-	}
-	closedir(d);
-	return found;
-}
-
 /* Put an unsignalled vgem fence into the (binary) syncobj of @g. */
 static void vgem_gate_arm(struct __test_metadata *_metadata, struct gate *g)
 {
@@ -955,7 +926,7 @@ static void gate_init(struct __test_metadata *_metadata, struct ctx *c,
 	g->fd = c->fd;
 	g->timeline = timeline;
 	g->point = timeline ? 3 : 0;
-	g->vgem_fd = vgem_open();
+	g->vgem_fd = vnpu_vgem_open();
 	if (g->vgem_fd < 0)
 		SKIP(return, "no vgem device to gate jobs with a foreign fence");
 	g->vgem = true;

@@ -12,10 +12,12 @@
 #ifndef VNPU_KSFT_H
 #define VNPU_KSFT_H
 
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <stdbool.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/ioctl.h>
@@ -118,6 +120,35 @@ static inline int xioctl(int fd, unsigned long req, void *arg)
 		ret = ioctl(fd, req, arg);
 	} while (ret == -1 && (errno == EINTR || errno == EAGAIN));
 	return ret == -1 ? -errno : ret;
+}
+
+/* An fd on the vgem device, or -1. */
+static inline int vnpu_vgem_open(void)
+{
+	DIR *d = opendir("/dev/dri");
+	struct dirent *e;
+	int found = -1;
+
+	if (!d)
+		return -1;
+	while (found < 0 && (e = readdir(d))) {
+		char path[300], name[16] = "";
+		struct drm_version v = { .name = name, .name_len = sizeof(name) - 1 };
+		int fd;
+
+		if (strncmp(e->d_name, "card", 4))
+			continue;
+		snprintf(path, sizeof(path), "/dev/dri/%s", e->d_name);
+		fd = open(path, O_RDWR | O_CLOEXEC);
+		if (fd < 0)
+			continue;
+		if (!xioctl(fd, DRM_IOCTL_VERSION, &v) && !strcmp(name, "vgem"))
+			found = fd;
+		else
+			close(fd);
+	}
+	closedir(d);
+	return found;
 }
 
 static inline int vnpu_get_param(int fd, uint32_t param, uint32_t index,

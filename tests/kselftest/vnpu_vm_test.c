@@ -540,35 +540,6 @@ static int prime_import(int fd, int dmabuf, uint32_t *handle)
 	return ret;
 }
 
-/* An fd on the vgem device, or -1. */
-static int vgem_open(void)
-{
-	DIR *d = opendir("/dev/dri");
-	struct dirent *e;
-	int found = -1;
-
-	if (!d)
-		return -1;
-	while (found < 0 && (e = readdir(d))) {
-		char path[300], name[16] = "";
-		struct drm_version v = { .name = name, .name_len = sizeof(name) - 1 };
-		int fd;
-
-		if (strncmp(e->d_name, "card", 4))
-			continue;
-		snprintf(path, sizeof(path), "/dev/dri/%s", e->d_name);
-		fd = open(path, O_RDWR | O_CLOEXEC);
-		if (fd < 0)
-			continue;
-		if (!xioctl(fd, DRM_IOCTL_VERSION, &v) && !strcmp(name, "vgem"))
-			found = fd;
-		else
-			close(fd);
-	}
-	closedir(d);
-	return found;
-}
-
 FIXTURE(prime) {
 	struct vm v;
 };
@@ -636,7 +607,7 @@ TEST_F(prime, import_vgem)
 	uint8_t *p;
 	int vgem, dmabuf;
 
-	vgem = vgem_open();
+	vgem = vnpu_vgem_open();
 	if (vgem < 0)
 		SKIP(return, "no vgem device");
 	ASSERT_EQ(0, xioctl(vgem, DRM_IOCTL_MODE_CREATE_DUMB, &dumb));
