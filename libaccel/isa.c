@@ -270,6 +270,48 @@ static int no_alias(const struct tv *out, const struct tv *in, bool inplace)
 	return -EINVAL;
 }
 
+/* One operand of a builder: the tensor, where to validate it, how. */
+struct targ {
+	const struct accel_tensor *t;
+	struct tv *v;
+	bool optional, is_out;
+};
+
+/* Validate @n operands in order, taking their BO references into @r. */
+static int tensors(struct accel_cmdbuf *cb, struct refs *r,
+		   const struct targ *a, unsigned int n)
+{
+	unsigned int i;
+	int ret = 0;
+
+	for (i = 0; i < n && !ret; i++)
+		ret = tensor(cb, a[i].t, a[i].optional, a[i].is_out, a[i].v, r);
+	return ret;
+}
+
+/* no_alias() of @out against each of @n inputs. */
+static int apart(const struct tv *out, bool inplace,
+		 const struct tv *const *in, unsigned int n)
+{
+	unsigned int i;
+	int ret = 0;
+
+	for (i = 0; i < n && !ret; i++)
+		ret = no_alias(out, in[i], inplace);
+	return ret;
+}
+
+#define IN(t, v)	{ (t), (v), false, false }
+#define OPT(t, v)	{ (t), (v), true, false }
+#define OUT(t, v)	{ (t), (v), false, true }
+#define TENSORS(cb, r, ...) \
+	tensors((cb), (r), (const struct targ[]){ __VA_ARGS__ }, \
+		sizeof((const struct targ[]){ __VA_ARGS__ }) / sizeof(struct targ))
+#define APART(out, inplace, ...) \
+	apart((out), (inplace), (const struct tv *const[]){ __VA_ARGS__ }, \
+	      sizeof((const struct tv *const[]){ __VA_ARGS__ }) / \
+	      sizeof(const struct tv *))
+
 static bool same_shape(const struct tv *a, const struct tv *b)
 {
 	return !memcmp(a->shape, b->shape, sizeof(a->shape));
@@ -428,9 +470,7 @@ ACCEL_EXPORT int accel_cmdbuf_copy_nd(struct accel_cmdbuf *cb,
 
 	if (!cb)
 		return -EINVAL;
-	ret = tensor(cb, src, false, false, &s, &r);
-	if (!ret)
-		ret = tensor(cb, dst, false, true, &d, &r);
+	ret = TENSORS(cb, &r, IN(src, &s), OUT(dst, &d));
 	if (ret)
 		goto err;
 	ret = -EINVAL;
@@ -533,13 +573,8 @@ ACCEL_EXPORT int accel_cmdbuf_gemm(struct accel_cmdbuf *cb,
 
 	if (!cb)
 		return -EINVAL;
-	ret = tensor(cb, a, false, false, &ta, &r);
-	if (!ret)
-		ret = tensor(cb, b, false, false, &tb, &r);
-	if (!ret)
-		ret = tensor(cb, bias, true, false, &tbias, &r);
-	if (!ret)
-		ret = tensor(cb, out, false, true, &to, &r);
+	ret = TENSORS(cb, &r, IN(a, &ta), IN(b, &tb), OPT(bias, &tbias),
+		      OUT(out, &to));
 	if (ret)
 		goto err;
 	ret = -EINVAL;
@@ -557,11 +592,7 @@ ACCEL_EXPORT int accel_cmdbuf_gemm(struct accel_cmdbuf *cb,
 		goto err;
 	ret = mm_dtypes(&ta, &tb, &tbias, &to, 3, 3, act);
 	if (!ret)
-		ret = no_alias(&to, &ta, false);
-	if (!ret)
-		ret = no_alias(&to, &tb, false);
-	if (!ret)
-		ret = no_alias(&to, &tbias, false);
+		ret = APART(&to, false, &ta, &tb, &tbias);
 	if (ret)
 		goto err;
 	memset(&c, 0, sizeof(c));
@@ -604,13 +635,8 @@ ACCEL_EXPORT int accel_cmdbuf_conv2d(struct accel_cmdbuf *cb,
 
 	if (!cb || !p)
 		return -EINVAL;
-	ret = tensor(cb, in, false, false, &ti, &r);
-	if (!ret)
-		ret = tensor(cb, weight, false, false, &tw, &r);
-	if (!ret)
-		ret = tensor(cb, bias, true, false, &tb, &r);
-	if (!ret)
-		ret = tensor(cb, out, false, true, &to, &r);
+	ret = TENSORS(cb, &r, IN(in, &ti), IN(weight, &tw), OPT(bias, &tb),
+		      OUT(out, &to));
 	if (ret)
 		goto err;
 	ret = -EINVAL;
@@ -637,11 +663,7 @@ ACCEL_EXPORT int accel_cmdbuf_conv2d(struct accel_cmdbuf *cb,
 		goto err;
 	ret = mm_dtypes(&ti, &tw, &tb, &to, 0, 3, p->act);
 	if (!ret)
-		ret = no_alias(&to, &ti, false);
-	if (!ret)
-		ret = no_alias(&to, &tw, false);
-	if (!ret)
-		ret = no_alias(&to, &tb, false);
+		ret = APART(&to, false, &ti, &tw, &tb);
 	if (ret)
 		goto err;
 	memset(&c, 0, sizeof(c));
@@ -684,11 +706,7 @@ ACCEL_EXPORT int accel_cmdbuf_eltwise(struct accel_cmdbuf *cb, uint32_t op,
 
 	if (!cb || op >= VNPU_ELT_COUNT || act >= VNPU_ACT_COUNT)
 		return -EINVAL;
-	ret = tensor(cb, a, false, false, &ta, &r);
-	if (!ret)
-		ret = tensor(cb, b, false, false, &tb, &r);
-	if (!ret)
-		ret = tensor(cb, out, false, true, &to, &r);
+	ret = TENSORS(cb, &r, IN(a, &ta), IN(b, &tb), OUT(out, &to));
 	if (ret)
 		goto err;
 	ret = -EINVAL;
@@ -705,9 +723,7 @@ ACCEL_EXPORT int accel_cmdbuf_eltwise(struct accel_cmdbuf *cb, uint32_t op,
 		if ((ta.shape[i] != to.shape[i] && ta.shape[i] != 1) ||
 		    (tb.shape[i] != to.shape[i] && tb.shape[i] != 1))
 			goto err;
-	ret = no_alias(&to, &ta, true);
-	if (!ret)
-		ret = no_alias(&to, &tb, true);
+	ret = APART(&to, true, &ta, &tb);
 	if (ret)
 		goto err;
 	memset(&c, 0, sizeof(c));
@@ -739,9 +755,7 @@ static int unary(struct accel_cmdbuf *cb, uint16_t opcode,
 
 	if (!cb)
 		return -EINVAL;
-	ret = tensor(cb, in, false, false, &ti, &r);
-	if (!ret)
-		ret = tensor(cb, out, false, true, &to, &r);
+	ret = TENSORS(cb, &r, IN(in, &ti), OUT(out, &to));
 	if (ret)
 		goto err;
 	ret = -EINVAL;
@@ -815,7 +829,6 @@ static int norm(struct accel_cmdbuf *cb, uint16_t opcode,
 		const struct accel_tensor *gamma,
 		const struct accel_tensor *beta, float eps)
 {
-	const struct accel_tensor *gb[2] = { gamma, beta };
 	struct vnpu_cmd_norm c;
 	struct refs r = { .n = 0 };
 	struct tv ti, to, tg[2];
@@ -824,11 +837,8 @@ static int norm(struct accel_cmdbuf *cb, uint16_t opcode,
 
 	if (!cb || !isfinite(eps) || eps < 0)
 		return -EINVAL;
-	ret = tensor(cb, in, false, false, &ti, &r);
-	for (i = 0; i < 2 && !ret; i++)
-		ret = tensor(cb, gb[i], true, false, &tg[i], &r);
-	if (!ret)
-		ret = tensor(cb, out, false, true, &to, &r);
+	ret = TENSORS(cb, &r, IN(in, &ti), OPT(gamma, &tg[0]),
+		      OPT(beta, &tg[1]), OUT(out, &to));
 	if (ret)
 		goto err;
 	ret = -EINVAL;
@@ -843,9 +853,7 @@ static int norm(struct accel_cmdbuf *cb, uint16_t opcode,
 		    !dt_float(tg[i].dtype))
 			goto err;
 	}
-	ret = no_alias(&to, &ti, false);
-	for (i = 0; i < 2 && !ret; i++)
-		ret = no_alias(&to, &tg[i], false);
+	ret = APART(&to, false, &ti, &tg[0], &tg[1]);
 	if (ret)
 		goto err;
 	memset(&c, 0, sizeof(c));
@@ -894,9 +902,7 @@ ACCEL_EXPORT int accel_cmdbuf_pool2d(struct accel_cmdbuf *cb,
 
 	if (!cb || !p || p->mode >= VNPU_POOL_COUNT)
 		return -EINVAL;
-	ret = tensor(cb, in, false, false, &ti, &r);
-	if (!ret)
-		ret = tensor(cb, out, false, true, &to, &r);
+	ret = TENSORS(cb, &r, IN(in, &ti), OUT(out, &to));
 	if (ret)
 		goto err;
 	ret = -EINVAL;
@@ -960,9 +966,7 @@ static int convert(struct accel_cmdbuf *cb, uint16_t opcode,
 
 	if (!cb)
 		return -EINVAL;
-	ret = tensor(cb, in, false, false, &ti, &r);
-	if (!ret)
-		ret = tensor(cb, out, false, true, &to, &r);
+	ret = TENSORS(cb, &r, IN(in, &ti), OUT(out, &to));
 	if (ret)
 		goto err;
 	ret = -EINVAL;
