@@ -1040,35 +1040,6 @@ static const struct accel_tensor *req(const struct vnpu_tensor *v,
 	return t;
 }
 
-/* Size in bytes of an opcode's command; 0 for an unknown opcode. */
-static size_t cmd_size(unsigned int op)
-{
-	static const size_t sizes[VNPU_OP_COUNT] = {
-		[VNPU_OP_NOP] = sizeof(struct vnpu_cmd_nop),
-		[VNPU_OP_FILL] = sizeof(struct vnpu_cmd_fill),
-		[VNPU_OP_COPY] = sizeof(struct vnpu_cmd_copy),
-		[VNPU_OP_TIMESTAMP] = sizeof(struct vnpu_cmd_timestamp),
-		[VNPU_OP_BARRIER] = sizeof(struct vnpu_cmd_nop),
-		[VNPU_OP_SEM_WAIT] = sizeof(struct vnpu_cmd_sem),
-		[VNPU_OP_SEM_SIGNAL] = sizeof(struct vnpu_cmd_sem),
-		[VNPU_OP_COPY_ND] = sizeof(struct vnpu_cmd_copy_nd),
-		[VNPU_OP_GEMM] = sizeof(struct vnpu_cmd_gemm),
-		[VNPU_OP_CONV2D] = sizeof(struct vnpu_cmd_conv2d),
-		[VNPU_OP_ELTWISE] = sizeof(struct vnpu_cmd_eltwise),
-		[VNPU_OP_ACTIVATION] = sizeof(struct vnpu_cmd_unary),
-		[VNPU_OP_SOFTMAX] = sizeof(struct vnpu_cmd_unary),
-		[VNPU_OP_LAYERNORM] = sizeof(struct vnpu_cmd_norm),
-		[VNPU_OP_RMSNORM] = sizeof(struct vnpu_cmd_norm),
-		[VNPU_OP_REDUCE] = sizeof(struct vnpu_cmd_unary),
-		[VNPU_OP_POOL2D] = sizeof(struct vnpu_cmd_pool2d),
-		[VNPU_OP_QUANTIZE] = sizeof(struct vnpu_cmd_convert),
-		[VNPU_OP_DEQUANTIZE] = sizeof(struct vnpu_cmd_convert),
-		[VNPU_OP_CAST] = sizeof(struct vnpu_cmd_convert),
-	};
-
-	return op < VNPU_OP_COUNT ? sizes[op] : 0;
-}
-
 /* Append one well-framed command of @len bytes through its builder. */
 static int replay_one(struct accel_cmdbuf *cb, const void *p)
 {
@@ -1236,7 +1207,7 @@ ACCEL_EXPORT int accel_cmdbuf_append_stream(struct accel_cmdbuf *cb,
 			break;
 		}
 		memcpy(&h, p + off, sizeof(h));
-		len = cmd_size(h.opcode);
+		len = vnpu_op_cmd_size(h.opcode);
 		if (!len) {
 			ret = -EBADMSG;
 			break;

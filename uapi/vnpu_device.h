@@ -693,6 +693,55 @@ struct vnpu_cmd_convert {
 	struct vnpu_tensor out;
 };
 
+/**
+ * vnpu_op_cmd_size() - size in bytes of an opcode's command
+ * @op: a VNPU_OP_* opcode
+ *
+ * A command's header must give exactly this length (in 8-byte words).
+ *
+ * Return: the size of the opcode's command structure, or 0 for an unknown
+ * opcode.
+ */
+static __inline__ __u32 vnpu_op_cmd_size(__u32 op)
+{
+	switch (op) {
+	case VNPU_OP_NOP:
+	case VNPU_OP_BARRIER:
+		return sizeof(struct vnpu_cmd_nop);
+	case VNPU_OP_FILL:
+		return sizeof(struct vnpu_cmd_fill);
+	case VNPU_OP_COPY:
+		return sizeof(struct vnpu_cmd_copy);
+	case VNPU_OP_TIMESTAMP:
+		return sizeof(struct vnpu_cmd_timestamp);
+	case VNPU_OP_SEM_WAIT:
+	case VNPU_OP_SEM_SIGNAL:
+		return sizeof(struct vnpu_cmd_sem);
+	case VNPU_OP_COPY_ND:
+		return sizeof(struct vnpu_cmd_copy_nd);
+	case VNPU_OP_GEMM:
+		return sizeof(struct vnpu_cmd_gemm);
+	case VNPU_OP_CONV2D:
+		return sizeof(struct vnpu_cmd_conv2d);
+	case VNPU_OP_ELTWISE:
+		return sizeof(struct vnpu_cmd_eltwise);
+	case VNPU_OP_ACTIVATION:
+	case VNPU_OP_SOFTMAX:
+	case VNPU_OP_REDUCE:
+		return sizeof(struct vnpu_cmd_unary);
+	case VNPU_OP_LAYERNORM:
+	case VNPU_OP_RMSNORM:
+		return sizeof(struct vnpu_cmd_norm);
+	case VNPU_OP_POOL2D:
+		return sizeof(struct vnpu_cmd_pool2d);
+	case VNPU_OP_QUANTIZE:
+	case VNPU_OP_DEQUANTIZE:
+	case VNPU_OP_CAST:
+		return sizeof(struct vnpu_cmd_convert);
+	}
+	return 0;
+}
+
 /*
  * DOC: MMU
  *

@@ -12,29 +12,6 @@
 #define VNPU_HDR_SIZE       8
 #define VNPU_CMD_MAX_WORDS  36
 
-static const uint8_t vnpu_op_words[VNPU_OP_COUNT] = {
-    [VNPU_OP_NOP] = sizeof(struct vnpu_cmd_nop) / 8,
-    [VNPU_OP_FILL] = sizeof(struct vnpu_cmd_fill) / 8,
-    [VNPU_OP_COPY] = sizeof(struct vnpu_cmd_copy) / 8,
-    [VNPU_OP_TIMESTAMP] = sizeof(struct vnpu_cmd_timestamp) / 8,
-    [VNPU_OP_BARRIER] = sizeof(struct vnpu_cmd_nop) / 8,
-    [VNPU_OP_SEM_WAIT] = sizeof(struct vnpu_cmd_sem) / 8,
-    [VNPU_OP_SEM_SIGNAL] = sizeof(struct vnpu_cmd_sem) / 8,
-    [VNPU_OP_COPY_ND] = sizeof(struct vnpu_cmd_copy_nd) / 8,
-    [VNPU_OP_GEMM] = sizeof(struct vnpu_cmd_gemm) / 8,
-    [VNPU_OP_CONV2D] = sizeof(struct vnpu_cmd_conv2d) / 8,
-    [VNPU_OP_ELTWISE] = sizeof(struct vnpu_cmd_eltwise) / 8,
-    [VNPU_OP_ACTIVATION] = sizeof(struct vnpu_cmd_unary) / 8,
-    [VNPU_OP_SOFTMAX] = sizeof(struct vnpu_cmd_unary) / 8,
-    [VNPU_OP_LAYERNORM] = sizeof(struct vnpu_cmd_norm) / 8,
-    [VNPU_OP_RMSNORM] = sizeof(struct vnpu_cmd_norm) / 8,
-    [VNPU_OP_REDUCE] = sizeof(struct vnpu_cmd_unary) / 8,
-    [VNPU_OP_POOL2D] = sizeof(struct vnpu_cmd_pool2d) / 8,
-    [VNPU_OP_QUANTIZE] = sizeof(struct vnpu_cmd_convert) / 8,
-    [VNPU_OP_DEQUANTIZE] = sizeof(struct vnpu_cmd_convert) / 8,
-    [VNPU_OP_CAST] = sizeof(struct vnpu_cmd_convert) / 8,
-};
-
 _Static_assert(sizeof(struct vnpu_cmd_fill) == 32, "fill layout");
 _Static_assert(sizeof(struct vnpu_cmd_copy) == 32, "copy layout");
 _Static_assert(sizeof(struct vnpu_cmd_timestamp) == 16, "timestamp layout");
@@ -56,7 +33,7 @@ _Static_assert(sizeof(struct vnpu_completion) == 32, "completion layout");
 
 unsigned vnpu_cmd_words(unsigned op)
 {
-    return op < VNPU_OP_COUNT ? vnpu_op_words[op] : 0;
+    return vnpu_op_cmd_size(op) / 8;
 }
 
 void vnpu_desc_decode(const void *raw, struct vnpu_desc *d)

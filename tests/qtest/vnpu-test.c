@@ -2545,28 +2545,6 @@ static void test_op_sync(void)
  */
 static void random_jobs(const char *props, const char *extra)
 {
-    static const uint16_t words[VNPU_OP_COUNT] = {
-        [VNPU_OP_NOP] = sizeof(struct vnpu_cmd_nop) / 8,
-        [VNPU_OP_FILL] = sizeof(struct vnpu_cmd_fill) / 8,
-        [VNPU_OP_COPY] = sizeof(struct vnpu_cmd_copy) / 8,
-        [VNPU_OP_TIMESTAMP] = sizeof(struct vnpu_cmd_timestamp) / 8,
-        [VNPU_OP_BARRIER] = sizeof(struct vnpu_cmd_nop) / 8,
-        [VNPU_OP_SEM_WAIT] = sizeof(struct vnpu_cmd_sem) / 8,
-        [VNPU_OP_SEM_SIGNAL] = sizeof(struct vnpu_cmd_sem) / 8,
-        [VNPU_OP_COPY_ND] = sizeof(struct vnpu_cmd_copy_nd) / 8,
-        [VNPU_OP_GEMM] = sizeof(struct vnpu_cmd_gemm) / 8,
-        [VNPU_OP_CONV2D] = sizeof(struct vnpu_cmd_conv2d) / 8,
-        [VNPU_OP_ELTWISE] = sizeof(struct vnpu_cmd_eltwise) / 8,
-        [VNPU_OP_ACTIVATION] = sizeof(struct vnpu_cmd_unary) / 8,
-        [VNPU_OP_SOFTMAX] = sizeof(struct vnpu_cmd_unary) / 8,
-        [VNPU_OP_LAYERNORM] = sizeof(struct vnpu_cmd_norm) / 8,
-        [VNPU_OP_RMSNORM] = sizeof(struct vnpu_cmd_norm) / 8,
-        [VNPU_OP_REDUCE] = sizeof(struct vnpu_cmd_unary) / 8,
-        [VNPU_OP_POOL2D] = sizeof(struct vnpu_cmd_pool2d) / 8,
-        [VNPU_OP_QUANTIZE] = sizeof(struct vnpu_cmd_convert) / 8,
-        [VNPU_OP_DEQUANTIZE] = sizeof(struct vnpu_cmd_convert) / 8,
-        [VNPU_OP_CAST] = sizeof(struct vnpu_cmd_convert) / 8,
-    };
     Vnpu *v = g_new0(Vnpu, 1);
     GRand *rng = g_rand_new_with_seed(0x5eed1234);
     uint64_t data_pa, data, canary, junk;
@@ -2606,7 +2584,7 @@ static void random_jobs(const char *props, const char *extra)
         c.len = 0;
         while (ncmds--) {
             uint16_t op = g_rand_int_range(rng, 0, VNPU_OP_COUNT + 2);
-            uint16_t len = op < VNPU_OP_COUNT ? words[op] : 1;
+            uint16_t len = op < VNPU_OP_COUNT ? vnpu_op_cmd_size(op) / 8 : 1;
 
             if (g_rand_int_range(rng, 0, 16) == 0) {
                 len = g_rand_int_range(rng, 0, 40);
