@@ -46,6 +46,9 @@ def main():
             if not re.fullmatch(r'[A-Za-z0-9_]+', name):
                 continue
             body = chunk.split('\n', 1)[1]
+            # whatis wants "accel_x \- ..." in NAME, not "struct accel_x".
+            body = re.sub(r'(?m)(^\.SH NAME\n)(?:struct|union|enum) ',
+                          r'\1', body, count=1)
             body = body.replace('.SH SYNOPSIS\n',
                                 '.SH SYNOPSIS\n.nf\n.B #include <%s>\n.fi\n'
                                 '.PP\nLink with \\fI$(pkg-config --libs '
