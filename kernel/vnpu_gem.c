@@ -228,9 +228,11 @@ static int vnpu_bo_create_devmem(struct drm_device *drm, u64 size, u32 flags,
 	bo->base.base.funcs = &vnpu_devmem_funcs;
 	drm_gem_private_object_init(drm, &bo->base.base, size);
 
+	/* 2 MiB aligned from 2 MiB on, to be mapped with 2 MiB pages */
 	mutex_lock(&vdev->devmem_lock);
 	ret = drm_mm_insert_node_generic(&vdev->devmem_mm, &bo->devmem, size,
-					 VNPU_PAGE_SIZE, 0, DRM_MM_INSERT_BEST);
+					 vnpu_mmu_align(vdev, size), 0,
+					 DRM_MM_INSERT_BEST);
 	mutex_unlock(&vdev->devmem_lock);
 	if (!ret)
 		ret = drm_gem_create_mmap_offset(&bo->base.base);

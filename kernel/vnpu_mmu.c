@@ -9,8 +9,10 @@
 #include <linux/dma-mapping.h>
 #include <linux/err.h>
 #include <linux/scatterlist.h>
+#include <linux/seq_file.h>
 #include <linux/slab.h>
 
+#include <drm/drm_debugfs.h>
 #include <drm/drm_drv.h>
 #include <drm/drm_managed.h>
 
@@ -73,36 +75,66 @@ static void vnpu_pte_write(u64 *pte, u64 val)
 	WRITE_ONCE(*pte, cpu_to_le64(val));
 }
 
+static u64 vnpu_pte_read(const u64 *pte)
+{
+	return le64_to_cpu(READ_ONCE(*pte));
+}
+
 /*
- * Return the leaf entry for @va, allocating the intermediate tables when
- * @alloc is set. Returns NULL when a table is missing and @alloc is clear.
+ * Return the entry of level *@level for @va: VNPU_PT_LEVELS - 1 for a 4 KiB
+ * leaf, VNPU_HUGE_LEVEL for a 2 MiB one.
+ *
+ * With @alloc set, the intermediate tables are allocated (or linked again,
+ * see below). A huge leaf in the way means that two mappings overlap,
+ * which the drm_mm never allows: -EEXIST.
+ *
+ * With @alloc clear, NULL is returned when a table is missing, and the
+ * level-2 entry (with *@level set to VNPU_HUGE_LEVEL) when it is a huge
+ * leaf.
+ *
+ * A table that a huge leaf replaces stays in @child, unlinked, and is
+ * linked again when a 4 KiB mapping needs it. It holds no valid entry: the
+ * range of a huge leaf is wholly inside one mapping, so every 4 KiB leaf
+ * under it belonged to mappings that were removed, and removal clears the
+ * leaves. Not freeing it means the device can never walk a freed table.
  */
-static u64 *vnpu_pt_leaf(struct vnpu_mmu_ctx *ctx, u64 va, bool alloc)
+static u64 *vnpu_pt_walk(struct vnpu_mmu_ctx *ctx, u64 va,
+			 unsigned int *level, bool alloc)
 {
 	struct vnpu_pt *pt = ctx->pgd;
 	struct vnpu_pt *next;
-	unsigned int level, idx;
+	unsigned int l, idx;
+	u64 entry;
 
 	lockdep_assert_held(&ctx->lock);
 
-	for (level = 0; level < VNPU_PT_LEVELS - 1; level++) {
-		idx = VNPU_PT_INDEX(va, level);
+	for (l = 0; l < *level; l++) {
+		idx = VNPU_PT_INDEX(va, l);
+		entry = vnpu_pte_read(&pt->cpu[idx]);
+		if (entry & VNPU_PTE_HUGE) {
+			if (alloc)
+				return ERR_PTR(-EEXIST);
+			*level = l;
+			return &pt->cpu[idx];
+		}
 		next = pt->child[idx];
-		if (!next) {
+		if (!(entry & VNPU_PTE_VALID)) {
 			if (!alloc)
 				return NULL;
-			next = vnpu_pt_alloc(ctx->vdev,
-					     level + 1 == VNPU_PT_LEVELS - 1);
-			if (!next)
-				return ERR_PTR(-ENOMEM);
-			pt->child[idx] = next;
+			if (!next) {
+				next = vnpu_pt_alloc(ctx->vdev,
+						     l + 1 == VNPU_PT_LEVELS - 1);
+				if (!next)
+					return ERR_PTR(-ENOMEM);
+				pt->child[idx] = next;
+			}
 			vnpu_pte_write(&pt->cpu[idx],
 				       (next->dma & VNPU_PTE_ADDR_MASK) |
 				       VNPU_PTE_TABLE);
 		}
 		pt = next;
 	}
-	return &pt->cpu[VNPU_PT_INDEX(va, VNPU_PT_LEVELS - 1)];
+	return &pt->cpu[VNPU_PT_INDEX(va, *level)];
 }
 
 static void vnpu_mmu_tlb_inv(struct vnpu_device *vdev, u32 ctx_id)
@@ -126,19 +158,66 @@ static void vnpu_mmu_tlb_inv(struct vnpu_device *vdev, u32 ctx_id)
 	drm_dev_exit(idx);
 }
 
+/*
+ * Clear the leaves of [start, end). A huge leaf found there lies wholly
+ * inside the range: mappings are removed whole (VM_UNBIND refuses a
+ * partial unbind), and a huge leaf is only written for a 2 MiB range
+ * wholly inside its mapping.
+ */
 static void vnpu_mmu_clear_range(struct vnpu_mmu_ctx *ctx, u64 start, u64 end)
 {
-	u64 va;
+	unsigned int level;
+	u64 va = start;
+	u64 step;
 	u64 *pte;
 
-	for (va = start; va < end; va += VNPU_PAGE_SIZE) {
-		pte = vnpu_pt_leaf(ctx, va, false);
-		if (pte)
+	while (va < end) {
+		level = VNPU_PT_LEVELS - 1;
+		pte = vnpu_pt_walk(ctx, va, &level, false);
+		step = level == VNPU_HUGE_LEVEL ? VNPU_HUGE_SIZE :
+						  VNPU_PAGE_SIZE;
+		if (pte) {
+			WARN_ON_ONCE(!IS_ALIGNED(va, step) || end - va < step);
 			vnpu_pte_write(pte, 0);
+			if (level == VNPU_HUGE_LEVEL)
+				ctx->huge_leaves--;
+		}
+		va += step;
 	}
 }
 
-/* Map [va, va + size) to the DMA pages of @sgt, from byte @offset on. */
+/* Can [va, va + len) be mapped to @addr with one 2 MiB leaf? */
+static bool vnpu_mmu_huge_ok(struct vnpu_mmu_ctx *ctx, u64 va, u64 addr,
+			     u64 len)
+{
+	return ctx->vdev->cap_mmu & VNPU_CAP_MMU_PAGE_2M &&
+	       IS_ALIGNED(va | addr, VNPU_HUGE_SIZE) && len >= VNPU_HUGE_SIZE;
+}
+
+/* Write one leaf mapping @va to @addr: 2 MiB if @huge, else 4 KiB. */
+static int vnpu_mmu_set_leaf(struct vnpu_mmu_ctx *ctx, u64 va, u64 addr,
+			     u64 flags, bool huge)
+{
+	unsigned int level = huge ? VNPU_HUGE_LEVEL : VNPU_PT_LEVELS - 1;
+	u64 *pte;
+
+	pte = vnpu_pt_walk(ctx, va, &level, true);
+	if (IS_ERR(pte))
+		return PTR_ERR(pte);
+	if (huge) {
+		flags |= VNPU_PTE_HUGE;
+		ctx->huge_leaves++;
+	}
+	vnpu_pte_write(pte, (addr & VNPU_PTE_ADDR_MASK) | flags);
+	return 0;
+}
+
+/*
+ * Map [va, va + size) to the DMA pages of @sgt, from byte @offset on.
+ * Where a 2 MiB-aligned VA meets a 2 MiB-aligned, 2 MiB-long stretch of
+ * one DMA segment (a large folio, or pages that happen to be contiguous),
+ * one huge leaf maps it.
+ */
 static int vnpu_mmu_write_sgt(struct vnpu_mmu_ctx *ctx, u64 va,
 			      struct sg_table *sgt, u64 offset, u64 size,
 			      u64 prot, u64 *done)
@@ -146,25 +225,26 @@ static int vnpu_mmu_write_sgt(struct vnpu_mmu_ctx *ctx, u64 va,
 	u64 end = va + size;
 	struct scatterlist *sg;
 	unsigned int i;
-	u64 *pte;
+	bool huge;
+	int ret;
 
 	for_each_sgtable_dma_sg(sgt, sg, i) {
 		dma_addr_t addr = sg_dma_address(sg);
 		u64 len = sg_dma_len(sg);
-		u64 off;
+		u64 off, step;
 
 		if (offset >= len) {
 			offset -= len;
 			continue;
 		}
-		for (off = offset; off < len && va < end;
-		     off += VNPU_PAGE_SIZE) {
-			pte = vnpu_pt_leaf(ctx, va, true);
-			if (IS_ERR(pte))
-				return PTR_ERR(pte);
-			vnpu_pte_write(pte, ((addr + off) & VNPU_PTE_ADDR_MASK) |
-				       prot);
-			va += VNPU_PAGE_SIZE;
+		for (off = offset; off < len && va < end; off += step) {
+			huge = vnpu_mmu_huge_ok(ctx, va, addr + off,
+						min(len - off, end - va));
+			step = huge ? VNPU_HUGE_SIZE : VNPU_PAGE_SIZE;
+			ret = vnpu_mmu_set_leaf(ctx, va, addr + off, prot, huge);
+			if (ret)
+				return ret;
+			va += step;
 			*done = va;
 		}
 		offset = 0;
@@ -172,22 +252,43 @@ static int vnpu_mmu_write_sgt(struct vnpu_mmu_ctx *ctx, u64 va,
 	return va == end ? 0 : -EINVAL;
 }
 
-/* Map [va, va + size) to device memory at BAR2 offset @addr. */
+/*
+ * Map [va, va + size) to device memory at BAR2 offset @addr, with 2 MiB
+ * leaves wherever both are 2 MiB aligned.
+ */
 static int vnpu_mmu_write_devmem(struct vnpu_mmu_ctx *ctx, u64 va, u64 addr,
 				 u64 size, u64 prot, u64 *done)
 {
 	u64 end = va + size;
-	u64 *pte;
+	u64 step;
+	bool huge;
+	int ret;
 
-	for (; va < end; va += VNPU_PAGE_SIZE, addr += VNPU_PAGE_SIZE) {
-		pte = vnpu_pt_leaf(ctx, va, true);
-		if (IS_ERR(pte))
-			return PTR_ERR(pte);
-		vnpu_pte_write(pte, (addr & VNPU_PTE_ADDR_MASK) | prot |
-			       VNPU_PTE_DEVMEM);
-		*done = va + VNPU_PAGE_SIZE;
+	for (; va < end; va += step, addr += step) {
+		huge = vnpu_mmu_huge_ok(ctx, va, addr, end - va);
+		step = huge ? VNPU_HUGE_SIZE : VNPU_PAGE_SIZE;
+		ret = vnpu_mmu_set_leaf(ctx, va, addr, prot | VNPU_PTE_DEVMEM,
+					huge);
+		if (ret)
+			return ret;
+		*done = va + step;
 	}
 	return 0;
+}
+
+/**
+ * vnpu_mmu_align - alignment of an automatic placement
+ * @vdev: device
+ * @size: bytes to place
+ *
+ * Returns 2 MiB for 2 MiB or more when the MMU has 2 MiB pages, so that
+ * such mappings can use them, else 4 KiB.
+ */
+u64 vnpu_mmu_align(struct vnpu_device *vdev, u64 size)
+{
+	if (size >= VNPU_HUGE_SIZE && (vdev->cap_mmu & VNPU_CAP_MMU_PAGE_2M))
+		return VNPU_HUGE_SIZE;
+	return VNPU_PAGE_SIZE;
 }
 
 /**
@@ -195,7 +296,8 @@ static int vnpu_mmu_write_devmem(struct vnpu_mmu_ctx *ctx, u64 va, u64 addr,
  * @ctx: address space
  * @node: receives the VA range (must not be allocated yet); its colour
  *        (VNPU_MAP_*) must be set
- * @va: the VA to map at, or 0 to let the driver choose one
+ * @va: the VA to map at, or 0 to let the driver choose one (2 MiB aligned
+ *      for a mapping of 2 MiB or more, see vnpu_mmu_align())
  * @bo: the BO, with its backing pinned
  * @offset: page-aligned offset in @bo
  * @size: bytes, page aligned, within @bo
@@ -217,7 +319,8 @@ int vnpu_mmu_map(struct vnpu_mmu_ctx *ctx, struct drm_mm_node *node,
 		ret = drm_mm_reserve_node(&ctx->mm, node);
 	} else {
 		ret = drm_mm_insert_node_generic(&ctx->mm, node, size,
-						 VNPU_PAGE_SIZE, node->color,
+						 vnpu_mmu_align(ctx->vdev, size),
+						 node->color,
 						 DRM_MM_INSERT_BEST);
 	}
 	if (ret)
@@ -327,6 +430,10 @@ struct vnpu_mmu_ctx *vnpu_mmu_ctx_create(struct vnpu_device *vdev)
 	/* drop whatever a previous user of this id left in the TLB */
 	vnpu_mmu_tlb_inv(vdev, ctx->id);
 
+	mutex_lock(&vdev->mmu.lock);
+	list_add_tail(&ctx->link, &vdev->mmu.contexts);
+	mutex_unlock(&vdev->mmu.lock);
+
 	vnpu_dbg(vdev, "context %u created\n", ctx->id);
 	return ctx;
 
@@ -343,6 +450,10 @@ static void vnpu_mmu_ctx_release(struct kref *ref)
 	struct vnpu_mmu_ctx *ctx = container_of(ref, struct vnpu_mmu_ctx, ref);
 	struct vnpu_device *vdev = ctx->vdev;
 
+	mutex_lock(&vdev->mmu.lock);
+	list_del(&ctx->link);
+	mutex_unlock(&vdev->mmu.lock);
+
 	vnpu_mmu_set_entry(vdev, ctx->id, 0, 0);
 	vnpu_mmu_tlb_inv(vdev, ctx->id);
 	ida_free(&vdev->mmu.ctx_ida, ctx->id);
@@ -357,6 +468,90 @@ static void vnpu_mmu_ctx_release(struct kref *ref)
 void vnpu_mmu_ctx_put(struct vnpu_mmu_ctx *ctx)
 {
 	kref_put(&ctx->ref, vnpu_mmu_ctx_release);
+}
+
+/* A run of leaves that map contiguous VAs to contiguous addresses. */
+struct vnpu_pt_run {
+	u64 start, end;		/* VA range */
+	u64 addr;		/* address of start */
+	u64 flags;		/* leaf bits outside the address */
+};
+
+static void vnpu_pt_run_show(struct seq_file *m, struct vnpu_pt_run *run)
+{
+	if (run->start == run->end)
+		return;
+	seq_printf(m, "  %#llx-%#llx %s %c%c%c %s %#llx\n", run->start,
+		   run->end, run->flags & VNPU_PTE_HUGE ? "2M" : "4K",
+		   run->flags & VNPU_PTE_READ ? 'r' : '-',
+		   run->flags & VNPU_PTE_WRITE ? 'w' : '-',
+		   run->flags & VNPU_PTE_EXEC ? 'x' : '-',
+		   run->flags & VNPU_PTE_DEVMEM ? "devmem" : "sys",
+		   run->addr);
+}
+
+static void vnpu_pt_dump(struct seq_file *m, struct vnpu_pt *pt,
+			 unsigned int level, u64 base, struct vnpu_pt_run *run)
+{
+	unsigned int shift = VNPU_PAGE_SHIFT +
+			     9 * (VNPU_PT_LEVELS - 1 - level);
+	unsigned int i;
+	u64 entry, va, addr, flags;
+
+	for (i = 0; i < VNPU_PT_ENTRIES; i++) {
+		entry = vnpu_pte_read(&pt->cpu[i]);
+		if (!(entry & VNPU_PTE_VALID))
+			continue;
+		va = base | (u64)i << shift;
+		if (level < VNPU_PT_LEVELS - 1 && !(entry & VNPU_PTE_HUGE)) {
+			if (pt->child[i])
+				vnpu_pt_dump(m, pt->child[i], level + 1, va,
+					     run);
+			continue;
+		}
+		addr = entry & VNPU_PTE_ADDR_MASK;
+		flags = entry & ~VNPU_PTE_ADDR_MASK;
+		if (va == run->end && flags == run->flags &&
+		    addr == run->addr + (run->end - run->start)) {
+			run->end += BIT_ULL(shift);
+			continue;
+		}
+		vnpu_pt_run_show(m, run);
+		*run = (struct vnpu_pt_run) {
+			.start = va,
+			.end = va + BIT_ULL(shift),
+			.addr = addr,
+			.flags = flags,
+		};
+	}
+}
+
+/*
+ * debugfs "page_tables": every context's leaves, as runs of contiguous
+ * VAs mapping contiguous addresses with the same size and permissions:
+ *   ctx <id>: <n> 2M leaves
+ *     <va start>-<va end> <2M|4K> <rwx> <sys|devmem> <address of start>
+ */
+static int vnpu_mmu_debugfs_show(struct seq_file *m, void *data)
+{
+	struct drm_debugfs_entry *entry = m->private;
+	struct vnpu_device *vdev = to_vnpu_device(entry->dev);
+	struct vnpu_mmu_ctx *ctx;
+	struct vnpu_pt_run run;
+
+	/* a context leaves the list under this lock before it is freed */
+	mutex_lock(&vdev->mmu.lock);
+	list_for_each_entry(ctx, &vdev->mmu.contexts, link) {
+		mutex_lock(&ctx->lock);
+		seq_printf(m, "ctx %u: %u 2M leaves\n", ctx->id,
+			   ctx->huge_leaves);
+		memset(&run, 0, sizeof(run));
+		vnpu_pt_dump(m, ctx->pgd, 0, 0, &run);
+		vnpu_pt_run_show(m, &run);
+		mutex_unlock(&ctx->lock);
+	}
+	mutex_unlock(&vdev->mmu.lock);
+	return 0;
 }
 
 static void vnpu_mmu_fini(struct drm_device *drm, void *unused)
@@ -385,6 +580,7 @@ int vnpu_mmu_init(struct vnpu_device *vdev)
 		return ret;
 
 	ida_init(&mmu->ctx_ida);
+	INIT_LIST_HEAD(&mmu->contexts);
 	/* coherent allocations are page aligned: the 4 KiB rule holds */
 	mmu->table = dma_alloc_coherent(vdev->drm.dev,
 					vdev->num_contexts * sizeof(*mmu->table),
@@ -394,7 +590,13 @@ int vnpu_mmu_init(struct vnpu_device *vdev)
 		return -ENOMEM;
 	}
 
-	return drmm_add_action_or_reset(&vdev->drm, vnpu_mmu_fini, NULL);
+	ret = drmm_add_action_or_reset(&vdev->drm, vnpu_mmu_fini, NULL);
+	if (ret)
+		return ret;
+
+	drm_debugfs_add_file(&vdev->drm, "page_tables", vnpu_mmu_debugfs_show,
+			     NULL);
+	return 0;
 }
 
 /**

@@ -5,8 +5,10 @@
 #ifndef __VNPU_MMU_H__
 #define __VNPU_MMU_H__
 
+#include <linux/bits.h>
 #include <linux/idr.h>
 #include <linux/kref.h>
+#include <linux/list.h>
 #include <linux/mutex.h>
 #include <linux/types.h>
 
@@ -20,6 +22,10 @@ struct vnpu_ctx_entry;
 /* drm_mm colours of the nodes of a context's address space */
 #define VNPU_MAP_AUTO		0	/* BO_CREATE / BO_USERPTR placement */
 #define VNPU_MAP_BIND		1	/* VM_BIND, a struct vnpu_vma */
+
+#define VNPU_HUGE_SIZE		BIT_ULL(VNPU_HUGE_SHIFT)
+/* The level whose entries may be 2 MiB leaves (VNPU_PTE_HUGE). */
+#define VNPU_HUGE_LEVEL		(VNPU_PT_LEVELS - 2)
 
 /* Page-table permissions of a mapping. */
 #define VNPU_MAP_PROT_RO	(VNPU_PTE_VALID | VNPU_PTE_READ)
@@ -45,8 +51,9 @@ struct vnpu_mmu {
 	dma_addr_t table_dma;
 	/* context ids in use; id 0 is never handed out */
 	struct ida ctx_ida;
-	/* protects the entries of table */
+	/* protects the entries of table and the list of contexts */
 	struct mutex lock;
+	struct list_head contexts;
 };
 
 /*
@@ -64,6 +71,10 @@ struct vnpu_mmu_ctx {
 	struct mutex lock;
 	struct drm_mm mm;
 	struct vnpu_pt *pgd;
+	/* 2 MiB leaves in the page tables (debugfs) */
+	u32 huge_leaves;
+	/* in vnpu_mmu.contexts, under vnpu_mmu.lock */
+	struct list_head link;
 
 	/* jobs of this context that hung and were found guilty */
 	atomic_t hangs;
@@ -85,6 +96,7 @@ static inline struct vnpu_mmu_ctx *vnpu_mmu_ctx_get(struct vnpu_mmu_ctx *ctx)
 	return ctx;
 }
 
+u64 vnpu_mmu_align(struct vnpu_device *vdev, u64 size);
 int vnpu_mmu_map(struct vnpu_mmu_ctx *ctx, struct drm_mm_node *node,
 		 u64 va, struct vnpu_bo *bo, u64 offset, u64 size, u64 prot);
 void vnpu_mmu_unmap(struct vnpu_mmu_ctx *ctx, struct drm_mm_node *node);

@@ -4,13 +4,16 @@
  * chosen VAs (success, every validation error, use after unbind faulting,
  * read-only bindings), userptr BOs (pinned user memory, read-only, every
  * validation error), PRIME export/import (self-import into another file,
- * import of a vgem buffer, dma-buf mmap) and device-memory BOs.
+ * import of a vgem buffer, dma-buf mmap) and device-memory BOs, mapped
+ * with 2 MiB pages where aligned (checked in debugfs page_tables).
  *
  * Copyright (C) 2026 The vnpu authors
  */
 #include <dirent.h>
+#include <inttypes.h>
 #include <stdio.h>
 #include <sys/mman.h>
+#include <sys/mount.h>
 
 #include "kselftest_harness.h"
 #include "vnpu_ksft.h"
@@ -801,6 +804,224 @@ TEST_F(devmem, vm_bind)
 				   0, &hw));
 	ASSERT_EQ(-1, check_fill(p + PAGE_SZ, PAGE_SZ, 0xdeb1dd00));
 	munmap(p, DATA_SIZE);
+}
+
+/* ---- 2 MiB pages (debugfs page_tables) ---- */
+
+#define HUGE_SZ		(2ull << 20)
+
+/* The leaf run of the debugfs page-table dump that holds one VA. */
+struct pt_run {
+	uint64_t start, end, addr;
+	char size[4], perm[4], kind[8];
+};
+
+/*
+ * Read debugfs page_tables: the number of 2 MiB leaves of context @ctx
+ * (-1 if the file or the context is missing) and, in @run, the run holding
+ * @va (run->end = 0 when @va is not mapped).
+ */
+static int pt_lookup(uint32_t ctx, uint64_t va, struct pt_run *run)
+{
+	char path[512], line[256];
+	struct dirent *e;
+	int huge = -1;
+	bool in = false;
+	FILE *f = NULL;
+	DIR *d;
+
+	memset(run, 0, sizeof(*run));
+	if (access("/sys/kernel/debug/accel", F_OK))
+		mount("none", "/sys/kernel/debug", "debugfs", 0, NULL);
+	d = opendir("/sys/kernel/debug/accel");
+	if (!d)
+		return -1;
+	while (!f && (e = readdir(d))) {
+		if (e->d_name[0] == '.')
+			continue;
+		snprintf(path, sizeof(path),
+			 "/sys/kernel/debug/accel/%s/page_tables", e->d_name);
+		f = fopen(path, "re");
+	}
+	closedir(d);
+	if (!f)
+		return -1;
+	/* with several devices, only ours has our context with mappings */
+	while (fgets(line, sizeof(line), f)) {
+		unsigned int id, n;
+		struct pt_run r;
+
+		if (sscanf(line, "ctx %u: %u 2M leaves", &id, &n) == 2) {
+			in = id == ctx;
+			if (in)
+				huge = n;
+			continue;
+		}
+		if (!in || sscanf(line, " %" SCNx64 "-%" SCNx64 " %3s %3s %7s %" SCNx64,
+				  &r.start, &r.end, r.size, r.perm, r.kind,
+				  &r.addr) != 6)
+			continue;
+		if (va >= r.start && va < r.end)
+			*run = r;
+	}
+	fclose(f);
+	return huge;
+}
+
+#define PT_LOOKUP_OR_SKIP(ctx, va, run) ({				\
+	int __n = pt_lookup(ctx, va, run);				\
+	if (__n < 0)							\
+		SKIP(return, "no debugfs page_tables");			\
+	__n;								\
+})
+
+/*
+ * A 4 MiB device-memory BO: its automatic mapping and a VM_BIND of it at a
+ * 2 MiB-aligned VA both use two 2 MiB leaves; a job reads and writes
+ * through them, across the boundary between the two; after VM_UNBIND the
+ * VA faults in both halves and the leaves are gone.
+ */
+TEST_F(devmem, huge_pages)
+{
+	uint32_t ctx = PARAM(self->v.fd, DRM_VNPU_PARAM_CONTEXT_ID);
+	uint64_t va, sizes = PARAM(self->v.fd, DRM_VNPU_PARAM_PAGE_SIZES);
+	const uint64_t size = 2 * HUGE_SZ;
+	struct pt_run run;
+	uint32_t h, hw;
+	int n0, n;
+	uint8_t *p;
+
+	if (!self->size)
+		SKIP(return, "the device has no device memory");
+	if (!(sizes & HUGE_SZ))
+		SKIP(return, "the MMU has no 2 MiB pages");
+	n0 = PT_LOOKUP_OR_SKIP(ctx, BIND_VA, &run);
+	ASSERT_EQ(0, run.end);
+
+	ASSERT_EQ(0, vnpu_bo_create(self->v.fd, size, DRM_VNPU_BO_DEVMEM, &h,
+				    &va));
+	ASSERT_EQ(0, va % HUGE_SZ) TH_LOG("automatic VA %#llx",
+					  (unsigned long long)va);
+	n = pt_lookup(ctx, va, &run);
+	ASSERT_EQ(n0 + 2, n);
+	ASSERT_STREQ("2M", run.size);
+	ASSERT_STREQ("devmem", run.kind);
+	ASSERT_EQ(va, run.start);
+	ASSERT_EQ(va + size, run.end);
+	ASSERT_EQ(0, run.addr % HUGE_SZ);
+
+	ASSERT_EQ(0, vnpu_vm_bind(self->v.fd, h, 0, BIND_VA, 0, size));
+	n = pt_lookup(ctx, BIND_VA + HUGE_SZ + PAGE_SZ, &run);
+	ASSERT_EQ(n0 + 4, n);
+	ASSERT_STREQ("2M", run.size);
+	ASSERT_STREQ("rw-", run.perm);
+	ASSERT_EQ(BIND_VA, run.start);
+	ASSERT_EQ(BIND_VA + size, run.end);
+
+	/* the device writes all of it through the bound VA ... */
+	ASSERT_EQ(0, vm_fill(_metadata, &self->v, BIND_VA, size, 0x2b16e5a1,
+			     &hw));
+	ASSERT_EQ(VNPU_JOB_OK, hw);
+	p = vnpu_bo_mmap(self->v.fd, h, size);
+	ASSERT_NE(NULL, p) TH_LOG("mmap: %s", strerror(errno));
+	ASSERT_EQ(-1, check_fill(p, size, 0x2b16e5a1));
+	/* ... and reads it back across the 2 MiB boundary */
+	memset(p + HUGE_SZ - DATA_SIZE / 2, 0x5a, DATA_SIZE);
+	ASSERT_EQ(0, vm_copy(_metadata, &self->v,
+			     BIND_VA + HUGE_SZ - DATA_SIZE / 2,
+			     self->v.data_va, DATA_SIZE, &hw));
+	ASSERT_EQ(-1, check_bytes(self->v.data_map, DATA_SIZE, 0x5a));
+	/* the automatic mapping reaches the same memory */
+	ASSERT_EQ(0, vm_copy(_metadata, &self->v, va + size - PAGE_SZ,
+			     self->v.data_va, PAGE_SZ, &hw));
+	ASSERT_EQ(-1, check_fill(self->v.data_map, PAGE_SZ, 0x2b16e5a1));
+
+	ASSERT_EQ(0, vnpu_vm_unbind(self->v.fd, BIND_VA, size));
+	n = pt_lookup(ctx, BIND_VA + HUGE_SZ, &run);
+	ASSERT_EQ(n0 + 2, n);
+	ASSERT_EQ(0, run.end);
+	ASSERT_EQ(-EFAULT, vm_fill(_metadata, &self->v, BIND_VA, 8, 0, &hw));
+	ASSERT_EQ(VNPU_JOB_MMU_FAULT, hw);
+	ASSERT_EQ(-EFAULT, vm_fill(_metadata, &self->v,
+				   BIND_VA + HUGE_SZ + PAGE_SZ, 8, 0, &hw));
+	ASSERT_EQ(VNPU_JOB_MMU_FAULT, hw);
+	/* the faulting jobs wrote nothing */
+	ASSERT_EQ(-1, check_fill(p, PAGE_SZ, 0x2b16e5a1));
+	ASSERT_EQ(-1, check_bytes(p + HUGE_SZ + PAGE_SZ, 8, 0x5a));
+	munmap(p, size);
+
+	ASSERT_EQ(0, vnpu_gem_close(self->v.fd, h));
+	n = pt_lookup(ctx, va, &run);
+	ASSERT_EQ(n0, n);
+	ASSERT_EQ(0, run.end);
+}
+
+/*
+ * 2 MiB leaves only where both the VA and the memory are 2 MiB aligned:
+ * 2 MiB + 4 KiB bound at an aligned VA is one 2 MiB leaf and one 4 KiB
+ * leaf; the same memory bound from a 4 KiB offset uses 4 KiB leaves only.
+ * The 4 KiB mapping then reuses the table the 2 MiB leaf replaced.
+ */
+TEST_F(devmem, huge_and_small_leaves)
+{
+	uint32_t ctx = PARAM(self->v.fd, DRM_VNPU_PARAM_CONTEXT_ID);
+	uint64_t sizes = PARAM(self->v.fd, DRM_VNPU_PARAM_PAGE_SIZES);
+	const uint64_t size = 2 * HUGE_SZ;
+	struct pt_run run;
+	uint32_t h, hw;
+	int n0;
+
+	if (!self->size)
+		SKIP(return, "the device has no device memory");
+	if (!(sizes & HUGE_SZ))
+		SKIP(return, "the MMU has no 2 MiB pages");
+	ASSERT_EQ(0, vnpu_bo_create(self->v.fd, size, DRM_VNPU_BO_DEVMEM, &h,
+				    NULL));
+	n0 = PT_LOOKUP_OR_SKIP(ctx, BIND_VA, &run);
+
+	ASSERT_EQ(0, vnpu_vm_bind(self->v.fd, h, 0, BIND_VA, 0,
+				  HUGE_SZ + PAGE_SZ));
+	ASSERT_EQ(n0 + 1, pt_lookup(ctx, BIND_VA, &run));
+	ASSERT_STREQ("2M", run.size);
+	ASSERT_EQ(BIND_VA + HUGE_SZ, run.end);
+	ASSERT_EQ(n0 + 1, pt_lookup(ctx, BIND_VA + HUGE_SZ, &run));
+	ASSERT_STREQ("4K", run.size);
+	ASSERT_EQ(BIND_VA + HUGE_SZ + PAGE_SZ, run.end);
+	ASSERT_EQ(0, vm_fill(_metadata, &self->v, BIND_VA + HUGE_SZ - 8, 16,
+			     0x0dd5a1e5, &hw));
+	ASSERT_EQ(0, vnpu_vm_unbind(self->v.fd, BIND_VA, HUGE_SZ + PAGE_SZ));
+
+	ASSERT_EQ(0, vnpu_vm_bind(self->v.fd, h, 0, BIND_VA, PAGE_SZ, HUGE_SZ));
+	ASSERT_EQ(n0, pt_lookup(ctx, BIND_VA + HUGE_SZ - PAGE_SZ, &run));
+	ASSERT_STREQ("4K", run.size);
+	ASSERT_EQ(BIND_VA, run.start);
+	ASSERT_EQ(BIND_VA + HUGE_SZ, run.end);
+	/* BO offset 2 MiB - 8 is now at BIND_VA + 2 MiB - 4 KiB - 8 */
+	ASSERT_EQ(0, vm_copy(_metadata, &self->v,
+			     BIND_VA + HUGE_SZ - PAGE_SZ - 8, self->v.data_va,
+			     16, &hw));
+	ASSERT_EQ(-1, check_fill(self->v.data_map, 16, 0x0dd5a1e5));
+	ASSERT_EQ(0, vnpu_vm_unbind(self->v.fd, BIND_VA, HUGE_SZ));
+}
+
+/* Unbinding part of a mapping, 2 MiB leaves or not, is refused. */
+TEST_F(devmem, huge_partial_unbind_refused)
+{
+	const uint64_t size = 2 * HUGE_SZ;
+	uint32_t h, hw;
+
+	if (!self->size)
+		SKIP(return, "the device has no device memory");
+	ASSERT_EQ(0, vnpu_bo_create(self->v.fd, size, DRM_VNPU_BO_DEVMEM, &h,
+				    NULL));
+	ASSERT_EQ(0, vnpu_vm_bind(self->v.fd, h, 0, BIND_VA, 0, size));
+	ASSERT_EQ(-EINVAL, vnpu_vm_unbind(self->v.fd, BIND_VA, HUGE_SZ));
+	ASSERT_EQ(-ENOENT, vnpu_vm_unbind(self->v.fd, BIND_VA + HUGE_SZ,
+					  HUGE_SZ));
+	ASSERT_EQ(0, vm_fill(_metadata, &self->v, BIND_VA + HUGE_SZ, 8,
+			     0x11111111, &hw));
+	ASSERT_EQ(VNPU_JOB_OK, hw);
+	ASSERT_EQ(0, vnpu_vm_unbind(self->v.fd, BIND_VA, size));
 }
 
 TEST_F(devmem, wc_rejected)
