@@ -214,6 +214,23 @@ int accel_device_open_index(unsigned int index, struct accel_device **dev);
 int accel_device_open_pci(const char *pci_address, struct accel_device **dev);
 
 /**
+ * accel_device_open_spec() - open a device named the way users name one
+ * @spec: a device node ("/dev/accel/accel1", anything starting with '/'),
+ *        an index in enumeration order ("1", decimal digits only) or a PCI
+ *        address ("0000:00:03.0", "00:03.0"); NULL or "" stands for the
+ *        environment variable ACCEL_DEVICE (same forms) when it is set and
+ *        not empty, else for the first device
+ * @dev: out, the device handle
+ *
+ * What the tools' --device option and ACCEL_DEVICE take, so that a user
+ * with several NPUs can choose one for any program.
+ *
+ * Return: as accel_device_open(), accel_device_open_index() or
+ * accel_device_open_pci() for the form @spec has; -EINVAL if @dev is NULL.
+ */
+int accel_device_open_spec(const char *spec, struct accel_device **dev);
+
+/**
  * accel_device_close() - release a device handle
  * @dev: the handle, or NULL
  *

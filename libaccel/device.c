@@ -588,6 +588,29 @@ ACCEL_EXPORT int accel_device_open_pci(const char *pci_address,
 	return ret;
 }
 
+ACCEL_EXPORT int accel_device_open_spec(const char *spec,
+					struct accel_device **out)
+{
+	size_t n;
+
+	if (!out)
+		return -EINVAL;
+	if (!spec || !*spec)
+		spec = getenv("ACCEL_DEVICE");
+	if (!spec || !*spec)
+		return accel_device_open(NULL, out);
+	if (spec[0] == '/')
+		return accel_device_open(spec, out);
+	n = strspn(spec, "0123456789");
+	if (!spec[n]) {
+		unsigned long idx = n <= 9 ? strtoul(spec, NULL, 10) : ULONG_MAX;
+
+		return idx > UINT_MAX ? -ENODEV :
+		       accel_device_open_index((unsigned int)idx, out);
+	}
+	return accel_device_open_pci(spec, out);
+}
+
 /* ACCEL_PRIORITY_* to DRM_VNPU_PRIORITY_*; -1 if unknown. */
 static int drm_priority(uint32_t prio)
 {

@@ -18,13 +18,14 @@
 static void usage(FILE *f)
 {
 	fprintf(f,
-		"Usage: vnpu-info [--json] [--device PATH|PCI]\n"
+		"Usage: vnpu-info [--json] [--device PATH|PCI|INDEX]\n"
 		"List the vnpu accelerators: PCI address, driver version,\n"
 		"parameters, capabilities, memory, reset state and statistics.\n"
 		"\n"
 		"  -j, --json         print one JSON object instead of text\n"
 		"  -d, --device DEV   show only this device: a node such as\n"
-		"                     /dev/accel/accel0, or a PCI address\n"
+		"                     /dev/accel/accel0, a PCI address, or an\n"
+		"                     index in the listed order\n"
 		"  -h, --help         show this help\n"
 		"\n"
 		"Exit status: 0 on success, 1 if no device was found or one could\n"
@@ -332,6 +333,8 @@ int main(int argc, char **argv)
 
 	if (only) {
 		const char *pci = NULL;
+		unsigned int pos = 0;
+		size_t digits = strspn(only, "0123456789");
 
 		/*
 		 * Use the enumerated PCI address when the node is listed; a
@@ -344,12 +347,16 @@ int main(int argc, char **argv)
 			accel_device_list_get_pci_address(list, i, &addr);
 			if (!strcmp(node, only) || !strcmp(addr, only) ||
 			    (strlen(only) == 7 && !strncmp(addr, "0000:", 5) &&
-			     !strcmp(addr + 5, only))) {
+			     !strcmp(addr + 5, only)) ||
+			    (digits && !only[digits] && digits < 10 &&
+			     strtoul(only, NULL, 10) == i)) {
 				pci = addr;
 				only = node;
+				pos = i;
+				break;
 			}
 		}
-		if (show(0, only, pci, json, true))
+		if (show(pos, only, pci, json, true))
 			status = 1;
 		shown = 1;
 	} else {

@@ -42,7 +42,8 @@ static void usage(FILE *f)
 		"  -O, --output VA:SIZE[:FILE]  after the last run, write SIZE bytes\n"
 		"                               at VA to FILE (else hex on stdout)\n"
 		"  -d, --device DEV             device node, PCI address or index\n"
-		"                               (default: the first device)\n"
+		"                               (default: $ACCEL_DEVICE, else the\n"
+		"                               first device)\n"
 		"  -q, --queue N                hardware queue (default 0)\n"
 		"  -n, --runs N                 run the job N times (default 1)\n"
 		"  -p, --progress               show a progress bar (default: on a\n"
@@ -157,19 +158,10 @@ static int exec_model_runner(int argc, char **argv)
 	return 1;
 }
 
+/* A node, an index or a PCI address; without --device, $ACCEL_DEVICE. */
 static int open_device(const char *spec, struct accel_device **dev)
 {
-	char *end;
-	unsigned long idx;
-
-	if (!spec)
-		return accel_device_open(NULL, dev);
-	if (spec[0] == '/')
-		return accel_device_open(spec, dev);
-	idx = strtoul(spec, &end, 10);
-	if (*spec && !*end)
-		return accel_device_open_index((unsigned int)idx, dev);
-	return accel_device_open_pci(spec, dev);
+	return accel_device_open_spec(spec, dev);
 }
 
 static double now_ms(void)

@@ -121,7 +121,8 @@ static void usage(FILE *f)
 		"  -l, --labels FILE    int64 .npy of labels: print top-1 accuracy\n"
 		"  -s, --show N         draw the first N samples (square images) with labels\n"
 		"  -p, --profile        per-layer device time of the last batch\n"
-		"  -d, --device PATH    device node (default: first vnpu device)\n"
+		"  -d, --device DEV     device node, index or PCI address (default:\n"
+		"                       $ACCEL_DEVICE, else the first vnpu device)\n"
 		"      --no-devmem      keep every buffer in system memory\n"
 		"  -q, --quiet          no progress bar\n", MAX_JOBS);
 }
@@ -181,7 +182,7 @@ int main(int argc, char **argv)
 		fprintf(stderr, "vnpu-run-model: %s\n", msg);
 		return 1;
 	}
-	ret = accel_device_open(devpath, &dev);
+	ret = accel_device_open_spec(devpath, &dev);	/* or $ACCEL_DEVICE */
 	if (ret) {
 		fprintf(stderr, "vnpu-run-model: %s: %s\n", devpath ? devpath : "vnpu device",
 			accel_strerror(ret));
