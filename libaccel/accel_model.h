@@ -10,7 +10,10 @@
  * (re-validated by the accel_cmdbuf_* builders) and its I/O bindings.
  * Runs of one model are serialised (they share scratch memory); load the
  * package several times, or use accel_model_clone(), to run batches in
- * parallel on several queues and engines. Same conventions as accel.h:
+ * parallel on several queues and engines, and accel_model_clone_to() or
+ * accel_model_load_devices() to place instances on several devices;
+ * accel_model_run_batch() spreads a batch over instances (data
+ * parallelism). Same conventions as accel.h:
  * 0 or a negative errno, out-parameters untouched on failure.
  *
  * The package format is described in Documentation/accel/vnpu/package.rst.
@@ -80,6 +83,76 @@ int accel_model_load_buffer(struct accel_device *dev, const void *data,
 int accel_model_clone(struct accel_model *model, struct accel_model **clone);
 
 /**
+ * accel_model_clone_to() - an instance of a loaded model on another device
+ * @model: a loaded model
+ * @dev: the device the instance runs on (@model's own device works too)
+ * @clone: out, like accel_model_clone() but with its BOs, command buffer
+ *         and jobs on @dev; the package image is shared, not re-read
+ *
+ * Constants are uploaded to @dev by @dev's own BOs; nothing of @model's
+ * device is referenced by the clone, which may outlive @model.
+ *
+ * Return: 0; -EINVAL for NULL arguments; -EOPNOTSUPP if @dev lacks an
+ * opcode the package uses; -ENOMEM/-ENOSPC; or an error of the command
+ * builders.
+ */
+int accel_model_clone_to(struct accel_model *model, struct accel_device *dev,
+			 struct accel_model **clone);
+
+/**
+ * accel_model_load_devices() - load a package onto several devices
+ * @devs: @count devices (distinct handles of distinct devices for data
+ *        parallelism; the same device twice gives two instances on it)
+ * @count: 1 .. ACCEL_MODEL_MAX_INSTANCES
+ * @path: a .vnpu package, read once
+ * @flags: as for accel_model_load()
+ * @models: out, @count models: models[i] runs on devs[i]; free each with
+ *          accel_model_free()
+ *
+ * On failure no model is left allocated and @models is untouched.
+ *
+ * Return: 0; -EINVAL for NULL arguments, a NULL device, @count 0 or above
+ * ACCEL_MODEL_MAX_INSTANCES or unknown @flags; otherwise as
+ * accel_model_load() for the first device that fails.
+ */
+int accel_model_load_devices(struct accel_device *const *devs,
+			     unsigned int count, const char *path,
+			     uint32_t flags, struct accel_model **models);
+
+/* Most instances accel_model_load_devices()/accel_model_run_batch() take. */
+#define ACCEL_MODEL_MAX_INSTANCES	64
+
+/**
+ * accel_model_run_batch() - run a batch data-parallel on several instances
+ * @models: @count instances of one package (from accel_model_load_devices(),
+ *          accel_model_clone() or accel_model_clone_to(); packages loaded
+ *          separately are accepted when their bytes are identical)
+ * @count: 1 .. ACCEL_MODEL_MAX_INSTANCES
+ * @items: batch items (0 does nothing)
+ * @inputs: @items * inputs pointers: inputs[i * inputs + k] is input k of
+ *          item i, in the layout of accel_model_get_input()
+ * @outputs: @items * outputs pointers: outputs[i * outputs + k] receives
+ *           output k of item i
+ *
+ * Item i runs on models[i % @count]: every instance has at most one run in
+ * flight, so with one instance per device all devices compute at once,
+ * each on its own copy of the constants. Each item's result is what
+ * accel_model_run() of that item gives on one device, bit for bit (the
+ * devices run the same command stream on the same data). The instances'
+ * host bindings are replaced during the call and left unbound after it;
+ * their queues and BO bindings of other I/O are kept.
+ *
+ * Return: 0 if every item succeeded; -EINVAL for NULL arguments, @count 0
+ * or above ACCEL_MODEL_MAX_INSTANCES, a NULL instance, instances of
+ * different packages, or an input or output of an instance bound to a BO;
+ * otherwise the first error of accel_model_submit()/accel_model_wait() (the
+ * other items still run, and every submitted run has ended on return).
+ */
+int accel_model_run_batch(struct accel_model *const *models, unsigned int count,
+			  unsigned int items, const void *const *inputs,
+			  void *const *outputs);
+
+/**
  * accel_model_free() - wait for the model's last run and free it
  * @model: the model, or NULL
  */
@@ -125,6 +198,9 @@ int accel_model_get_input(const struct accel_model *model, unsigned int index,
 
 /**
  * accel_model_get_output() - describe output @index
+ * @model: the model
+ * @index: 0 .. outputs - 1
+ * @io: out
  *
  * Return: as accel_model_get_input().
  */
@@ -176,6 +252,11 @@ int accel_model_bind_input_bo(struct accel_model *model, unsigned int index,
 
 /**
  * accel_model_bind_output_bo() - let the device write output @index to a BO
+ * @model: the model
+ * @index: the output
+ * @bo: a BO of the model's device handle, or NULL to go back to the
+ *      model's own output BO
+ * @offset: byte offset of the output in @bo
  *
  * Return: as accel_model_bind_input_bo().
  */
@@ -196,6 +277,9 @@ int accel_model_get_input_bo(struct accel_model *model, unsigned int index,
 
 /**
  * accel_model_get_output_bo() - the model's own BO of output @index
+ * @model: the model
+ * @index: the output
+ * @bo: out, owned by the model
  *
  * Return: as accel_model_get_input_bo().
  */

@@ -30,6 +30,7 @@
 struct model_shared {
 	atomic_uint refcount;
 	void *image;
+	size_t size;
 	struct vnpu_pkg_view v;
 };
 
@@ -202,6 +203,7 @@ ACCEL_EXPORT int accel_model_load_buffer(struct accel_device *dev, const void *d
 		return -ENOMEM;
 	}
 	memcpy(sh->image, data, size);
+	sh->size = size;
 	if (vnpu_pkg_parse(sh->image, size, &sh->v, &why) ||
 	    sh->v.num_regions > MAX_REGIONS) {
 		shared_put(sh);
@@ -270,6 +272,112 @@ ACCEL_EXPORT int accel_model_clone(struct accel_model *model, struct accel_model
 	if (ret)
 		shared_put(model->sh);
 	return ret;
+}
+
+ACCEL_EXPORT int accel_model_clone_to(struct accel_model *model,
+				      struct accel_device *dev,
+				      struct accel_model **clone)
+{
+	int ret;
+
+	if (!model || !dev || !clone)
+		return -EINVAL;
+	atomic_fetch_add(&model->sh->refcount, 1);
+	ret = instantiate(dev, model->sh, model->flags, clone);
+	if (ret)
+		shared_put(model->sh);
+	return ret;
+}
+
+ACCEL_EXPORT int accel_model_load_devices(struct accel_device *const *devs,
+					  unsigned int count, const char *path,
+					  uint32_t flags, struct accel_model **models)
+{
+	struct accel_model *m[ACCEL_MODEL_MAX_INSTANCES];
+	unsigned int i;
+	int ret;
+
+	if (!devs || !path || !models || !count || count > ACCEL_MODEL_MAX_INSTANCES ||
+	    (flags & ~ACCEL_MODEL_NO_DEVMEM))
+		return -EINVAL;
+	for (i = 0; i < count; i++)
+		if (!devs[i])
+			return -EINVAL;
+	ret = accel_model_load(devs[0], path, flags, &m[0]);
+	if (ret)
+		return ret;
+	for (i = 1; i < count; i++) {
+		ret = accel_model_clone_to(m[0], devs[i], &m[i]);
+		if (ret) {
+			while (i--)
+				accel_model_free(m[i]);
+			return ret;
+		}
+	}
+	memcpy(models, m, count * sizeof(*m));
+	return 0;
+}
+
+static bool same_package(const struct model_shared *a, const struct model_shared *b)
+{
+	return a == b || (a->size == b->size && !memcmp(a->image, b->image, a->size));
+}
+
+ACCEL_EXPORT int accel_model_run_batch(struct accel_model *const *models,
+				       unsigned int count, unsigned int items,
+				       const void *const *inputs,
+				       void *const *outputs)
+{
+	unsigned int i, k, nin, nout;
+	int err = 0, ret;
+
+	if (!models || !count || count > ACCEL_MODEL_MAX_INSTANCES || !inputs || !outputs)
+		return -EINVAL;
+	for (i = 0; i < count; i++) {
+		const struct accel_model *m = models[i];
+
+		if (!m || !same_package(m->sh, models[0]->sh))
+			return -EINVAL;
+		for (k = 0; k < m->sh->v.num_io; k++)
+			if (m->bound[m->sh->v.io[k].region])
+				return -EINVAL;
+	}
+	nin = models[0]->nin;
+	nout = models[0]->nout;
+	for (i = 0; i < items; i++) {
+		struct accel_model *m = models[i % count];
+
+		/* its previous item's outputs go to that item's pointers */
+		if (m->pending) {
+			ret = accel_model_wait(m, -1);
+			if (ret && !err)
+				err = ret;
+		}
+		for (k = 0; k < nin; k++)
+			m->in_ptr[m->in_io[k]] = inputs[(size_t)i * nin + k];
+		for (k = 0; k < nout; k++)
+			m->out_ptr[m->out_io[k]] = outputs[(size_t)i * nout + k];
+		ret = accel_model_submit(m, NULL, NULL);
+		if (ret) {
+			if (!err)
+				err = ret;
+			break;
+		}
+	}
+	for (i = 0; i < count; i++) {
+		struct accel_model *m = models[i];
+
+		if (m->pending) {
+			ret = accel_model_wait(m, -1);
+			if (ret && !err)
+				err = ret;
+		}
+		for (k = 0; k < m->sh->v.num_io; k++) {
+			m->in_ptr[k] = NULL;
+			m->out_ptr[k] = NULL;
+		}
+	}
+	return err;
 }
 
 ACCEL_EXPORT void accel_model_free(struct accel_model *m)
