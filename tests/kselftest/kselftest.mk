@@ -10,7 +10,7 @@ KSFT_OUTDIR := $(BUILD)/tests/guest
 # vnpu_module_test unloads the driver: keep it last.
 KSFT_NAMES := vnpu_uapi_test vnpu_job_test vnpu_vm_test vnpu_recovery_test \
 	vnpu_telemetry_test libaccel_test vnpu_pm_test vnpu_unplug_test \
-	vnpu_fuzz_test vnpu_isolation_test vnpu_stress_test \
+	vnpu_fuzz_test vnpu_isolation_test vnpu_stress_test vnpu_multi_test \
 	vnpu_module_test
 KSFT_BINS := $(addprefix $(KSFT_OUTDIR)/,$(KSFT_NAMES))
 KSFT_CPPFLAGS := $(CPPFLAGS) -I$(LINUX_SRC)/tools/testing/selftests \
@@ -35,6 +35,11 @@ $(KSFT_OUTDIR)/vnpu_telemetry_test: KSFT_LDLIBS += $(shell $(PKG_CONFIG) --libs 
 $(KSFT_OUTDIR)/libaccel_test: KSFT_CPPFLAGS += $(LIBACCEL_CFLAGS)
 $(KSFT_OUTDIR)/libaccel_test: KSFT_LDLIBS += $(LIBACCEL_LDLIBS) -lm
 $(KSFT_OUTDIR)/libaccel_test: libaccel/accel.h $(LIBACCEL_SO) $(LIBACCEL_LINKS)
+
+# vnpu_multi_test (several devices) uses libaccel and its model runtime.
+$(KSFT_OUTDIR)/vnpu_multi_test: KSFT_CPPFLAGS += $(LIBACCEL_CFLAGS)
+$(KSFT_OUTDIR)/vnpu_multi_test: KSFT_LDLIBS += $(LIBACCEL_LDLIBS)
+$(KSFT_OUTDIR)/vnpu_multi_test: libaccel/accel.h libaccel/accel_model.h $(LIBACCEL_SO) $(LIBACCEL_LINKS)
 
 GUEST_TESTS += $(KSFT_BINS)
 
