@@ -1432,7 +1432,8 @@ int accel_device_set_priority(struct accel_device *dev, uint32_t priority);
  * @opts: syncobjs to wait on and to signal, or NULL for none
  * @job: out (may be NULL), the job; free it with accel_job_free()
  *
- * Copies the stream into a new BO and submits it with @cb's BO list. The
+ * Copies the stream into a BO (reusing the previous submission's BO while
+ * @cb has not changed since) and submits it with @cb's BO list. The
  * job starts once every in-sync has signalled and every BO in the list is
  * idle for it. @cb is not changed and can be submitted again or freed.
  *

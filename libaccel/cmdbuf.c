@@ -32,12 +32,23 @@ struct accel_cmdbuf {
 
 	struct accel_bo **bos;		/* referenced BOs, no duplicates */
 	unsigned int nbos, bos_cap;
+
+	/*
+	 * The last upload of the stream (accel_cmdbuf_upload()), reused by
+	 * later submissions while the stream has not changed: @gen counts
+	 * changes, @up_gen is the count @up_bo was written at.
+	 */
+	pthread_mutex_t up_lock;
+	uint64_t gen, up_gen;
+	struct accel_bo *up_bo;
 };
 
-/* Exposed to job.c through these two accessors. */
+/* Exposed to job.c through these accessors. */
 struct accel_device *accel_cmdbuf_device(const struct accel_cmdbuf *cb);
 int accel_cmdbuf_bo_handles(const struct accel_cmdbuf *cb, uint32_t **handles,
 			    unsigned int *count);
+int accel_cmdbuf_upload(struct accel_cmdbuf *cb, struct accel_bo **out,
+			uint32_t *size);
 
 struct accel_device *accel_cmdbuf_device(const struct accel_cmdbuf *cb)
 {
@@ -77,6 +88,10 @@ ACCEL_EXPORT int accel_cmdbuf_new(struct accel_device *dev,
 	cb = calloc(1, sizeof(*cb));
 	if (!cb)
 		return -ENOMEM;
+	if (pthread_mutex_init(&cb->up_lock, NULL)) {
+		free(cb);
+		return -ENOMEM;
+	}
 	cb->max_size = VNPU_CMD_MAX_SIZE;
 	cb->ops = (1ull << VNPU_OP_COUNT) - 1;
 	cb->va_limit = 1ull << VNPU_VA_BITS;
@@ -107,6 +122,8 @@ ACCEL_EXPORT void accel_cmdbuf_free(struct accel_cmdbuf *cb)
 	if (!cb)
 		return;
 	drop_bos(cb);
+	accel_bo_free(cb->up_bo);	/* jobs hold their own references */
+	pthread_mutex_destroy(&cb->up_lock);
 	free(cb->bos);
 	free(cb->words);
 	if (cb->dev)
@@ -121,6 +138,7 @@ ACCEL_EXPORT int accel_cmdbuf_reset(struct accel_cmdbuf *cb)
 	drop_bos(cb);
 	cb->size = 0;
 	cb->count = 0;
+	cb->gen++;
 	return 0;
 }
 
@@ -139,6 +157,7 @@ void accel_cmdbuf_rollback(struct accel_cmdbuf *cb,
 		accel_bo_unref(cb->bos[--cb->nbos]);
 	cb->size = m->size;
 	cb->count = m->count;
+	cb->gen++;
 }
 
 static bool has_bo(const struct accel_cmdbuf *cb, const struct accel_bo *bo)
@@ -257,6 +276,7 @@ int accel_cmdbuf_commit(struct accel_cmdbuf *cb, const void *cmd, size_t len,
 	memcpy((char *)cb->words + cb->size, cmd, len);
 	cb->size += len;
 	cb->count++;
+	cb->gen++;
 	for (i = 0; i < n; i++) {
 		if (bos[i] && !has_bo(cb, bos[i]))
 			cb->bos[cb->nbos++] = bos[i];	/* adopt the ref */
@@ -374,6 +394,51 @@ ACCEL_EXPORT int accel_cmdbuf_add_bo(struct accel_cmdbuf *cb,
 	accel_bo_ref(bo);
 	cb->bos[cb->nbos++] = bo;
 	return 0;
+}
+
+/*
+ * A BO holding the stream, for submission: *@out gets a reference (the
+ * job's). The BO written for an earlier submission is reused while the
+ * stream is unchanged: jobs only read it, so jobs in flight and new ones
+ * can share it, and a changed stream goes to a new BO while the jobs
+ * still using the old one keep it alive. This saves creating, mapping,
+ * unmapping and freeing a BO per job.
+ */
+int accel_cmdbuf_upload(struct accel_cmdbuf *cb, struct accel_bo **out,
+			uint32_t *size)
+{
+	struct accel_bo *bo;
+	void *map;
+	int ret;
+
+	if (!cb->size)
+		return -ENODATA;
+	pthread_mutex_lock(&cb->up_lock);
+	if (cb->up_bo && cb->up_gen == cb->gen)
+		goto out;
+	accel_bo_free(cb->up_bo);
+	cb->up_bo = NULL;
+	ret = accel_bo_new(cb->dev, cb->size, 0, &bo);
+	if (ret)
+		goto err;
+	ret = accel_bo_map(bo, &map);
+	if (ret) {
+		accel_bo_free(bo);
+		goto err;
+	}
+	memcpy(map, cb->words, cb->size);
+	accel_bo_unmap(bo);
+	cb->up_bo = bo;
+	cb->up_gen = cb->gen;
+out:
+	accel_bo_ref(cb->up_bo);
+	*out = cb->up_bo;
+	*size = (uint32_t)cb->size;
+	pthread_mutex_unlock(&cb->up_lock);
+	return 0;
+err:
+	pthread_mutex_unlock(&cb->up_lock);
+	return ret;
 }
 
 ACCEL_EXPORT int accel_cmdbuf_get_stream(const struct accel_cmdbuf *cb,

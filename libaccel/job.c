@@ -22,10 +22,12 @@ _Static_assert(sizeof(struct accel_sync) == sizeof(struct drm_vnpu_sync),
 struct accel_device *accel_cmdbuf_device(const struct accel_cmdbuf *cb);
 int accel_cmdbuf_bo_handles(const struct accel_cmdbuf *cb, uint32_t **handles,
 			    unsigned int *count);
+int accel_cmdbuf_upload(struct accel_cmdbuf *cb, struct accel_bo **out,
+			uint32_t *size);
 
 struct accel_job {
 	struct accel_device *dev;
-	struct accel_bo *cmd_bo;	/* holds the stream; freed with the job */
+	struct accel_bo *cmd_bo;	/* holds the stream (a reference) */
 	uint64_t id;
 	uint32_t syncobj;		/* signalled with the job's fence */
 
@@ -51,34 +53,6 @@ static int convert_syncs(const struct accel_sync *in, uint32_t n,
 		out[i].flags = in[i].flags;
 		out[i].point = in[i].point;
 	}
-	return 0;
-}
-
-/* Copy the stream of @cb into a new BO. */
-static int upload(struct accel_device *dev, const struct accel_cmdbuf *cb,
-		  struct accel_bo **out, uint32_t *size)
-{
-	struct accel_bo *bo;
-	const void *data;
-	size_t len;
-	void *map;
-	int ret;
-
-	accel_cmdbuf_get_stream(cb, &data, &len);
-	if (!len)
-		return -ENODATA;
-	ret = accel_bo_new(dev, len, 0, &bo);
-	if (ret)
-		return ret;
-	ret = accel_bo_map(bo, &map);
-	if (ret) {
-		accel_bo_free(bo);
-		return ret;
-	}
-	memcpy(map, data, len);
-	accel_bo_unmap(bo);
-	*out = bo;
-	*size = (uint32_t)len;
 	return 0;
 }
 
@@ -161,7 +135,7 @@ ACCEL_EXPORT int accel_job_submit(struct accel_device *dev,
 		outs[args.out_sync_count++] = (struct drm_vnpu_sync){
 			.handle = job->syncobj };
 	}
-	ret = upload(dev, cb, &job->cmd_bo, &args.cmd_size);
+	ret = accel_cmdbuf_upload(cb, &job->cmd_bo, &args.cmd_size);
 	if (ret)
 		goto err;
 	ret = accel_cmdbuf_bo_handles(cb, &handles, &nhandles);
@@ -202,7 +176,7 @@ ACCEL_EXPORT int accel_job_submit(struct accel_device *dev,
 		*out = job;
 	} else {
 		/* Nobody will wait for it: the kernel keeps what it needs. */
-		accel_bo_free(job->cmd_bo);
+		accel_bo_unref(job->cmd_bo);
 		accel_dev_put(dev);
 		pthread_mutex_destroy(&job->lock);
 		free(job);
@@ -214,7 +188,8 @@ err:
 		drmSyncobjDestroy(dev->fd, in_tmp);
 	if (job->syncobj)
 		drmSyncobjDestroy(dev->fd, job->syncobj);
-	accel_bo_free(job->cmd_bo);
+	if (job->cmd_bo)
+		accel_bo_unref(job->cmd_bo);
 	pthread_mutex_destroy(&job->lock);
 	free(job);
 	return ret;
@@ -343,7 +318,7 @@ ACCEL_EXPORT void accel_job_free(struct accel_job *job)
 	if (!job)
 		return;
 	drmSyncobjDestroy(job->dev->fd, job->syncobj);
-	accel_bo_free(job->cmd_bo);
+	accel_bo_unref(job->cmd_bo);
 	accel_dev_put(job->dev);
 	pthread_mutex_destroy(&job->lock);
 	free(job);

@@ -445,6 +445,59 @@ TEST_F(dev, fill_copy_timestamp)
 	buf_free(&b);
 }
 
+/*
+ * A command buffer submitted again reuses its uploaded stream while it is
+ * unchanged; after a change (appending, resetting) the new stream runs,
+ * while the jobs of the old one still run the old one.
+ */
+TEST_F(dev, resubmit_after_changes_runs_the_new_stream)
+{
+	struct accel_job *j1, *j2, *j3, *j4;
+	struct accel_cmdbuf *cb;
+	struct buf a, b;
+	int st;
+
+	ASSERT_EQ(0, buf_new(self->dev, 65536, 0, &a));
+	ASSERT_EQ(0, buf_new(self->dev, 65536, 0, &b));
+	ASSERT_EQ(0, accel_cmdbuf_new(self->dev, &cb));
+	ASSERT_EQ(0, accel_cmdbuf_fill(cb, a.va, 65536, 0x11111111));
+	ASSERT_EQ(0, accel_job_submit(self->dev, cb, 0, NULL, &j1));
+	/* the same stream again, then a longer one, before j1 is waited */
+	ASSERT_EQ(0, accel_job_submit(self->dev, cb, 0, NULL, &j2));
+	ASSERT_EQ(0, accel_cmdbuf_fill(cb, b.va, 65536, 0x22222222));
+	ASSERT_EQ(0, accel_job_submit(self->dev, cb, 0, NULL, &j3));
+	st = -1;
+	ASSERT_EQ(0, accel_job_wait(j1, JOB_TIMEOUT, &st));
+	EXPECT_EQ(0, st);
+	st = -1;
+	ASSERT_EQ(0, accel_job_wait(j2, JOB_TIMEOUT, &st));
+	EXPECT_EQ(0, st);
+	st = -1;
+	ASSERT_EQ(0, accel_job_wait(j3, JOB_TIMEOUT, &st));
+	EXPECT_EQ(0, st);
+	EXPECT_TRUE(filled(a.p, 65536, 0x11111111));
+	EXPECT_TRUE(filled(b.p, 65536, 0x22222222));
+	/* reset and rebuild with the same length: the new values land */
+	ASSERT_EQ(0, accel_cmdbuf_reset(cb));
+	ASSERT_EQ(-ENODATA, accel_job_submit(self->dev, cb, 0, NULL, &j4));
+	ASSERT_EQ(0, accel_cmdbuf_fill(cb, a.va, 65536, 0x33333333));
+	ASSERT_EQ(0, accel_cmdbuf_fill(cb, b.va, 65536, 0x44444444));
+	ASSERT_EQ(0, accel_job_submit(self->dev, cb, 0, NULL, &j4));
+	/* freeing the builder does not take the stream from the job */
+	accel_cmdbuf_free(cb);
+	st = -1;
+	ASSERT_EQ(0, accel_job_wait(j4, JOB_TIMEOUT, &st));
+	EXPECT_EQ(0, st);
+	EXPECT_TRUE(filled(a.p, 65536, 0x33333333));
+	EXPECT_TRUE(filled(b.p, 65536, 0x44444444));
+	accel_job_free(j1);
+	accel_job_free(j2);
+	accel_job_free(j3);
+	accel_job_free(j4);
+	buf_free(&a);
+	buf_free(&b);
+}
+
 TEST_F(dev, builder_checks_bos)
 {
 	struct accel_cmdbuf *cb;
