@@ -15,6 +15,7 @@
 #include <linux/dma-mapping.h>
 #include <linux/err.h>
 #include <linux/mm.h>
+#include <linux/sched/mm.h>
 #include <linux/pci.h>
 #include <linux/scatterlist.h>
 #include <linux/slab.h>
@@ -252,6 +253,36 @@ static enum dma_data_direction vnpu_userptr_dir(struct vnpu_bo *bo)
 						  DMA_BIDIRECTIONAL;
 }
 
+/*
+ * Pinned pages count against RLIMIT_MEMLOCK, as for vfio and RDMA: charge
+ * them to the caller's locked_vm (-ENOMEM above the limit, unless the
+ * caller has CAP_IPC_LOCK) and keep the mm to give them back.
+ */
+static int vnpu_userptr_charge(struct vnpu_bo *bo, unsigned long npages)
+{
+	int ret;
+
+	ret = account_locked_vm(current->mm, npages, true);
+	if (ret)
+		return ret;
+	mmgrab(current->mm);
+	bo->mm = current->mm;
+	return 0;
+}
+
+static void vnpu_userptr_uncharge(struct vnpu_bo *bo, unsigned long npages)
+{
+	if (!bo->mm)
+		return;
+	/* nothing to give back to an address space that has exited */
+	if (mmget_not_zero(bo->mm)) {
+		account_locked_vm(bo->mm, npages, false);
+		mmput(bo->mm);
+	}
+	mmdrop(bo->mm);
+	bo->mm = NULL;
+}
+
 static void vnpu_userptr_free(struct drm_gem_object *obj)
 {
 	struct vnpu_bo *bo = to_vnpu_bo(obj);
@@ -269,6 +300,7 @@ static void vnpu_userptr_free(struct drm_gem_object *obj)
 					    !(bo->flags & DRM_VNPU_BO_READONLY));
 		kvfree(bo->pages);
 	}
+	vnpu_userptr_uncharge(bo, npages);
 	drm_gem_object_release(obj);
 	kfree(bo);
 }
@@ -291,6 +323,10 @@ static int vnpu_userptr_pin(struct vnpu_bo *bo, u64 uaddr)
 
 	if (!(bo->flags & DRM_VNPU_BO_READONLY))
 		gup |= FOLL_WRITE;
+
+	ret = vnpu_userptr_charge(bo, npages);
+	if (ret)
+		return ret;
 
 	bo->pages = kvmalloc_array(npages, sizeof(*bo->pages), GFP_KERNEL);
 	if (!bo->pages)

@@ -12,6 +12,7 @@
 
 struct drm_device;
 struct drm_file;
+struct mm_struct;
 struct page;
 struct sg_table;
 struct vnpu_mmu_ctx;
@@ -26,6 +27,8 @@ struct vnpu_mmu_ctx;
  * @flags: DRM_VNPU_BO_* given at creation, plus DRM_VNPU_BO_IS_*
  * @sgt: userptr BOs: the pinned pages, DMA-mapped
  * @pages: userptr BOs: the pinned pages
+ * @mm: userptr BOs: the address space charged for the pinned pages
+ *      (RLIMIT_MEMLOCK, locked_vm), one mm_count reference
  * @devmem: device-memory BOs: the range in BAR2
  */
 struct vnpu_bo {
@@ -36,6 +39,7 @@ struct vnpu_bo {
 
 	struct sg_table *sgt;
 	struct page **pages;
+	struct mm_struct *mm;
 	struct drm_mm_node devmem;
 };
 

@@ -10,10 +10,13 @@
  * Copyright (C) 2026 The vnpu authors
  */
 #include <dirent.h>
+#include <grp.h>
 #include <inttypes.h>
 #include <stdio.h>
 #include <sys/mman.h>
 #include <sys/mount.h>
+#include <sys/resource.h>
+#include <sys/wait.h>
 
 #include "kselftest_harness.h"
 #include "vnpu_ksft.h"
@@ -515,6 +518,111 @@ TEST_F(userptr, kernel_address)
 	ASSERT_EQ(-EFAULT, vnpu_bo_userptr(self->v.fd,
 					   (void *)0xffff888000000000ull,
 					   PAGE_SZ, 0, NULL, NULL));
+}
+
+/* ---- RLIMIT_MEMLOCK ---- */
+
+#define MEMLOCK_PAGES	16
+#define NOBODY		65534
+
+/*
+ * In a child with RLIMIT_MEMLOCK MEMLOCK_PAGES pages and, if @drop, the
+ * uid of nobody and no capabilities: pin userptr BOs of 32 pages of @mem
+ * against the limit. Returns 0, or the number of the step that failed.
+ */
+static int memlock_steps(uint8_t *mem, bool drop)
+{
+	struct rlimit rl = {
+		.rlim_cur = MEMLOCK_PAGES * PAGE_SZ,
+		.rlim_max = MEMLOCK_PAGES * PAGE_SZ,
+	};
+	uint32_t a, b;
+	int fd;
+
+	fd = vnpu_open();
+	if (fd < 0)
+		return 100;
+	if (setrlimit(RLIMIT_MEMLOCK, &rl))
+		return 101;
+	if (drop && (setgroups(0, NULL) || setgid(NOBODY) || setuid(NOBODY)))
+		return 102;
+
+	if (!drop)	/* CAP_IPC_LOCK: no limit */
+		return vnpu_bo_userptr(fd, mem, 32 * PAGE_SZ, 0, NULL, NULL) ?
+		       1 : 0;
+
+	/* more than the limit */
+	if (vnpu_bo_userptr(fd, mem, 32 * PAGE_SZ, 0, NULL, NULL) != -ENOMEM)
+		return 1;
+	/* within it */
+	if (vnpu_bo_userptr(fd, mem, 12 * PAGE_SZ, 0, &a, NULL))
+		return 2;
+	/* the pinned pages add up: 12 + 8 is over */
+	if (vnpu_bo_userptr(fd, mem + 12 * PAGE_SZ, 8 * PAGE_SZ, 0, NULL,
+			    NULL) != -ENOMEM)
+		return 3;
+	/* freeing gives the charge back */
+	if (vnpu_gem_close(fd, a))
+		return 4;
+	/* so does a pin that fails half way */
+	if (munmap(mem + 20 * PAGE_SZ, PAGE_SZ))
+		return 5;
+	if (vnpu_bo_userptr(fd, mem + 16 * PAGE_SZ, 8 * PAGE_SZ, 0, NULL,
+			    NULL) != -EFAULT)
+		return 6;
+	/* all of the limit is available again, and exactly that */
+	if (vnpu_bo_userptr(fd, mem, MEMLOCK_PAGES * PAGE_SZ, 0, &b, NULL))
+		return 7;
+	if (vnpu_bo_userptr(fd, mem + 16 * PAGE_SZ, PAGE_SZ, 0, NULL,
+			    NULL) != -ENOMEM)
+		return 8;
+	if (vnpu_gem_close(fd, b))
+		return 9;
+	if (vnpu_bo_userptr(fd, mem + 16 * PAGE_SZ, 4 * PAGE_SZ, 0, NULL,
+			    NULL))
+		return 10;
+	close(fd);
+	return 0;
+}
+
+static int memlock_child(bool drop)
+{
+	uint8_t *mem;
+	int status;
+	pid_t pid;
+
+	mem = mmap(NULL, 32 * PAGE_SZ, PROT_READ | PROT_WRITE,
+		   MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	if (mem == MAP_FAILED)
+		return -1;
+	memset(mem, 0, 32 * PAGE_SZ);
+	pid = fork();
+	if (pid == 0)
+		_exit(memlock_steps(mem, drop));
+	munmap(mem, 32 * PAGE_SZ);
+	if (pid < 0 || waitpid(pid, &status, 0) != pid || !WIFEXITED(status))
+		return -1;
+	return WEXITSTATUS(status);
+}
+
+/*
+ * Without CAP_IPC_LOCK, pinned pages are charged to RLIMIT_MEMLOCK:
+ * -ENOMEM above it, and the charge comes back when the BO is freed or
+ * the pin fails.
+ */
+TEST_F(userptr, memlock_limit)
+{
+	if (geteuid())
+		SKIP(return, "needs root to become nobody");
+	ASSERT_EQ(0, memlock_child(true)) TH_LOG("step failed");
+}
+
+/* CAP_IPC_LOCK lifts RLIMIT_MEMLOCK. */
+TEST_F(userptr, memlock_cap_ipc_lock)
+{
+	if (geteuid())
+		SKIP(return, "needs CAP_IPC_LOCK");
+	ASSERT_EQ(0, memlock_child(false));
 }
 
 /* ------------------------------------------------------------------ */

@@ -295,11 +295,15 @@ struct drm_vnpu_bo_info {
  * a device write faults). The pages stay pinned until the BO is freed, so
  * later changes to the process's mapping (munmap, mremap, fork with COW)
  * are not seen by the device. Userptr BOs can be neither mmapped through
- * the accel fd nor exported.
+ * the accel fd nor exported. The pinned pages are charged to the calling
+ * process's RLIMIT_MEMLOCK (its locked_vm, as for mlock() and vfio) until
+ * the BO is freed; CAP_IPC_LOCK lifts the limit.
  *
  * Errors: -EINVAL for unknown @flags, non-zero @pad, @user_ptr or @size
  * not page aligned, @size 0 or above MAX_BO_SIZE; -EFAULT when the range
- * is not mapped (or not writable without READONLY); -ENOMEM, -ENOSPC.
+ * is not mapped (or not writable without READONLY); -ENOMEM when the
+ * pages would take the process above RLIMIT_MEMLOCK, or out of memory;
+ * -ENOSPC.
  */
 struct drm_vnpu_bo_userptr {
 	/** @user_ptr: in, page-aligned address in the calling process */
