@@ -3,6 +3,7 @@
  * vnpu-cdi: Container Device Interface spec for the vnpu devices present.
  *
  *   vnpu-cdi generate [--kind VENDOR/CLASS] [--output FILE] [--sysfs DIR]
+ *   vnpu-cdi watch --output FILE [--kind VENDOR/CLASS] [--count N]
  *
  * Every /sys/class/accel/accelN whose PCI parent is bound to the vnpu
  * driver becomes two CDI devices: "N" (by index) and the PCI address with
@@ -11,6 +12,13 @@
  * containerEdits. cdiVersion is 0.6.0. --sysfs points at another sysfs
  * root (tests). Writes to stdout, or atomically to FILE (write then
  * rename), e.g. /etc/cdi/vnpu.json or /var/run/cdi/vnpu.json.
+ *
+ * watch writes the spec to FILE, then rewrites it (again atomically) each
+ * time libaccel's hotplug monitor reports a vnpu device added or removed,
+ * until SIGINT/SIGTERM or, with --count N, after N rewrites. A device whose
+ * removal was reported is left out even while its sysfs entry still
+ * exists (the kernel sends the uevent before deleting it). One line per
+ * write goes to stdout: "vnpu-cdi: FILE: N devices".
  *
  * Exit status: 0; 1 on errors; 2 on bad usage. No devices is not an error:
  * the spec then lists none.
@@ -22,10 +30,15 @@
 #include <errno.h>
 #include <getopt.h>
 #include <limits.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+
+#include "accel.h"
 
 #define MAX_DEVS 64
 
@@ -64,6 +77,9 @@ static int cmp_dev(const void *a, const void *b)
 	return (x->index > y->index) - (x->index < y->index);
 }
 
+/* accelN whose removal the hotplug monitor reported (watch mode). */
+static bool gone[MAX_DEVS];
+
 /* Collect the accel nodes driven by vnpu; returns the count or -errno. */
 static int scan(const char *sysfs, struct cdi_dev *devs)
 {
@@ -84,6 +100,8 @@ static int scan(const char *sysfs, struct cdi_dev *devs)
 		ssize_t len;
 
 		if (sscanf(de->d_name, "accel%u%c", &idx, &tail) != 1)
+			continue;
+		if (idx < MAX_DEVS && gone[idx])
 			continue;
 		snprintf(path, sizeof(path), "%s/%s/device/driver", dir, de->d_name);
 		len = readlink(path, link, sizeof(link) - 1);
@@ -153,41 +171,19 @@ static int valid_kind(const char *kind)
 
 static void usage(FILE *f)
 {
-	fprintf(f, "usage: vnpu-cdi generate [--kind VENDOR/CLASS] [--output FILE] [--sysfs DIR]\n");
+	fprintf(f, "usage: vnpu-cdi generate [--kind VENDOR/CLASS] [--output FILE] [--sysfs DIR]\n"
+		   "       vnpu-cdi watch --output FILE [--kind VENDOR/CLASS] [--count N]\n");
 }
 
-int main(int argc, char **argv)
+/* Write the spec for the devices present to @out (NULL: stdout); 0 or 1. */
+static int write_spec(const char *kind, const char *out, const char *sysfs,
+		      int *ndevs)
 {
-	static const struct option opts[] = {
-		{ "kind", required_argument, NULL, 'k' },
-		{ "output", required_argument, NULL, 'o' },
-		{ "sysfs", required_argument, NULL, 's' },
-		{ "help", no_argument, NULL, 'h' },
-		{ 0 }
-	};
-	const char *kind = "vnpu.dev/npu", *out = NULL, *sysfs = "/sys";
 	struct cdi_dev devs[MAX_DEVS];
 	char tmp[PATH_MAX], idx[16];
 	FILE *f = stdout;
-	int c, n, i;
+	int n, i;
 
-	while ((c = getopt_long(argc, argv, "k:o:s:h", opts, NULL)) != -1) {
-		switch (c) {
-		case 'k': kind = optarg; break;
-		case 'o': out = optarg; break;
-		case 's': sysfs = optarg; break;
-		case 'h': usage(stdout); return 0;
-		default: usage(stderr); return 2;
-		}
-	}
-	if (optind != argc - 1 || strcmp(argv[optind], "generate")) {
-		usage(stderr);
-		return 2;
-	}
-	if (!valid_kind(kind)) {
-		fprintf(stderr, "vnpu-cdi: invalid kind '%s' (want vendor.tld/class)\n", kind);
-		return 2;
-	}
 	n = scan(sysfs, devs);
 	if (n < 0) {
 		fprintf(stderr, "vnpu-cdi: %s/class/accel: %s\n", sysfs, strerror(-n));
@@ -210,7 +206,8 @@ int main(int argc, char **argv)
 	}
 	fprintf(f, "  ]\n}\n");
 	if (out) {
-		if (fclose(f) || rename(tmp, out)) {
+		/* readers see the old spec or the new one, never a part */
+		if (fflush(f) || fsync(fileno(f)) || fclose(f) || rename(tmp, out)) {
 			fprintf(stderr, "vnpu-cdi: %s: %s\n", out, strerror(errno));
 			unlink(tmp);
 			return 1;
@@ -218,5 +215,136 @@ int main(int argc, char **argv)
 	} else if (fflush(stdout)) {
 		return 1;
 	}
+	if (ndevs)
+		*ndevs = n;
 	return 0;
+}
+
+static volatile sig_atomic_t stop;
+
+static void on_signal(int sig)
+{
+	(void)sig;
+	stop = 1;
+}
+
+static unsigned int pending;	/* events since the last write */
+
+static void on_hotplug(void *data, int action, const char *devnode,
+		       const char *pci_address)
+{
+	const char *p = strrchr(devnode, '/');
+	unsigned int idx;
+	char tail;
+
+	(void)data;
+	if (p && sscanf(p + 1, "accel%u%c", &idx, &tail) == 1 && idx < MAX_DEVS)
+		gone[idx] = action == ACCEL_HOTPLUG_REMOVE;
+	printf("vnpu-cdi: %s %s (%s)\n", action == ACCEL_HOTPLUG_ADD ? "added" : "removed",
+	       devnode, pci_address);
+	pending++;
+}
+
+static int watch(const char *kind, const char *out, const char *sysfs,
+		 unsigned long count)
+{
+	struct sigaction sa = { .sa_handler = on_signal };
+	struct accel_monitor *mon;
+	unsigned long written = 0;
+	struct pollfd pfd;
+	int ret, n;
+
+	sigemptyset(&sa.sa_mask);
+	sigaction(SIGINT, &sa, NULL);
+	sigaction(SIGTERM, &sa, NULL);
+	/* subscribe first, so that no change between scan and watch is lost */
+	ret = accel_monitor_new(on_hotplug, NULL, &mon);
+	if (ret) {
+		fprintf(stderr, "vnpu-cdi: hotplug monitor: %s\n", accel_strerror(ret));
+		return 1;
+	}
+	accel_monitor_get_fd(mon, &pfd.fd);
+	pfd.events = POLLIN;
+	if (write_spec(kind, out, sysfs, &n))
+		goto err;
+	printf("vnpu-cdi: %s: %d devices\n", out, n);
+	fflush(stdout);
+	while (!stop && (!count || written < count)) {
+		ret = poll(&pfd, 1, 1000);
+		if (ret < 0 && errno != EINTR) {
+			perror("vnpu-cdi: poll");
+			goto err;
+		}
+		if (ret <= 0)
+			continue;
+		accel_monitor_dispatch(mon, NULL);
+		if (!pending)
+			continue;
+		pending = 0;
+		if (write_spec(kind, out, sysfs, &n))
+			goto err;
+		written++;
+		printf("vnpu-cdi: %s: %d devices\n", out, n);
+		fflush(stdout);
+	}
+	accel_monitor_free(mon);
+	return 0;
+err:
+	accel_monitor_free(mon);
+	return 1;
+}
+
+int main(int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "kind", required_argument, NULL, 'k' },
+		{ "output", required_argument, NULL, 'o' },
+		{ "sysfs", required_argument, NULL, 's' },
+		{ "count", required_argument, NULL, 'c' },
+		{ "help", no_argument, NULL, 'h' },
+		{ 0 }
+	};
+	const char *kind = "vnpu.dev/npu", *out = NULL, *sysfs = "/sys";
+	unsigned long count = 0;
+	char *end;
+	int c;
+
+	while ((c = getopt_long(argc, argv, "k:o:s:c:h", opts, NULL)) != -1) {
+		switch (c) {
+		case 'k': kind = optarg; break;
+		case 'o': out = optarg; break;
+		case 's': sysfs = optarg; break;
+		case 'c':
+			errno = 0;
+			count = strtoul(optarg, &end, 10);
+			if (errno || end == optarg || *end || optarg[0] == '-' || !count) {
+				fprintf(stderr, "vnpu-cdi: --count wants a positive number\n");
+				return 2;
+			}
+			break;
+		case 'h': usage(stdout); return 0;
+		default: usage(stderr); return 2;
+		}
+	}
+	if (optind != argc - 1 ||
+	    (strcmp(argv[optind], "generate") && strcmp(argv[optind], "watch"))) {
+		usage(stderr);
+		return 2;
+	}
+	if (!valid_kind(kind)) {
+		fprintf(stderr, "vnpu-cdi: invalid kind '%s' (want vendor.tld/class)\n", kind);
+		return 2;
+	}
+	if (!strcmp(argv[optind], "generate")) {
+		if (count) {
+			fprintf(stderr, "vnpu-cdi: --count is for watch\n");
+			return 2;
+		}
+		return write_spec(kind, out, sysfs, NULL);
+	}
+	if (!out) {
+		fprintf(stderr, "vnpu-cdi: watch needs --output FILE\n");
+		return 2;
+	}
+	return watch(kind, out, sysfs, count);
 }
