@@ -22,6 +22,15 @@ $(VNPU_BENCH): tools/bench/vnpu-bench.c libaccel/accel.h libaccel/accel_model.h 
 	$(Q)$(CC) $(CFLAGS) $(WARNFLAGS) $(CPPFLAGS) $(LIBACCEL_CFLAGS) -o $@ $< \
 		$(LIBACCEL_LDLIBS) -Wl,-rpath,'$$ORIGIN/../lib'
 
+# Data-parallel scaling over several devices (tools/bench/scaling.c).
+VNPU_BENCH_SCALING := $(TOOLS_BINDIR)/vnpu-bench-scaling
+$(VNPU_BENCH_SCALING): tools/bench/scaling.c libaccel/accel.h libaccel/accel_model.h \
+		$(LIBACCEL_SO) $(LIBACCEL_LINKS)
+	@mkdir -p $(@D)
+	@echo "  CC      $@"
+	$(Q)$(CC) $(CFLAGS) $(WARNFLAGS) $(CPPFLAGS) $(LIBACCEL_CFLAGS) -o $@ $< \
+		$(LIBACCEL_LDLIBS) -Wl,-rpath,'$$ORIGIN/../lib'
+
 $(BENCH_HOSTREF): tools/bench/host-ref.c
 	@mkdir -p $(@D)
 	@echo "  CC      $@"
@@ -34,11 +43,11 @@ $(BENCH_DIR)/models/bench_%.vnpu: $(BUILD)/models/.stamp $(BUILD)/bin/vnpu-compi
 	$(Q)m=$*; $(BUILD)/bin/vnpu-compile -q --batch $${m##*_b} \
 		$(BUILD)/models/$${m%_b*}.onnx -o $@
 
-GUEST_BINS += $(VNPU_BENCH)
+GUEST_BINS += $(VNPU_BENCH) $(VNPU_BENCH_SCALING)
 GUEST_DATA += $(BENCH_MODELS)
 
 .PHONY: bench-run bench-host
-bench-host: $(BENCH_HOSTREF) $(VNPU_BENCH)
+bench-host: $(BENCH_HOSTREF) $(VNPU_BENCH) $(VNPU_BENCH_SCALING)
 
 bench:
 	@bash scripts/deps.sh

@@ -55,6 +55,11 @@ for e in 1 2 4; do
 	done >> "$raw"
 done
 
+# data-parallel throughput on 1..3 devices (tools/bench/scaling.c)
+echo "bench: guest with 3 devices (model batches on 1, 2, 3 devices)" >&2
+BUILD=$BUILD bash "$here/scripts/run-guest.sh" --devices 3 --timeout 600 \
+	-- vnpu-bench-scaling $quick 2>&1 | grep -E '^[RCI] ' >> "$raw"
+
 # machine description
 {
 	echo "M cpu $(lscpu | sed -n 's/^Model name: *//p' | head -n1)"

@@ -2,9 +2,9 @@
 #
 # make bench plot: gnuplot -e "d='DIR'" plot.gp reads DIR/*.dat (written by
 # report.py) and writes DIR/results.png.
-set terminal pngcairo size 1400,900 noenhanced font ",9"
+set terminal pngcairo size 1400,1300 noenhanced font ",9"
 set output d.'/results.png'
-set multiplot layout 2,3 title 'vnpu make bench (guest under TCG; device engines at host speed)'
+set multiplot layout 3,3 title 'vnpu make bench (guest under TCG; device engines at host speed)'
 set grid
 set key top left
 
@@ -44,5 +44,13 @@ set xrange [0.5:4.5]
 set yrange [0:*]
 plot d.'/gemm512_jobs_per_s_vs_engines.dat' w lp t 'GEMM 512^3 jobs/s', \
      d.'/noop_jobs_per_s_vs_engines.dat' w lp t 'no-op jobs/s'
+
+set title 'data parallel: model batches over devices'
+set xlabel 'vnpu devices'
+set ylabel 'batches/s (64 samples each)'
+set xrange [0.5:3.5]
+set yrange [0:*]
+plot d.'/mlp_b64_items_per_s_vs_devices.dat' w lp t 'digits MLP b64', \
+     d.'/cnn_b64_items_per_s_vs_devices.dat' w lp t 'digits CNN b64'
 
 unset multiplot

@@ -110,6 +110,10 @@ row("guest boot to vnpu-bench start (guest clock)", v("guest_uptime_at_start"), 
 row("guest boot+run 'true'+poweroff (host wall)", v("boot_true_wall"), "s",
     None, "", None, lambda o, r: o <= 5, "<= 5 s")
 row("whole guest vnpu-bench run (host wall)", v("guest_run_total"), "s")
+for m, label in (("mlp_b64", "digits MLP b64"), ("cnn_b64", "digits CNN b64")):
+    # data parallel (scaling.c): throughput on 3 devices over 1 device
+    row("%s on 3 devices vs 1 (speed-up)" % label, v("scaling_%s_d3" % m), "items/s",
+        v("scaling_%s_d1" % m), "the same on 1 device", "rate")
 
 
 def growth(pts):
