@@ -79,9 +79,13 @@ static const struct dma_fence_ops vnpu_fence_ops = {
 };
 
 /*
- * Completion status to fence error, as documented for drm_vnpu_wait:
- * -EFAULT for an MMU fault, -EINVAL for a malformed descriptor, context or
- * command, -EIO for a DMA error, -ECANCELED when aborted by a reset.
+ * Completion status to fence error, as documented for drm_vnpu_wait and
+ * in uapi.rst ("Job status"): -EFAULT for an MMU fault; -EINVAL for what
+ * the device rejected as malformed (descriptor, context, opcode, command,
+ * tensor, dtype, quantisation); -EIO for a DMA error, a SEM_WAIT that
+ * timed out and any code this driver does not know; -ECANCELED when
+ * aborted by a reset. Hangs (-ETIMEDOUT) and unplug (-ENODEV) are set by
+ * the recovery paths, not from a completion.
  */
 static int vnpu_status_to_errno(u32 status)
 {
@@ -92,10 +96,14 @@ static int vnpu_status_to_errno(u32 status)
 	case VNPU_JOB_BAD_CTX:
 	case VNPU_JOB_BAD_OPCODE:
 	case VNPU_JOB_BAD_CMD:
+	case VNPU_JOB_BAD_TENSOR:
+	case VNPU_JOB_BAD_DTYPE:
+	case VNPU_JOB_BAD_QUANT:
 		return -EINVAL;
 	case VNPU_JOB_MMU_FAULT:
 		return -EFAULT;
 	case VNPU_JOB_DMA_ERROR:
+	case VNPU_JOB_SEM_TIMEOUT:
 		return -EIO;
 	case VNPU_JOB_ABORTED:
 		return -ECANCELED;

@@ -614,6 +614,101 @@ TEST_F(dev, bad_cmd_timestamp_misaligned)
 	device_works(_metadata, c, 0);
 }
 
+/* ---- compute ISA errors: the device's code and the documented errno ---- */
+
+static bool has_op(struct ctx *c, unsigned int op)
+{
+	uint64_t ops = 0;
+
+	return !vnpu_get_param(c->fd, DRM_VNPU_PARAM_OPS, 0, &ops) &&
+	       (ops & (1ull << op));
+}
+
+/* A rank-1 tensor of @n elements of @dtype at @va. */
+static struct vnpu_tensor tensor1(uint64_t va, uint8_t dtype, uint32_t n)
+{
+	return (struct vnpu_tensor){
+		.va = va, .dtype = dtype, .rank = 1,
+		.shape = { n }, .stride = { 1 },
+	};
+}
+
+/* ACTIVATION (RELU) of 16 elements from src to dst, @rank given to in. */
+static size_t emit_relu(struct ctx *c, uint8_t dtype, uint8_t rank)
+{
+	struct cmdbuf cb = cmds_at(c, 0);
+	struct vnpu_cmd_unary *u = cmd_put(&cb, sizeof(*u));
+
+	emit_hdr(&u->hdr, VNPU_OP_ACTIVATION, sizeof(*u));
+	u->in = tensor1(c->src_va, dtype, 16);
+	u->out = tensor1(c->dst_va, dtype, 16);
+	u->in.rank = rank;
+	u->param = VNPU_ACT_RELU;
+	return cb.len;
+}
+
+TEST_F(dev, compute_ok_then_bad_tensor)
+{
+	struct ctx *c = &self->c;
+
+	if (!has_op(c, VNPU_OP_ACTIVATION))
+		SKIP(return, "the device has no ACTIVATION");
+	run_ok(_metadata, c, 0, emit_relu(c, VNPU_DT_F32, 1), 0);
+	/* rank 5: BAD_TENSOR is a malformed command, -EINVAL */
+	run_fails(_metadata, c, 0, emit_relu(c, VNPU_DT_F32, 5), -EINVAL,
+		  VNPU_JOB_BAD_TENSOR);
+	device_works(_metadata, c, 0);
+}
+
+TEST_F(dev, bad_dtype)
+{
+	struct ctx *c = &self->c;
+
+	if (!has_op(c, VNPU_OP_ACTIVATION))
+		SKIP(return, "the device has no ACTIVATION");
+	run_fails(_metadata, c, 0, emit_relu(c, VNPU_DT_COUNT, 1), -EINVAL,
+		  VNPU_JOB_BAD_DTYPE);
+	device_works(_metadata, c, 0);
+}
+
+TEST_F(dev, bad_quant)
+{
+	struct ctx *c = &self->c;
+	struct cmdbuf cb = cmds_at(c, 0);
+	struct vnpu_cmd_convert *q = cmd_put(&cb, sizeof(*q));
+
+	if (!has_op(c, VNPU_OP_QUANTIZE))
+		SKIP(return, "the device has no QUANTIZE");
+	emit_hdr(&q->hdr, VNPU_OP_QUANTIZE, sizeof(*q));
+	q->in = tensor1(c->src_va, VNPU_DT_F32, 16);
+	q->out = tensor1(c->dst_va, VNPU_DT_I8, 16);
+	q->out.qmode = VNPU_QMODE_TENSOR;
+	q->out.scale = 0;	/* 0.0f: a scale must be > 0 */
+	run_fails(_metadata, c, 0, cb.len, -EINVAL, VNPU_JOB_BAD_QUANT);
+	device_works(_metadata, c, 0);
+}
+
+/* A SEM_WAIT that runs out of time is -EIO, not a hang: no reset. */
+TEST_F(dev, sem_wait_timeout)
+{
+	struct ctx *c = &self->c;
+	struct cmdbuf cb = cmds_at(c, 0);
+	struct vnpu_cmd_sem *w = cmd_put(&cb, sizeof(*w));
+	uint64_t resets = PARAM(c->fd, DRM_VNPU_PARAM_RESET_COUNT);
+
+	if (!has_op(c, VNPU_OP_SEM_WAIT))
+		SKIP(return, "the device has no SEM_WAIT");
+	memset(c->dst_map, 0, 8);
+	emit_hdr(&w->hdr, VNPU_OP_SEM_WAIT, sizeof(*w));
+	w->va = c->dst_va;
+	w->value = 1;
+	w->op = VNPU_SEM_EQ;
+	w->timeout_us = 1000;
+	run_fails(_metadata, c, 0, cb.len, -EIO, VNPU_JOB_SEM_TIMEOUT);
+	ASSERT_EQ(resets, PARAM(c->fd, DRM_VNPU_PARAM_RESET_COUNT));
+	device_works(_metadata, c, 0);
+}
+
 TEST_F(dev, failure_ends_job)
 {
 	struct ctx *c = &self->c;

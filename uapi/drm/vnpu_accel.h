@@ -501,11 +501,12 @@ struct drm_vnpu_submit {
  *
  * Waits until job @job_id of this file has ended or @timeout_ns (absolute,
  * CLOCK_MONOTONIC) has passed. On return 0, @status is 0 if the job
- * succeeded, or a negative errno: -EFAULT for an MMU fault, -EINVAL for a
- * malformed command, -EIO for a DMA error, -ETIMEDOUT for a hang (this
- * job was found guilty), -ECANCELED if it was aborted (a reset or suspend
- * it could not survive), -ENODEV if the device went away; @hw_status
- * holds the device's VNPU_JOB_* code. A job's result stays available until
+ * succeeded, or a negative errno: -EFAULT for an MMU fault, -EINVAL for
+ * what the device rejected as malformed (VNPU_JOB_BAD_*), -EIO for a DMA
+ * error or a SEM_WAIT timeout, -ETIMEDOUT for a hang (this job was found
+ * guilty), -ECANCELED if it was aborted (a reset or suspend it could not
+ * survive), -ENODEV if the device went away; @hw_status holds the
+ * device's VNPU_JOB_* code (the table in uapi.rst, "Job status"). A job's result stays available until
  * %DRM_VNPU_JOB_RETAIN later jobs of the same file have ended.
  *
  * Errors: -ETIME when the timeout passes first; -ENOENT for an id that
