@@ -404,7 +404,73 @@ typedef struct VnpuJobEnv {
     bool fail_dma;          /* injection: fail the next access */
     uint64_t host_bytes;    /* accessed in guest memory */
     uint64_t devmem_bytes;  /* accessed in device memory */
+    /*
+     * The guest RAM section the job touched last, reached without
+     * address_space_translate() or a reference per access: page-table
+     * reads and mappings that fall in it are pointer arithmetic. Every
+     * region a window was in stays referenced until the job ends
+     * (vnpu_win_release()), so that mappings of an earlier window stay
+     * valid when the window moves.
+     */
+    hwaddr win_gpa, win_len;        /* win_len 0: none */
+    uint8_t *win_host;
+    MemoryRegion *win_mr;
+    MemoryRegion *win_refs[4];
+    unsigned nwin_refs;
 } VnpuJobEnv;
+
+/* Longest run of guest-physically contiguous pages one mapping covers. */
+#define VNPU_MAP_RUN_MAX        (16 * MiB)
+
+/*
+ * Host address of [gpa, gpa + len) if it lies in writable guest RAM, through
+ * the job's window (moved to gpa's section when gpa is outside it); NULL
+ * otherwise (the caller takes the general path, which reports errors).
+ * *@plen is clipped to the window.
+ */
+static uint8_t *vnpu_win_get(VnpuJobEnv *j, hwaddr gpa, hwaddr *plen)
+{
+    MemTxAttrs attrs = MEMTXATTRS_UNSPECIFIED;
+    MemoryRegion *mr;
+    hwaddr xlat, l = HWADDR_MAX - gpa;
+    unsigned i;
+
+    if (!j->win_len || gpa < j->win_gpa || gpa - j->win_gpa >= j->win_len) {
+        RCU_READ_LOCK_GUARD();
+        mr = address_space_translate(vnpu_as(j->s), gpa, &xlat, &l, true,
+                                     attrs);
+        if (!l || !mr->ram_block ||
+            !memory_access_is_direct(mr, true, attrs)) {
+            return NULL;
+        }
+        i = 0;
+        while (i < j->nwin_refs && j->win_refs[i] != mr) {
+            i++;    /* a reference we hold already? */
+        }
+        if (i == j->nwin_refs) {
+            if (i == ARRAY_SIZE(j->win_refs)) {
+                return NULL;
+            }
+            memory_region_ref(mr);
+            j->win_refs[j->nwin_refs++] = mr;
+        }
+        j->win_mr = mr;
+        j->win_gpa = gpa;
+        j->win_len = l;
+        j->win_host = qemu_map_ram_ptr(mr->ram_block, xlat);
+    }
+    *plen = MIN(*plen, j->win_len - (gpa - j->win_gpa));
+    return j->win_host + (gpa - j->win_gpa);
+}
+
+static void vnpu_win_release(VnpuJobEnv *j)
+{
+    while (j->nwin_refs) {
+        memory_region_unref(j->win_refs[--j->nwin_refs]);
+    }
+    j->win_mr = NULL;
+    j->win_len = 0;
+}
 
 static bool vnpu_read_pte(void *opaque, uint64_t gpa, uint64_t *pte)
 {
@@ -415,6 +481,20 @@ static bool vnpu_read_pte(void *opaque, uint64_t gpa, uint64_t *pte)
     }
     *pte = ldq_le_p(b);
     return true;
+}
+
+/* A page-table read of a job: through its RAM window when possible. */
+static bool vnpu_job_read_pte(void *opaque, uint64_t gpa, uint64_t *pte)
+{
+    VnpuJobEnv *j = opaque;
+    hwaddr l = 8;
+    uint8_t *host = (gpa & 7) ? NULL : vnpu_win_get(j, gpa, &l);
+
+    if (host && l == 8) {
+        *pte = ldq_le_p(host);
+        return true;
+    }
+    return vnpu_read_pte(j->s, gpa, pte);
 }
 
 static void vnpu_tlb_flush(VnpuState *s, uint32_t ctx)
@@ -456,7 +536,7 @@ static uint32_t vnpu_translate(VnpuJobEnv *j, uint64_t va, unsigned access,
         return VNPU_JOB_OK;
     }
 
-    st = vnpu_mmu_walk(vnpu_read_pte, s, j->pgd, va, access, x);
+    st = vnpu_mmu_walk(vnpu_job_read_pte, j, j->pgd, va, access, x);
     if (st != VNPU_JOB_OK) {
         return st;
     }
@@ -712,6 +792,28 @@ static uint32_t vnpu_job_map(void *opaque, uint64_t va, uint64_t len,
         return VNPU_JOB_DMA_ERROR;
     }
     chunk = MIN(len, x.page_size - (va & (x.page_size - 1)));
+    /*
+     * Extend the mapping over the following pages while they continue the
+     * same kind of memory contiguously (a BO's pages often do), so that a
+     * large access is a few long runs rather than one mapping per page. A
+     * page that does not translate ends the run; the next map reports it.
+     */
+    while (chunk < len && chunk < VNPU_MAP_RUN_MAX) {
+        VnpuXlate y;
+
+        if (vnpu_translate(j, va + chunk, access, &y) != VNPU_JOB_OK ||
+            (y.pte & VNPU_PTE_DEVMEM) != (x.pte & VNPU_PTE_DEVMEM) ||
+            y.pa != x.pa + chunk ||
+            (access == VNPU_ACCESS_EXEC && j->exec_check &&
+             !(y.pte & VNPU_PTE_EXEC))) {
+            break;
+        }
+        if ((y.pte & VNPU_PTE_DEVMEM) &&
+            y.pa + y.page_size > j->s->devmem_size) {
+            break;
+        }
+        chunk += MIN(len - chunk, y.page_size);
+    }
     if (x.pte & VNPU_PTE_DEVMEM) {
         VnpuState *s = j->s;
 
@@ -728,6 +830,20 @@ static uint32_t vnpu_job_map(void *opaque, uint64_t va, uint64_t len,
         m->host = s->devmem_host + x.pa;
         m->len = chunk;
         m->cookie = s->devmem_mr;
+        return VNPU_JOB_OK;
+    }
+    host = vnpu_win_get(j, x.pa, &chunk);
+    if (host) {
+        /*
+         * Writes are unmapped with address_space_unmap() (dirty tracking,
+         * invalidation of translated code), which drops a reference.
+         */
+        if (is_write) {
+            memory_region_ref(j->win_mr);
+        }
+        m->host = host;
+        m->len = chunk;
+        m->cookie = &j->win_len;
         return VNPU_JOB_OK;
     }
     host = vnpu_ram_map(j->s, x.pa, &chunk, is_write);
@@ -749,6 +865,13 @@ static void vnpu_job_unmap(void *opaque, VnpuMapping *m, unsigned access,
     VnpuJobEnv *j = opaque;
     VnpuState *s = j->s;
 
+    if (m->cookie == &j->win_len) {
+        j->host_bytes += done;
+        if (access == VNPU_ACCESS_WRITE) {
+            vnpu_ram_unmap(s, m->host, m->len, true, done);
+        }
+        return;
+    }
     if (m->cookie && m->cookie != s->devmem_mr) {
         vnpu_view_unmap(j, m->cookie, m, access == VNPU_ACCESS_WRITE, done);
         return;
@@ -932,6 +1055,7 @@ static void vnpu_run_job(VnpuState *s, VnpuEngine *e, VnpuJob *job)
 
             vnpu_engine_run(&vnpu_job_ops, &env, job->d.cmd_va,
                             job->d.cmd_size, &job->res);
+            vnpu_win_release(&env);
             st = job->res.status;
             job->host_bytes = env.host_bytes;
             job->devmem_bytes = env.devmem_bytes;
