@@ -1470,7 +1470,11 @@ int accel_job_submit(struct accel_device *dev, struct accel_cmdbuf *cb,
  *
  * The timeout is converted to the absolute CLOCK_MONOTONIC deadline the
  * driver takes, so it is not extended by signal restarts. Once a job has
- * ended, its result is cached and later calls return at once.
+ * ended, its result is cached and later calls return at once. Before it
+ * sleeps, the call checks for completion without sleeping for up to
+ * ACCEL_POLL_US microseconds (environment; default 50, 0 turns polling
+ * off, at most 100000), which saves a short job the wake-up of a sleeping
+ * task.
  *
  * Return: 0 when the job has ended (its outcome is in @job_status);
  * -ETIME if it is still running when the timeout passes; -EINVAL if @job
