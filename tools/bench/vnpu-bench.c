@@ -22,10 +22,13 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/ioctl.h>
 #include <sys/resource.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
+
+#include <libdrm/drm.h>
 
 #include "accel.h"
 #include "accel_model.h"
@@ -143,6 +146,143 @@ static void pingpong(int n)
 	free(v);
 }
 
+/* Median of @n timings of @fn(@arg) in microseconds. */
+static double median_of(int n, int (*fn)(struct accel_device *, void *),
+			struct accel_device *dev, void *arg)
+{
+	double *v = calloc(n, sizeof(*v)), r;
+	int i;
+
+	for (i = 0; i < n; i++) {
+		double t0 = now_us();
+
+		if (fn(dev, arg)) {
+			free(v);
+			return -1;
+		}
+		v[i] = now_us() - t0;
+	}
+	r = pct(v, n, .5);
+	free(v);
+	return r;
+}
+
+static int ph_bo_new_free(struct accel_device *dev, void *arg)
+{
+	struct accel_bo *bo;
+	int ret = accel_bo_new(dev, 4096, 0, &bo);
+
+	(void)arg;
+	if (!ret)
+		accel_bo_free(bo);
+	return ret;
+}
+
+static int ph_bo_new_map_free(struct accel_device *dev, void *arg)
+{
+	struct accel_bo *bo;
+	void *p;
+	int ret = accel_bo_new(dev, 4096, 0, &bo);
+
+	(void)arg;
+	if (ret)
+		return ret;
+	ret = accel_bo_map(bo, &p);
+	if (!ret) {
+		memset(p, 0, 64);
+		accel_bo_unmap(bo);
+	}
+	accel_bo_free(bo);
+	return ret;
+}
+
+static int ph_map_unmap(struct accel_device *dev, void *arg)
+{
+	void *p;
+	int ret = accel_bo_map(arg, &p);
+
+	(void)dev;
+	if (!ret) {
+		*(volatile char *)p = 0;
+		accel_bo_unmap(arg);
+	}
+	return ret;
+}
+
+static int ph_syncobj(struct accel_device *dev, void *arg)
+{
+	struct drm_syncobj_create c = { 0 };
+	struct drm_syncobj_destroy d = { 0 };
+	int fd;
+
+	(void)arg;
+	if (accel_device_get_fd(dev, &fd) ||
+	    ioctl(fd, DRM_IOCTL_SYNCOBJ_CREATE, &c))
+		return -1;
+	d.handle = c.handle;
+	return ioctl(fd, DRM_IOCTL_SYNCOBJ_DESTROY, &d);
+}
+
+static int ph_submit_nowait(struct accel_device *dev, void *arg)
+{
+	/* fire and forget: no job handle, hence no syncobj */
+	return accel_job_submit(dev, arg, 0, NULL, NULL);
+}
+
+/*
+ * Where a no-op submission's time goes: the pieces accel_job_submit() is
+ * made of, each timed on its own (medians).
+ */
+static void bench_split(struct accel_device *dev)
+{
+	int n = quick ? 100 : 500;
+	struct accel_cmdbuf *cb;
+	struct accel_bo *bo;
+	double t;
+
+	t = median_of(n, ph_bo_new_free, dev, NULL);
+	printf("R split_bo_new_free %.2f us\n", t);
+	t = median_of(n, ph_bo_new_map_free, dev, NULL);
+	printf("R split_bo_new_map_write_free %.2f us\n", t);
+	if (!accel_bo_new(dev, 4096, 0, &bo)) {
+		t = median_of(n, ph_map_unmap, dev, bo);
+		printf("R split_map_touch_unmap %.2f us\n", t);
+		accel_bo_free(bo);
+	}
+	if (accel_cmdbuf_new(dev, &cb) || accel_cmdbuf_nop(cb))
+		return;
+	t = median_of(n, ph_syncobj, dev, NULL);
+	printf("R split_syncobj_create_destroy %.2f us\n", t);
+	t = median_of(n, ph_submit_nowait, dev, cb);
+	printf("R split_submit_no_handle %.2f us\n", t);
+	/* let the fire-and-forget jobs drain */
+	run_cb(dev, cb);
+	/* with a job handle (and its syncobj), back to back, then waits */
+	{
+		struct accel_job *jobs[32];
+		double v[32];
+		int i, k = 0, st;
+
+		for (i = 0; i < 32; i++) {
+			double t0 = now_us();
+
+			if (accel_job_submit(dev, cb, 0, NULL, &jobs[i]))
+				break;
+			v[i] = now_us() - t0;
+		}
+		k = i;
+		for (i = 0; i < k; i++) {
+			accel_job_wait(jobs[i], -1, &st);
+			accel_job_free(jobs[i]);
+		}
+		if (k == 32)
+			printf("R split_submit_handle_backtoback %.2f us\n",
+			       pct(v, k, .5));
+	}
+	accel_cmdbuf_free(cb);
+	fflush(stdout);
+}
+
 static void bench_ioctl_and_noop(struct accel_device *dev)
 {
 	int n = quick ? 300 : 3000, i, ret;
@@ -181,6 +321,28 @@ static void bench_ioctl_and_noop(struct accel_device *dev)
 	}
 	printf("R noop_p50 %.2f us\nR noop_p99 %.2f us\n", pct(v, n, .5),
 	       pct(v, n, .99));
+	/*
+	 * The same with libaccel's busy-poll window before sleeping turned
+	 * off (a sleeping waiter) and widened to 1 ms (a polling waiter).
+	 */
+	{
+		static const char *const win[] = { "0", "1000" };
+		unsigned int w;
+
+		for (w = 0; w < 2; w++) {
+			setenv("ACCEL_POLL_US", win[w], 1);
+			for (i = 0; i < n / 2; i++) {
+				v[i] = run_cb(dev, cb);
+				if (v[i] < 0)
+					break;
+			}
+			if (i == n / 2)
+				printf("R noop_poll%s_p50 %.2f us\nR noop_poll%s_p99 %.2f us\n",
+				       win[w], pct(v, i, .5), win[w],
+				       pct(v, i, .99));
+		}
+		unsetenv("ACCEL_POLL_US");
+	}
 	/* where the time goes: the submit ioctl alone, then the wait */
 	for (i = 0; i < n / 4; i++) {
 		struct accel_job *job;
@@ -861,6 +1023,8 @@ int main(int argc, char **argv)
 	for (i = 0; i < loops; i++) {
 		if (want("noop"))
 			bench_ioctl_and_noop(dev);
+		if (want("noop") || (only && !strcmp(only, "split")))
+			bench_split(dev);
 		if (want("pipeline"))
 			bench_pipeline(dev);
 		if (want("copy"))
