@@ -13,7 +13,8 @@
  * parallel on several queues and engines, and accel_model_clone_to() or
  * accel_model_load_devices() to place instances on several devices;
  * accel_model_run_batch() spreads a batch over instances (data
- * parallelism). Same conventions as accel.h:
+ * parallelism) and accel_model_pipeline_new() chains the parts of a
+ * network on several devices (pipeline stages). Same conventions as accel.h:
  * 0 or a negative errno, out-parameters untouched on failure.
  *
  * The package format is described in Documentation/accel/vnpu/package.rst.
@@ -151,6 +152,70 @@ int accel_model_load_devices(struct accel_device *const *devs,
 int accel_model_run_batch(struct accel_model *const *models, unsigned int count,
 			  unsigned int items, const void *const *inputs,
 			  void *const *outputs);
+
+struct accel_model_pipeline;
+
+/* Most stages accel_model_pipeline_new() takes. */
+#define ACCEL_MODEL_MAX_STAGES		8
+
+/**
+ * accel_model_pipeline_new() - chain models into pipeline stages
+ * @stages: @count models (e.g. the parts of one network, each loaded on
+ *          its own device): the single output of stage s feeds the single
+ *          input of stage s + 1, with the same dtype and byte size; the
+ *          first stage may have several inputs, the last several outputs
+ * @count: 2 .. ACCEL_MODEL_MAX_STAGES
+ * @pipe: out, the pipeline; free it with accel_model_pipeline_free()
+ *
+ * Makes two instances of every stage on the stage's device
+ * (accel_model_clone_to(); the caller's models are not used afterwards
+ * and may be freed) and, for every boundary, two system-memory BOs of the
+ * producing stage's device, exported as dma-bufs and imported by the
+ * consuming stage's device. Instance k of stage s writes boundary BO k
+ * and instance k of stage s + 1 reads it (accel_model_bind_output_bo(),
+ * accel_model_bind_input_bo()): the boundary tensor moves from device to
+ * device without a CPU copy, and the driver's implicit sync on the shared
+ * dma-buf orders each consumer after its producer and the producer's next
+ * write after that read.
+ *
+ * Return: 0; -EINVAL for NULL arguments, @count out of range, a NULL stage
+ * or a boundary that is not one output feeding one input of the same
+ * dtype and size; -EOPNOTSUPP if a device cannot export or import a
+ * dma-buf; errors of accel_model_clone_to(), accel_bo_new(),
+ * accel_bo_export(), accel_bo_import() and the command builders.
+ */
+int accel_model_pipeline_new(struct accel_model *const *stages,
+			     unsigned int count,
+			     struct accel_model_pipeline **pipe);
+
+/**
+ * accel_model_pipeline_run() - run items through the pipeline stages
+ * @pipe: the pipeline
+ * @items: items (0 does nothing)
+ * @inputs: @items * (inputs of the first stage) pointers, as for
+ *          accel_model_run_batch()
+ * @outputs: @items * (outputs of the last stage) pointers
+ *
+ * Item i uses instance i % 2 of every stage. All stages of an item are
+ * submitted at once and ordered on the devices by implicit sync, so stage
+ * s + 1 computes item i while stage s computes item i + 1. The outputs
+ * are those of the unsplit network run on one device when the stages are
+ * its parts compiled alike (vnpu_multi_test checks the digits MLP and CNN
+ * bit for bit).
+ *
+ * Return: 0 if every item succeeded; -EINVAL for NULL arguments; otherwise
+ * the first error of accel_model_submit()/accel_model_wait() (every
+ * submitted run has ended on return).
+ */
+int accel_model_pipeline_run(struct accel_model_pipeline *pipe,
+			     unsigned int items, const void *const *inputs,
+			     void *const *outputs);
+
+/**
+ * accel_model_pipeline_free() - wait for the last runs and free a pipeline
+ * @pipe: the pipeline, or NULL
+ */
+void accel_model_pipeline_free(struct accel_model_pipeline *pipe);
 
 /**
  * accel_model_free() - wait for the model's last run and free it

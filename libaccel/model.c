@@ -380,6 +380,175 @@ ACCEL_EXPORT int accel_model_run_batch(struct accel_model *const *models,
 	return err;
 }
 
+struct accel_model_pipeline {
+	unsigned int n;
+	struct accel_model *inst[ACCEL_MODEL_MAX_STAGES][2];
+	/* boundary s (stage s -> s + 1), copy k: producer's BO and its import */
+	struct accel_bo *bo[ACCEL_MODEL_MAX_STAGES][2];
+	struct accel_bo *imp[ACCEL_MODEL_MAX_STAGES][2];
+};
+
+ACCEL_EXPORT void accel_model_pipeline_free(struct accel_model_pipeline *p)
+{
+	unsigned int s, k;
+
+	if (!p)
+		return;
+	/* the instances first: they wait for their runs and drop their bindings */
+	for (s = 0; s < p->n; s++)
+		for (k = 0; k < 2; k++)
+			accel_model_free(p->inst[s][k]);
+	for (s = 0; s < p->n; s++) {
+		for (k = 0; k < 2; k++) {
+			if (p->imp[s][k] != p->bo[s][k])
+				accel_bo_free(p->imp[s][k]);
+			accel_bo_free(p->bo[s][k]);
+		}
+	}
+	free(p);
+}
+
+/* Size of the region behind I/O entry @e. */
+static uint64_t io_region_size(const struct accel_model *m, unsigned int e)
+{
+	return m->sh->v.regions[m->sh->v.io[e].region].size;
+}
+
+/* The BOs of boundary @s, copy @k, bound to both instances. */
+static int pipeline_link(struct accel_model_pipeline *p, unsigned int s, unsigned int k)
+{
+	struct accel_model *prod = p->inst[s][k], *cons = p->inst[s + 1][k];
+	uint64_t size = io_region_size(prod, prod->out_io[0]);
+	int fd, ret;
+
+	if (io_region_size(cons, cons->in_io[0]) > size)
+		size = io_region_size(cons, cons->in_io[0]);
+	ret = accel_bo_new(prod->dev, size, 0, &p->bo[s][k]);
+	if (ret)
+		return ret;
+	if (cons->dev == prod->dev) {
+		p->imp[s][k] = p->bo[s][k];	/* one handle: the BO itself */
+	} else {
+		ret = accel_bo_export(p->bo[s][k], &fd);
+		if (ret)
+			return ret;
+		ret = accel_bo_import(cons->dev, fd, &p->imp[s][k]);
+		close(fd);	/* the import holds the dma-buf */
+		if (ret)
+			return ret;
+	}
+	ret = accel_model_bind_output_bo(prod, 0, p->bo[s][k], 0);
+	if (!ret)
+		ret = accel_model_bind_input_bo(cons, 0, p->imp[s][k], 0);
+	return ret;
+}
+
+ACCEL_EXPORT int accel_model_pipeline_new(struct accel_model *const *stages,
+					  unsigned int count,
+					  struct accel_model_pipeline **pipe)
+{
+	struct accel_model_pipeline *p;
+	unsigned int s, k;
+	int ret;
+
+	if (!stages || !pipe || count < 2 || count > ACCEL_MODEL_MAX_STAGES)
+		return -EINVAL;
+	for (s = 0; s < count; s++) {
+		if (!stages[s])
+			return -EINVAL;
+		if (s + 1 < count) {
+			const struct accel_model *a = stages[s], *b = stages[s + 1];
+			const struct vnpu_pkg_io *o, *i;
+
+			if (!b || a->nout != 1 || b->nin != 1)
+				return -EINVAL;
+			o = &a->sh->v.io[a->out_io[0]];
+			i = &b->sh->v.io[b->in_io[0]];
+			if (o->dtype != i->dtype || o->size != i->size)
+				return -EINVAL;
+		}
+	}
+	p = calloc(1, sizeof(*p));
+	if (!p)
+		return -ENOMEM;
+	p->n = count;
+	for (s = 0; s < count; s++) {
+		for (k = 0; k < 2; k++) {
+			ret = accel_model_clone_to(stages[s], stages[s]->dev, &p->inst[s][k]);
+			if (ret)
+				goto err;
+			p->inst[s][k]->queue = stages[s]->queue;
+		}
+	}
+	for (s = 0; s + 1 < count; s++) {
+		for (k = 0; k < 2; k++) {
+			ret = pipeline_link(p, s, k);
+			if (ret)
+				goto err;
+		}
+	}
+	*pipe = p;
+	return 0;
+err:
+	accel_model_pipeline_free(p);
+	return ret;
+}
+
+ACCEL_EXPORT int accel_model_pipeline_run(struct accel_model_pipeline *p,
+					  unsigned int items,
+					  const void *const *inputs,
+					  void *const *outputs)
+{
+	unsigned int i, s, k, nin, nout;
+	int err = 0, ret;
+
+	if (!p || !inputs || !outputs)
+		return -EINVAL;
+	nin = p->inst[0][0]->nin;
+	nout = p->inst[p->n - 1][0]->nout;
+	for (i = 0; i < items && !err; i++) {
+		for (s = 0; s < p->n; s++) {
+			struct accel_model *m = p->inst[s][i % 2];
+
+			/* item i - 2 is done with this instance (outputs copied) */
+			if (m->pending) {
+				ret = accel_model_wait(m, -1);
+				if (ret && !err)
+					err = ret;
+			}
+			if (s == 0)
+				for (k = 0; k < nin; k++)
+					m->in_ptr[m->in_io[k]] = inputs[(size_t)i * nin + k];
+			if (s == p->n - 1)
+				for (k = 0; k < nout; k++)
+					m->out_ptr[m->out_io[k]] = outputs[(size_t)i * nout + k];
+			/* ordered after stage s - 1 of this item by implicit sync */
+			ret = accel_model_submit(m, NULL, NULL);
+			if (ret) {
+				if (!err)
+					err = ret;
+				break;
+			}
+		}
+	}
+	for (i = 0; i < 2; i++) {
+		for (s = 0; s < p->n; s++) {
+			struct accel_model *m = p->inst[s][i];
+
+			if (m->pending) {
+				ret = accel_model_wait(m, -1);
+				if (ret && !err)
+					err = ret;
+			}
+			for (k = 0; k < m->sh->v.num_io; k++) {
+				m->in_ptr[k] = NULL;
+				m->out_ptr[k] = NULL;
+			}
+		}
+	}
+	return err;
+}
+
 ACCEL_EXPORT void accel_model_free(struct accel_model *m)
 {
 	unsigned int r;

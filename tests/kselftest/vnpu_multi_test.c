@@ -15,7 +15,10 @@
  *    Documentation/accel/vnpu/driver.rst, "Several devices");
  *  - the model runtime: accel_model_load_devices() + accel_model_run_batch()
  *    on every device give, item for item, the bytes accel_model_run() gives
- *    on one device, and every device takes part; the validation paths.
+ *    on one device, and every device takes part; a network cut in two
+ *    (tests/models/split_stages.py) run as pipeline stages on two devices
+ *    (accel_model_pipeline_*) gives the whole network's bytes; the
+ *    validation paths.
  *
  * VNPU_MULTI_EXPECT=N also checks that exactly N devices are listed.
  *
@@ -24,6 +27,7 @@
 #include <dirent.h>
 #include <errno.h>
 #include <limits.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -782,6 +786,143 @@ TEST_F(model, clone_to_another_device_outlives_the_original)
 		EXPECT_EQ(0, memcmp(s.ref[(ITEMS - 1) * s.nout + k], s.out[k], s.out_size[k]));
 	accel_model_free(clone);
 	io_set_free(&s);
+}
+
+/* Pipeline stages: the network cut in two, a part on each of two devices. */
+FIXTURE(pipe) {
+	unsigned int n;
+	struct accel_device *dev[MAX_DEVS];
+	char whole[256], s1[256], s2[256];
+};
+
+FIXTURE_VARIANT(pipe) {
+	const char *name;
+	bool one_device;	/* both stages on one device handle */
+};
+
+FIXTURE_VARIANT_ADD(pipe, mlp_two_devices) { .name = "mlp" };
+FIXTURE_VARIANT_ADD(pipe, cnn_two_devices) { .name = "cnn" };
+FIXTURE_VARIANT_ADD(pipe, mlp_one_device) { .name = "mlp", .one_device = true };
+
+FIXTURE_SETUP(pipe)
+{
+	unsigned int i;
+
+	memset(self, 0, sizeof(*self));
+	self->n = vnpu_count();
+	if (self->n < 2)
+		SKIP(return, "fewer than two vnpu devices (run the guest with --devices 3)");
+	if (self->n > MAX_DEVS)
+		self->n = MAX_DEVS;
+	snprintf(self->whole, sizeof(self->whole), "%s/%s.vnpu", MODEL_DIR, variant->name);
+	snprintf(self->s1, sizeof(self->s1), "%s/%s_s1.vnpu", MODEL_DIR, variant->name);
+	snprintf(self->s2, sizeof(self->s2), "%s/%s_s2.vnpu", MODEL_DIR, variant->name);
+	if (access(self->whole, R_OK) || access(self->s1, R_OK) || access(self->s2, R_OK))
+		SKIP(return, "stage packages of %s are not in the guest", variant->name);
+	for (i = 0; i < self->n; i++)
+		ASSERT_EQ(0, accel_device_open_index(i, &self->dev[i]));
+}
+
+FIXTURE_TEARDOWN(pipe)
+{
+	unsigned int i;
+
+	for (i = 0; i < MAX_DEVS; i++)
+		accel_device_close(self->dev[i]);
+}
+
+TEST_F(pipe, stages_equal_the_whole_network_on_one_device)
+{
+	struct accel_device *d1 = variant->one_device ? self->dev[0] : self->dev[self->n - 1];
+	struct accel_model *whole, *stage[2];
+	struct accel_model_pipeline *p;
+	long long jobs0, jobs1;
+	struct io_set s;
+	unsigned int i, k;
+
+	ASSERT_EQ(0, accel_model_load(self->dev[0], self->whole, 0, &whole));
+	ASSERT_EQ(0, io_set_init(whole, &s));
+	ASSERT_EQ(0, run_reference(whole, &s));
+	accel_model_free(whole);
+
+	ASSERT_EQ(0, accel_model_load(self->dev[0], self->s1, 0, &stage[0]));
+	ASSERT_EQ(0, accel_model_load(d1, self->s2, 0, &stage[1]));
+	ASSERT_EQ(0, accel_model_pipeline_new(stage, 2, &p));
+	/* the pipeline has its own instances */
+	accel_model_free(stage[0]);
+	accel_model_free(stage[1]);
+	jobs0 = counter(devnode_of(self->dev[0]), "jobs_completed");
+	jobs1 = counter(devnode_of(d1), "jobs_completed");
+	ASSERT_EQ(0, accel_model_pipeline_run(p, ITEMS, (const void *const *)s.in, s.out));
+	for (i = 0; i < ITEMS; i++)
+		for (k = 0; k < s.nout; k++)
+			EXPECT_EQ(0, memcmp(s.ref[i * s.nout + k], s.out[i * s.nout + k],
+					    s.out_size[k]))
+				TH_LOG("item %u output %u differs from the whole network", i, k);
+	if (variant->one_device) {
+		EXPECT_LE(jobs0 + 2 * ITEMS, counter(devnode_of(self->dev[0]), "jobs_completed"));
+	} else {
+		/* ITEMS runs of each stage on its own device */
+		EXPECT_LE(jobs0 + ITEMS, counter(devnode_of(self->dev[0]), "jobs_completed"));
+		EXPECT_LE(jobs1 + ITEMS, counter(devnode_of(d1), "jobs_completed"));
+	}
+	/* a second call reuses the pipeline */
+	memset(s.out[0], 0xcd, s.out_size[0]);
+	ASSERT_EQ(0, accel_model_pipeline_run(p, 1, (const void *const *)s.in, s.out));
+	EXPECT_EQ(0, memcmp(s.ref[0], s.out[0], s.out_size[0]));
+	accel_model_pipeline_free(p);
+	io_set_free(&s);
+}
+
+TEST(model_pipeline_errors)
+{
+	const char *mlp = MODEL_DIR "/mlp.vnpu", *s1 = MODEL_DIR "/mlp_s1.vnpu",
+		   *s2 = MODEL_DIR "/mlp_s2.vnpu";
+	struct accel_model *m[3] = { NULL, NULL, NULL }, *bad[2];
+	struct accel_model_pipeline *p = (struct accel_model_pipeline *)0x1;
+	struct accel_device *dev[2] = { NULL, NULL };
+	const void *in[1] = { NULL };
+	void *out[1] = { NULL };
+
+	if (vnpu_count() < 2)
+		SKIP(return, "fewer than two vnpu devices (run the guest with --devices 3)");
+	if (access(mlp, R_OK) || access(s1, R_OK) || access(s2, R_OK))
+		SKIP(return, "no stage packages in the guest");
+	ASSERT_EQ(0, accel_device_open_index(0, &dev[0]));
+	ASSERT_EQ(0, accel_device_open_index(1, &dev[1]));
+	ASSERT_EQ(0, accel_model_load(dev[0], s1, 0, &m[0]));
+	ASSERT_EQ(0, accel_model_load(dev[1], s2, 0, &m[1]));
+	ASSERT_EQ(0, accel_model_load(dev[1], mlp, 0, &m[2]));
+
+	EXPECT_EQ(-EINVAL, accel_model_pipeline_new(NULL, 2, &p));
+	EXPECT_EQ(-EINVAL, accel_model_pipeline_new(m, 2, NULL));
+	EXPECT_EQ(-EINVAL, accel_model_pipeline_new(m, 1, &p));
+	EXPECT_EQ(-EINVAL, accel_model_pipeline_new(m, ACCEL_MODEL_MAX_STAGES + 1, &p));
+	bad[0] = m[0];
+	bad[1] = NULL;
+	EXPECT_EQ(-EINVAL, accel_model_pipeline_new(bad, 2, &p));
+	/* the stages in the wrong order: 10 probabilities do not make 64 pixels */
+	bad[0] = m[1];
+	bad[1] = m[0];
+	EXPECT_EQ(-EINVAL, accel_model_pipeline_new(bad, 2, &p));
+	/* the whole network then stage 2: 10 probabilities are not a1 */
+	bad[0] = m[2];
+	bad[1] = m[1];
+	EXPECT_EQ(-EINVAL, accel_model_pipeline_new(bad, 2, &p));
+	EXPECT_EQ((struct accel_model_pipeline *)0x1, p);	/* untouched */
+
+	ASSERT_EQ(0, accel_model_pipeline_new(m, 2, &p));
+	EXPECT_EQ(-EINVAL, accel_model_pipeline_run(NULL, 1, in, out));
+	EXPECT_EQ(-EINVAL, accel_model_pipeline_run(p, 1, NULL, out));
+	EXPECT_EQ(-EINVAL, accel_model_pipeline_run(p, 1, in, NULL));
+	EXPECT_EQ(0, accel_model_pipeline_run(p, 0, in, out));
+	accel_model_pipeline_free(p);
+	accel_model_pipeline_free(NULL);
+	accel_model_free(m[0]);
+	accel_model_free(m[1]);
+	accel_model_free(m[2]);
+	accel_device_close(dev[0]);
+	accel_device_close(dev[1]);
 }
 
 TEST(model_multi_device_errors)

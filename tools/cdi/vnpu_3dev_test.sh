@@ -19,7 +19,7 @@ bash "$run_guest" --devices 3 --timeout 1200 -- \
 	2>&1 | tee "$out"
 rc=${PIPESTATUS[0]}
 
-python3 - "$schema" "$out" <<'EOF'
+/usr/bin/python3 - "$schema" "$out" <<'EOF'
 import json
 import sys
 
