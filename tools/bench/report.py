@@ -114,6 +114,10 @@ for m, label in (("mlp_b64", "digits MLP b64"), ("cnn_b64", "digits CNN b64")):
     # data parallel (scaling.c): throughput on 3 devices over 1 device
     row("%s on 3 devices vs 1 (speed-up)" % label, v("scaling_%s_d3" % m), "items/s",
         v("scaling_%s_d1" % m), "the same on 1 device", "rate")
+for m, label in (("mlp", "digits MLP b120"), ("cnn", "digits CNN b120")):
+    # pipeline stages (scaling.c): two parts on two devices vs the whole on one
+    row("%s as 2 stages on 2 devices" % label, v("pipeline_%s_stages_2dev" % m), "items/s",
+        v("pipeline_%s_whole_1dev" % m), "the whole network on 1 device", "rate")
 
 
 def growth(pts):

@@ -16,6 +16,10 @@
  * and an "I" line saying whether the outputs of every device count equal
  * the one-device outputs bit for bit (they must; the test of that is
  * vnpu_multi_test). An item is one run of the package (one batch).
+ * Without PACKAGE arguments it then compares the digits MLP and CNN
+ * (batch 120) whole on one device with their two parts as pipeline stages
+ * on two devices (accel_model_pipeline_*): "R pipeline_<name>_whole_1dev"
+ * and "R pipeline_<name>_stages_2dev", in items/s.
  *
  * Copyright (C) 2026 The vnpu authors
  */
@@ -185,6 +189,99 @@ static int bench_package(const char *path, struct accel_device **devs,
 	return same ? 0 : 1;
 }
 
+/* Run @items items @reps times through @run; items per second. */
+static double timed(int (*run)(void *ctx, unsigned int items, struct bufs *b),
+		    void *ctx, struct bufs *b, unsigned int items, double seconds,
+		    int *ret)
+{
+	unsigned long done = 0;
+	double t0 = now_s(), t = t0;
+
+	*ret = run(ctx, items, b);	/* warm-up */
+	while (!*ret && t - t0 < seconds) {
+		*ret = run(ctx, items, b);
+		done += items;
+		t = now_s();
+	}
+	return *ret || t <= t0 ? 0 : done / (t - t0);
+}
+
+static int run_whole(void *ctx, unsigned int items, struct bufs *b)
+{
+	return accel_model_run_batch(ctx, 1, items, (const void *const *)b->in, b->out);
+}
+
+static int run_pipe(void *ctx, unsigned int items, struct bufs *b)
+{
+	return accel_model_pipeline_run(ctx, items, (const void *const *)b->in, b->out);
+}
+
+/*
+ * The network @name (MODEL_DIR/NAME.vnpu) whole on one device against its
+ * two parts (NAME_s1/_s2.vnpu) as pipeline stages on two devices:
+ *   R pipeline_<name>_whole_1dev ITEMS_PER_S items/s
+ *   R pipeline_<name>_stages_2dev ITEMS_PER_S items/s
+ */
+static int bench_pipeline(const char *name, struct accel_device **devs,
+			  unsigned int ndev, double seconds)
+{
+	char whole[256], s1[256], s2[256];
+	struct accel_model *m, *st[2] = { NULL, NULL };
+	struct accel_model_pipeline *p;
+	unsigned int items = 2 * ITEMS_PER_DEV, i, k;
+	double r1, r2;
+	bool same = true;
+	struct bufs b;
+	int ret;
+
+	snprintf(whole, sizeof(whole), "/usr/share/vnpu/%s.vnpu", name);
+	snprintf(s1, sizeof(s1), "/usr/share/vnpu/%s_s1.vnpu", name);
+	snprintf(s2, sizeof(s2), "/usr/share/vnpu/%s_s2.vnpu", name);
+	if (ndev < 2) {
+		printf("I skip pipeline %s: fewer than two devices\n", name);
+		return 0;
+	}
+	ret = accel_model_load(devs[0], whole, 0, &m);
+	if (ret) {
+		printf("I skip pipeline %s: %s\n", name, accel_strerror(ret));
+		return 0;
+	}
+	ret = bufs_init(m, &b);
+	if (!ret)
+		ret = accel_model_run_batch(&m, 1, items, (const void *const *)b.in, b.ref);
+	r1 = ret ? 0 : timed(run_whole, &m, &b, items, seconds, &ret);
+	accel_model_free(m);
+	if (!ret)
+		ret = accel_model_load(devs[0], s1, 0, &st[0]);
+	if (!ret)
+		ret = accel_model_load(devs[1], s2, 0, &st[1]);
+	if (!ret)
+		ret = accel_model_pipeline_new(st, 2, &p);
+	accel_model_free(st[0]);
+	accel_model_free(st[1]);
+	if (ret) {
+		printf("I skip pipeline %s: %s\n", name, accel_strerror(ret));
+		bufs_free(&b);
+		return 0;
+	}
+	r2 = timed(run_pipe, p, &b, items, seconds, &ret);
+	accel_model_pipeline_free(p);
+	for (i = 0; !ret && i < items; i++)
+		for (k = 0; k < b.nout; k++)
+			if (memcmp(b.ref[i * b.nout + k], b.out[i * b.nout + k], b.out_size[k]))
+				same = false;
+	if (ret) {
+		printf("I pipeline %s failed: %s\n", name, accel_strerror(ret));
+	} else {
+		printf("R pipeline_%s_whole_1dev %.2f items/s\n", name, r1);
+		printf("R pipeline_%s_stages_2dev %.2f items/s\n", name, r2);
+		printf("I pipeline %s (batch %u): 2 stages on 2 devices %s the whole network bit for bit\n",
+		       name, b.batch, same ? "equal" : "DIFFER FROM");
+	}
+	bufs_free(&b);
+	return same ? 0 : 1;
+}
+
 int main(int argc, char **argv)
 {
 	static const struct option opts[] = {
@@ -202,6 +299,7 @@ int main(int argc, char **argv)
 	unsigned int ndev = 0, i;
 	double seconds = 3.0;
 	int c, ret, status = 0;
+	bool explicit;
 
 	while ((c = getopt_long(argc, argv, "qs:h", opts, NULL)) != -1) {
 		switch (c) {
@@ -243,12 +341,17 @@ int main(int argc, char **argv)
 		}
 	}
 	printf("I scaling over %u devices, %.1f s per point\n", ndev, seconds);
-	if (optind < argc) {
+	explicit = optind < argc;
+	if (explicit) {
 		for (; optind < argc; optind++)
 			status |= bench_package(argv[optind], devs, ndev, seconds);
 	} else {
 		for (i = 0; i < sizeof(defaults) / sizeof(defaults[0]); i++)
 			status |= bench_package(defaults[i], devs, ndev, seconds);
+	}
+	if (!explicit) {
+		status |= bench_pipeline("mlp", devs, ndev, seconds);
+		status |= bench_pipeline("cnn", devs, ndev, seconds);
 	}
 	for (i = 0; i < ndev; i++)
 		accel_device_close(devs[i]);
