@@ -531,6 +531,36 @@ TEST_F(prime, a_writes_b_reads_without_cpu_copy)
 	accel_bo_free(back);
 }
 
+TEST_F(prime, compute_on_a_then_compute_on_b)
+{
+	static const uint32_t shape[2] = { 512, SHARED_SIZE / 4 / 512 };
+	struct accel_tensor ta, tb, td;
+	struct accel_cmdbuf *cb;
+	float want = 2.0f * (1.5f * 1.5f);
+	uint32_t i, bad = 0;
+	const float *d;
+
+	ASSERT_EQ(0, accel_tensor_init(&ta, self->src_va, ACCEL_DT_F32, 2, shape));
+	ASSERT_EQ(0, accel_tensor_init(&tb, self->imp_va, ACCEL_DT_F32, 2, shape));
+	ASSERT_EQ(0, accel_tensor_init(&td, self->dst_va, ACCEL_DT_F32, 2, shape));
+	/* A: src = 1.5f everywhere, then src = src * src, by one job */
+	ASSERT_EQ(0, accel_cmdbuf_new(self->a, &cb));
+	ASSERT_EQ(0, accel_cmdbuf_fill(cb, self->src_va, SHARED_SIZE, 0x3fc00000));
+	ASSERT_EQ(0, accel_cmdbuf_barrier(cb));
+	ASSERT_EQ(0, accel_cmdbuf_eltwise(cb, ACCEL_ELT_MUL, &ta, &ta, &ta, ACCEL_ACT_NONE));
+	ASSERT_EQ(0, run_cb(self->a, cb));
+	accel_cmdbuf_free(cb);
+	/* B: dst = relu(import + import), into B's own BO */
+	ASSERT_EQ(0, accel_cmdbuf_new(self->b, &cb));
+	ASSERT_EQ(0, accel_cmdbuf_eltwise(cb, ACCEL_ELT_ADD, &td, &tb, &tb, ACCEL_ACT_RELU));
+	ASSERT_EQ(0, run_cb(self->b, cb));
+	accel_cmdbuf_free(cb);
+	d = (const float *)self->dst_p;
+	for (i = 0; i < SHARED_SIZE / 4; i++)
+		bad += d[i] != want;
+	EXPECT_EQ(0u, bad) TH_LOG("first value %g, want %g", d[0], want);
+}
+
 TEST_F(prime, b_job_waits_for_a_job)
 {
 	struct accel_cmdbuf *cb_a, *cb_b;
