@@ -408,6 +408,31 @@ TEST_F(multi, tools_list_and_choose_each_device)
 		after = counter(self->node[i], "jobs_completed");
 		EXPECT_LT(before, after);
 	}
+	/* vnpu-run-model --all-devices: every device runs batches, same accuracy */
+	if (!access(MODEL_DIR "/mlp.vnpu", R_OK)) {
+		static char one[1 << 14];
+		long long jobs[MAX_DEVS];
+		const char *acc;
+
+		snprintf(cmd, sizeof(cmd), "vnpu-run-model %s/mlp.vnpu -i %s/digits_x.npy "
+			 "-l %s/digits_y.npy -q", MODEL_DIR, MODEL_DIR, MODEL_DIR);
+		EXPECT_EQ(0, run_capture(cmd, one, sizeof(one))) TH_LOG("%s", cmd);
+		for (i = 0; i < self->n; i++)
+			jobs[i] = counter(self->node[i], "jobs_completed");
+		strcat(cmd, " --all-devices");
+		EXPECT_EQ(0, run_capture(cmd, out, sizeof(out))) TH_LOG("%s", cmd);
+		snprintf(want, sizeof(want), "instances on %u devices", self->n);
+		EXPECT_NE(NULL, strstr(out, want)) TH_LOG("%s", out);
+		acc = strstr(one, "top-1 accuracy");
+		ASSERT_NE(NULL, acc) TH_LOG("%s", one);
+		EXPECT_NE(NULL, strstr(out, acc)) TH_LOG("one device: %s; all: %s", acc, out);
+		for (i = 0; i < self->n; i++)
+			EXPECT_LT(jobs[i], counter(self->node[i], "jobs_completed"))
+				TH_LOG("device %u ran no batch", i);
+		snprintf(cmd, sizeof(cmd), "vnpu-run-model %s/mlp.vnpu -i %s/digits_x.npy -A -d 0 "
+			 "> /dev/null 2>&1", MODEL_DIR, MODEL_DIR);
+		EXPECT_EQ(2, run_capture(cmd, out, sizeof(out)));
+	}
 	snprintf(cmd, sizeof(cmd), "vnpu-run -d %u %s 2>/dev/null", self->n, job);
 	EXPECT_EQ(1, run_capture(cmd, out, sizeof(out)));
 	snprintf(cmd, sizeof(cmd), "vnpu-info -d %u > /dev/null 2>&1", self->n);

@@ -118,6 +118,8 @@ static void usage(FILE *f)
 		"  -o, --output FILE    write the outputs (float32 .npy)\n"
 		"  -r, --repeat N       run all batches N times (default 1)\n"
 		"  -j, --jobs J         model instances on J queues in parallel (1..%d)\n"
+		"  -A, --all-devices    spread the instances over every vnpu device (at\n"
+		"                       least one each; batches data-parallel)\n"
 		"  -l, --labels FILE    int64 .npy of labels: print top-1 accuracy\n"
 		"  -s, --show N         draw the first N samples (square images) with labels\n"
 		"  -p, --profile        per-layer device time of the last batch\n"
@@ -138,6 +140,7 @@ int main(int argc, char **argv)
 		{ "show", required_argument, NULL, 's' },
 		{ "profile", no_argument, NULL, 'p' },
 		{ "device", required_argument, NULL, 'd' },
+		{ "all-devices", no_argument, NULL, 'A' },
 		{ "no-devmem", no_argument, NULL, 'N' },
 		{ "quiet", no_argument, NULL, 'q' },
 		{ "help", no_argument, NULL, 'h' },
@@ -145,6 +148,9 @@ int main(int argc, char **argv)
 	};
 	const char *in_path = NULL, *out_path = NULL, *labels_path = NULL, *devpath = NULL;
 	int repeat = 1, jobs = 1, profile = 0, quiet = 0, show = 0, c, ret, rc = 1;
+	int all_devices = 0;
+	unsigned int ndev = 1;
+	struct accel_device *devs[MAX_JOBS] = { NULL };	/* with --all-devices */
 	uint32_t flags = 0;
 	struct accel_device *dev = NULL;
 	struct accel_model *m[MAX_JOBS] = { NULL };
@@ -157,7 +163,7 @@ int main(int argc, char **argv)
 	float *y = NULL, *xpad = NULL, *ypad = NULL;
 	unsigned int nin, nout;
 
-	while ((c = getopt_long(argc, argv, "i:o:r:j:l:s:pd:qh", lopts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "i:o:r:j:l:s:pd:Aqh", lopts, NULL)) != -1) {
 		switch (c) {
 		case 'i': in_path = optarg; break;
 		case 'o': out_path = optarg; break;
@@ -167,13 +173,15 @@ int main(int argc, char **argv)
 		case 's': show = atoi(optarg); break;
 		case 'p': profile = 1; break;
 		case 'd': devpath = optarg; break;
+		case 'A': all_devices = 1; break;
 		case 'N': flags |= ACCEL_MODEL_NO_DEVMEM; break;
 		case 'q': quiet = 1; break;
 		case 'h': usage(stdout); return 0;
 		default: usage(stderr); return 2;
 		}
 	}
-	if (optind + 1 != argc || !in_path || repeat < 1 || jobs < 1 || jobs > MAX_JOBS) {
+	if (optind + 1 != argc || !in_path || repeat < 1 || jobs < 1 || jobs > MAX_JOBS ||
+	    (all_devices && devpath)) {
 		usage(stderr);
 		return 2;
 	}
@@ -182,7 +190,30 @@ int main(int argc, char **argv)
 		fprintf(stderr, "vnpu-run-model: %s\n", msg);
 		return 1;
 	}
-	ret = accel_device_open_spec(devpath, &dev);	/* or $ACCEL_DEVICE */
+	if (all_devices) {
+		struct accel_device_list *list;
+
+		ret = accel_device_enumerate(&list);
+		if (!ret) {
+			accel_device_list_get_count(list, &ndev);
+			accel_device_list_free(list);
+			if (!ndev)
+				ret = -ENODEV;
+		}
+		if (ndev > MAX_JOBS)
+			ndev = MAX_JOBS;
+		for (unsigned int i = 0; !ret && i < ndev; i++)
+			ret = accel_device_open_index(i, &devs[i]);
+		if (ret) {
+			fprintf(stderr, "vnpu-run-model: vnpu devices: %s\n", accel_strerror(ret));
+			goto out;
+		}
+		if (jobs < (int)ndev)
+			jobs = (int)ndev;
+		dev = devs[0];
+	} else {
+		ret = accel_device_open_spec(devpath, &dev);	/* or $ACCEL_DEVICE */
+	}
 	if (ret) {
 		fprintf(stderr, "vnpu-run-model: %s: %s\n", devpath ? devpath : "vnpu device",
 			accel_strerror(ret));
@@ -212,7 +243,9 @@ int main(int argc, char **argv)
 	samples = x.shape[0];
 	nbatches = (samples + batch - 1) / batch;
 	for (int j = 1; j < jobs; j++) {
-		ret = accel_model_clone(m[0], &m[j]);
+		/* instance j on device j % ndev (one device without -A) */
+		ret = all_devices ? accel_model_clone_to(m[0], devs[j % ndev], &m[j]) :
+				    accel_model_clone(m[0], &m[j]);
 		if (ret) {
 			fprintf(stderr, "vnpu-run-model: clone: %s\n", accel_strerror(ret));
 			goto out;
@@ -221,8 +254,8 @@ int main(int argc, char **argv)
 	for (int j = 0; j < jobs; j++) {
 		uint64_t nq = 1;
 
-		accel_device_query(dev, ACCEL_PARAM_NUM_QUEUES, &nq);
-		accel_model_set_queue(m[j], (uint32_t)(j % (nq ? nq : 1)));
+		accel_device_query(all_devices ? devs[j % ndev] : dev, ACCEL_PARAM_NUM_QUEUES, &nq);
+		accel_model_set_queue(m[j], (uint32_t)(j / ndev % (nq ? nq : 1)));
 		busy[j] = -1;
 	}
 	y = calloc(nbatches * batch, per_out);
@@ -235,10 +268,13 @@ int main(int argc, char **argv)
 		fprintf(stderr, "vnpu-run-model: out of memory\n");
 		goto out;
 	}
-	printf("%s: input '%s' %llu samples, batch %llu, %llu batches x %d, %d instance%s\n",
+	printf("%s: input '%s' %llu samples, batch %llu, %llu batches x %d, %d instance%s",
 	       argv[optind], iin.name, (unsigned long long)samples,
 	       (unsigned long long)batch, (unsigned long long)nbatches, repeat, jobs,
 	       jobs > 1 ? "s" : "");
+	if (all_devices)
+		printf(" on %u device%s", ndev, ndev > 1 ? "s" : "");
+	printf("\n");
 	t0 = now_ns();
 	for (k = 0; k <= total; k++) {
 		int j = (int)(k % jobs);
@@ -356,7 +392,12 @@ int main(int argc, char **argv)
 out:
 	for (int j = jobs - 1; j >= 0; j--)
 		accel_model_free(m[j]);
-	accel_device_close(dev);
+	if (all_devices) {
+		for (unsigned int i = 0; i < ndev; i++)
+			accel_device_close(devs[i]);
+	} else {
+		accel_device_close(dev);
+	}
 	npy_free(&x);
 	npy_free(&lab);
 	free(y);
