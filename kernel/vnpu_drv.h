@@ -73,6 +73,10 @@ struct vnpu_queue {
 	struct vnpu_job **jobs;
 	/* jobs to write again after a reset (used under reset_lock) */
 	struct vnpu_job **replay;
+	/* jobs in the ring per DRM_VNPU_PRIORITY_* (under lock) */
+	u32 prio_jobs[DRM_VNPU_PRIORITY_HIGH + 1];
+	/* DRM_VNPU_PRIORITY_* last written to Q_CTRL.PRIO, or U32_MAX */
+	u32 hw_prio;
 
 	/* protects the hardware fences of this queue (their dma_fence lock) */
 	spinlock_t fence_lock;

@@ -218,6 +218,7 @@ static void __vnpu_queue_reap(struct vnpu_queue *q)
 		q->done++;
 		if (WARN_ON_ONCE(!job))
 			continue;
+		q->prio_jobs[job->priority]--;
 		if (tag != job->seqno)
 			vnpu_err_ratelimited(q->vdev,
 					     "queue %u slot %u: tag %llu, expected %llu\n",
@@ -264,6 +265,33 @@ static void vnpu_queue_write_desc(struct vnpu_queue *q, struct vnpu_job *job)
 
 	q->jobs[slot] = job;
 	q->tail++;
+	q->prio_jobs[job->priority]++;
+}
+
+/*
+ * Hardware queue priority: the device runs the queue with the highest
+ * Q_CTRL.PRIO first. A queue runs at the highest priority of the jobs in
+ * its ring, so that the jobs ahead of a HIGH job in the same ring go
+ * first too (no priority inversion), and drops back when those have left
+ * (from free_job). An empty ring keeps its value: the next job sets it.
+ * Called from run_job and free_job, which the reset and suspend paths
+ * stop, and from the replay after re-initialization: never while the
+ * queue is being reset.
+ */
+static void vnpu_queue_set_prio(struct vnpu_queue *q)
+{
+	int prio;
+
+	lockdep_assert_held(&q->lock);
+
+	for (prio = DRM_VNPU_PRIORITY_HIGH; prio >= 0; prio--)
+		if (q->prio_jobs[prio])
+			break;
+	if (prio < 0 || prio == q->hw_prio)
+		return;
+	q->hw_prio = prio;
+	vnpu_qwr(q, VNPU_Q_CTRL, VNPU_QCTRL_ENABLE |
+		 FIELD_PREP(VNPU_QCTRL_PRIO_MASK, prio));
 }
 
 /*
@@ -290,6 +318,7 @@ static u32 __vnpu_queue_unload(struct vnpu_queue *q, struct vnpu_job *bad,
 		q->jobs[slot] = NULL;
 		if (WARN_ON_ONCE(!job))
 			continue;
+		q->prio_jobs[job->priority]--;
 
 		status = le32_to_cpu(READ_ONCE(q->comp[slot].status));
 		dma_rmb();
@@ -307,6 +336,8 @@ static u32 __vnpu_queue_unload(struct vnpu_queue *q, struct vnpu_job *bad,
 		}
 		vnpu_job_put(job);
 	}
+	/* re-initialization programs Q_CTRL.PRIO 0: write it again after */
+	q->hw_prio = U32_MAX;
 	spin_unlock(&q->lock);
 	return kept;
 }
@@ -330,6 +361,7 @@ static void vnpu_queue_replay(struct vnpu_queue *q, u32 count)
 		vnpu_queue_write_desc(q, q->replay[i]);
 		q->replay[i] = NULL;
 	}
+	vnpu_queue_set_prio(q);
 	vnpu_wr(q->vdev, VNPU_REG_DOORBELL(q->index), q->tail);
 	spin_unlock(&q->lock);
 }
@@ -383,6 +415,7 @@ static struct dma_fence *vnpu_job_run(struct drm_sched_job *sched_job)
 
 	kref_get(&job->ref);	/* the ring slot's */
 	vnpu_queue_write_desc(q, job);
+	vnpu_queue_set_prio(q);
 	vnpu_telemetry_job_run(job);
 	/* writel() orders the descriptor and completion writes before it */
 	vnpu_wr(vdev, VNPU_REG_DOORBELL(q->index), q->tail);
@@ -396,10 +429,31 @@ out_unlock:
 	return fence;
 }
 
+/* @job has left its ring: let its queue's priority drop back. */
+static void vnpu_job_prio_done(struct vnpu_job *job)
+{
+	struct vnpu_queue *q = job->queue;
+	struct vnpu_device *vdev = q->vdev;
+	int idx;
+
+	/* a reset in progress re-initializes the queue and replays */
+	if (!mutex_trylock(&vdev->reset_lock))
+		return;
+	if (!READ_ONCE(vdev->hw_dead) && drm_dev_enter(&vdev->drm, &idx)) {
+		spin_lock(&q->lock);
+		vnpu_queue_set_prio(q);
+		spin_unlock(&q->lock);
+		drm_dev_exit(idx);
+	}
+	mutex_unlock(&vdev->reset_lock);
+}
+
 static void vnpu_job_free(struct drm_sched_job *sched_job)
 {
 	struct vnpu_job *job = to_vnpu_job(sched_job);
 
+	/* before the job's runtime-PM reference goes */
+	vnpu_job_prio_done(job);
 	vnpu_telemetry_job_free(job);
 	drm_sched_job_cleanup(sched_job);
 	vnpu_job_put_bos(job);
@@ -789,6 +843,28 @@ int vnpu_sched_resume(struct vnpu_device *vdev)
 	return ret;
 }
 
+/*
+ * The hardware queue of a job submitted on @queue at @priority: @queue
+ * itself at NORMAL, the next queue at LOW and the previous one at HIGH
+ * (modulo the number of queues). With three queues or more, the jobs a
+ * file submits on one queue at each priority are in three different rings,
+ * so that a HIGH job never waits behind LOW jobs in a ring, and each ring
+ * runs at the priority of its jobs (vnpu_queue_set_prio()).
+ */
+static u32 vnpu_job_route(struct vnpu_device *vdev, u32 queue, u32 priority)
+{
+	u32 n = vdev->num_queues;
+
+	switch (priority) {
+	case DRM_VNPU_PRIORITY_LOW:
+		return (queue + 1) % n;
+	case DRM_VNPU_PRIORITY_HIGH:
+		return (queue + n - 1) % n;
+	default:
+		return queue;
+	}
+}
+
 static const enum drm_sched_priority vnpu_priorities[] = {
 	[DRM_VNPU_PRIORITY_LOW] = DRM_SCHED_PRIORITY_LOW,
 	[DRM_VNPU_PRIORITY_NORMAL] = DRM_SCHED_PRIORITY_NORMAL,
@@ -1025,7 +1101,7 @@ int vnpu_submit_ioctl(struct drm_device *drm, void *data,
 	struct dma_fence *fence;
 	struct vnpu_job *job;
 	bool job_inited = false;
-	u32 i;
+	u32 i, hwq;
 	int ret;
 
 	ret = vnpu_submit_validate(vdev, args);
@@ -1065,7 +1141,9 @@ int vnpu_submit_ioctl(struct drm_device *drm, void *data,
 	kref_init(&job->ref);
 	atomic_set(&job->bo_users, 1);	/* the submitter's */
 	INIT_LIST_HEAD(&job->file_link);
-	job->queue = &vdev->queues[args->queue];
+	job->priority = READ_ONCE(fpriv->priority);
+	hwq = vnpu_job_route(vdev, args->queue, job->priority);
+	job->queue = &vdev->queues[hwq];
 	job->ctx = vnpu_mmu_ctx_get(fpriv->ctx);
 	job->cmd_bo = cmd_obj;
 	job->cmd_va = vnpu_bo_va(to_vnpu_bo(cmd_obj)) + args->cmd_offset;
@@ -1121,7 +1199,7 @@ int vnpu_submit_ioctl(struct drm_device *drm, void *data,
 		}
 	}
 
-	ret = drm_sched_job_init(&job->base, &fpriv->entities[args->queue], 1,
+	ret = drm_sched_job_init(&job->base, &fpriv->entities[hwq], 1,
 				 fpriv, file->client_id);
 	if (ret)
 		goto out_put_outs;
@@ -1198,8 +1276,8 @@ int vnpu_submit_ioctl(struct drm_device *drm, void *data,
 	}
 
 	args->job_id = job->id;
-	vnpu_dbg(vdev, "ctx %u: job %llu on queue %u, cmd %#llx+%u\n",
-		 fpriv->ctx->id, job->id, args->queue, job->cmd_va,
+	vnpu_dbg(vdev, "ctx %u: job %llu on queue %u (hardware %u), cmd %#llx+%u\n",
+		 fpriv->ctx->id, job->id, args->queue, hwq, job->cmd_va,
 		 job->cmd_size);
 	ret = 0;
 	goto out_put_outs;

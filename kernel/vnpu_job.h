@@ -58,6 +58,8 @@ struct vnpu_job {
 	u32 hw_status;
 	/* VNPU_DESC_F_* beyond IRQ (fault injection) */
 	u32 desc_flags;
+	/* DRM_VNPU_PRIORITY_* of the file when the job was submitted */
+	u32 priority;
 	/* found hanging by the timeout: its fence fails with -ETIMEDOUT */
 	bool guilty;
 	/* holds a runtime-PM reference (from submit until free_job) */

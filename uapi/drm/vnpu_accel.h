@@ -384,7 +384,10 @@ struct drm_vnpu_vm_unbind {
  * on every queue, one of DRM_VNPU_PRIORITY_LOW, _NORMAL (default) and
  * _HIGH. Jobs already submitted keep the priority they had. Any file may
  * lower its priority, or set it back to NORMAL; HIGH requires
- * CAP_SYS_NICE (-EPERM otherwise).
+ * CAP_SYS_NICE (-EPERM otherwise). The priority is both the drm_sched
+ * priority and the device's queue priority: jobs of each priority go to
+ * their own hardware ring, so a HIGH job does not wait behind LOW jobs
+ * queued before it (see Documentation/accel/vnpu/driver.rst).
  */
 #define DRM_VNPU_CTX_PARAM_PRIORITY	0
 
@@ -441,11 +444,13 @@ struct drm_vnpu_sync {
  * struct drm_vnpu_submit - queue a job
  *
  * The job runs the command buffer found @cmd_offset bytes into BO
- * @cmd_handle, @cmd_size bytes long, on hardware queue @queue. The command
- * BO must be one this file created (BO_CREATE or BO_USERPTR): the device
- * fetches it at its automatic VA. The job starts once every in-sync has
- * signalled and every BO in @bo_handles is idle for it (implicit sync: the
- * job is a writer of every listed BO). When it ends, every out-sync is
+ * @cmd_handle, @cmd_size bytes long, on queue @queue (the hardware queue
+ * is @queue itself at NORMAL priority; see DRM_VNPU_CTX_PARAM_PRIORITY
+ * for the others). The command BO must be one this file created
+ * (BO_CREATE or BO_USERPTR): the device fetches it at its automatic VA.
+ * The job starts once every in-sync has signalled and every BO in
+ * @bo_handles is idle for it (implicit sync: the job is a writer of every
+ * listed BO). When it ends, every out-sync is
  * signalled with the job's fence. The job runs at the file's priority
  * (&drm_vnpu_ctx_param).
  *
@@ -484,7 +489,7 @@ struct drm_vnpu_submit {
 	__u32 in_sync_count;
 	/** @out_sync_count: in, entries in @out_syncs */
 	__u32 out_sync_count;
-	/** @queue: in, hardware queue index */
+	/** @queue: in, queue index (< NUM_QUEUES) */
 	__u32 queue;
 	/** @flags: in, DRM_VNPU_SUBMIT_* */
 	__u32 flags;
