@@ -11,7 +11,8 @@
  *    final check of B's own BO. B's job waits for A's (implicit sync on the
  *    dma-buf's reservation object), and the import stays valid after the
  *    exporter's dma-buf fd, BO and device handle are closed while B's job
- *    runs. Device-memory BOs cannot be exported (-EOPNOTSUPP; see
+ *    runs, and even after the exporter's PCI device was removed (the last
+ *    test; it rescans). Device-memory BOs cannot be exported (-EOPNOTSUPP; see
  *    Documentation/accel/vnpu/driver.rst, "Several devices");
  *  - the model runtime: accel_model_load_devices() + accel_model_run_batch()
  *    on every device give, item for item, the bytes accel_model_run() gives
@@ -1047,6 +1048,97 @@ TEST(model_multi_device_errors)
 	accel_model_free(m[1]);
 	accel_device_close(dev[0]);
 	accel_device_close(dev[1]);
+}
+
+/* ------------------------------------------------------------------ */
+/* The exporter's device goes away (last: it removes and rescans one)  */
+/* ------------------------------------------------------------------ */
+
+static int sysfs_write(const char *path, const char *val)
+{
+	FILE *f = fopen(path, "w");
+	int ret = 0;
+
+	if (!f)
+		return -errno;
+	if (fputs(val, f) < 0)
+		ret = -EIO;
+	if (fclose(f) && !ret)
+		ret = -errno;
+	return ret;
+}
+
+FIXTURE(exporter_unplug) {
+	int unused;
+};
+
+FIXTURE_SETUP(exporter_unplug)
+{
+}
+
+FIXTURE_TEARDOWN(exporter_unplug)
+{
+	/* whatever happened, bring every removed device back */
+	sysfs_write("/sys/bus/pci/rescan", "1");
+}
+
+TEST_F_TIMEOUT(exporter_unplug, import_survives, 120)
+{
+	struct accel_device *a, *b, *again;
+	struct accel_bo *src, *imp, *dst, *bo;
+	uint64_t src_va, imp_va, dst_va;
+	unsigned int n = vnpu_count(), i;
+	char path[256], pci[64];
+	const char *p;
+	void *map;
+	int fd;
+
+	if (n < 2)
+		SKIP(return, "fewer than two vnpu devices (run the guest with --devices 3)");
+	if (geteuid())
+		SKIP(return, "needs root to remove a PCI device");
+	ASSERT_EQ(0, accel_device_open_index(n - 1, &a));
+	ASSERT_EQ(0, accel_device_open_index(0, &b));
+	ASSERT_EQ(0, accel_device_get_pci_address(a, &p));
+	snprintf(pci, sizeof(pci), "%s", p);
+	ASSERT_EQ(0, accel_bo_new(a, SHARED_SIZE, 0, &src));
+	ASSERT_EQ(0, accel_bo_get_va(src, &src_va));
+	ASSERT_EQ(0, run_fill(a, src_va, SHARED_SIZE, 0xabcd1234));
+	ASSERT_EQ(0, accel_bo_export(src, &fd));
+	ASSERT_EQ(0, accel_bo_import(b, fd, &imp));
+	close(fd);
+	ASSERT_EQ(0, accel_bo_get_va(imp, &imp_va));
+	ASSERT_EQ(0, accel_bo_new(b, SHARED_SIZE, 0, &dst));
+	ASSERT_EQ(0, accel_bo_get_va(dst, &dst_va));
+
+	/* A's PCI function goes away while A's file and BO are still open */
+	snprintf(path, sizeof(path), "/sys/bus/pci/devices/%s/remove", pci);
+	ASSERT_EQ(0, sysfs_write(path, "1"));
+	EXPECT_EQ(-ENODEV, accel_bo_new(a, 4096, 0, &bo));
+	/* B still reads the pages (system memory, pinned by the import) */
+	ASSERT_EQ(0, run_copy(b, dst_va, imp_va, SHARED_SIZE));
+	ASSERT_EQ(0, accel_bo_map(dst, &map));
+	EXPECT_EQ(-1, mismatch(map, SHARED_SIZE, 0xabcd1234));
+	accel_bo_unmap(dst);
+	/* the exporter's last references go after its device did */
+	accel_bo_free(src);
+	accel_device_close(a);
+	ASSERT_EQ(0, run_fill(b, imp_va, SHARED_SIZE, 0x0f0f0f0f));
+	accel_bo_free(imp);	/* the dma-buf, and A's GEM object, are freed now */
+	accel_bo_free(dst);
+	accel_device_close(b);
+
+	/* rescan: the device comes back and works */
+	ASSERT_EQ(0, sysfs_write("/sys/bus/pci/rescan", "1"));
+	for (i = 0; i < 100 && vnpu_count() < n; i++)
+		usleep(100000);
+	ASSERT_EQ(n, vnpu_count());
+	ASSERT_EQ(0, accel_device_open_pci(pci, &again));
+	ASSERT_EQ(0, accel_bo_new(again, 65536, 0, &bo));
+	ASSERT_EQ(0, accel_bo_get_va(bo, &src_va));
+	EXPECT_EQ(0, run_fill(again, src_va, 65536, 0x600d600d));
+	accel_bo_free(bo);
+	accel_device_close(again);
 }
 
 TEST_HARNESS_MAIN
