@@ -1112,6 +1112,87 @@ TEST_F(devmem, huge_and_small_leaves)
 	ASSERT_EQ(0, vnpu_vm_unbind(self->v.fd, BIND_VA, HUGE_SZ));
 }
 
+/* Bytes of AnonHugePages (THP) in the mapping that starts at @p. */
+static long thp_bytes(const void *p)
+{
+	char line[256];
+	unsigned long start, end;
+	bool in = false;
+	long kb = -1;
+	FILE *f;
+
+	f = fopen("/proc/self/smaps", "re");
+	if (!f)
+		return -1;
+	while (fgets(line, sizeof(line), f)) {
+		if (sscanf(line, "%lx-%lx ", &start, &end) == 2) {
+			in = start == (uintptr_t)p;
+			continue;
+		}
+		if (in && sscanf(line, "AnonHugePages: %ld kB", &kb) == 1)
+			break;
+	}
+	fclose(f);
+	return kb < 0 ? -1 : kb * 1024;
+}
+
+/*
+ * System memory gets 2 MiB leaves too where it is contiguous: a userptr
+ * BO over transparent huge pages, placed 2 MiB aligned, is mapped with
+ * them, and the device reads and writes the user memory through them.
+ */
+TEST_F(bind, huge_pages_userptr_thp)
+{
+	uint32_t ctx = PARAM(self->v.fd, DRM_VNPU_PARAM_CONTEXT_ID);
+	uint64_t sizes = PARAM(self->v.fd, DRM_VNPU_PARAM_PAGE_SIZES);
+	const uint64_t size = 2 * HUGE_SZ;
+	struct pt_run run;
+	uint8_t *raw, *mem;
+	uint32_t h, hw;
+	uint64_t va;
+	long thp;
+
+	if (!(sizes & HUGE_SZ))
+		SKIP(return, "the MMU has no 2 MiB pages");
+	(void)PT_LOOKUP_OR_SKIP(ctx, 0, &run);
+	raw = mmap(NULL, size + HUGE_SZ, PROT_READ | PROT_WRITE,
+		   MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	ASSERT_NE(MAP_FAILED, raw);
+	mem = (uint8_t *)(((uintptr_t)raw + HUGE_SZ - 1) & ~(HUGE_SZ - 1));
+	if (mem != raw)
+		munmap(raw, mem - raw);
+	munmap(mem + size, raw + HUGE_SZ - mem);
+	if (madvise(mem, size, MADV_HUGEPAGE))
+		SKIP(munmap(mem, size); return, "no transparent huge pages");
+	memset(mem, 0x3c, size);
+	thp = thp_bytes(mem);
+	if (thp < (long)HUGE_SZ)
+		SKIP(munmap(mem, size); return, "no huge page was allocated (%ld)",
+		     thp);
+
+	ASSERT_EQ(0, vnpu_bo_userptr(self->v.fd, mem, size, 0, &h, &va));
+	ASSERT_EQ(0, va % HUGE_SZ);
+	/* each aligned 2 MiB that is one huge page is one 2 MiB leaf */
+	ASSERT_EQ(thp / HUGE_SZ, pt_lookup(ctx, va, &run));
+	if (thp == (long)size) {
+		ASSERT_STREQ("2M", run.size);
+		ASSERT_STREQ("sys", run.kind);
+		ASSERT_STREQ("rw-", run.perm);
+		pt_lookup(ctx, va + HUGE_SZ, &run);
+		ASSERT_STREQ("2M", run.size);
+	}
+	ASSERT_EQ(0, vm_fill(_metadata, &self->v, va + HUGE_SZ - 64, 128,
+			     0x7b1c7b1c, &hw));
+	ASSERT_EQ(VNPU_JOB_OK, hw);
+	ASSERT_EQ(-1, check_fill(mem + HUGE_SZ - 64, 128, 0x7b1c7b1c));
+	ASSERT_EQ(-1, check_bytes(mem + HUGE_SZ + 64, 64, 0x3c));
+	ASSERT_EQ(0, vm_copy(_metadata, &self->v, va + size - PAGE_SZ,
+			     self->v.data_va, PAGE_SZ, &hw));
+	ASSERT_EQ(-1, check_bytes(self->v.data_map, PAGE_SZ, 0x3c));
+	ASSERT_EQ(0, vnpu_gem_close(self->v.fd, h));
+	munmap(mem, size);
+}
+
 /* Unbinding part of a mapping, 2 MiB leaves or not, is refused. */
 TEST_F(devmem, huge_partial_unbind_refused)
 {
