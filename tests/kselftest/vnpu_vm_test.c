@@ -1193,6 +1193,29 @@ TEST_F(bind, huge_pages_userptr_thp)
 	munmap(mem, size);
 }
 
+/* Automatic placements of 2 MiB or more are 2 MiB aligned. */
+TEST_F(bind, automatic_placement_2m_aligned)
+{
+	static const uint64_t sizes[] = {
+		PAGE_SZ, HUGE_SZ + PAGE_SZ, 3 * PAGE_SZ, HUGE_SZ, 5 * PAGE_SZ,
+		3 * HUGE_SZ,
+	};
+	uint64_t page_sizes = PARAM(self->v.fd, DRM_VNPU_PARAM_PAGE_SIZES);
+	uint64_t va;
+	unsigned int i;
+
+	if (!(page_sizes & HUGE_SZ))
+		SKIP(return, "the MMU has no 2 MiB pages");
+	for (i = 0; i < sizeof(sizes) / sizeof(sizes[0]); i++) {
+		ASSERT_EQ(0, vnpu_bo_create(self->v.fd, sizes[i], 0, NULL,
+					    &va));
+		ASSERT_EQ(0, va % (sizes[i] >= HUGE_SZ ? HUGE_SZ : PAGE_SZ))
+			TH_LOG("%llu bytes at %#llx",
+			       (unsigned long long)sizes[i],
+			       (unsigned long long)va);
+	}
+}
+
 /* Unbinding part of a mapping, 2 MiB leaves or not, is refused. */
 TEST_F(devmem, huge_partial_unbind_refused)
 {
