@@ -16,10 +16,10 @@
  *    Documentation/accel/vnpu/driver.rst, "Several devices");
  *  - the model runtime: accel_model_load_devices() + accel_model_run_batch()
  *    on every device give, item for item, the bytes accel_model_run() gives
- *    on one device, and every device takes part; a network cut in two
- *    (tests/models/split_stages.py) run as pipeline stages on two devices
- *    (accel_model_pipeline_*) gives the whole network's bytes; the
- *    validation paths.
+ *    on one device, and every device takes part; a network cut in two by
+ *    the compiler (vnpu-compile --to/--from) and run as pipeline stages on
+ *    two devices (accel_model_pipeline_*) gives the whole network's bytes;
+ *    the validation paths.
  *
  * VNPU_MULTI_EXPECT=N also checks that exactly N devices are listed.
  *

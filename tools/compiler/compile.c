@@ -33,9 +33,13 @@ int vnpu_compile(const char *onnx_path, const struct vnpu_compile_opts *opts,
 	g = ir_new();
 	if (!g)
 		return -ENOMEM;
+	if (opts->int8 && opts->from) {
+		ir_error(g, "--int8 calibrates from the network input: not with --from");
+		goto out;
+	}
 	if (ir_import_onnx(g, onnx_path, opts->batch > 0 ? opts->batch : 1) ||
-	    ir_infer_shapes(g) || ir_fold_constants(g) || ir_fuse(g) ||
-	    ir_check_supported(g))
+	    ir_infer_shapes(g) || ir_cut(g, opts->from, opts->to) ||
+	    ir_fold_constants(g) || ir_fuse(g) || ir_check_supported(g))
 		goto out;
 	if (opts->int8) {
 		struct npy cal;

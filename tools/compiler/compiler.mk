@@ -15,7 +15,7 @@ COMPILER_GEN := $(COMPILER_DIR)/gen
 COMPILER_LIB := $(COMPILER_DIR)/libvnpu-compiler.a
 ONNX_PROTO ?= $(firstword $(wildcard /usr/lib/python3/dist-packages/onnx/onnx.proto \
 	/usr/include/onnx/onnx.proto))
-COMPILER_SRCS := ir.c onnx_import.c hosteval.c passes.c quant.c lower.c compile.c npy.c
+COMPILER_SRCS := ir.c onnx_import.c hosteval.c passes.c quant.c lower.c compile.c npy.c cut.c
 COMPILER_OBJS := $(addprefix $(COMPILER_DIR)/,$(COMPILER_SRCS:.c=.o)) \
 	$(COMPILER_DIR)/onnx.pb-c.o
 COMPILER_HDRS := $(wildcard tools/compiler/*.h) uapi/vnpu_device.h \

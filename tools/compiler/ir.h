@@ -135,6 +135,9 @@ int ir_fuse(struct ir_graph *g);	/* BN, bias, activations, GELU */
 int ir_check_supported(struct ir_graph *g);
 int ir_toposort(struct ir_graph *g);
 
+/* cut.c: keep the stage between tensors @from and @to (either may be NULL) */
+int ir_cut(struct ir_graph *g, const char *from, const char *to);
+
 /* quant.c */
 int ir_calibrate(struct ir_graph *g, const float *data, int64_t samples);
 int ir_quantize(struct ir_graph *g);

@@ -4,6 +4,7 @@
  *
  *   vnpu-compile model.onnx -o model.vnpu [--int8 --calib data.npy]
  *                [--batch N] [--devmem-size BYTES[K|M|G]] [-q]
+ *                [--from TENSOR] [--to TENSOR]
  *   vnpu-compile --inspect model.vnpu
  *
  * Copyright (C) 2026 The vnpu authors
@@ -28,6 +29,8 @@ static void usage(FILE *f)
 		"      --calib FILE.npy    float32 calibration inputs (with --int8)\n"
 		"  -b, --batch N           value of a symbolic batch dimension (1)\n"
 		"      --devmem-size SIZE  device memory the plan may use (16M; 0: none)\n"
+		"      --from TENSOR       pipeline stage: start at this tensor (its input)\n"
+		"      --to TENSOR         pipeline stage: end at this tensor (its output)\n"
 		"  -q, --quiet             no per-layer summary\n"
 		"      --inspect           print a package's regions, I/O, plan, layers\n");
 }
@@ -145,6 +148,8 @@ int main(int argc, char **argv)
 		{ "devmem-size", required_argument, NULL, 'd' },
 		{ "quiet", no_argument, NULL, 'q' },
 		{ "inspect", no_argument, NULL, 'i' },
+		{ "from", required_argument, NULL, 'F' },
+		{ "to", required_argument, NULL, 'T' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
@@ -174,6 +179,8 @@ int main(int argc, char **argv)
 			break;
 		case 'q': o.summary = NULL; break;
 		case 'i': insp = 1; break;
+		case 'F': o.from = optarg; break;
+		case 'T': o.to = optarg; break;
 		case 'h': usage(stdout); return 0;
 		default: usage(stderr); return 2;
 		}

@@ -19,6 +19,10 @@
  * @calib_path: .npy of float32 calibration inputs, first dimension = samples
  * @devmem_size: bytes of device memory the plan may use (0: none)
  * @summary: if not NULL, a per-layer summary is printed there
+ * @from: if not NULL, compile only the part after this tensor (a pipeline
+ *        stage whose input is that tensor; not with @int8)
+ * @to: if not NULL, compile only the part up to this tensor (the stage's
+ *      only output)
  */
 struct vnpu_compile_opts {
 	int64_t batch;
@@ -26,6 +30,8 @@ struct vnpu_compile_opts {
 	const char *calib_path;
 	uint64_t devmem_size;
 	FILE *summary;
+	const char *from;
+	const char *to;
 };
 
 /**
