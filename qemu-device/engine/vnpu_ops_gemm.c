@@ -7,13 +7,19 @@
  * are passed to sgemm in place, others are packed. Convolutions use im2col
  * in blocks of output pixels (bounded scratch) and one sgemm per group;
  * depthwise convolutions (one input channel per group) use a direct loop.
- * Int8 uses int16 operands with the zero points subtracted and int32
- * (wrapping) accumulation in a loop the compiler vectorises.
+ * Int8 GEMM accumulates the raw 8-bit products with oneDNN's integer GEMM
+ * (when the engine is built with it and the CPU has VNNI) and applies the
+ * zero points afterwards; otherwise, and for convolutions, int16 operands
+ * with the zero points subtracted and int32 (wrapping) accumulation in a
+ * loop the compiler vectorises. Both give the same int32 sums.
  */
 #include <limits.h>
 #include <stdlib.h>
 
 #include <cblas.h>
+#ifdef VNPU_HAVE_DNNL
+#include <oneapi/dnnl/dnnl.h>
+#endif
 
 #include "vnpu_engine_int.h"
 
@@ -285,6 +291,155 @@ out:
     return st;
 }
 
+#ifdef VNPU_HAVE_DNNL
+/*
+ * Int8 GEMM through oneDNN. With A' = A - ca and B' = B - cb, where the
+ * shifts ca, cb (0, or 128 for U8 weights) make the operands the types
+ * dnnl_gemm_{u8,s8}s8s32 takes, and za' = za - ca, zb' = zb - cb:
+ *
+ *   sum_k (A - za)(B - zb) = sum_k (A' - za')(B' - zb')
+ *     = A'B' - zb' * rowsum(A') - za' * colsum(B') + K * za' * zb'
+ *
+ * evaluated modulo 2^32 like the loop. oneDNN's int32 sums of raw
+ * products are exact while no partial sum can overflow (|A'B'| terms are
+ * at most 255 * 128, so K <= VNPU_DNNL_MAX_K), and without intermediate
+ * saturation only on CPUs with VNNI (vpdpbusd); elsewhere the loop runs.
+ */
+#define VNPU_DNNL_MAX_K 65536
+
+static bool vnpu_dnnl_usable(uint64_t K)
+{
+    static int vnni = -1;
+
+    if (vnni < 0) {
+        __builtin_cpu_init();
+        vnni = __builtin_cpu_supports("avx512vnni") ||
+               __builtin_cpu_supports("avxvnni");
+    }
+    return vnni && K && K <= VNPU_DNNL_MAX_K;
+}
+
+static uint32_t vnpu_gemm_int_dnnl(VnpuRun *r, VnpuTensor *a, VnpuTensor *b,
+                                   VnpuTensor *bias, VnpuTensor *out,
+                                   unsigned act)
+{
+    uint64_t M = a->shape[2], K = a->shape[3], N = b->shape[3];
+    bool a_u8 = a->dtype == VNPU_DT_U8;
+    int32_t cb = b->dtype == VNPU_DT_U8 ? 128 : 0;
+    int32_t za = vnpu_tzp(a, 0);
+    uint8_t *pa = malloc(M * K);
+    int8_t *pb = malloc(K * N);
+    int32_t *pc = malloc(M * N * sizeof(int32_t));
+    uint32_t *rs = malloc(M * sizeof(uint32_t));
+    uint32_t *cs = malloc(N * sizeof(uint32_t));
+    uint32_t *zb = malloc(N * sizeof(uint32_t));
+    uint64_t rows = VNPU_GEMM_BLOCK_MACS / (N * K);
+    const uint8_t *last_b = NULL;
+    uint32_t st = VNPU_JOB_OK;
+    const int32_t co = 0;
+
+    if (rows == 0) {
+        rows = 1;
+    }
+    if (!pa || !pb || !pc || !rs || !cs || !zb) {
+        st = VNPU_JOB_DMA_ERROR;
+        goto out;
+    }
+    for (uint64_t n = 0; n < N; n++) {
+        zb[n] = (uint32_t)(vnpu_tzp(b, n) - cb);
+    }
+    for (uint64_t b0 = 0; b0 < out->shape[0]; b0++) {
+        for (uint64_t b1 = 0; b1 < out->shape[1]; b1++) {
+            const uint8_t *A = a->base +
+                vnpu_toff(a, vnpu_bidx(a->shape[0], b0),
+                          vnpu_bidx(a->shape[1], b1), 0, 0);
+            const uint8_t *B = b->base +
+                vnpu_toff(b, vnpu_bidx(b->shape[0], b0),
+                          vnpu_bidx(b->shape[1], b1), 0, 0);
+            uint8_t *C = out->base + vnpu_toff(out, b0, b1, 0, 0);
+
+            if (vnpu_poll_abort(r)) {
+                st = VNPU_JOB_ABORTED;
+                goto out;
+            }
+            /* A as it is (U8 or I8 bytes); its row sums. */
+            for (uint64_t m = 0; m < M; m++) {
+                uint32_t sum = 0;
+
+                for (uint64_t k = 0; k < K; k++) {
+                    uint8_t v = *(A + vnpu_toff(a, 0, 0, m, k));
+
+                    pa[m * K + k] = v;
+                    sum += a_u8 ? (uint32_t)v : (uint32_t)(int32_t)(int8_t)v;
+                }
+                rs[m] = sum;
+            }
+            /* B - cb as I8, row-major [K, N]; its column sums. */
+            if ((b0 | b1) == 0 || B != last_b) {
+                memset(cs, 0, N * sizeof(uint32_t));
+                for (uint64_t k = 0; k < K; k++) {
+                    for (uint64_t n = 0; n < N; n++) {
+                        int32_t v = vnpu_ldi(b->dtype,
+                                             B + vnpu_toff(b, 0, 0, k, n)) - cb;
+
+                        pb[k * N + n] = (int8_t)v;
+                        cs[n] += (uint32_t)v;
+                    }
+                }
+            }
+            last_b = B;
+            for (uint64_t m0 = 0; m0 < M; m0 += rows) {
+                uint64_t mb = M - m0 < rows ? M - m0 : rows;
+                dnnl_status_t ds;
+
+                if (m0 && vnpu_poll_abort(r)) {
+                    st = VNPU_JOB_ABORTED;
+                    goto out;
+                }
+                if (a_u8) {
+                    ds = dnnl_gemm_u8s8s32('N', 'N', 'F', mb, N, K, 1.0f,
+                                           pa + m0 * K, K, 0, pb, N, 0, 0.0f,
+                                           pc + m0 * N, N, &co);
+                } else {
+                    ds = dnnl_gemm_s8s8s32('N', 'N', 'F', mb, N, K, 1.0f,
+                                           (const int8_t *)pa + m0 * K, K, 0,
+                                           pb, N, 0, 0.0f, pc + m0 * N, N,
+                                           &co);
+                }
+                if (ds != dnnl_success) {
+                    st = VNPU_JOB_DMA_ERROR;
+                    goto out;
+                }
+            }
+            for (uint64_t m = 0; m < M; m++) {
+                for (uint64_t n = 0; n < N; n++) {
+                    uint32_t acc = (uint32_t)pc[m * N + n] - zb[n] * rs[m] -
+                                   (uint32_t)za * cs[n] +
+                                   (uint32_t)K * (uint32_t)za * zb[n];
+
+                    if (bias->rank) {
+                        acc += (uint32_t)vnpu_ldi(VNPU_DT_I32, bias->base +
+                                           vnpu_toff(bias, 0, 0, 0, n));
+                    }
+                    vnpu_store_q(out, C + vnpu_toff(out, 0, 0, m, n),
+                                 (int32_t)acc,
+                                 (double)a->scale * (double)vnpu_tscale(b, n),
+                                 n, act);
+                }
+            }
+        }
+    }
+out:
+    free(pa);
+    free(pb);
+    free(pc);
+    free(rs);
+    free(cs);
+    free(zb);
+    return st;
+}
+#endif
+
 static uint32_t vnpu_gemm_int(VnpuRun *r, VnpuTensor *a, VnpuTensor *b,
                               VnpuTensor *bias, VnpuTensor *out, unsigned act)
 {
@@ -298,6 +453,13 @@ static uint32_t vnpu_gemm_int(VnpuRun *r, VnpuTensor *a, VnpuTensor *b,
     if (nb == 0) {
         nb = 1;
     }
+#ifdef VNPU_HAVE_DNNL
+    if (vnpu_dnnl_usable(K) && !getenv("VNPU_ENGINE_NO_DNNL")) {
+        free(pa);
+        free(pb);
+        return vnpu_gemm_int_dnnl(r, a, b, bias, out, act);
+    }
+#endif
 
     if (!pa || !pb) {
         st = VNPU_JOB_DMA_ERROR;

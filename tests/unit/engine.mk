@@ -11,6 +11,11 @@ ENGINE_OBJS := $(patsubst qemu-device/engine/%.c,$(ENGINE_DIR)/%.o,$(ENGINE_SRCS
 # OpenBLAS does the F32/BF16 GEMM and convolution math.
 ENGINE_CFLAGS := $(shell $(PKG_CONFIG) --cflags openblas 2>/dev/null)
 ENGINE_LIBS := $(shell $(PKG_CONFIG) --libs openblas 2>/dev/null || echo -lopenblas) -lm
+# oneDNN (libdnnl-dev) accumulates the int8 GEMM when it is installed.
+ifneq ($(wildcard /usr/include/oneapi/dnnl/dnnl.h),)
+ENGINE_CFLAGS += -DVNPU_HAVE_DNNL
+ENGINE_LIBS += -ldnnl
+endif
 TEST_ENGINE := $(BUILD)/tests/unit/test_engine
 
 $(ENGINE_DIR)/%.o: qemu-device/engine/%.c $(ENGINE_HDRS)

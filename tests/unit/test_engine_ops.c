@@ -1032,27 +1032,43 @@ TEST_F(ops, gemm_bf16)
 	}
 }
 
+static const struct gemm_case gemm_int8_cases[] = {
+	{ VNPU_DT_I8, VNPU_DT_I8, 0, VNPU_DT_I8, 0, 0, 0, 1, 1, 1 },
+	{ VNPU_DT_I8, VNPU_DT_I8, VNPU_DT_I32, VNPU_DT_I8, 0, 0, 0, 7,
+	  9, 13, 0, 0, 0, VNPU_ACT_NONE },
+	{ VNPU_DT_I8, VNPU_DT_I8, VNPU_DT_I32, VNPU_DT_I8, 0, 0, 0, 5,
+	  16, 21, 1, 1, 2, VNPU_ACT_RELU, 1 },
+	{ VNPU_DT_U8, VNPU_DT_I8, VNPU_DT_I32, VNPU_DT_U8, 2, 0, 1, 4,
+	  6, 8, 0, 0, 0, VNPU_ACT_RELU6, 1 },
+	{ VNPU_DT_I8, VNPU_DT_U8, 0, VNPU_DT_I32, 0, 0, 0, 6, 5, 40 },
+	{ VNPU_DT_U8, VNPU_DT_U8, VNPU_DT_I32, VNPU_DT_I32, 0, 0, 0, 9, 11,
+	  70, 1, 0, 0, VNPU_ACT_NONE, 1 },
+	{ VNPU_DT_I8, VNPU_DT_I8, 0, VNPU_DT_I8, 0, 0, 0, 3, 4, 5, 0, 0,
+	  0, VNPU_ACT_GELU },
+	{ VNPU_DT_I8, VNPU_DT_I8, VNPU_DT_I32, VNPU_DT_I8, 0, 0, 0, 32,
+	  32, 64, 0, 0, 0, VNPU_ACT_SILU, 1 },
+};
+
 TEST_F(ops, gemm_int8)
 {
-	static const struct gemm_case cases[] = {
-		{ VNPU_DT_I8, VNPU_DT_I8, 0, VNPU_DT_I8, 0, 0, 0, 1, 1, 1 },
-		{ VNPU_DT_I8, VNPU_DT_I8, VNPU_DT_I32, VNPU_DT_I8, 0, 0, 0, 7,
-		  9, 13, 0, 0, 0, VNPU_ACT_NONE },
-		{ VNPU_DT_I8, VNPU_DT_I8, VNPU_DT_I32, VNPU_DT_I8, 0, 0, 0, 5,
-		  16, 21, 1, 1, 2, VNPU_ACT_RELU, 1 },
-		{ VNPU_DT_U8, VNPU_DT_I8, VNPU_DT_I32, VNPU_DT_U8, 2, 0, 1, 4,
-		  6, 8, 0, 0, 0, VNPU_ACT_RELU6, 1 },
-		{ VNPU_DT_I8, VNPU_DT_U8, 0, VNPU_DT_I32, 0, 0, 0, 6, 5, 40 },
-		{ VNPU_DT_I8, VNPU_DT_I8, 0, VNPU_DT_I8, 0, 0, 0, 3, 4, 5, 0, 0,
-		  0, VNPU_ACT_GELU },
-		{ VNPU_DT_I8, VNPU_DT_I8, VNPU_DT_I32, VNPU_DT_I8, 0, 0, 0, 32,
-		  32, 64, 0, 0, 0, VNPU_ACT_SILU, 1 },
-	};
-
-	for (size_t i = 0; i < ARRAY_SIZE(cases); i++) {
-		check_gemm(_metadata, F, &cases[i]);
+	for (size_t i = 0; i < ARRAY_SIZE(gemm_int8_cases); i++) {
+		check_gemm(_metadata, F, &gemm_int8_cases[i]);
 		F->brk = CMD_AREA;
 	}
+}
+
+/*
+ * The same int8 cases with oneDNN turned off: the engine's own loop must
+ * give the same (exact) results as the oneDNN path above.
+ */
+TEST_F(ops, gemm_int8_without_onednn)
+{
+	setenv("VNPU_ENGINE_NO_DNNL", "1", 1);
+	for (size_t i = 0; i < ARRAY_SIZE(gemm_int8_cases); i++) {
+		check_gemm(_metadata, F, &gemm_int8_cases[i]);
+		F->brk = CMD_AREA;
+	}
+	unsetenv("VNPU_ENGINE_NO_DNNL");
 }
 
 TEST_F(ops, gemm_errors)
