@@ -228,6 +228,12 @@ static void __vnpu_queue_reap(struct vnpu_queue *q)
 		vnpu_job_complete(job, status, vnpu_status_to_errno(status));
 		vnpu_job_put(job);
 	}
+	/*
+	 * An idle device may be runtime-suspended, and comes back with
+	 * Q_CTRL.PRIO 0: the next job writes it again.
+	 */
+	if (q->done == q->tail)
+		q->hw_prio = U32_MAX;
 }
 
 /**

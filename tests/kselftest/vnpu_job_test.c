@@ -945,14 +945,51 @@ static int ring_jobs(unsigned int q)
 	return n;
 }
 
+#define VNPU_POWER	"/sys/class/accel/accel0/device/power/"
+
 /*
- * Every engine is kept busy by a NORMAL blocker job (SEM_WAIT on a word
- * the CPU writes). A LOW file queues NLOW jobs, then a HIGH file one job,
- * all on queue 0 and all in the hardware rings (driver-chosen hardware
- * queues: 1 for LOW, NUM_QUEUES - 1 for HIGH). One engine is then let go:
- * it must run the HIGH job first. Each job writes the device clock
- * (TIMESTAMP); the engine runs them one after the other, so the order of
- * the timestamps is the order they ran in.
+ * Let the device runtime-suspend (power/control "auto") and wait until it
+ * has; then put power/control back. False if it never did.
+ */
+static bool runtime_suspend_once(int ms)
+{
+	char control[16] = "", buf[32] = "";
+	bool done = false;
+	int i, fd, n;
+
+	fd = open(VNPU_POWER "control", O_RDWR | O_CLOEXEC);
+	if (fd < 0)
+		return false;
+	n = read(fd, control, sizeof(control) - 1);
+	if (n <= 0 || pwrite(fd, "auto", 4, 0) != 4) {
+		close(fd);
+		return false;
+	}
+	for (i = 0; i <= ms / 10 && !done; i++) {
+		int st = open(VNPU_POWER "runtime_status", O_RDONLY | O_CLOEXEC);
+
+		if (st < 0)
+			break;
+		n = read(st, buf, sizeof(buf) - 1);
+		close(st);
+		done = n > 0 && !strncmp(buf, "suspended", 9);
+		if (!done)
+			usleep(10000);
+	}
+	pwrite(fd, control, strlen(control), 0);
+	close(fd);
+	return done;
+}
+
+/*
+ * One round of prio.high_overtakes_queued_low: every engine is kept busy
+ * by a NORMAL blocker job (SEM_WAIT on a word the CPU writes). A LOW file
+ * queues NLOW jobs, then a HIGH file one job, all on queue 0 and all in
+ * the hardware rings (driver-chosen hardware queues: 1 for LOW,
+ * NUM_QUEUES - 1 for HIGH). One engine is then let go: it must run the
+ * HIGH job first. Each job writes the device clock (TIMESTAMP); the engine
+ * runs them one after the other, so the order of the timestamps is the
+ * order they ran in.
  *
  * Not by luck: the blockers are started in an order that leaves the
  * device's round-robin pointer on the LOW queue, so at equal queue
@@ -960,11 +997,10 @@ static int ring_jobs(unsigned int q)
  * queue's jobs in ring order, so without routing by priority the HIGH job
  * would come last.
  */
-TEST_F_TIMEOUT(prio, high_overtakes_queued_low, 120)
+static void prio_round(struct __test_metadata *_metadata,
+		       FIXTURE_DATA(prio) *self, uint32_t engines)
 {
 	struct ctx *b = &self->blk, *l = &self->low, *h = &self->high;
-	uint64_t engines = PARAM(b->fd, DRM_VNPU_PARAM_NUM_ENGINES);
-	uint64_t timeout_ms = PARAM(b->fd, DRM_VNPU_PARAM_JOB_TIMEOUT_MS);
 	uint32_t nq = b->nq, lowq = 1, highq = b->nq - 1;
 	uint32_t blockq[VNPU_MAX_QUEUES], nblk = 0;
 	uint64_t blk_id[VNPU_MAX_QUEUES], low_id[NLOW], high_id;
@@ -975,18 +1011,6 @@ TEST_F_TIMEOUT(prio, high_overtakes_queued_low, 120)
 	int32_t status;
 	uint32_t hw, q, i;
 	int64_t end;
-	int ret;
-
-	if (nq < 3 || engines > nq - 2)
-		SKIP(return, "%u queues for %llu engines: no room", nq,
-		     (unsigned long long)engines);
-	if (timeout_ms < (SEM_WAITS + 2) * 1000ull)
-		SKIP(return, "job timeout too short for the blockers");
-	ASSERT_EQ(0, vnpu_set_priority(l->fd, DRM_VNPU_PRIORITY_LOW));
-	ret = vnpu_set_priority(h->fd, DRM_VNPU_PRIORITY_HIGH);
-	if (ret == -EPERM)
-		SKIP(return, "no CAP_SYS_NICE");
-	ASSERT_EQ(0, ret);
 
 	/* blockers on queues other than LOW's and HIGH's; queue 0 last */
 	for (q = 2; q < nq - 1 && nblk < engines - 1; q++)
@@ -1076,6 +1100,35 @@ TEST_F_TIMEOUT(prio, high_overtakes_queued_low, 120)
 			       i, (unsigned long long)low_ts[i],
 			       (unsigned long long)high_ts[0]);
 	}
+}
+
+/*
+ * Twice: the second time after the device was runtime-suspended, which
+ * resumes with every queue priority at 0, after the first round left the
+ * driver's view of the HIGH queue at HIGH.
+ */
+TEST_F_TIMEOUT(prio, high_overtakes_queued_low, 120)
+{
+	struct ctx *b = &self->blk;
+	uint64_t engines = PARAM(b->fd, DRM_VNPU_PARAM_NUM_ENGINES);
+	uint64_t timeout_ms = PARAM(b->fd, DRM_VNPU_PARAM_JOB_TIMEOUT_MS);
+	int ret;
+
+	if (b->nq < 3 || engines > b->nq - 2)
+		SKIP(return, "%llu queues for %llu engines: no room",
+		     (unsigned long long)b->nq, (unsigned long long)engines);
+	if (timeout_ms < (SEM_WAITS + 2) * 1000ull)
+		SKIP(return, "job timeout too short for the blockers");
+	ASSERT_EQ(0, vnpu_set_priority(self->low.fd, DRM_VNPU_PRIORITY_LOW));
+	ret = vnpu_set_priority(self->high.fd, DRM_VNPU_PRIORITY_HIGH);
+	if (ret == -EPERM)
+		SKIP(return, "no CAP_SYS_NICE");
+	ASSERT_EQ(0, ret);
+
+	prio_round(_metadata, self, engines);
+	if (!runtime_suspend_once(3000))
+		TH_LOG("the device did not runtime-suspend between the rounds");
+	prio_round(_metadata, self, engines);
 }
 
 /* ------------------------------------------------------------------ */
