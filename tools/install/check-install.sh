@@ -3,13 +3,17 @@
 #
 # make check-install: build the Debian packages from a copy of the tree,
 # unpack them (dpkg -x, no root filesystem changes), check what they hold
-# and that it works from there, and run lintian. Prints TAP.
-#   check-install.sh BUILD QEMU_BINARY
-# The full test (a debootstrap guest that installs the .debs with dpkg -i,
-# lets DKMS build the module and udev create the node) is the next step.
+# and that it works from there, and run lintian; then install them with
+# dpkg -i in the full Debian guest (scripts/full-guest.sh, checks in
+# tests/install/full-guest-checks.sh): DKMS builds the module there, udev
+# makes the node, a user in render runs the tools, a model, the Python
+# binding's test and an application built with pkg-config. Prints TAP and
+# "N passed, M failed".
+#   check-install.sh BUILD QEMU_BINARY KVER MODELS_DIR
+# VNPU_FULL_GUEST=0 skips the guest part.
 set -uo pipefail
 here=$(cd "$(dirname "$0")/../.." && pwd)
-BUILD=$1 QEMU=$2
+BUILD=$1 QEMU=$2 KVER=${3:-} MODELS=${4:-}
 ver=1.0.0
 top=$BUILD/deb
 src=$top/vnpu-$ver
@@ -17,7 +21,7 @@ root=$top/root
 n=0 fail=0
 t() {
 	n=$((n + 1))
-	if [ "$2" = 0 ]; then echo "ok $n $1"; else echo "not ok $n $1"; fail=1; fi
+	if [ "$2" = 0 ]; then echo "ok $n $1"; else echo "not ok $n $1"; fail=$((fail + 1)); fi
 }
 
 rm -rf "$top" && mkdir -p "$src" "$root"
@@ -77,5 +81,33 @@ t "vnpu-qemu: the binary lists -device vnpu" $?
 (cd "$top" && lintian --fail-on error,warning ./*.changes) > "$top/lintian.log" 2>&1
 t "lintian clean (errors and warnings; log: $top/lintian.log)" $?
 sed 's/^/# /' "$top/lintian.log"
+host_n=$n host_fail=$fail
+echo "# host part: $n checks, $( [ $fail = 0 ] && echo all passed || echo some failed)"
+
+# The full Debian guest: its checks print their own TAP and summary.
+if [ "${VNPU_FULL_GUEST:-1}" != 0 ]; then
+	pl=$top/payload
+	rm -rf "$pl" && mkdir -p "$pl/debs" "$pl/data"
+	for p in vnpu-dkms libaccel1 libaccel-dev vnpu-tools python3-vnpu; do
+		cp "$top"/${p}_${ver}_*.deb "$pl/debs/"
+	done
+	cp "$MODELS/mlp.vnpu" "$MODELS/mlp_ref.npy" "$MODELS/digits_x.npy" \
+		"$MODELS/digits_y.npy" "$pl/data/"
+	install -m 755 "$here/tests/install/full-guest-checks.sh" "$pl/init"
+	cp "$here/python/tests/test_device.py" "$here/tests/unit/libaccel-app.c" "$pl/"
+	chmod -R a+rX "$pl"
+	start=$(date +%s)
+	BUILD=$BUILD QEMU=$QEMU bash "$here/scripts/full-guest.sh" run "$KVER" "$pl" 5400
+	rc=$?
+	echo "# full guest: $(( $(date +%s) - start )) s (console: $BUILD/full-guest/console.log)"
+	gpass=$(sed -n 's/^\([0-9]*\) passed, \([0-9]*\) failed.*/\1/p' "$BUILD/full-guest/console.log" | tail -n1)
+	gfail=$(sed -n 's/^\([0-9]*\) passed, \([0-9]*\) failed.*/\2/p' "$BUILD/full-guest/console.log" | tail -n1)
+	[ -n "$gpass" ] || { gpass=0; gfail=1; }
+	[ "$rc" = 0 ] || [ "$gfail" != 0 ] || gfail=1
+	echo "$((host_n - host_fail + gpass)) passed, $((host_fail + gfail)) failed (host $host_n checks, full guest $((gpass + gfail)))"
+	[ "$host_fail" = 0 ] && [ "$gfail" = 0 ]
+	exit
+fi
 echo "1..$n"
-exit $fail
+echo "$((n - fail)) passed, $fail failed"
+[ "$fail" = 0 ]

@@ -87,17 +87,21 @@ install-files:
 		$(INSTALL) -m 755 $(QEMU) $(DESTDIR)$(VNPU_LIBEXECDIR)/qemu/; \
 	else echo "  note: $(QEMU) not built (make qemu); QEMU not installed"; fi
 
-# Debian packages: build, unpack, check, lintian (see check-install.sh).
-# Installs the packaging tools it needs itself (not part of make check).
-CHECK_INSTALL_PKGS := debhelper dh-dkms dh-python dkms lintian chrpath
+# Debian packages: build, unpack, check, lintian, then dpkg -i in the full
+# Debian guest (see check-install.sh and scripts/full-guest.sh; its root
+# filesystem is made once per machine under /var/cache/vnpu). Installs the
+# packaging tools it needs itself (not part of make check).
+# VNPU_FULL_GUEST=0 skips the guest.
+CHECK_INSTALL_PKGS := debhelper dh-dkms dh-python dkms lintian chrpath debootstrap e2fsprogs
 .PHONY: check-install
-check-install: qemu
+check-install: qemu $(MODELS_STAMP) $(MODELS_DIR)/mlp.vnpu $(MODELS_DIR)/mlp_ref.npy
 	@missing=$$(for p in $(CHECK_INSTALL_PKGS); do dpkg-query -W -f='$${Status}\n' $$p 2>/dev/null | \
 		grep -q 'ok installed' || echo $$p; done); \
 	if [ -n "$$missing" ]; then echo "  APT     $$missing"; \
 		DEBIAN_FRONTEND=noninteractive $$( [ "$$(id -u)" = 0 ] || echo sudo ) \
 		apt-get install -y -q --no-install-recommends $$missing >/dev/null; fi
-	@bash tools/install/check-install.sh $(BUILD) $(QEMU)
+	@test -n "$(KVER)" || { echo "error: no Debian 6.12 kernel headers; run 'make deps'" >&2; exit 1; }
+	@bash tools/install/check-install.sh $(BUILD) $(QEMU) $(KVER) $(MODELS_DIR)
 
 # The udev rule evaluated in the guest by the host's udevadm (udev package).
 UDEV_GUEST_TEST := $(BUILD)/tests/guest/vnpu_udev_test
