@@ -105,6 +105,9 @@ extern "C" {
  * driver places buffer objects ([start, end)).
  *
  * %DRM_VNPU_PARAM_PAGE_SIZES: bit mask of MMU page sizes (bit n = 2^n bytes).
+ * With 2 MiB pages, the driver uses them wherever a mapping's VA and the
+ * memory behind it are 2 MiB aligned and contiguous for 2 MiB, and places
+ * BOs of 2 MiB or more (automatic VAs, device memory) 2 MiB aligned.
  *
  * %DRM_VNPU_PARAM_OPS: bit mask of supported opcodes (bit n = VNPU_OP n).
  *
