@@ -65,8 +65,8 @@ pkgs=(
 	libdrm-dev libudev-dev libnl-3-dev libnl-genl-3-dev
 	# vnpu-cdi host test: the spec against a CDI schema
 	python3-jsonschema
-	# device math
-	libopenblas-dev
+	# device math (oneDNN: the int8 GEMM)
+	libopenblas-dev libdnnl-dev
 	# engine fuzz target (libFuzzer, ASan, UBSan)
 	clang libclang-rt-14-dev
 	# models: compiler (protobuf-c, onnx.proto), training, ORT reference
