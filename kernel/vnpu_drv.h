@@ -121,6 +121,8 @@ struct vnpu_device {
 	/* set when a reset failed: the hardware is not used any more */
 	bool hw_dead;
 	atomic_t reset_count;
+	/* completions found by a timeout handler, their interrupt lost */
+	atomic_t lost_irqs;
 
 	/* statistics, sysfs, debugfs, netlink (vnpu_telemetry.c) */
 	struct vnpu_telemetry *tel;

@@ -195,11 +195,11 @@ static void vnpu_job_complete(struct vnpu_job *job, u32 hw_status, int err)
 	WARN_ON_ONCE(dma_fence_signal(job->hw_fence));
 }
 
-static void __vnpu_queue_reap(struct vnpu_queue *q)
+static u32 __vnpu_queue_reap(struct vnpu_queue *q)
 {
 	struct vnpu_completion *c;
 	struct vnpu_job *job;
-	u32 slot, status;
+	u32 slot, status, reaped = 0;
 	u64 tag;
 
 	lockdep_assert_held(&q->lock);
@@ -219,6 +219,7 @@ static void __vnpu_queue_reap(struct vnpu_queue *q)
 		if (WARN_ON_ONCE(!job))
 			continue;
 		q->prio_jobs[job->priority]--;
+		reaped++;
 		if (tag != job->seqno)
 			vnpu_err_ratelimited(q->vdev,
 					     "queue %u slot %u: tag %llu, expected %llu\n",
@@ -234,6 +235,7 @@ static void __vnpu_queue_reap(struct vnpu_queue *q)
 	 */
 	if (q->done == q->tail)
 		q->hw_prio = U32_MAX;
+	return reaped;
 }
 
 /**
@@ -242,12 +244,16 @@ static void __vnpu_queue_reap(struct vnpu_queue *q)
  *
  * Completions are consumed in ring order and reaping stops at the first
  * slot still marked VNPU_JOB_PENDING, so fences signal in seqno order.
+ * Returns the number of jobs signalled.
  */
-void vnpu_queue_reap(struct vnpu_queue *q)
+u32 vnpu_queue_reap(struct vnpu_queue *q)
 {
+	u32 reaped;
+
 	spin_lock(&q->lock);
-	__vnpu_queue_reap(q);
+	reaped = __vnpu_queue_reap(q);
 	spin_unlock(&q->lock);
+	return reaped;
 }
 
 /*
@@ -598,13 +604,24 @@ static enum drm_gpu_sched_stat vnpu_job_timedout(struct drm_sched_job *sched_job
 	struct vnpu_device *vdev = q->vdev;
 	enum drm_gpu_sched_stat stat = DRM_GPU_SCHED_STAT_NOMINAL;
 	bool engine;
+	u32 lost;
 	int idx;
 
 	mutex_lock(&vdev->reset_lock);
 
 	if (drm_dev_enter(&vdev->drm, &idx)) {
-		/* a completion may be there without its interrupt yet */
-		vnpu_queue_reap(q);
+		/*
+		 * Completions may be there without their interrupt: a lost
+		 * MSI-X (or one very late). Reaping them signals the job,
+		 * which is then not hung.
+		 */
+		lost = vnpu_queue_reap(q);
+		if (lost) {
+			atomic_inc(&vdev->lost_irqs);
+			vnpu_warn(vdev,
+				  "queue %u: %u completions without an interrupt\n",
+				  q->index, lost);
+		}
 		if (!dma_fence_is_signaled(&sched_job->s_fence->finished) &&
 		    !vdev->hw_dead) {
 			atomic_inc(&vdev->reset_count);

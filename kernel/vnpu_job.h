@@ -82,7 +82,7 @@ int vnpu_sched_force_reset(struct vnpu_device *vdev);
 void vnpu_sched_suspend(struct vnpu_device *vdev);
 int vnpu_sched_resume(struct vnpu_device *vdev);
 int vnpu_job_set_priority(struct vnpu_file_priv *fpriv, u32 priority);
-void vnpu_queue_reap(struct vnpu_queue *q);
+u32 vnpu_queue_reap(struct vnpu_queue *q);
 
 int vnpu_job_file_open(struct vnpu_file_priv *fpriv);
 void vnpu_job_file_close(struct vnpu_file_priv *fpriv);

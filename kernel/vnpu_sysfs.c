@@ -28,6 +28,7 @@ enum vnpu_sysfs_counter {
 	VNPU_SYSFS_FAULTS,
 	VNPU_SYSFS_XFER_BYTES,
 	VNPU_SYSFS_IRQS,
+	VNPU_SYSFS_LOST_IRQS,
 };
 
 struct vnpu_sysfs_attr {
@@ -60,6 +61,9 @@ static ssize_t vnpu_sysfs_show(struct device *dev,
 		break;
 	case VNPU_SYSFS_HANGS:
 		value = atomic64_read(&tel->hangs);
+		break;
+	case VNPU_SYSFS_LOST_IRQS:
+		value = atomic_read(&vdev->lost_irqs);
 		break;
 	default:
 		/* device counters; the last values read if it is asleep */
@@ -115,6 +119,7 @@ VNPU_SYSFS_ATTR(hangs, VNPU_SYSFS_HANGS);
 VNPU_SYSFS_ATTR(faults, VNPU_SYSFS_FAULTS);
 VNPU_SYSFS_ATTR(xfer_bytes, VNPU_SYSFS_XFER_BYTES);
 VNPU_SYSFS_ATTR(irqs, VNPU_SYSFS_IRQS);
+VNPU_SYSFS_ATTR(lost_irqs, VNPU_SYSFS_LOST_IRQS);
 
 static struct attribute *vnpu_telemetry_attrs[] = {
 	&vnpu_attr_busy_ns.attr.attr,
@@ -130,6 +135,7 @@ static struct attribute *vnpu_telemetry_attrs[] = {
 	&vnpu_attr_faults.attr.attr,
 	&vnpu_attr_xfer_bytes.attr.attr,
 	&vnpu_attr_irqs.attr.attr,
+	&vnpu_attr_lost_irqs.attr.attr,
 	NULL,
 };
 

@@ -6,7 +6,8 @@
  * of the same queue) complete correctly, the device keeps working, a
  * uevent and a devcoredump come with every reset, and a file is banned
  * (-ECANCELED) after hang_limit hangs. With the debugfs knobs: a dropped
- * interrupt (the job still completes, no reset), a spurious MMU fault
+ * interrupt (the timeout handler finds the completion: the job succeeds,
+ * a lost interrupt is counted, nothing is reset), a spurious MMU fault
  * (-EFAULT, counted) and a DMA error (-EIO). Each test runs with the engine
  * reset and with the full device reset (engine_reset=0).
  *
@@ -384,21 +385,92 @@ static int debugfs_inject(const char *name, const char *val)
 	return ret;
 }
 
-/* A lost completion interrupt: the timeout finds the job done, no reset. */
+/* Read the device's debugfs file @name as a number; -errno on failure. */
+static long long debugfs_read_num(const char *name)
+{
+	char path[512], buf[64];
+	struct dirent *e;
+	long long ret = -ENOENT;
+	ssize_t n;
+	DIR *d;
+
+	d = opendir("/sys/kernel/debug/accel");
+	if (!d)
+		return -ENOENT;
+	while ((e = readdir(d))) {
+		int fd;
+
+		if (e->d_name[0] == '.')
+			continue;
+		snprintf(path, sizeof(path), "/sys/kernel/debug/accel/%s/%s",
+			 e->d_name, name);
+		fd = open(path, O_RDONLY | O_CLOEXEC);
+		if (fd < 0)
+			continue;
+		n = read(fd, buf, sizeof(buf) - 1);
+		ret = n < 0 ? -errno : 0;
+		if (n >= 0) {
+			buf[n] = 0;
+			ret = strtoll(buf, NULL, 0);
+		}
+		close(fd);
+		break;
+	}
+	closedir(d);
+	return ret;
+}
+
+/* A telemetry counter of the device (sysfs), or -1. */
+static long long tel_counter(const char *name)
+{
+	const char *node = vnpu_dev_path();
+	char path[512], buf[32];
+	int fd;
+	ssize_t n;
+
+	snprintf(path, sizeof(path), "/sys/class/accel/%s/device/telemetry/%s",
+		 strrchr(node, '/') + 1, name);
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return -1;
+	n = read(fd, buf, sizeof(buf) - 1);
+	close(fd);
+	if (n <= 0)
+		return -1;
+	buf[n] = 0;
+	return strtoll(buf, NULL, 10);
+}
+
+/*
+ * A lost completion interrupt: the job's MSI-X is dropped, so only the
+ * timeout handler can see that the job completed. It must signal the job
+ * with its result and count the lost interrupt, and neither reset the
+ * device nor blame the job.
+ */
 TEST_F_TIMEOUT(recovery, dropped_irq, 120)
 {
 	uint64_t resets = PARAM(self->a.fd, DRM_VNPU_PARAM_RESET_COUNT);
+	long long lost = tel_counter("lost_irqs");
+	long long hangs = tel_counter("hangs");
 	uint64_t id;
 
+	ASSERT_GE(lost, 0) TH_LOG("no telemetry/lost_irqs in sysfs");
+	ASSERT_GE(hangs, 0);
 	if (debugfs_inject("inject_drop_irq", "1"))
 		SKIP(return, "no inject_drop_irq in debugfs");
 	memset(self->a.data_map, 0, 4096);
 	ASSERT_EQ(0, submit_fill(&self->a, 0, 0, 4096, 0xd409, 0, 0, &id));
 	expect_status(_metadata, &self->a, id, HANG_WAIT_NS, 0);
 	ASSERT_EQ(-1, check_fill(self->a.data_map, 4096, 0xd409));
+	/* the job's interrupt was the one dropped */
+	ASSERT_EQ(0, debugfs_read_num("inject_drop_irq"));
+	ASSERT_EQ(lost + 1, tel_counter("lost_irqs"));
 	ASSERT_EQ(resets, PARAM(self->a.fd, DRM_VNPU_PARAM_RESET_COUNT));
+	ASSERT_EQ(hangs, tel_counter("hangs"));
 	ASSERT_EQ(0, PARAM(self->a.fd, DRM_VNPU_PARAM_CONTEXT_HANGS));
+	/* interrupts work again, and a job that has its own counts nothing */
 	device_works(_metadata, &self->a, 0);
+	ASSERT_EQ(lost + 1, tel_counter("lost_irqs"));
 }
 
 /* A spurious MMU fault fails the job with -EFAULT and is counted. */
