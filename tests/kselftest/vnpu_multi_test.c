@@ -145,6 +145,21 @@ static long long mismatch(const uint8_t *p, uint64_t size, uint32_t pattern)
 	return -1;
 }
 
+/* Mappings of this process whose path contains @what (/proc/self/maps). */
+static unsigned int mapped(const char *what)
+{
+	unsigned int n = 0;
+	char line[512];
+	FILE *f = fopen("/proc/self/maps", "r");
+
+	if (!f)
+		return ~0u;
+	while (fgets(line, sizeof(line), f))
+		n += strstr(line, what) != NULL;
+	fclose(f);
+	return n;
+}
+
 /* Run a shell command, capture its stdout; returns the exit status. */
 static int run_capture(const char *cmd, char *out, size_t len)
 {
@@ -545,6 +560,9 @@ TEST_F(prime, a_writes_b_reads_without_cpu_copy)
 	ASSERT_EQ(0, run_copy(self->b, self->dst_va, self->imp_va, SHARED_SIZE));
 	EXPECT_EQ(-1, mismatch(self->dst_p, SHARED_SIZE / 2, 0xa1a2a3a4));
 	EXPECT_EQ(-1, mismatch(self->dst_p + SHARED_SIZE / 2, SHARED_SIZE / 2, 0x0b0c0d0e));
+	/* the CPU never mapped the shared BO: not through A's node, not the dma-buf */
+	EXPECT_EQ(0u, mapped(devnode_of(self->a)));
+	EXPECT_EQ(0u, mapped("dmabuf"));
 
 	/* and back: B writes the shared BO, A reads it into its own BO */
 	ASSERT_EQ(0, run_fill(self->b, self->imp_va, SHARED_SIZE, 0x600dcafe));
