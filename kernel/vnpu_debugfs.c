@@ -167,11 +167,18 @@ static int vnpu_debugfs_counters(struct seq_file *m, void *data)
 	return 0;
 }
 
+static int vnpu_debugfs_pm(struct seq_file *m, void *data)
+{
+	vnpu_pm_debugfs_show(seq_to_vnpu(m), m);
+	return 0;
+}
+
 static const struct drm_debugfs_info vnpu_debugfs_list[] = {
 	{ "rings", vnpu_debugfs_rings, 0 },
 	{ "contexts", vnpu_debugfs_contexts, 0 },
 	{ "bos", vnpu_debugfs_bos, 0 },
 	{ "counters", vnpu_debugfs_counters, 0 },
+	{ "pm", vnpu_debugfs_pm, 0 },
 };
 
 /* Writing a true value ("1", "y") resets the device, as after a hang. */

@@ -24,6 +24,7 @@
 #include "drm/vnpu_accel.h"
 
 #include "vnpu_mmu.h"
+#include "vnpu_pm.h"
 #include "vnpu_telemetry.h"
 
 #define DRIVER_NAME			"vnpu"
@@ -126,10 +127,8 @@ struct vnpu_device {
 
 	/* statistics, sysfs, debugfs, netlink (vnpu_telemetry.c) */
 	struct vnpu_telemetry *tel;
-	/* jobs per queue kept across a system suspend (under reset_lock) */
-	u32 suspend_kept[VNPU_MAX_QUEUES];
-	/* what was left of each queue's job timeout at system suspend */
-	unsigned long suspend_tdr[VNPU_MAX_QUEUES];
+	/* system sleep (vnpu_pm.c, vnpu_sched_suspend/resume) */
+	struct vnpu_pm pm;
 };
 
 /*

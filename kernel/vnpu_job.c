@@ -56,9 +56,6 @@ module_param(engine_reset, bool, 0600);
 MODULE_PARM_DESC(engine_reset,
 		 "Try an engine reset before a device reset on a hang (default on)");
 
-/* How long system suspend lets running jobs finish. */
-#define VNPU_SUSPEND_DRAIN_MS	5000
-
 /* Submissions between two prunings of a file's retained results. */
 #define VNPU_PRUNE_INTERVAL	64
 
@@ -597,6 +594,42 @@ static void vnpu_job_blame(struct vnpu_device *vdev, struct vnpu_job *job)
 	}
 }
 
+/*
+ * The timeout of @job fired while the system was suspended (it fired just
+ * as the suspend began; the suspend then stops every timeout): the job is
+ * not hung, the device was stopped and the job taken off it to run again
+ * at resume. Wait for the resume, then give the job back to the scheduler
+ * (at the head of its pending list, where the timeout took it from), which
+ * restarts the timeout.
+ */
+static enum drm_gpu_sched_stat
+vnpu_job_timedout_asleep(struct vnpu_device *vdev, struct vnpu_job *job)
+{
+	struct drm_sched_job *sched_job = &job->base;
+	struct drm_gpu_scheduler *sched = sched_job->sched;
+	bool mine;
+
+	wait_event(vdev->pm.resume_wq, !READ_ONCE(vdev->pm.suspended));
+
+	kref_get(&job->ref);	/* the scheduler may free it once listed */
+	spin_lock(&sched->job_list_lock);
+	list_add(&sched_job->list, &sched->pending_list);
+	spin_unlock(&sched->job_list_lock);
+
+	/* if it ended before it was listed, the scheduler missed it */
+	if (dma_fence_is_signaled(&sched_job->s_fence->finished)) {
+		spin_lock(&sched->job_list_lock);
+		mine = !list_empty(&sched_job->list);
+		if (mine)
+			list_del_init(&sched_job->list);
+		spin_unlock(&sched->job_list_lock);
+		if (mine)
+			vnpu_job_free(sched_job);
+	}
+	vnpu_job_put(job);
+	return DRM_GPU_SCHED_STAT_NOMINAL;
+}
+
 static enum drm_gpu_sched_stat vnpu_job_timedout(struct drm_sched_job *sched_job)
 {
 	struct vnpu_job *job = to_vnpu_job(sched_job);
@@ -608,6 +641,12 @@ static enum drm_gpu_sched_stat vnpu_job_timedout(struct drm_sched_job *sched_job
 	int idx;
 
 	mutex_lock(&vdev->reset_lock);
+
+	if (unlikely(vdev->pm.suspended) &&
+	    !dma_fence_is_signaled(&sched_job->s_fence->finished)) {
+		mutex_unlock(&vdev->reset_lock);
+		return vnpu_job_timedout_asleep(vdev, job);
+	}
 
 	if (drm_dev_enter(&vdev->drm, &idx)) {
 		/*
@@ -777,68 +816,95 @@ void vnpu_sched_hw_stop(struct vnpu_device *vdev)
 	mutex_unlock(&vdev->reset_lock);
 }
 
-static bool vnpu_queue_idle(struct vnpu_queue *q)
+/* Jobs still in the rings of @q, after reaping what has completed. */
+static u32 vnpu_queue_busy(struct vnpu_queue *q)
 {
-	bool idle;
+	u32 busy;
 
 	spin_lock(&q->lock);
 	__vnpu_queue_reap(q);
-	idle = q->done == q->tail;
+	busy = q->tail - q->done;
 	spin_unlock(&q->lock);
-	return idle;
+	return busy;
 }
 
 /**
  * vnpu_sched_suspend - system sleep: stop submission and the device
  * @vdev: device
+ * @drain_ms: how long running jobs may take to finish
  *
- * Jobs the engines are running get VNPU_SUSPEND_DRAIN_MS to finish (then
- * they are aborted, -ECANCELED); jobs in a ring that were not started yet
- * are kept and written again by vnpu_sched_resume(), and jobs still in the
- * scheduler wait for it.
+ * The schedulers stop handing jobs to the hardware (they keep theirs) and
+ * their job timeouts stop. Jobs in the rings get @drain_ms to end; then
+ * the device is stopped and every job without a result is kept, to be
+ * written again by vnpu_sched_resume() and run from the start (as after a
+ * reset: a command buffer must not depend on having run only once).
  */
-void vnpu_sched_suspend(struct vnpu_device *vdev)
+void vnpu_sched_suspend(struct vnpu_device *vdev, unsigned int drain_ms)
 {
-	unsigned long deadline = jiffies + msecs_to_jiffies(VNPU_SUSPEND_DRAIN_MS);
-	u32 heads[VNPU_MAX_QUEUES];
-	u32 i;
+	unsigned long start = jiffies;
+	unsigned long deadline = start + msecs_to_jiffies(drain_ms);
+	struct vnpu_pm *pm = &vdev->pm;
+	u32 i, busy = 0, kept = 0;
+
+	/*
+	 * Time asleep must not count against a job. Stop the timeouts, then
+	 * let a timeout handler that is already running end (it may reset
+	 * the device, and it restarts its timeout).
+	 */
+	for (i = 0; i < vdev->num_queues; i++)
+		drm_sched_suspend_timeout(&vdev->queues[i].sched);
+	flush_workqueue(vdev->tdr_wq);
 
 	mutex_lock(&vdev->reset_lock);
+	pm->suspended = true;
 	for (i = 0; i < vdev->num_queues; i++) {
 		drm_sched_wqueue_stop(&vdev->queues[i].sched);
-		/* time asleep does not count against a job */
-		vdev->suspend_tdr[i] =
-			drm_sched_suspend_timeout(&vdev->queues[i].sched);
+		/* run_job and the handler restart it: stop it again */
+		drm_sched_suspend_timeout(&vdev->queues[i].sched);
 	}
 
 	if (!vdev->hw_dead) {
 		for (i = 0; i < vdev->num_queues; i++)
-			while (!vnpu_queue_idle(&vdev->queues[i]) &&
+			busy += vnpu_queue_busy(&vdev->queues[i]);
+		for (i = 0; i < vdev->num_queues; i++)
+			while (vnpu_queue_busy(&vdev->queues[i]) &&
 			       time_before(jiffies, deadline))
 				usleep_range(500, 1000);
 
 		vnpu_wr(vdev, VNPU_REG_CTRL, 0);
-		for (i = 0; i < vdev->num_queues; i++)
-			heads[i] = vnpu_qrd(&vdev->queues[i], VNPU_Q_HEAD);
 		vnpu_hw_fini(vdev);
-		for (i = 0; i < vdev->num_queues; i++)
-			vdev->suspend_kept[i] =
-				vnpu_queue_unload(&vdev->queues[i], NULL,
-						  -ECANCELED, true, heads[i]);
+		for (i = 0; i < vdev->num_queues; i++) {
+			pm->kept[i] = __vnpu_queue_unload(&vdev->queues[i],
+							  NULL, -ECANCELED,
+							  true, 0, true);
+			kept += pm->kept[i];
+		}
 	}
+
+	pm->suspends++;
+	pm->last_busy = busy;
+	pm->last_kept = kept;
+	pm->last_drained = busy - kept;
+	pm->last_drain_ms = jiffies_to_msecs(jiffies - start);
 	mutex_unlock(&vdev->reset_lock);
+	vnpu_dbg(vdev, "suspended: %u jobs on the hardware, %u kept\n", busy,
+		 kept);
 }
 
 /**
  * vnpu_sched_resume - system resume: re-initialize, replay, restart
  * @vdev: device
  *
- * Returns 0 or the error of the re-initialization; every kept job then
- * fails with -ECANCELED and later ones with -ENODEV.
+ * The jobs kept at suspend are written again, in order, and the
+ * schedulers and their timeouts restart (in full: kept jobs run again
+ * from the start). Timeout handlers waiting for the resume go on. Returns
+ * 0 or the error of the re-initialization; the kept jobs then fail with
+ * -ECANCELED and later ones with -ENODEV.
  */
 int vnpu_sched_resume(struct vnpu_device *vdev)
 {
-	int ret = -ENODEV;
+	struct vnpu_pm *pm = &vdev->pm;
+	int ret = 0;
 	u32 i;
 
 	mutex_lock(&vdev->reset_lock);
@@ -850,19 +916,21 @@ int vnpu_sched_resume(struct vnpu_device *vdev)
 		}
 	}
 	for (i = 0; i < vdev->num_queues; i++) {
-		if (!ret)
-			vnpu_queue_replay(&vdev->queues[i],
-					  vdev->suspend_kept[i]);
+		struct drm_gpu_scheduler *sched = &vdev->queues[i].sched;
+
+		if (!vdev->hw_dead)
+			vnpu_queue_replay(&vdev->queues[i], pm->kept[i]);
 		else
-			vnpu_queue_drop_replay(&vdev->queues[i],
-					       vdev->suspend_kept[i],
+			vnpu_queue_drop_replay(&vdev->queues[i], pm->kept[i],
 					       -ECANCELED);
-		vdev->suspend_kept[i] = 0;
-		drm_sched_wqueue_start(&vdev->queues[i].sched);
-		drm_sched_resume_timeout(&vdev->queues[i].sched,
-					 vdev->suspend_tdr[i]);
+		pm->kept[i] = 0;
+		drm_sched_wqueue_start(sched);
+		drm_sched_resume_timeout(sched, sched->timeout);
 	}
+	pm->resumes++;
+	WRITE_ONCE(pm->suspended, false);
 	mutex_unlock(&vdev->reset_lock);
+	wake_up_all(&pm->resume_wq);
 	return ret;
 }
 

@@ -79,7 +79,7 @@ static inline struct vnpu_job *to_vnpu_job(struct drm_sched_job *sched_job)
 int vnpu_sched_init(struct vnpu_device *vdev);
 void vnpu_sched_hw_stop(struct vnpu_device *vdev);
 int vnpu_sched_force_reset(struct vnpu_device *vdev);
-void vnpu_sched_suspend(struct vnpu_device *vdev);
+void vnpu_sched_suspend(struct vnpu_device *vdev, unsigned int drain_ms);
 int vnpu_sched_resume(struct vnpu_device *vdev);
 int vnpu_job_set_priority(struct vnpu_file_priv *fpriv, u32 priority);
 u32 vnpu_queue_reap(struct vnpu_queue *q);

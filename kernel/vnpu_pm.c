@@ -13,14 +13,17 @@
  * Register paths that only matter for an active device (TLB invalidation)
  * skip a suspended one instead of waking it.
  *
- * System sleep stops the schedulers, lets the hardware finish what it is
- * running, keeps the jobs it has not started, and stops the device;
- * resume re-initializes it, writes the kept jobs again and restarts the
- * schedulers, so jobs in flight complete normally across a suspend.
+ * System sleep stops the schedulers and their job timeouts, gives the
+ * jobs on the hardware suspend_drain_ms to finish, stops the device and
+ * keeps every job that did not end; resume re-initializes the device,
+ * writes the kept jobs again (they run from the start) and restarts the
+ * schedulers, so jobs in flight complete normally across a suspend and
+ * time asleep never makes one look hung.
  */
 
 #include <linux/pci.h>
 #include <linux/pm_runtime.h>
+#include <linux/seq_file.h>
 
 #include "vnpu_drv.h"
 #include "vnpu_hw.h"
@@ -32,6 +35,11 @@ static unsigned int autosuspend_ms = 100;
 module_param(autosuspend_ms, uint, 0444);
 MODULE_PARM_DESC(autosuspend_ms,
 		 "Idle time before the device suspends at run time (ms, default 100)");
+
+static unsigned int suspend_drain_ms = 1000;
+module_param(suspend_drain_ms, uint, 0644);
+MODULE_PARM_DESC(suspend_drain_ms,
+		 "Time running jobs get to finish at system suspend before they are stopped and run again at resume (ms, default 1000)");
 
 static int vnpu_pm_runtime_suspend(struct device *dev)
 {
@@ -60,7 +68,7 @@ static int vnpu_pm_suspend(struct device *dev)
 {
 	struct vnpu_device *vdev = pci_get_drvdata(to_pci_dev(dev));
 
-	vnpu_sched_suspend(vdev);
+	vnpu_sched_suspend(vdev, READ_ONCE(suspend_drain_ms));
 	vnpu_telemetry_suspend(vdev);
 	return 0;
 }
@@ -86,6 +94,7 @@ void vnpu_pm_init(struct vnpu_device *vdev)
 {
 	struct device *dev = vdev->drm.dev;
 
+	init_waitqueue_head(&vdev->pm.resume_wq);
 	pm_runtime_use_autosuspend(dev);
 	pm_runtime_set_autosuspend_delay(dev, autosuspend_ms);
 }
@@ -151,4 +160,24 @@ void vnpu_pm_put(struct vnpu_device *vdev)
 {
 	pm_runtime_mark_last_busy(vdev->drm.dev);
 	pm_runtime_put_autosuspend(vdev->drm.dev);
+}
+
+/**
+ * vnpu_pm_debugfs_show - the debugfs file "pm"
+ * @vdev: device
+ * @m: the file
+ */
+void vnpu_pm_debugfs_show(struct vnpu_device *vdev, struct seq_file *m)
+{
+	struct vnpu_pm *pm = &vdev->pm;
+
+	mutex_lock(&vdev->reset_lock);
+	seq_printf(m, "suspended %u\nsuspends %u\nresumes %u\n", pm->suspended,
+		   pm->suspends, pm->resumes);
+	seq_printf(m, "last_busy %u\nlast_drained %u\nlast_kept %u\nlast_drain_ms %u\n",
+		   pm->last_busy, pm->last_drained, pm->last_kept,
+		   pm->last_drain_ms);
+	mutex_unlock(&vdev->reset_lock);
+	seq_printf(m, "runtime_status %s\n",
+		   pm_runtime_suspended(vdev->drm.dev) ? "suspended" : "active");
 }
