@@ -74,6 +74,8 @@ pkgs=(
 	python3-numpy nodejs
 	# make bench: plots
 	gnuplot-nox
+	# make check-debug: syscall fuzzer and memory pressure in the guest
+	trinity stress-ng
 )
 missing=()
 for p in "${pkgs[@]}"; do

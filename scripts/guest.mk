@@ -31,3 +31,11 @@ demo:
 
 demo-run: guest qemu
 	$(RUN_GUEST) -- "vnpu-demo$(if $(DEMO_MODEL_CMD), && $(DEMO_MODEL_CMD))"
+
+# The long reliability run on a KASAN/lockdep/kmemleak/fault-injection
+# kernel (issue 7; scripts/check-debug.sh, reliability.rst). Not part of
+# make check: the debug kernel takes tens of minutes to build once.
+.PHONY: check-debug
+check-debug: qemu $(MODDIR)/vnpu.ko $(GUEST_BINS) $(GUEST_TESTS) $(GUEST_LIBS) $(GUEST_DATA)
+	@BUILD=$(BUILD) QEMU=$(QEMU) bash scripts/check-debug.sh $(notdir $(GUEST_TESTS)) -- \
+		$(GUEST_BINS) $(GUEST_TESTS) $(GUEST_LIBS) --data $(GUEST_DATA)

@@ -70,7 +70,7 @@ cp "$log" "$BUILD/guest/last-console.log"
 
 rc=$(sed -n 's/^@@VNPU-EXIT@@ \([0-9]*\).*/\1/p' "$log" | tail -n1)
 sed -n '/^@@VNPU-DMESG-BEGIN@@/,/^@@VNPU-DMESG-END@@/p' "$log" > "$BUILD/guest/last-dmesg.log"
-bad='(WARNING:|BUG:|Oops|general protection fault|Call Trace:|soft lockup|hard LOCKUP|blocked for more than|Kernel panic|KASAN|UBSAN|kmemleak|refcount_t:|list_add corruption|list_del corruption)'
+bad='(WARNING:|BUG:|Oops|general protection fault|Call Trace:|soft lockup|hard LOCKUP|blocked for more than|Kernel panic|KASAN|UBSAN|kmemleak: [0-9]+ new suspected|unreferenced object|refcount_t:|list_add corruption|list_del corruption)'
 if grep -Eq "$bad" "$log"; then
 	echo "run-guest: the guest kernel reported a problem:" >&2
 	grep -En -B2 -A25 "$bad" "$log" | head -n 80 >&2
