@@ -371,6 +371,8 @@ TEST_F_TIMEOUT(pm, runtime_suspend_under_load, 600)
 	ASSERT_EQ(resets, PARAM(self->p.fd, DRM_VNPU_PARAM_RESET_COUNT));
 	ASSERT_EQ(failed, counter(&self->p, "jobs_failed"));
 	ASSERT_TRUE(wait_status(&self->p, "suspended", 5000));
+	ksft_print_msg("pm: %lu runtime suspend cycles under load, %lu jobs verified\n",
+		       cycles, cycles * (n + 3));
 }
 
 /* ---- system sleep ---- */
