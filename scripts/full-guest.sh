@@ -124,23 +124,29 @@ rootfs() {
 	mb=$(( $(du -sm "$dir" | cut -f1) + 1536 ))
 	say "mke2fs -d (${mb} MiB)"
 	mke2fs -q -t ext4 -L vnpu-root -d "$dir" "$tmp/rootfs.img" "${mb}M"
-	mv "$tmp/rootfs.img" "$img"
 	cp "$dir/boot/vmlinuz-$kver" "$CACHE/rootfs-$key.vmlinuz"
 	cp "$dir/boot/initrd.img-$kver" "$CACHE/rootfs-$key.initrd"
+	mv "$tmp/rootfs.img" "$img"
+	# images made by older versions of this function are stale
+	local old
+	for old in "$CACHE"/rootfs-*.img; do
+		[ "$old" = "$img" ] || rm -f "$old" "${old%.img}.vmlinuz" "${old%.img}.initrd"
+	done
 	ln -sfn "$img" "$BUILD/full-guest/rootfs.img"
 	echo "$img"
 }
 
 run() {
 	local kver=$1 payload=$2 timeout=${3:-3600} img base log pimg qrc
-	img=$(rootfs "$kver")
+	# (mke2fs -d names each file it creates on stdout: the path is last)
+	img=$(rootfs "$kver" | tail -n1)
 	base=${img%.img}
 	[ -x "$QEMU" ] || die "no QEMU at $QEMU (run 'make qemu')"
 	[ -f /usr/share/qemu/qboot.rom ] || die "qboot.rom missing (qemu-system-data)"
 	pimg=$BUILD/full-guest/payload.img
 	rm -f "$pimg"
 	mke2fs -q -t ext4 -L vnpu-payload -d "$payload" "$pimg" \
-		"$(( $(du -sm "$payload" | cut -f1) + 64 ))M"
+		"$(( $(du -sm "$payload" | cut -f1) + 64 ))M" >/dev/null
 	log=$BUILD/full-guest/console.log
 	say "booting $img (TCG; console log: $log)"
 	: > "$log"
@@ -174,7 +180,7 @@ run() {
 # a guest runs cannot change what the running instance does next.
 {
 	case ${1:-} in
-	rootfs) shift; rootfs "${1:?KVER}" ;;
+	rootfs) shift; rootfs "${1:?KVER}" | tail -n1 ;;
 	run) shift; run "${1:?KVER}" "${2:?PAYLOAD_DIR}" "${3:-}" ;;
 	*) sed -n '4,25p' "$0"; exit 2 ;;
 	esac

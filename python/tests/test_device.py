@@ -1,9 +1,11 @@
 #!/usr/bin/env python3
 # SPDX-License-Identifier: MIT
-"""Device test of the vnpu Python binding (TAP). `make check-python-guest`
-runs it in the busybox guest with the host's python3 and numpy added to
-the initramfs (tools/install/python-initrd.sh); not part of make check.
-The full Debian guest (the .debs installed) is to run it next.
+"""Device test of the vnpu Python binding (TAP). `make check-install` runs
+it in the full Debian guest as a user in group render, on the installed
+python3-vnpu, libaccel1 and vnpu-tools (tests/install/full-guest-checks.sh);
+`make check-python-guest` runs it in the busybox guest with the host's
+python3 and numpy added to the initramfs (tools/install/python-initrd.sh).
+Neither is part of make check.
 
 The digits MLP through Python must give the same outputs as the C path
 (vnpu-run-model on the same package and input), and BO views are zero

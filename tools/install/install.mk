@@ -125,7 +125,8 @@ UNIT_TESTS += $(INSTALL_TEST)
 
 # The Python binding's device test in a guest with python3 and numpy (the
 # busybox initramfs plus a python archive). Not part of make check (a
-# ~40 MB initramfs); the full Debian guest will replace it.
+# ~40 MB initramfs). make check-install runs the same test on the
+# installed packages in the full Debian guest; this is the quicker loop.
 PY_INITRD := $(BUILD)/guest/initrd-python.cpio.gz
 $(PY_INITRD): $(INITRD) tools/install/python-initrd.sh python/vnpu/__init__.py python/tests/test_device.py
 	@echo "  INITRD  $@"
