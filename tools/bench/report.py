@@ -68,6 +68,19 @@ row("no-op submit ioctl alone p50", v("noop_submit_p50"), "us", v("ioctl_p50"),
     "GET_PARAM ioctl p50 (guest)", "lat")
 row("no-op job round trip p50 vs pipe ping-pong", v("noop_p50"), "us",
     v("pipe_pingpong_p50"), "pipe ping-pong p50 (guest)", "lat")
+row("no-op p50, sleeping waiter (no polling)", v("noop_poll0_p50"),
+    "us", v("pipe_pingpong_p50"), "pipe ping-pong p50 (guest)", "lat")
+row("no-op round trip p50, 1 ms polling waiter", v("noop_poll1000_p50"), "us",
+    v("ioctl_p50"), "GET_PARAM ioctl p50 (guest)", "lat")
+row("submit with job handle, back to back p50", v("split_submit_handle_backtoback"),
+    "us", v("ioctl_p50"), "GET_PARAM ioctl p50 (guest)", "lat")
+row("submit, fire and forget p50", v("split_submit_no_handle"), "us",
+    v("ioctl_p50"), "GET_PARAM ioctl p50 (guest)", "lat")
+row("syncobj create+destroy p50", v("split_syncobj_create_destroy"), "us",
+    v("ioctl_p50"), "GET_PARAM ioctl p50 (guest)", "lat")
+row("BO create+map+write+free p50 (old upload)",
+    v("split_bo_new_map_write_free"), "us", v("ioctl_p50"),
+    "GET_PARAM ioctl p50 (guest)", "lat")
 row("pipelined no-op, 1 process", v("pipelined_1proc"), "jobs/s", None, "",
     None, lambda o, r: o >= 150000, ">= 150k/s",
     "AMD XRT chained 8.8 us = 113k ops/s")
