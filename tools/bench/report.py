@@ -103,6 +103,9 @@ for dt in ("f32", "bf16", "i8"):
 f32, i8 = v("gemm1024_f32"), v("gemm1024_i8")
 row("GEMM int8 speed vs device fp32", i8, "us", f32, "device GEMM fp32",
     "speed", lambda o, r: r is not None and r >= 2, ">= 2x")
+row("GEMM int8 vs fp32, jobs taking turns", v("gemm1024_i8_turns"), "us",
+    v("gemm1024_f32_turns"), "device GEMM fp32 (same turns)", "speed",
+    lambda o, r: r is not None and r >= 2, ">= 2x")
 for conv in ("mnv1_pw_56x56x128", "mnv1_conv0_224x224x3"):
     row("conv2d " + conv, v("conv_" + conv), "us", v("host_conv_" + conv),
         "im2col + OpenBLAS sgemm (host)", "speed",
