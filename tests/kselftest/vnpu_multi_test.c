@@ -391,6 +391,13 @@ TEST_F(multi, tools_list_and_choose_each_device)
 	EXPECT_EQ(0, run_capture("vnpu-info", out, sizeof(out)));
 	snprintf(want, sizeof(want), "vnpu devices: %u\n", self->n);
 	EXPECT_NE(NULL, strstr(out, want));
+	/* vnpu-top shows every device with its PCI address */
+	EXPECT_EQ(0, run_capture("vnpu-top --json -n 1 -d 0.1", out, sizeof(out)));
+	EXPECT_EQ(self->n, count_str(out, "{\"index\": "));
+	for (i = 0; i < self->n; i++) {
+		snprintf(want, sizeof(want), "{\"index\": %u, \"pci_address\": \"%s\"", i, self->pci[i]);
+		EXPECT_NE(NULL, strstr(out, want)) TH_LOG("vnpu-top misses %s", self->pci[i]);
+	}
 
 	/* a FILL job for vnpu-run, at a VA it binds */
 	fd = mkstemp(job);
