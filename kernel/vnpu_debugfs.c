@@ -158,7 +158,9 @@ static int vnpu_debugfs_counters(struct seq_file *m, void *data)
 	seq_printf(m, "  resets %u\n  hangs %llu\n  fault_records %llu\n",
 		   atomic_read(&vdev->reset_count), atomic64_read(&tel->hangs),
 		   atomic64_read(&tel->fault_records));
-	seq_printf(m, "  lost_irqs %u\n", atomic_read(&vdev->lost_irqs));
+	seq_printf(m, "  lost_irqs %u\n  lost_irqs_watchdog %u\n",
+		   atomic_read(&vdev->lost_irqs),
+		   atomic_read(&vdev->lost_irqs_watchdog));
 	for (i = 0; i < vdev->num_queues; i++)
 		seq_printf(m, "  q%u busy_ns %llu completed %llu failed %llu\n", i,
 			   atomic64_read(&tel->q[i].busy_ns),

@@ -74,6 +74,9 @@ struct vnpu_queue {
 	struct vnpu_job **jobs;
 	/* jobs to write again after a reset (used under reset_lock) */
 	struct vnpu_job **replay;
+	/* the interrupt watchdog saw completion index wd_done written */
+	bool wd_seen;
+	u32 wd_done;
 	/* jobs in the ring per DRM_VNPU_PRIORITY_* (under lock) */
 	u32 prio_jobs[DRM_VNPU_PRIORITY_HIGH + 1];
 	/* DRM_VNPU_PRIORITY_* last written to Q_CTRL.PRIO, or U32_MAX */
@@ -122,8 +125,11 @@ struct vnpu_device {
 	/* set when a reset failed: the hardware is not used any more */
 	bool hw_dead;
 	atomic_t reset_count;
-	/* completions found by a timeout handler, their interrupt lost */
+	/* completions found without their interrupt (lost MSI-X) */
 	atomic_t lost_irqs;
+	/* of which the interrupt watchdog found (vnpu_hw.c) */
+	atomic_t lost_irqs_watchdog;
+	struct delayed_work irq_watchdog;
 
 	/* statistics, sysfs, debugfs, netlink (vnpu_telemetry.c) */
 	struct vnpu_telemetry *tel;

@@ -47,6 +47,18 @@ module_param(irq_mod_us, uint, 0444);
 MODULE_PARM_DESC(irq_mod_us,
 		 "Longest delay of a moderated completion interrupt (us, 0: none, default 50)");
 
+/*
+ * Lost interrupts: while jobs are in the rings, a watchdog looks at each
+ * queue's oldest completion every irq_watchdog_ms. One that was already
+ * written at its previous look and is still there lost its interrupt:
+ * the watchdog reaps the queue and counts it. With the watchdog off, the
+ * job timeout handler does the same, a timeout later.
+ */
+static unsigned int irq_watchdog_ms = 1000;
+module_param(irq_watchdog_ms, uint, 0644);
+MODULE_PARM_DESC(irq_watchdog_ms,
+		 "Period of the lost-interrupt watchdog while jobs run (ms, 0: off, default 1000)");
+
 /**
  * vnpu_hw_probe - identify the device and read its capabilities
  * @vdev: device with BAR0 mapped
@@ -184,12 +196,83 @@ static void *vnpu_drmm_alloc_coherent(struct vnpu_device *vdev, size_t size,
 }
 
 /**
+ * vnpu_hw_watchdog_arm - start the lost-interrupt watchdog if it is not
+ * @vdev: device with jobs in its rings
+ *
+ * Safe in atomic context.
+ */
+void vnpu_hw_watchdog_arm(struct vnpu_device *vdev)
+{
+	unsigned int ms = READ_ONCE(irq_watchdog_ms);
+
+	if (ms)
+		queue_delayed_work(system_wq, &vdev->irq_watchdog,
+				   msecs_to_jiffies(ms));
+}
+
+static void vnpu_hw_irq_watchdog(struct work_struct *work)
+{
+	struct vnpu_device *vdev = container_of(to_delayed_work(work),
+						struct vnpu_device,
+						irq_watchdog);
+	bool busy = false, stale, written;
+	u32 i, lost;
+	int idx;
+
+	if (!drm_dev_enter(&vdev->drm, &idx))
+		return;
+	/* a reset or a system suspend is under way: look again later */
+	if (!mutex_trylock(&vdev->reset_lock)) {
+		busy = true;
+		goto out;
+	}
+	for (i = 0; i < vdev->num_queues; i++) {
+		struct vnpu_queue *q = &vdev->queues[i];
+		struct vnpu_completion *c = &q->comp[q->done & (q->size - 1)];
+
+		spin_lock(&q->lock);
+		written = q->done != q->tail &&
+			  le32_to_cpu(READ_ONCE(c->status)) != VNPU_JOB_PENDING;
+		stale = written && q->wd_seen && q->wd_done == q->done;
+		q->wd_seen = written;
+		q->wd_done = q->done;
+		busy |= q->done != q->tail;
+		spin_unlock(&q->lock);
+
+		if (!stale)
+			continue;
+		lost = vnpu_queue_reap(q);
+		if (lost) {
+			atomic_inc(&vdev->lost_irqs);
+			atomic_inc(&vdev->lost_irqs_watchdog);
+			vnpu_warn(vdev,
+				  "queue %u: %u completions without an interrupt\n",
+				  i, lost);
+		}
+	}
+	mutex_unlock(&vdev->reset_lock);
+out:
+	if (busy)
+		vnpu_hw_watchdog_arm(vdev);
+	drm_dev_exit(idx);
+}
+
+static void vnpu_hw_watchdog_fini(struct drm_device *drm, void *unused)
+{
+	cancel_delayed_work_sync(&to_vnpu_device(drm)->irq_watchdog);
+}
+
+/**
  * vnpu_hw_queues_alloc - allocate the rings of every queue
  * @vdev: probed device
+ *
+ * Also sets up the lost-interrupt watchdog.
  */
 int vnpu_hw_queues_alloc(struct vnpu_device *vdev)
 {
 	u32 i;
+
+	INIT_DELAYED_WORK(&vdev->irq_watchdog, vnpu_hw_irq_watchdog);
 
 	for (i = 0; i < vdev->num_queues; i++) {
 		struct vnpu_queue *q = &vdev->queues[i];
@@ -226,7 +309,8 @@ int vnpu_hw_queues_alloc(struct vnpu_device *vdev)
 		if (!q->replay)
 			return -ENOMEM;
 	}
-	return 0;
+	/* released first: the watchdog stops before the rings go */
+	return drmm_add_action(&vdev->drm, vnpu_hw_watchdog_fini, NULL);
 }
 
 /**

@@ -36,5 +36,6 @@ int vnpu_hw_reset(struct vnpu_device *vdev);
 int vnpu_hw_engine_reset(struct vnpu_device *vdev, u32 mask);
 int vnpu_hw_init(struct vnpu_device *vdev);
 void vnpu_hw_fini(struct vnpu_device *vdev);
+void vnpu_hw_watchdog_arm(struct vnpu_device *vdev);
 
 #endif /* __VNPU_HW_H__ */

@@ -373,6 +373,7 @@ static void vnpu_queue_replay(struct vnpu_queue *q, u32 count)
 	vnpu_queue_set_prio(q);
 	vnpu_wr(q->vdev, VNPU_REG_DOORBELL(q->index), q->tail);
 	spin_unlock(&q->lock);
+	vnpu_hw_watchdog_arm(q->vdev);
 }
 
 /* Fail the @count jobs kept by vnpu_queue_unload() with @err. */
@@ -431,6 +432,7 @@ static struct dma_fence *vnpu_job_run(struct drm_sched_job *sched_job)
 
 	/* the scheduler drops this one; job->hw_fence keeps the first */
 	fence = dma_fence_get(job->hw_fence);
+	vnpu_hw_watchdog_arm(vdev);
 
 out_unlock:
 	spin_unlock(&q->lock);

@@ -6,8 +6,9 @@
  * of the same queue) complete correctly, the device keeps working, a
  * uevent and a devcoredump come with every reset, and a file is banned
  * (-ECANCELED) after hang_limit hangs. With the debugfs knobs: a dropped
- * interrupt (the timeout handler finds the completion: the job succeeds,
- * a lost interrupt is counted, nothing is reset), a spurious MMU fault
+ * interrupt (the interrupt watchdog, or with it off the timeout handler,
+ * finds the completion: the job succeeds, a lost interrupt is counted,
+ * nothing is reset), a spurious MMU fault
  * (-EFAULT, counted) and a DMA error (-EIO). Each test runs with the engine
  * reset and with the full device reset (engine_reset=0).
  *
@@ -385,13 +386,12 @@ static int debugfs_inject(const char *name, const char *val)
 	return ret;
 }
 
-/* Read the device's debugfs file @name as a number; -errno on failure. */
-static long long debugfs_read_num(const char *name)
+/* Read the device's debugfs file @name into @buf; bytes or -errno. */
+static ssize_t debugfs_read(const char *name, char *buf, size_t size)
 {
-	char path[512], buf[64];
+	char path[512];
 	struct dirent *e;
-	long long ret = -ENOENT;
-	ssize_t n;
+	ssize_t ret = -ENOENT;
 	DIR *d;
 
 	d = opendir("/sys/kernel/debug/accel");
@@ -407,17 +407,41 @@ static long long debugfs_read_num(const char *name)
 		fd = open(path, O_RDONLY | O_CLOEXEC);
 		if (fd < 0)
 			continue;
-		n = read(fd, buf, sizeof(buf) - 1);
-		ret = n < 0 ? -errno : 0;
-		if (n >= 0) {
-			buf[n] = 0;
-			ret = strtoll(buf, NULL, 0);
-		}
+		ret = read(fd, buf, size - 1);
+		if (ret < 0)
+			ret = -errno;
+		else
+			buf[ret] = 0;
 		close(fd);
 		break;
 	}
 	closedir(d);
 	return ret;
+}
+
+/* The device's debugfs file @name as a number, or -errno. */
+static long long debugfs_read_num(const char *name)
+{
+	char buf[64];
+	ssize_t n = debugfs_read(name, buf, sizeof(buf));
+
+	return n < 0 ? n : strtoll(buf, NULL, 0);
+}
+
+/* The line "<key> <value>" of debugfs "counters", or -1. */
+static long long debugfs_counter(const char *key)
+{
+	char buf[4096], *p = buf;
+	size_t len = strlen(key);
+
+	if (debugfs_read("counters", buf, sizeof(buf)) < 0)
+		return -1;
+	while ((p = strstr(p, key))) {
+		if ((p == buf || p[-1] == ' ') && p[len] == ' ')
+			return strtoll(p + len + 1, NULL, 10);
+		p += len;
+	}
+	return -1;
 }
 
 /* A telemetry counter of the device (sysfs), or -1. */
@@ -443,34 +467,58 @@ static long long tel_counter(const char *name)
 
 /*
  * A lost completion interrupt: the job's MSI-X is dropped, so only the
- * timeout handler can see that the job completed. It must signal the job
- * with its result and count the lost interrupt, and neither reset the
- * device nor blame the job.
+ * interrupt watchdog (irq_watchdog_ms, here @watchdog) or, with the
+ * watchdog off, the timeout handler can see that the job completed. It
+ * must signal the job with its result and count the lost interrupt, and
+ * neither reset the device nor blame the job.
  */
-TEST_F_TIMEOUT(recovery, dropped_irq, 120)
+static void dropped_irq(struct __test_metadata *_metadata, struct file *a,
+			const char *watchdog)
 {
-	uint64_t resets = PARAM(self->a.fd, DRM_VNPU_PARAM_RESET_COUNT);
+	uint64_t resets = PARAM(a->fd, DRM_VNPU_PARAM_RESET_COUNT);
 	long long lost = tel_counter("lost_irqs");
 	long long hangs = tel_counter("hangs");
+	long long by_wd = debugfs_counter("lost_irqs_watchdog");
 	uint64_t id;
+	int fd;
 
 	ASSERT_GE(lost, 0) TH_LOG("no telemetry/lost_irqs in sysfs");
 	ASSERT_GE(hangs, 0);
+	fd = open("/sys/module/vnpu/parameters/irq_watchdog_ms", O_WRONLY);
+	ASSERT_GE(fd, 0);
+	ASSERT_EQ(strlen(watchdog), write(fd, watchdog, strlen(watchdog)));
+	close(fd);
 	if (debugfs_inject("inject_drop_irq", "1"))
 		SKIP(return, "no inject_drop_irq in debugfs");
-	memset(self->a.data_map, 0, 4096);
-	ASSERT_EQ(0, submit_fill(&self->a, 0, 0, 4096, 0xd409, 0, 0, &id));
-	expect_status(_metadata, &self->a, id, HANG_WAIT_NS, 0);
-	ASSERT_EQ(-1, check_fill(self->a.data_map, 4096, 0xd409));
+	ASSERT_GE(by_wd, 0) TH_LOG("no lost_irqs_watchdog in debugfs counters");
+	memset(a->data_map, 0, 4096);
+	ASSERT_EQ(0, submit_fill(a, 0, 0, 4096, 0xd409, 0, 0, &id));
+	expect_status(_metadata, a, id, HANG_WAIT_NS, 0);
+	ASSERT_EQ(-1, check_fill(a->data_map, 4096, 0xd409));
 	/* the job's interrupt was the one dropped */
 	ASSERT_EQ(0, debugfs_read_num("inject_drop_irq"));
 	ASSERT_EQ(lost + 1, tel_counter("lost_irqs"));
-	ASSERT_EQ(resets, PARAM(self->a.fd, DRM_VNPU_PARAM_RESET_COUNT));
+	/* and the watchdog found it, or (off) the timeout handler did */
+	ASSERT_EQ(by_wd + !!strcmp(watchdog, "0"),
+		  debugfs_counter("lost_irqs_watchdog"));
+	ASSERT_EQ(resets, PARAM(a->fd, DRM_VNPU_PARAM_RESET_COUNT));
 	ASSERT_EQ(hangs, tel_counter("hangs"));
-	ASSERT_EQ(0, PARAM(self->a.fd, DRM_VNPU_PARAM_CONTEXT_HANGS));
+	ASSERT_EQ(0, PARAM(a->fd, DRM_VNPU_PARAM_CONTEXT_HANGS));
 	/* interrupts work again, and a job that has its own counts nothing */
-	device_works(_metadata, &self->a, 0);
+	device_works(_metadata, a, 0);
 	ASSERT_EQ(lost + 1, tel_counter("lost_irqs"));
+}
+
+/* Found by the timeout handler (watchdog off). */
+TEST_F_TIMEOUT(recovery, dropped_irq, 120)
+{
+	dropped_irq(_metadata, &self->a, "0");
+}
+
+/* Found by the watchdog (every 200 ms), well before the job timeout. */
+TEST_F_TIMEOUT(recovery, dropped_irq_watchdog, 120)
+{
+	dropped_irq(_metadata, &self->a, "200");
 }
 
 /* A spurious MMU fault fails the job with -EFAULT and is counted. */
