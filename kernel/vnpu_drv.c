@@ -302,6 +302,10 @@ static int vnpu_probe(struct pci_dev *pdev, const struct pci_device_id *id)
 	if (ret)
 		return ret;
 
+	ret = vnpu_swap_init(vdev);
+	if (ret)
+		return ret;
+
 	ret = vnpu_hw_queues_alloc(vdev);
 	if (ret)
 		return ret;

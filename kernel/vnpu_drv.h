@@ -111,6 +111,8 @@ struct vnpu_device {
 
 	struct vnpu_queue queues[VNPU_MAX_QUEUES];
 	struct vnpu_mmu mmu;
+	/* shrinker of shmem BOs (vnpu_gem.c) */
+	struct vnpu_swap swap;
 
 	/* device memory: BAR2's bus address and its allocator */
 	phys_addr_t devmem_phys;

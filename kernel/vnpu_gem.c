@@ -8,9 +8,31 @@
  *  - device-memory BOs (BO_CREATE with DRM_VNPU_BO_DEVMEM), a range of
  *    BAR2 allocated with drm_mm;
  *  - userptr BOs (BO_USERPTR), pinned user pages.
- * A BO created by a file is pinned and mapped into that file's address
- * space at a driver-chosen VA for its whole life; VM_BIND adds mappings.
+ * A BO created by a file is mapped into that file's address space at a
+ * driver-chosen VA for its whole life; VM_BIND adds mappings.
+ *
+ * Residency: device-memory, userptr and imported BOs are resident for
+ * their whole life. The pages of a shmem BO made by BO_CREATE may be
+ * evicted by the shrinker when the BO is idle (no unsignalled fence in its
+ * reservation object), held by nothing but its device mappings (no CPU
+ * mapping, vmap or dma-buf attachment: drm_gem_shmem's pages_use_count is
+ * ours alone) and not the command buffer of a live job: every PTE mapping
+ * it is cleared in every context and the TLB invalidated, then the pages
+ * go back to shmem, which can swap them out. SUBMIT makes every BO of the
+ * job's BO list (and its command buffer) resident again before the job is
+ * pushed: pages back, PTEs rewritten. A job touching an evicted BO that
+ * is not in its list faults (-EFAULT); the device never sees freed pages.
+ * A CPU mmap() takes the pages back itself (drm_gem_shmem_mmap()).
+ *
+ * Locking: the reservation lock protects a BO's residency and its list of
+ * mappings; it nests outside the contexts' locks. The shrinker only tries
+ * the reservation and context locks: reclaim may run in a thread holding
+ * them.
  */
+
+#include <linux/debugfs.h>
+#include <linux/dma-resv.h>
+#include <linux/shrinker.h>
 
 #include <linux/dma-mapping.h>
 #include <linux/err.h>
@@ -20,6 +42,7 @@
 #include <linux/scatterlist.h>
 #include <linux/slab.h>
 
+#include <drm/drm_debugfs.h>
 #include <drm/drm_drv.h>
 #include <drm/drm_file.h>
 #include <drm/drm_gem.h>
@@ -33,17 +56,28 @@
 
 static_assert(offsetof(struct vnpu_bo, base) == 0);
 
-/* Drop the automatic mapping: the device must not see the pages after. */
+static void vnpu_bo_init_lists(struct vnpu_bo *bo)
+{
+	INIT_LIST_HEAD(&bo->maps);
+	INIT_LIST_HEAD(&bo->auto_map.link);
+	INIT_LIST_HEAD(&bo->lru);
+}
+
+/*
+ * Drop the automatic mapping: the device must not see the pages after.
+ * The last reference is gone: nobody else walks the list of mappings.
+ */
 static void vnpu_bo_unmap_auto(struct vnpu_bo *bo)
 {
 	if (bo->ctx) {
+		list_del_init(&bo->auto_map.link);
 		vnpu_mmu_unmap(bo->ctx, &bo->node);
 		vnpu_mmu_ctx_put(bo->ctx);
 		bo->ctx = NULL;
 	}
 }
 
-/* fdinfo memory accounting: every BO of this driver is pinned. */
+/* fdinfo memory accounting: device-memory and userptr BOs never move. */
 static enum drm_gem_object_status vnpu_gem_status(struct drm_gem_object *obj)
 {
 	return DRM_GEM_OBJECT_RESIDENT;
@@ -52,6 +86,18 @@ static enum drm_gem_object_status vnpu_gem_status(struct drm_gem_object *obj)
 static size_t vnpu_gem_rss(struct drm_gem_object *obj)
 {
 	return obj->size;
+}
+
+static enum drm_gem_object_status
+vnpu_gem_shmem_status(struct drm_gem_object *obj)
+{
+	return READ_ONCE(to_vnpu_bo(obj)->evicted) ? 0 :
+						     DRM_GEM_OBJECT_RESIDENT;
+}
+
+static size_t vnpu_gem_shmem_rss(struct drm_gem_object *obj)
+{
+	return READ_ONCE(to_vnpu_bo(obj)->evicted) ? 0 : obj->size;
 }
 
 static struct dma_buf *vnpu_gem_no_export(struct drm_gem_object *obj,
@@ -64,8 +110,18 @@ static struct dma_buf *vnpu_gem_no_export(struct drm_gem_object *obj,
 
 static void vnpu_gem_free(struct drm_gem_object *obj)
 {
+	struct vnpu_device *vdev = to_vnpu_device(obj->dev);
 	struct vnpu_bo *bo = to_vnpu_bo(obj);
 
+	/* first: the shrinker walks the list under this lock, without refs */
+	if (bo->swappable) {
+		mutex_lock(&vdev->swap.lock);
+		list_del(&bo->lru);
+		if (!bo->evicted)
+			atomic_long_sub(obj->size >> PAGE_SHIFT,
+					&vdev->swap.resident_pages);
+		mutex_unlock(&vdev->swap.lock);
+	}
 	vnpu_bo_unmap_auto(bo);
 	drm_gem_shmem_free(&bo->base);
 }
@@ -79,8 +135,8 @@ static const struct drm_gem_object_funcs vnpu_gem_funcs = {
 	.vmap = drm_gem_shmem_object_vmap,
 	.vunmap = drm_gem_shmem_object_vunmap,
 	.mmap = drm_gem_shmem_object_mmap,
-	.status = vnpu_gem_status,
-	.rss = vnpu_gem_rss,
+	.status = vnpu_gem_shmem_status,
+	.rss = vnpu_gem_shmem_rss,
 	.vm_ops = &drm_gem_shmem_vm_ops,
 };
 
@@ -94,12 +150,15 @@ struct drm_gem_object *vnpu_gem_create_object(struct drm_device *drm,
 		return ERR_PTR(-ENOMEM);
 
 	bo->base.base.funcs = &vnpu_gem_funcs;
+	vnpu_bo_init_lists(bo);
+	atomic_set(&bo->holds, 0);
 	return &bo->base.base;
 }
 
 static int vnpu_bo_create_shmem(struct drm_device *drm, u64 size, u32 flags,
 				struct vnpu_bo **out)
 {
+	struct vnpu_swap *swap = &to_vnpu_device(drm)->swap;
 	struct drm_gem_shmem_object *shmem;
 	struct sg_table *sgt;
 	struct vnpu_bo *bo;
@@ -112,6 +171,9 @@ static int vnpu_bo_create_shmem(struct drm_device *drm, u64 size, u32 flags,
 	bo->flags = flags;
 	/* before the pages exist: they are allocated with this caching */
 	shmem->map_wc = !!(flags & DRM_VNPU_BO_WC);
+	/* the device may have written them: evicted pages must be swapped */
+	shmem->pages_mark_dirty_on_put = true;
+	shmem->pages_mark_accessed_on_put = true;
 
 	/* pins the pages and maps them for DMA; takes the resv lock itself */
 	sgt = drm_gem_shmem_get_pages_sgt(shmem);
@@ -119,6 +181,13 @@ static int vnpu_bo_create_shmem(struct drm_device *drm, u64 size, u32 flags,
 		drm_gem_object_put(&shmem->base);
 		return PTR_ERR(sgt);
 	}
+
+	/* from now on the shrinker may evict it (publish brings it back) */
+	bo->swappable = true;
+	mutex_lock(&swap->lock);
+	list_add_tail(&bo->lru, &swap->lru);
+	atomic_long_add(shmem->base.size >> PAGE_SHIFT, &swap->resident_pages);
+	mutex_unlock(&swap->lock);
 	*out = bo;
 	return 0;
 }
@@ -227,6 +296,7 @@ static int vnpu_bo_create_devmem(struct drm_device *drm, u64 size, u32 flags,
 		return -ENOMEM;
 	bo->flags = flags;
 	bo->base.base.funcs = &vnpu_devmem_funcs;
+	vnpu_bo_init_lists(bo);
 	drm_gem_private_object_init(drm, &bo->base.base, size);
 
 	/* 2 MiB aligned from 2 MiB on, to be mapped with 2 MiB pages */
@@ -383,7 +453,10 @@ static int vnpu_bo_publish(struct vnpu_file_priv *fpriv, struct drm_file *file,
 
 	bo->ctx = vnpu_mmu_ctx_get(fpriv->ctx);
 	bo->node.color = VNPU_MAP_AUTO;
-	ret = vnpu_mmu_map(bo->ctx, &bo->node, 0, bo, 0, obj->size, prot);
+	dma_resv_lock(obj->resv, NULL);
+	ret = vnpu_bo_map_add(bo, &bo->auto_map, bo->ctx, &bo->node, 0, 0,
+			      obj->size, prot);
+	dma_resv_unlock(obj->resv);
 	if (!ret)
 		ret = drm_gem_handle_create(file, obj, handle);
 	if (!ret)
@@ -451,6 +524,7 @@ int vnpu_bo_userptr_ioctl(struct drm_device *drm, void *data,
 		return -ENOMEM;
 	bo->flags = args->flags | DRM_VNPU_BO_IS_USERPTR;
 	bo->base.base.funcs = &vnpu_userptr_funcs;
+	vnpu_bo_init_lists(bo);
 	drm_gem_private_object_init(drm, &bo->base.base, args->size);
 
 	ret = vnpu_userptr_pin(bo, args->user_ptr);
@@ -494,5 +568,357 @@ int vnpu_bo_info_ioctl(struct drm_device *drm, void *data,
 	args->mmap_offset = drm_vma_node_offset_addr(&obj->vma_node);
 
 	drm_gem_object_put(obj);
+	return 0;
+}
+
+/* ---- residency and the shrinker ---- */
+
+static struct vnpu_bo *vnpu_bo_swappable(struct drm_gem_object *obj)
+{
+	struct vnpu_bo *bo;
+
+	if (obj->funcs != &vnpu_gem_funcs)
+		return NULL;
+	bo = to_vnpu_bo(obj);
+	return bo->swappable ? bo : NULL;
+}
+
+/**
+ * vnpu_bo_make_resident - bring an evicted BO's pages back
+ * @obj: any GEM object of this device, its reservation locked
+ *
+ * Gets the pages (from swap if need be), maps them for DMA and rewrites
+ * the PTEs of every mapping of the BO. Nothing to do for a BO that is not
+ * evicted, or that is never evicted.
+ *
+ * Returns 0 or -ENOMEM (or another error of the shmem file); on failure
+ * the BO stays evicted, or some of its mappings stay unmapped, and the
+ * next call tries again.
+ */
+int vnpu_bo_make_resident(struct drm_gem_object *obj)
+{
+	struct vnpu_bo *bo = vnpu_bo_swappable(obj);
+	struct drm_gem_shmem_object *shmem;
+	unsigned long npages = obj->size >> PAGE_SHIFT;
+	struct vnpu_swap *swap;
+	struct vnpu_bo_map *map;
+	struct sg_table *sgt;
+	int ret;
+
+	if (!bo)
+		return 0;
+	dma_resv_assert_held(obj->resv);
+	shmem = &bo->base;
+	swap = &to_vnpu_device(obj->dev)->swap;
+
+	if (bo->evicted) {
+		/* the reference the BO holds while resident */
+		ret = drm_gem_shmem_pin_locked(shmem);
+		if (ret)
+			return ret;
+		sgt = drm_gem_shmem_get_sg_table(shmem);
+		if (IS_ERR(sgt)) {
+			ret = PTR_ERR(sgt);
+			goto err_put_pages;
+		}
+		ret = dma_map_sgtable(obj->dev->dev, sgt, DMA_BIDIRECTIONAL, 0);
+		if (ret)
+			goto err_free_sgt;
+		shmem->sgt = sgt;
+
+		mutex_lock(&swap->lock);
+		WRITE_ONCE(bo->evicted, false);
+		list_move_tail(&bo->lru, &swap->lru);
+		atomic_long_add(npages, &swap->resident_pages);
+		mutex_unlock(&swap->lock);
+		atomic64_inc(&swap->restores);
+		atomic64_add(npages, &swap->restored_pages);
+	}
+
+	list_for_each_entry(map, &bo->maps, link) {
+		if (map->mapped)
+			continue;
+		ret = vnpu_mmu_remap(map->ctx, map->node, bo, map->offset,
+				     map->prot);
+		if (ret)
+			return ret;
+		map->mapped = true;
+	}
+	return 0;
+
+err_free_sgt:
+	sg_free_table(sgt);
+	kfree(sgt);
+err_put_pages:
+	drm_gem_shmem_put_pages(shmem);
+	return ret;
+}
+
+/**
+ * vnpu_bo_map_add - map a range of a BO into a context and record it
+ * @bo: the BO, its reservation locked
+ * @map: the record, not in a list yet
+ * @ctx: the address space
+ * @node: receives the VA range (see vnpu_mmu_map())
+ * @va: the VA, or 0 to let the driver choose
+ * @offset: page-aligned offset in @bo
+ * @size: bytes, page aligned, within @bo
+ * @prot: VNPU_MAP_PROT_*
+ *
+ * An evicted BO is made resident first. Returns 0 or an error of
+ * vnpu_mmu_map() or vnpu_bo_make_resident().
+ */
+int vnpu_bo_map_add(struct vnpu_bo *bo, struct vnpu_bo_map *map,
+		    struct vnpu_mmu_ctx *ctx, struct drm_mm_node *node,
+		    u64 va, u64 offset, u64 size, u64 prot)
+{
+	int ret;
+
+	dma_resv_assert_held(bo->base.base.resv);
+
+	ret = vnpu_bo_make_resident(&bo->base.base);
+	if (ret)
+		return ret;
+	ret = vnpu_mmu_map(ctx, node, va, bo, offset, size, prot);
+	if (ret)
+		return ret;
+
+	map->ctx = ctx;
+	map->node = node;
+	map->offset = offset;
+	map->prot = prot;
+	map->mapped = true;
+	list_add_tail(&map->link, &bo->maps);
+	return 0;
+}
+
+/**
+ * vnpu_bo_map_del - forget a mapping made by vnpu_bo_map_add()
+ * @bo: the BO, its reservation locked
+ * @map: the record; the caller removes the mapping itself
+ */
+void vnpu_bo_map_del(struct vnpu_bo *bo, struct vnpu_bo_map *map)
+{
+	dma_resv_assert_held(bo->base.base.resv);
+	list_del_init(&map->link);
+}
+
+/**
+ * vnpu_bo_hold - keep the command buffer of a job resident
+ * @obj: the command buffer BO
+ *
+ * Makes it resident and keeps the shrinker off it until vnpu_bo_unhold(),
+ * which may be called in any context. Returns 0, -EINTR or an error of
+ * vnpu_bo_make_resident().
+ */
+int vnpu_bo_hold(struct drm_gem_object *obj)
+{
+	struct vnpu_bo *bo = vnpu_bo_swappable(obj);
+	int ret;
+
+	if (!bo)
+		return 0;
+	ret = dma_resv_lock_interruptible(obj->resv, NULL);
+	if (ret)
+		return ret;
+	ret = vnpu_bo_make_resident(obj);
+	if (!ret)
+		atomic_inc(&bo->holds);
+	dma_resv_unlock(obj->resv);
+	return ret;
+}
+
+/**
+ * vnpu_bo_unhold - undo a successful vnpu_bo_hold()
+ * @obj: the command buffer BO
+ */
+void vnpu_bo_unhold(struct drm_gem_object *obj)
+{
+	struct vnpu_bo *bo = vnpu_bo_swappable(obj);
+
+	if (bo)
+		atomic_dec(&bo->holds);
+}
+
+/*
+ * Evict an idle BO: clear its PTEs everywhere, then release its pages to
+ * shmem. Called with the swap lock and the BO's reservation held. Returns
+ * the pages released.
+ */
+static unsigned long vnpu_bo_evict(struct vnpu_swap *swap, struct vnpu_bo *bo)
+{
+	struct drm_gem_shmem_object *shmem = &bo->base;
+	struct drm_gem_object *obj = &shmem->base;
+	unsigned long npages = obj->size >> PAGE_SHIFT;
+	struct vnpu_bo_map *map;
+	bool unmapped = true;
+
+	dma_resv_assert_held(obj->resv);
+	lockdep_assert_held(&swap->lock);
+
+	/* our reference on the pages must be the only one */
+	if (bo->evicted || !shmem->sgt || shmem->pages_use_count != 1 ||
+	    shmem->madv || atomic_read(&bo->holds))
+		return 0;
+	/* no job may still use it, not even one that only lists it */
+	if (!dma_resv_test_signaled(obj->resv, DMA_RESV_USAGE_BOOKKEEP))
+		return 0;
+
+	/*
+	 * A mapping whose context is locked stays; the ones cleared already
+	 * are rewritten by the next vnpu_bo_make_resident(), as if evicted.
+	 */
+	list_for_each_entry(map, &bo->maps, link) {
+		if (!map->mapped)
+			continue;
+		if (vnpu_mmu_evict(map->ctx, map->node))
+			map->mapped = false;
+		else
+			unmapped = false;
+	}
+	if (!unmapped)
+		return 0;
+
+	/* no PTE and no TLB entry maps the pages any more */
+	dma_unmap_sgtable(obj->dev->dev, shmem->sgt, DMA_BIDIRECTIONAL, 0);
+	sg_free_table(shmem->sgt);
+	kfree(shmem->sgt);
+	shmem->sgt = NULL;
+	drm_gem_shmem_put_pages(shmem);
+
+	WRITE_ONCE(bo->evicted, true);
+	atomic_long_sub(npages, &swap->resident_pages);
+	atomic64_inc(&swap->evictions);
+	atomic64_add(npages, &swap->evicted_pages);
+	return npages;
+}
+
+/*
+ * Evict idle BOs, least recently made resident first, up to @target
+ * pages. The caller holds the swap lock.
+ */
+static unsigned long vnpu_swap_evict(struct vnpu_swap *swap,
+				     unsigned long target)
+{
+	struct vnpu_bo *bo, *tmp;
+	unsigned long freed = 0;
+
+	list_for_each_entry_safe(bo, tmp, &swap->lru, lru) {
+		struct dma_resv *resv = bo->base.base.resv;
+
+		if (freed >= target)
+			break;
+		if (bo->evicted || !dma_resv_trylock(resv))
+			continue;
+		freed += vnpu_bo_evict(swap, bo);
+		dma_resv_unlock(resv);
+	}
+	return freed;
+}
+
+static unsigned long vnpu_swap_count(struct shrinker *shrinker,
+				     struct shrink_control *sc)
+{
+	struct vnpu_device *vdev = shrinker->private_data;
+	unsigned long count = atomic_long_read(&vdev->swap.resident_pages);
+
+	return count ?: SHRINK_EMPTY;
+}
+
+static unsigned long vnpu_swap_scan(struct shrinker *shrinker,
+				    struct shrink_control *sc)
+{
+	struct vnpu_device *vdev = shrinker->private_data;
+	unsigned long freed;
+
+	/* this thread may hold it, restoring a BO while allocating */
+	if (!mutex_trylock(&vdev->swap.lock))
+		return SHRINK_STOP;
+	freed = vnpu_swap_evict(&vdev->swap, sc->nr_to_scan);
+	mutex_unlock(&vdev->swap.lock);
+	return freed ?: SHRINK_STOP;
+}
+
+/*
+ * debugfs "swap": the shrinker's counters
+ *   evictions <n>, evicted_pages <n>: BOs (and their pages) evicted
+ *   restores <n>, restored_pages <n>: BOs (and pages) made resident again
+ *   resident_pages <n>: pages of swappable BOs that are resident
+ */
+static int vnpu_swap_show(struct seq_file *m, void *data)
+{
+	struct drm_debugfs_entry *entry = m->private;
+	struct vnpu_swap *swap = &to_vnpu_device(entry->dev)->swap;
+
+	seq_printf(m, "evictions %lld\n", atomic64_read(&swap->evictions));
+	seq_printf(m, "evicted_pages %lld\n",
+		   atomic64_read(&swap->evicted_pages));
+	seq_printf(m, "restores %lld\n", atomic64_read(&swap->restores));
+	seq_printf(m, "restored_pages %lld\n",
+		   atomic64_read(&swap->restored_pages));
+	seq_printf(m, "resident_pages %ld\n",
+		   atomic_long_read(&swap->resident_pages));
+	return 0;
+}
+
+/* debugfs "swap_evict": any write evicts every idle swappable BO */
+static ssize_t vnpu_swap_evict_write(struct file *file,
+				     const char __user *buf, size_t len,
+				     loff_t *ppos)
+{
+	struct vnpu_device *vdev = file->private_data;
+	int ret;
+
+	ret = mutex_lock_interruptible(&vdev->swap.lock);
+	if (ret)
+		return ret;
+	vnpu_swap_evict(&vdev->swap, ULONG_MAX);
+	mutex_unlock(&vdev->swap.lock);
+	return len;
+}
+
+static const struct file_operations vnpu_swap_evict_fops = {
+	.owner = THIS_MODULE,
+	.open = simple_open,
+	.write = vnpu_swap_evict_write,
+};
+
+static void vnpu_swap_fini(struct drm_device *drm, void *unused)
+{
+	struct vnpu_device *vdev = to_vnpu_device(drm);
+
+	shrinker_free(vdev->swap.shrinker);
+}
+
+/**
+ * vnpu_swap_init - register the shrinker of shmem BOs
+ * @vdev: device, before drm_dev_register()
+ */
+int vnpu_swap_init(struct vnpu_device *vdev)
+{
+	struct vnpu_swap *swap = &vdev->swap;
+	struct shrinker *shrinker;
+	int ret;
+
+	ret = drmm_mutex_init(&vdev->drm, &swap->lock);
+	if (ret)
+		return ret;
+	INIT_LIST_HEAD(&swap->lru);
+
+	shrinker = shrinker_alloc(0, "drm-vnpu:%s", dev_name(vdev->drm.dev));
+	if (!shrinker)
+		return -ENOMEM;
+	shrinker->count_objects = vnpu_swap_count;
+	shrinker->scan_objects = vnpu_swap_scan;
+	shrinker->private_data = vdev;
+	swap->shrinker = shrinker;
+	ret = drmm_add_action_or_reset(&vdev->drm, vnpu_swap_fini, NULL);
+	if (ret)
+		return ret;
+	shrinker_register(shrinker);
+
+	drm_debugfs_add_file(&vdev->drm, "swap", vnpu_swap_show, NULL);
+	debugfs_create_file("swap_evict", 0200, vdev->drm.debugfs_root, vdev,
+			    &vnpu_swap_evict_fops);
 	return 0;
 }

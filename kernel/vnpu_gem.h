@@ -18,6 +18,25 @@ struct sg_table;
 struct vnpu_mmu_ctx;
 
 /**
+ * struct vnpu_bo_map - one mapping of a BO into a device address space
+ * @link: in vnpu_bo.maps, under the BO's reservation lock
+ * @ctx: the address space
+ * @node: its VA range there
+ * @offset: page-aligned offset of the range in the BO
+ * @prot: VNPU_MAP_PROT_*
+ * @mapped: the PTEs are written; cleared when the BO's pages are evicted
+ *          and set again when it is made resident (reservation lock)
+ */
+struct vnpu_bo_map {
+	struct list_head link;
+	struct vnpu_mmu_ctx *ctx;
+	struct drm_mm_node *node;
+	u64 offset;
+	u64 prot;
+	bool mapped;
+};
+
+/**
  * struct vnpu_bo - a buffer object
  * @base: shmem object; must stay first (drm_gem_shmem_free() frees it).
  *        Userptr and device-memory BOs only use its GEM object.
@@ -30,6 +49,13 @@ struct vnpu_mmu_ctx;
  * @mm: userptr BOs: the address space charged for the pinned pages
  *      (RLIMIT_MEMLOCK, locked_vm), one mm_count reference
  * @devmem: device-memory BOs: the range in BAR2
+ * @maps: every struct vnpu_bo_map of the BO, under its reservation lock
+ * @auto_map: the automatic mapping, in @maps while @node is allocated
+ * @lru: swappable BOs: in vnpu_swap.lru
+ * @swappable: a shmem BO made by BO_CREATE: the shrinker may evict it
+ * @evicted: its pages are released to shmem (swappable) and no PTE maps
+ *           them (reservation lock)
+ * @holds: jobs using it as command buffer: it is not evicted meanwhile
  */
 struct vnpu_bo {
 	struct drm_gem_shmem_object base;
@@ -41,6 +67,13 @@ struct vnpu_bo {
 	struct page **pages;
 	struct mm_struct *mm;
 	struct drm_mm_node devmem;
+
+	struct list_head maps;
+	struct vnpu_bo_map auto_map;
+	struct list_head lru;
+	bool swappable;
+	bool evicted;
+	atomic_t holds;
 };
 
 static inline struct vnpu_bo *to_vnpu_bo(struct drm_gem_object *obj)
@@ -61,6 +94,15 @@ static inline struct sg_table *vnpu_bo_sgt(struct vnpu_bo *bo)
 }
 
 int vnpu_devmem_init(struct vnpu_device *vdev);
+int vnpu_swap_init(struct vnpu_device *vdev);
+
+int vnpu_bo_map_add(struct vnpu_bo *bo, struct vnpu_bo_map *map,
+		    struct vnpu_mmu_ctx *ctx, struct drm_mm_node *node,
+		    u64 va, u64 offset, u64 size, u64 prot);
+void vnpu_bo_map_del(struct vnpu_bo *bo, struct vnpu_bo_map *map);
+int vnpu_bo_make_resident(struct drm_gem_object *obj);
+int vnpu_bo_hold(struct drm_gem_object *obj);
+void vnpu_bo_unhold(struct drm_gem_object *obj);
 
 struct drm_gem_object *vnpu_gem_create_object(struct drm_device *drm,
 					      size_t size);

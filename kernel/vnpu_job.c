@@ -138,6 +138,7 @@ static void vnpu_job_put_bos(struct vnpu_job *job)
 static void vnpu_job_cleanup(struct vnpu_job *job)
 {
 	if (job->cmd_bo) {
+		vnpu_bo_unhold(job->cmd_bo);
 		drm_gem_object_put(job->cmd_bo);
 		job->cmd_bo = NULL;
 	}
@@ -1224,9 +1225,16 @@ int vnpu_submit_ioctl(struct drm_device *drm, void *data,
 		ret = -EINVAL;
 		goto out_free_syncs;
 	}
+	/* resident, and kept so until the job is cleaned up */
+	ret = vnpu_bo_hold(cmd_obj);
+	if (ret) {
+		drm_gem_object_put(cmd_obj);
+		goto out_free_syncs;
+	}
 
 	job = kzalloc(sizeof(*job), GFP_KERNEL);
 	if (!job) {
+		vnpu_bo_unhold(cmd_obj);
 		drm_gem_object_put(cmd_obj);
 		ret = -ENOMEM;
 		goto out_free_syncs;
@@ -1328,6 +1336,10 @@ int vnpu_submit_ioctl(struct drm_device *drm, void *data,
 	/* implicit dependencies: the job writes every listed BO */
 	for (i = 0; i < job->bo_count; i++) {
 		ret = dma_resv_reserve_fences(job->bos[i]->resv, 1);
+		if (ret)
+			goto out_unlock_resv;
+		/* evicted pages come back, PTEs rewritten (vnpu_gem.c) */
+		ret = vnpu_bo_make_resident(job->bos[i]);
 		if (ret)
 			goto out_unlock_resv;
 		ret = drm_sched_job_add_implicit_dependencies(&job->base,

@@ -291,6 +291,36 @@ u64 vnpu_mmu_align(struct vnpu_device *vdev, u64 size)
 	return VNPU_PAGE_SIZE;
 }
 
+/* Write the PTEs of the allocated @node; on failure none stays. */
+static int vnpu_mmu_write(struct vnpu_mmu_ctx *ctx, struct drm_mm_node *node,
+			  struct vnpu_bo *bo, u64 offset, u64 prot)
+{
+	struct sg_table *sgt;
+	u64 done = node->start;
+	int ret;
+
+	lockdep_assert_held(&ctx->lock);
+
+	if (bo->flags & DRM_VNPU_BO_DEVMEM) {
+		ret = vnpu_mmu_write_devmem(ctx, node->start,
+					    bo->devmem.start + offset,
+					    node->size, prot, &done);
+	} else {
+		sgt = vnpu_bo_sgt(bo);
+		/* an evicted BO is made resident before it is mapped */
+		if (WARN_ON(!sgt))
+			return -EINVAL;
+		ret = vnpu_mmu_write_sgt(ctx, node->start, sgt, offset,
+					 node->size, prot, &done);
+	}
+	if (ret) {
+		WARN_ON(ret == -EINVAL);
+		vnpu_mmu_clear_range(ctx, node->start, done);
+		vnpu_mmu_tlb_inv(ctx->vdev, ctx->id);
+	}
+	return ret;
+}
+
 /**
  * vnpu_mmu_map - map a range of a BO into @ctx
  * @ctx: address space
@@ -298,7 +328,7 @@ u64 vnpu_mmu_align(struct vnpu_device *vdev, u64 size)
  *        (VNPU_MAP_*) must be set
  * @va: the VA to map at, or 0 to let the driver choose one (2 MiB aligned
  *      for a mapping of 2 MiB or more, see vnpu_mmu_align())
- * @bo: the BO, with its backing pinned
+ * @bo: the BO, with its backing resident (a shmem BO: not evicted)
  * @offset: page-aligned offset in @bo
  * @size: bytes, page aligned, within @bo
  * @prot: VNPU_MAP_PROT_*
@@ -309,7 +339,6 @@ u64 vnpu_mmu_align(struct vnpu_device *vdev, u64 size)
 int vnpu_mmu_map(struct vnpu_mmu_ctx *ctx, struct drm_mm_node *node,
 		 u64 va, struct vnpu_bo *bo, u64 offset, u64 size, u64 prot)
 {
-	u64 done;
 	int ret;
 
 	mutex_lock(&ctx->lock);
@@ -326,23 +355,56 @@ int vnpu_mmu_map(struct vnpu_mmu_ctx *ctx, struct drm_mm_node *node,
 	if (ret)
 		goto out_unlock;
 
-	done = node->start;
-	if (bo->flags & DRM_VNPU_BO_DEVMEM)
-		ret = vnpu_mmu_write_devmem(ctx, node->start,
-					    bo->devmem.start + offset, size,
-					    prot, &done);
-	else
-		ret = vnpu_mmu_write_sgt(ctx, node->start, vnpu_bo_sgt(bo),
-					 offset, size, prot, &done);
-	if (ret) {
-		WARN_ON(ret == -EINVAL);
-		vnpu_mmu_clear_range(ctx, node->start, done);
-		vnpu_mmu_tlb_inv(ctx->vdev, ctx->id);
+	ret = vnpu_mmu_write(ctx, node, bo, offset, prot);
+	if (ret)
 		drm_mm_remove_node(node);
-	}
 out_unlock:
 	mutex_unlock(&ctx->lock);
 	return ret;
+}
+
+/**
+ * vnpu_mmu_remap - write again the PTEs of a mapping whose pages were
+ *                  evicted (see vnpu_mmu_evict())
+ * @ctx: address space
+ * @node: the VA range made by vnpu_mmu_map(), still allocated
+ * @bo: the BO, resident again
+ * @offset: the mapping's offset in @bo
+ * @prot: the mapping's VNPU_MAP_PROT_*
+ *
+ * Returns 0 or -ENOMEM; on failure the range stays unmapped.
+ */
+int vnpu_mmu_remap(struct vnpu_mmu_ctx *ctx, struct drm_mm_node *node,
+		   struct vnpu_bo *bo, u64 offset, u64 prot)
+{
+	int ret;
+
+	mutex_lock(&ctx->lock);
+	ret = vnpu_mmu_write(ctx, node, bo, offset, prot);
+	mutex_unlock(&ctx->lock);
+	return ret;
+}
+
+/**
+ * vnpu_mmu_evict - clear the PTEs of a mapping, keeping its VA range
+ * @ctx: address space
+ * @node: the VA range made by vnpu_mmu_map()
+ *
+ * For the shrinker, in reclaim: the context's lock is only tried, as
+ * this thread may hold it while allocating a page table. Once this
+ * returns true the device's TLB holds no translation of the range, and
+ * an access to it faults.
+ *
+ * Returns false, with nothing changed, when the lock is taken.
+ */
+bool vnpu_mmu_evict(struct vnpu_mmu_ctx *ctx, struct drm_mm_node *node)
+{
+	if (!mutex_trylock(&ctx->lock))
+		return false;
+	vnpu_mmu_clear_range(ctx, node->start, node->start + node->size);
+	vnpu_mmu_tlb_inv(ctx->vdev, ctx->id);
+	mutex_unlock(&ctx->lock);
+	return true;
 }
 
 /**

@@ -15,6 +15,7 @@
 #include <drm/drm_mm.h>
 
 struct sg_table;
+struct shrinker;
 struct vnpu_bo;
 struct vnpu_device;
 struct vnpu_ctx_entry;
@@ -54,6 +55,25 @@ struct vnpu_mmu {
 	/* protects the entries of table and the list of contexts */
 	struct mutex lock;
 	struct list_head contexts;
+};
+
+/*
+ * struct vnpu_swap - eviction of idle shmem BOs under memory pressure
+ * (vnpu_gem.c)
+ */
+struct vnpu_swap {
+	struct shrinker *shrinker;
+	/* protects lru */
+	struct mutex lock;
+	/* the swappable BOs, least recently made resident first */
+	struct list_head lru;
+	/* pages of the BOs on lru that are resident */
+	atomic_long_t resident_pages;
+	/* BOs evicted and made resident again, and their pages */
+	atomic64_t evictions;
+	atomic64_t evicted_pages;
+	atomic64_t restores;
+	atomic64_t restored_pages;
 };
 
 /*
@@ -100,6 +120,9 @@ u64 vnpu_mmu_align(struct vnpu_device *vdev, u64 size);
 int vnpu_mmu_map(struct vnpu_mmu_ctx *ctx, struct drm_mm_node *node,
 		 u64 va, struct vnpu_bo *bo, u64 offset, u64 size, u64 prot);
 void vnpu_mmu_unmap(struct vnpu_mmu_ctx *ctx, struct drm_mm_node *node);
+int vnpu_mmu_remap(struct vnpu_mmu_ctx *ctx, struct drm_mm_node *node,
+		   struct vnpu_bo *bo, u64 offset, u64 prot);
+bool vnpu_mmu_evict(struct vnpu_mmu_ctx *ctx, struct drm_mm_node *node);
 void __vnpu_mmu_unmap(struct vnpu_mmu_ctx *ctx, struct drm_mm_node *node);
 
 #endif /* __VNPU_MMU_H__ */

@@ -9,8 +9,13 @@
  * the colour of a node (VNPU_MAP_*) tells a bound range from an automatic
  * one. A bound range holds a reference on its BO until it is unbound or
  * the file is closed.
+ *
+ * A bound range is recorded in its BO (struct vnpu_bo_map) under the BO's
+ * reservation lock, so that the shrinker can clear its PTEs when it
+ * evicts the BO; that lock nests outside the context's.
  */
 
+#include <linux/dma-resv.h>
 #include <linux/slab.h>
 
 #include <drm/drm_file.h>
@@ -25,12 +30,12 @@
  * struct vnpu_vma - one VM_BIND mapping
  * @node: the VA range, colour VNPU_MAP_BIND, in the context's drm_mm
  * @obj: the bound BO (one reference)
- * @link: in a list of mappings to free
+ * @map: the record of the mapping in the BO
  */
 struct vnpu_vma {
 	struct drm_mm_node node;
 	struct drm_gem_object *obj;
-	struct list_head link;
+	struct vnpu_bo_map map;
 };
 
 int vnpu_vm_bind_ioctl(struct drm_device *drm, void *data,
@@ -80,9 +85,17 @@ int vnpu_vm_bind_ioctl(struct drm_device *drm, void *data,
 	}
 	vma->obj = obj;
 	vma->node.color = VNPU_MAP_BIND;
+	INIT_LIST_HEAD(&vma->map.link);
 
-	ret = vnpu_mmu_map(fpriv->ctx, &vma->node, args->va, bo, args->offset,
-			   args->size, prot);
+	ret = dma_resv_lock_interruptible(obj->resv, NULL);
+	if (ret) {
+		kfree(vma);
+		goto err_put;
+	}
+	/* an evicted BO is made resident first */
+	ret = vnpu_bo_map_add(bo, &vma->map, fpriv->ctx, &vma->node, args->va,
+			      args->offset, args->size, prot);
+	dma_resv_unlock(obj->resv);
 	if (ret) {
 		kfree(vma);
 		/* drm_mm_reserve_node(): the range is taken */
@@ -110,6 +123,59 @@ static void vnpu_vma_free(struct vnpu_vma *vma)
 	kfree(vma);
 }
 
+/*
+ * The VM_BIND mapping of @ctx that starts at @va, or NULL. With @obj set,
+ * only a mapping of that BO.
+ */
+static struct vnpu_vma *vnpu_vma_find(struct vnpu_mmu_ctx *ctx, u64 va,
+				      struct drm_gem_object *obj)
+{
+	struct drm_mm_node *node;
+	struct vnpu_vma *vma;
+
+	lockdep_assert_held(&ctx->lock);
+
+	drm_mm_for_each_node_in_range(node, &ctx->mm, va, va + 1) {
+		if (node->start != va || node->color != VNPU_MAP_BIND)
+			continue;
+		vma = container_of(node, struct vnpu_vma, node);
+		if (!obj || vma->obj == obj)
+			return vma;
+	}
+	return NULL;
+}
+
+/*
+ * Remove the VM_BIND mapping at @va if it is still a mapping of @obj of
+ * @size bytes (0: any size), and return it to be freed. Takes the BO's
+ * reservation lock, then the context's: the caller holds a reference on
+ * @obj and neither lock.
+ */
+static struct vnpu_vma *vnpu_vma_remove(struct vnpu_mmu_ctx *ctx, u64 va,
+					struct drm_gem_object *obj, u64 size,
+					int *err)
+{
+	struct vnpu_vma *vma;
+
+	dma_resv_lock(obj->resv, NULL);
+	mutex_lock(&ctx->lock);
+	vma = vnpu_vma_find(ctx, va, obj);
+	if (!vma) {
+		*err = -ENOENT;	/* unbound meanwhile */
+	} else if (size && vma->node.size != size) {
+		*err = -EINVAL;
+		vma = NULL;
+	} else {
+		/* PTEs cleared, TLB invalidated before the BO can go */
+		__vnpu_mmu_unmap(ctx, &vma->node);
+		vnpu_bo_map_del(to_vnpu_bo(obj), &vma->map);
+		*err = 0;
+	}
+	mutex_unlock(&ctx->lock);
+	dma_resv_unlock(obj->resv);
+	return vma;
+}
+
 int vnpu_vm_unbind_ioctl(struct drm_device *drm, void *data,
 			 struct drm_file *file)
 {
@@ -117,8 +183,8 @@ int vnpu_vm_unbind_ioctl(struct drm_device *drm, void *data,
 	struct vnpu_file_priv *fpriv = file->driver_priv;
 	struct drm_vnpu_vm_unbind *args = data;
 	struct vnpu_mmu_ctx *ctx = fpriv->ctx;
-	struct drm_mm_node *node;
-	struct vnpu_vma *vma = NULL;
+	struct drm_gem_object *obj = NULL;
+	struct vnpu_vma *vma;
 	int ret = -ENOENT;
 
 	if (args->flags || args->pad)
@@ -132,25 +198,25 @@ int vnpu_vm_unbind_ioctl(struct drm_device *drm, void *data,
 	if (args->va < VNPU_VA_START || args->va >= vdev->va_end)
 		return -ENOENT;
 
+	/* find the BO, to take its reservation lock outside the context's */
 	mutex_lock(&ctx->lock);
-	drm_mm_for_each_node_in_range(node, &ctx->mm, args->va, args->va + 1) {
-		if (node->start == args->va && node->color == VNPU_MAP_BIND) {
-			vma = container_of(node, struct vnpu_vma, node);
-			break;
-		}
-	}
+	vma = vnpu_vma_find(ctx, args->va, NULL);
 	if (vma) {
 		if (vma->node.size == args->size) {
-			/* PTEs cleared, TLB invalidated before the BO can go */
-			__vnpu_mmu_unmap(ctx, &vma->node);
-			ret = 0;
+			obj = vma->obj;
+			drm_gem_object_get(obj);
 		} else {
 			ret = -EINVAL;
 		}
 	}
 	mutex_unlock(&ctx->lock);
-	if (!ret)
+	if (!obj)
+		return ret;
+
+	vma = vnpu_vma_remove(ctx, args->va, obj, args->size, &ret);
+	if (vma)
 		vnpu_vma_free(vma);
+	drm_gem_object_put(obj);
 	return ret;
 }
 
@@ -160,20 +226,32 @@ int vnpu_vm_unbind_ioctl(struct drm_device *drm, void *data,
  */
 void vnpu_vm_unbind_all(struct vnpu_mmu_ctx *ctx)
 {
-	struct drm_mm_node *node, *next;
-	struct vnpu_vma *vma, *tmp;
-	LIST_HEAD(dead);
+	struct drm_gem_object *obj;
+	struct drm_mm_node *node;
+	struct vnpu_vma *vma;
+	u64 va;
+	int err;
 
-	mutex_lock(&ctx->lock);
-	drm_mm_for_each_node_safe(node, next, &ctx->mm) {
-		if (node->color != VNPU_MAP_BIND)
-			continue;
-		vma = container_of(node, struct vnpu_vma, node);
-		__vnpu_mmu_unmap(ctx, node);
-		list_add_tail(&vma->link, &dead);
+	/* one at a time: each BO's reservation lock comes first */
+	for (;;) {
+		obj = NULL;
+		mutex_lock(&ctx->lock);
+		drm_mm_for_each_node(node, &ctx->mm) {
+			if (node->color != VNPU_MAP_BIND)
+				continue;
+			vma = container_of(node, struct vnpu_vma, node);
+			obj = vma->obj;
+			va = node->start;
+			drm_gem_object_get(obj);
+			break;
+		}
+		mutex_unlock(&ctx->lock);
+		if (!obj)
+			break;
+
+		vma = vnpu_vma_remove(ctx, va, obj, 0, &err);
+		if (vma)
+			vnpu_vma_free(vma);
+		drm_gem_object_put(obj);
 	}
-	mutex_unlock(&ctx->lock);
-
-	list_for_each_entry_safe(vma, tmp, &dead, link)
-		vnpu_vma_free(vma);
 }

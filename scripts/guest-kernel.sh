@@ -27,8 +27,9 @@ depmod -b "$out/root" "$kver"
 # Resolve the dependency closure of what vnpu.ko needs, in load order,
 # from the image's modules.dep (built by Debian's depmod).
 rm -rf "$out/modules"; mkdir -p "$out/modules"
-# vgem gives the tests fences they control (dma-buf sync_file export).
-needed="drm drm_shmem_helper gpu_sched vgem"
+# vgem gives the tests fences they control (dma-buf sync_file export);
+# zram gives vnpu_swap_test swap to push evicted BOs to.
+needed="drm drm_shmem_helper gpu_sched vgem zram"
 declare -A seen=()
 order=()
 visit() {

@@ -11,7 +11,7 @@ KSFT_OUTDIR := $(BUILD)/tests/guest
 KSFT_NAMES := vnpu_uapi_test vnpu_job_test vnpu_vm_test vnpu_recovery_test \
 	vnpu_telemetry_test libaccel_test vnpu_pm_test vnpu_unplug_test \
 	vnpu_fuzz_test vnpu_isolation_test vnpu_stress_test vnpu_multi_test vnpu_failslab_test \
-	vnpu_module_test
+	vnpu_swap_test vnpu_module_test
 KSFT_BINS := $(addprefix $(KSFT_OUTDIR)/,$(KSFT_NAMES))
 KSFT_CPPFLAGS := $(CPPFLAGS) -I$(LINUX_SRC)/tools/testing/selftests \
 	$(shell $(PKG_CONFIG) --cflags libdrm)

@@ -457,6 +457,16 @@ struct drm_vnpu_sync {
  * signalled with the job's fence. The job runs at the file's priority
  * (&drm_vnpu_ctx_param).
  *
+ * Residency: under memory pressure the driver may evict the pages of idle
+ * BO_CREATE BOs (not device-memory, userptr or imported BOs, nor BOs that
+ * are mmapped, exported or busy) so that they can be swapped out. SUBMIT
+ * makes every BO in @bo_handles, and the command BO, resident before the
+ * job is queued, and they stay so until it ends. A job may only rely on
+ * the memory of those BOs: one that touches an evicted BO it did not list
+ * ends with -EFAULT (an MMU fault), as for an unmapped VA. List every BO
+ * the commands reference. Errors of making a BO resident: -ENOMEM (or
+ * another error of reading the pages back from swap).
+ *
  * Errors:
  * -ECANCELED: the file was banned after too many hangs (see
  * %DRM_VNPU_PARAM_CONTEXT_BANNED); open a new file to continue;

@@ -1,0 +1,563 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/*
+ * vnpu BO eviction selftests: idle shmem BOs are evicted by the driver's
+ * shrinker (or by debugfs "swap_evict") and made resident again at
+ * SUBMIT for the BOs of the job's BO list and its command buffer, or by a
+ * CPU mmap(). Checked: the data survives (jobs and CPU reads see the
+ * patterns), the debugfs "swap" counters and fdinfo drm-resident-memory,
+ * that busy, mmapped and bound BOs behave, that a job touching an evicted
+ * BO it did not list faults, and finally real memory pressure on zram
+ * swap with jobs running meanwhile (SKIP when no swap can be set up).
+ *
+ * Copyright (C) 2026 The vnpu authors
+ */
+#include <dirent.h>
+#include <inttypes.h>
+#include <signal.h>
+#include <stdio.h>
+#include <sys/mman.h>
+#include <sys/mount.h>
+#include <sys/swap.h>
+#include <sys/wait.h>
+
+#include "kselftest_harness.h"
+#include "vnpu_ksft.h"
+
+#define NBOS		8
+#define BO_SIZE		(256 * 1024ull)
+#define CMD_SIZE	(64 * 1024ull)
+/* Far above the automatic placements, which start at VA_START. */
+#define BIND_VA		(1ull << 40)
+
+/* ---- debugfs and /proc ---- */
+
+/* The device's debugfs directory holding "swap", into @dir. */
+static bool swap_dir(char *dir, size_t n)
+{
+	char path[512];
+	struct dirent *e;
+	bool found = false;
+	DIR *d;
+
+	if (access("/sys/kernel/debug/accel", F_OK))
+		mount("none", "/sys/kernel/debug", "debugfs", 0, NULL);
+	d = opendir("/sys/kernel/debug/accel");
+	if (!d)
+		return false;
+	while (!found && (e = readdir(d))) {
+		if (e->d_name[0] == '.')
+			continue;
+		snprintf(path, sizeof(path), "/sys/kernel/debug/accel/%s/swap",
+			 e->d_name);
+		if (!access(path, R_OK)) {
+			snprintf(dir, n, "/sys/kernel/debug/accel/%s", e->d_name);
+			found = true;
+		}
+	}
+	closedir(d);
+	return found;
+}
+
+/* The value of "@key <n>" in file @path, or -1. */
+static long long file_key(const char *path, const char *key)
+{
+	char line[256];
+	long long v = -1;
+	size_t k = strlen(key);
+	FILE *f = fopen(path, "r");
+
+	if (!f)
+		return -1;
+	while (fgets(line, sizeof(line), f)) {
+		if (!strncmp(line, key, k) && (line[k] == ' ' || line[k] == ':')) {
+			v = strtoll(line + k + 1, NULL, 10);
+			break;
+		}
+	}
+	fclose(f);
+	return v;
+}
+
+static long long swap_stat(const char *dir, const char *key)
+{
+	char path[600];
+
+	snprintf(path, sizeof(path), "%s/swap", dir);
+	return file_key(path, key);
+}
+
+static int evict_all(const char *dir)
+{
+	char path[600];
+	int fd, ret;
+
+	snprintf(path, sizeof(path), "%s/swap_evict", dir);
+	fd = open(path, O_WRONLY | O_CLOEXEC);
+	if (fd < 0)
+		return -errno;
+	ret = write(fd, "1", 1) == 1 ? 0 : -errno;
+	close(fd);
+	return ret;
+}
+
+/* Bytes of "@key: <n> <unit>" in the fdinfo of @fd, or -1. */
+static long long fdinfo_bytes(int fd, const char *key)
+{
+	char path[64], line[256], unit[16];
+	long long v = -1, x;
+	size_t k = strlen(key);
+	FILE *f;
+
+	snprintf(path, sizeof(path), "/proc/self/fdinfo/%d", fd);
+	f = fopen(path, "r");
+	if (!f)
+		return -1;
+	while (fgets(line, sizeof(line), f)) {
+		if (strncmp(line, key, k) || line[k] != ':')
+			continue;
+		unit[0] = 0;
+		if (sscanf(line + k + 1, "%lld %15s", &x, unit) < 1)
+			break;
+		v = !strcmp(unit, "KiB") ? x << 10 : !strcmp(unit, "MiB") ?
+		    x << 20 : x;
+		break;
+	}
+	fclose(f);
+	return v;
+}
+
+/* ---- jobs ---- */
+
+struct swp {
+	int fd;
+	char dir[512];
+	uint32_t cmd, out;
+	uint64_t cmd_va, out_va;
+	uint8_t *cmd_map, *out_map;
+	uint32_t bo[NBOS];
+	uint64_t va[NBOS];
+};
+
+static uint32_t pattern(int i)
+{
+	return 0x5a000000u ^ (0x01010101u * (uint32_t)(i + 1)) ^ 0x00c3a500u;
+}
+
+/* Submit @len bytes of commands at @off of @cmd with a BO list. */
+static int submit_bos(int fd, uint32_t cmd, uint64_t off, uint32_t len,
+		      const uint32_t *bos, uint32_t n, const uint32_t *syncobj,
+		      uint64_t *id)
+{
+	struct drm_vnpu_sync in = { .handle = syncobj ? *syncobj : 0 };
+	struct drm_vnpu_submit s = {
+		.cmd_handle = cmd, .cmd_offset = off, .cmd_size = len,
+		.bo_handles = (uintptr_t)bos, .bo_count = n,
+		.in_syncs = (uintptr_t)&in, .in_sync_count = syncobj ? 1 : 0,
+	};
+	int ret = xioctl(fd, DRM_IOCTL_VNPU_SUBMIT, &s);
+
+	if (!ret && id)
+		*id = s.job_id;
+	return ret;
+}
+
+/*
+ * Copy BO @i to the output BO with a job listing @list (@n handles) and
+ * return the job's status; the output is cleared first.
+ */
+static int32_t copy_job(struct __test_metadata *_metadata, struct swp *s,
+			uint64_t src_va, const uint32_t *list, uint32_t n)
+{
+	struct cmdbuf cb = { .base = s->cmd_map };
+	int32_t status = 1;
+	uint64_t id;
+	int ret;
+
+	memset(s->out_map, 0, BO_SIZE);
+	emit_copy(&cb, src_va, s->out_va, BO_SIZE);
+	ret = submit_bos(s->fd, s->cmd, 0, cb.len, list, n, NULL, &id);
+	EXPECT_EQ(0, ret) TH_LOG("submit: %s", strerror(-ret));
+	if (ret)
+		return ret;
+	ret = vnpu_wait(s->fd, id, now_ns() + VNPU_JOB_TIMEOUT_NS, &status,
+			NULL);
+	EXPECT_EQ(0, ret) TH_LOG("wait: %s", strerror(-ret));
+	return ret ? ret : status;
+}
+
+/* Check BO @i by a job copying it out; true when its pattern is intact. */
+static bool check_by_job(struct __test_metadata *_metadata, struct swp *s,
+			 int i)
+{
+	uint32_t list[2] = { s->bo[i], s->out };
+	int32_t st = copy_job(_metadata, s, s->va[i], list, 2);
+	long bad;
+
+	EXPECT_EQ(0, st) TH_LOG("BO %d: job status %d", i, st);
+	bad = check_fill(s->out_map, BO_SIZE, pattern(i));
+	EXPECT_EQ(-1, bad) TH_LOG("BO %d: byte %ld differs", i, bad);
+	return !st && bad == -1;
+}
+
+/* Check BO @i through a fresh CPU mapping. */
+static bool check_by_mmap(struct __test_metadata *_metadata, struct swp *s,
+			  int i)
+{
+	uint8_t *p = vnpu_bo_mmap(s->fd, s->bo[i], BO_SIZE);
+	long bad;
+
+	EXPECT_NE(NULL, p);
+	if (!p)
+		return false;
+	bad = check_fill(p, BO_SIZE, pattern(i));
+	EXPECT_EQ(-1, bad) TH_LOG("BO %d: byte %ld differs (mmap)", i, bad);
+	munmap(p, BO_SIZE);
+	return bad == -1;
+}
+
+/* Fill BO @i with its pattern by CPU and unmap it (it can be evicted). */
+static void fill_bo(struct __test_metadata *_metadata, struct swp *s, int i)
+{
+	uint8_t *p = vnpu_bo_mmap(s->fd, s->bo[i], BO_SIZE);
+
+	ASSERT_NE(NULL, p);
+	for (uint64_t b = 0; b < BO_SIZE; b++)
+		p[b] = fill_byte(pattern(i), b);
+	munmap(p, BO_SIZE);
+}
+
+FIXTURE(swap) {
+	struct swp s;
+};
+
+FIXTURE_SETUP(swap)
+{
+	struct swp *s = &self->s;
+
+	memset(s, 0, sizeof(*s));
+	s->fd = -1;
+	VNPU_OPEN_OR_SKIP(s->fd);
+	if (!swap_dir(s->dir, sizeof(s->dir)))
+		SKIP(return, "no debugfs swap file");
+	/* the command and output BOs stay mapped: never evicted */
+	ASSERT_EQ(0, vnpu_bo_create(s->fd, CMD_SIZE, 0, &s->cmd, &s->cmd_va));
+	s->cmd_map = vnpu_bo_mmap(s->fd, s->cmd, CMD_SIZE);
+	ASSERT_NE(NULL, s->cmd_map);
+	ASSERT_EQ(0, vnpu_bo_create(s->fd, BO_SIZE, 0, &s->out, &s->out_va));
+	s->out_map = vnpu_bo_mmap(s->fd, s->out, BO_SIZE);
+	ASSERT_NE(NULL, s->out_map);
+	for (int i = 0; i < NBOS; i++) {
+		ASSERT_EQ(0, vnpu_bo_create(s->fd, BO_SIZE, i & 1 ?
+					    DRM_VNPU_BO_WC : 0, &s->bo[i],
+					    &s->va[i]));
+		fill_bo(_metadata, s, i);
+	}
+}
+
+FIXTURE_TEARDOWN(swap)
+{
+	struct swp *s = &self->s;
+
+	if (s->cmd_map)
+		munmap(s->cmd_map, CMD_SIZE);
+	if (s->out_map)
+		munmap(s->out_map, BO_SIZE);
+	if (s->fd >= 0)
+		close(s->fd);
+}
+
+/*
+ * Every idle unmapped BO is evicted (counters, fdinfo), and comes back
+ * intact through a job listing it or through a CPU mapping.
+ */
+TEST_F(swap, evicted_bos_restored_by_job_and_mmap)
+{
+	struct swp *s = &self->s;
+	long long e0 = swap_stat(s->dir, "evictions");
+	long long r0 = swap_stat(s->dir, "restores");
+	long long res0 = fdinfo_bytes(s->fd, "drm-resident-memory");
+
+	ASSERT_LE(0, e0);
+	ASSERT_EQ(0, evict_all(s->dir));
+	EXPECT_LE(e0 + NBOS, swap_stat(s->dir, "evictions"));
+	EXPECT_LE(NBOS * BO_SIZE / PAGE_SZ,
+		  swap_stat(s->dir, "evicted_pages"));
+	if (res0 >= 0)
+		EXPECT_EQ(res0 - NBOS * BO_SIZE,
+			  fdinfo_bytes(s->fd, "drm-resident-memory"));
+
+	/* even BOs by a job first, odd ones by the CPU first */
+	for (int i = 0; i < NBOS; i += 2)
+		ASSERT_TRUE(check_by_job(_metadata, s, i));
+	EXPECT_EQ(r0 + NBOS / 2, swap_stat(s->dir, "restores"));
+	for (int i = 1; i < NBOS; i += 2)
+		ASSERT_TRUE(check_by_mmap(_metadata, s, i));
+	for (int i = 0; i < NBOS; i++)
+		ASSERT_TRUE(check_by_job(_metadata, s, i));
+	EXPECT_EQ(r0 + NBOS, swap_stat(s->dir, "restores"));
+	for (int i = 0; i < NBOS; i += 2)
+		ASSERT_TRUE(check_by_mmap(_metadata, s, i));
+	if (res0 >= 0)
+		EXPECT_EQ(res0, fdinfo_bytes(s->fd, "drm-resident-memory"));
+
+	/* a second round trip, data written by the device this time */
+	ASSERT_EQ(0, evict_all(s->dir));
+	for (int i = 0; i < NBOS; i++)
+		ASSERT_TRUE(check_by_job(_metadata, s, i));
+}
+
+/* A job reading an evicted BO it did not list faults; listed, it works. */
+TEST_F(swap, unlisted_evicted_bo_faults)
+{
+	struct swp *s = &self->s;
+	uint32_t out_only = s->out;
+
+	ASSERT_EQ(0, evict_all(s->dir));
+	EXPECT_EQ(-EFAULT, copy_job(_metadata, s, s->va[0], &out_only, 1));
+	/* the device wrote nothing it could not translate */
+	EXPECT_EQ(-1, check_bytes(s->out_map, BO_SIZE, 0));
+	ASSERT_TRUE(check_by_job(_metadata, s, 0));
+	ASSERT_TRUE(check_by_mmap(_metadata, s, 0));
+}
+
+/* A command buffer that was evicted comes back without being listed. */
+TEST_F(swap, evicted_cmd_bo_restored)
+{
+	struct swp *s = &self->s;
+	struct cmdbuf cb;
+	uint32_t cmd, list[2] = { s->bo[3], s->out };
+	int32_t status = 1;
+	uint8_t *p;
+	uint64_t id;
+
+	ASSERT_EQ(0, vnpu_bo_create(s->fd, CMD_SIZE, 0, &cmd, NULL));
+	p = vnpu_bo_mmap(s->fd, cmd, CMD_SIZE);
+	ASSERT_NE(NULL, p);
+	cb.base = p;
+	cb.len = 0;
+	emit_copy(&cb, s->va[3], s->out_va, BO_SIZE);
+	munmap(p, CMD_SIZE);
+	memset(s->out_map, 0, BO_SIZE);
+
+	ASSERT_EQ(0, evict_all(s->dir));
+	ASSERT_EQ(0, submit_bos(s->fd, cmd, 0, cb.len, list, 2, NULL, &id));
+	ASSERT_EQ(0, vnpu_wait(s->fd, id, now_ns() + VNPU_JOB_TIMEOUT_NS,
+			       &status, NULL));
+	ASSERT_EQ(0, status);
+	EXPECT_EQ(-1, check_fill(s->out_map, BO_SIZE, pattern(3)));
+	/* twice: the hold of the first job was dropped */
+	ASSERT_EQ(0, evict_all(s->dir));
+	memset(s->out_map, 0, BO_SIZE);
+	ASSERT_EQ(0, submit_bos(s->fd, cmd, 0, cb.len, list, 2, NULL, &id));
+	ASSERT_EQ(0, vnpu_wait(s->fd, id, now_ns() + VNPU_JOB_TIMEOUT_NS,
+			       &status, NULL));
+	ASSERT_EQ(0, status);
+	EXPECT_EQ(-1, check_fill(s->out_map, BO_SIZE, pattern(3)));
+	vnpu_gem_close(s->fd, cmd);
+}
+
+/* A VM_BIND mapping of an evicted BO is rewritten with the automatic one. */
+TEST_F(swap, bound_range_restored)
+{
+	struct swp *s = &self->s;
+	uint32_t list[2] = { s->bo[5], s->out };
+	uint64_t half = BO_SIZE / 2;
+
+	struct cmdbuf cb = { .base = s->cmd_map };
+	int32_t status = 1;
+	uint64_t id;
+
+	ASSERT_EQ(0, vnpu_vm_bind(s->fd, s->bo[5], 0, BIND_VA, half, half));
+	ASSERT_EQ(0, evict_all(s->dir));
+	/* the bound second half, through the binding only */
+	memset(s->out_map, 0, BO_SIZE);
+	emit_copy(&cb, BIND_VA, s->out_va, half);
+	ASSERT_EQ(0, submit_bos(s->fd, s->cmd, 0, cb.len, list, 2, NULL, &id));
+	ASSERT_EQ(0, vnpu_wait(s->fd, id, now_ns() + VNPU_JOB_TIMEOUT_NS,
+			       &status, NULL));
+	ASSERT_EQ(0, status);
+	for (uint64_t b = 0; b < half; b++)
+		ASSERT_EQ(fill_byte(pattern(5), half + b), s->out_map[b]);
+	ASSERT_EQ(0, vnpu_vm_unbind(s->fd, BIND_VA, half));
+	/* unbound while evicted: nothing is left to rewrite there */
+	ASSERT_EQ(0, evict_all(s->dir));
+	ASSERT_TRUE(check_by_job(_metadata, s, 5));
+}
+
+/* A BO with a pending job, or mapped by the CPU, is not evicted. */
+TEST_F(swap, busy_and_mapped_bos_stay)
+{
+	struct swp *s = &self->s;
+	uint32_t list[2] = { s->bo[0], s->out };
+	struct cmdbuf cb = { .base = s->cmd_map };
+	struct vnpu_cmd_sem *w;
+	long long res, before;
+	int32_t status = 1;
+	uint8_t *p;
+	uint64_t id;
+
+	before = fdinfo_bytes(s->fd, "drm-resident-memory");
+	if (before < 0)
+		SKIP(return, "no drm-resident-memory in fdinfo");
+	/* the job waits for the CPU to write 1 at the start of the output */
+	memset(s->out_map, 0, BO_SIZE);
+	w = cmd_put(&cb, sizeof(*w));
+	emit_hdr(&w->hdr, VNPU_OP_SEM_WAIT, sizeof(*w));
+	w->va = s->out_va;
+	w->value = 1;
+	w->op = VNPU_SEM_EQ;
+	w->timeout_us = 0;	/* the maximum, a second */
+	emit_copy(&cb, s->va[0] + 8, s->out_va + 8, BO_SIZE - 8);
+	p = vnpu_bo_mmap(s->fd, s->bo[1], BO_SIZE);
+	ASSERT_NE(NULL, p);
+	ASSERT_EQ(0, submit_bos(s->fd, s->cmd, 0, cb.len, list, 2, NULL, &id));
+	ASSERT_EQ(0, evict_all(s->dir));
+	*(volatile uint32_t *)s->out_map = 1;
+	/* the job's fence was in BO 0's reservation; BO 1 is mapped */
+	res = fdinfo_bytes(s->fd, "drm-resident-memory");
+	EXPECT_EQ(before - (NBOS - 2) * BO_SIZE, res);
+	EXPECT_EQ(-1, check_fill(p, BO_SIZE, pattern(1)));
+	munmap(p, BO_SIZE);
+
+	ASSERT_EQ(0, vnpu_wait(s->fd, id, now_ns() + VNPU_JOB_TIMEOUT_NS,
+			       &status, NULL));
+	ASSERT_EQ(0, status);
+	EXPECT_EQ(-1, check_fill(s->out_map + 8, BO_SIZE - 8, pattern(0)));
+	/* idle and unmapped now: both go */
+	ASSERT_EQ(0, evict_all(s->dir));
+	EXPECT_EQ(before - NBOS * BO_SIZE,
+		  fdinfo_bytes(s->fd, "drm-resident-memory"));
+	for (int i = 0; i < NBOS; i++)
+		ASSERT_TRUE(check_by_job(_metadata, s, i));
+}
+
+/* ---- real memory pressure ---- */
+
+static long long meminfo_kb(const char *key)
+{
+	return file_key("/proc/meminfo", key);
+}
+
+static long long vmstat(const char *key)
+{
+	return file_key("/proc/vmstat", key);
+}
+
+/*
+ * Swap is on, or zram could be made swap (*@ours set: swap_off() undoes
+ * it); false otherwise.
+ */
+static bool swap_on(bool *ours)
+{
+	char size[32];
+	int fd;
+
+	*ours = false;
+	if (meminfo_kb("SwapTotal") > 0)
+		return true;
+	if (access("/sys/block/zram0/disksize", W_OK))
+		return false;
+	fd = open("/sys/block/zram0/disksize", O_WRONLY | O_CLOEXEC);
+	if (fd < 0)
+		return false;
+	snprintf(size, sizeof(size), "%lld", meminfo_kb("MemTotal") * 1024);
+	if (write(fd, size, strlen(size)) < 0) {
+		/* set already, by an earlier run */
+	}
+	close(fd);
+	if (system("mkswap /dev/zram0 >/dev/null 2>&1"))
+		return false;
+	if (swapon("/dev/zram0", 0))
+		return false;
+	*ours = true;
+	return meminfo_kb("SwapTotal") > 0;
+}
+
+static void swap_off(bool ours)
+{
+	int fd;
+
+	if (!ours || swapoff("/dev/zram0"))
+		return;
+	fd = open("/sys/block/zram0/reset", O_WRONLY | O_CLOEXEC);
+	if (fd >= 0) {
+		if (write(fd, "1", 1) < 0) {
+			/* the next run sees the old size: harmless */
+		}
+		close(fd);
+	}
+}
+
+/*
+ * Allocate and touch compressible anonymous memory in 16 MiB steps until
+ * the device's shrinker evicted @want BOs and swap-outs happened, or
+ * @limit bytes; then exit (freeing it all).
+ */
+static void pressure_child(const char *dir, long long want, long long limit)
+{
+	long long e0 = swap_stat(dir, "evictions");
+	long long p0 = vmstat("pswpout");
+	const size_t step = 16 << 20;
+
+	for (long long done = 0; done < limit; done += step) {
+		uint64_t *m = mmap(NULL, step, PROT_READ | PROT_WRITE,
+				   MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+
+		if (m == MAP_FAILED)
+			_exit(2);
+		for (size_t w = 0; w < step / 8; w += PAGE_SZ / 8)
+			m[w] = done + w;
+		if (swap_stat(dir, "evictions") - e0 >= want &&
+		    vmstat("pswpout") - p0 >= (long long)(step / PAGE_SZ))
+			_exit(0);
+	}
+	_exit(1);
+}
+
+/*
+ * Memory pressure on zram swap: the shrinker evicts the idle BOs while
+ * jobs run (each one restoring the BO it reads and verified), and every
+ * BO is intact afterwards, by job and by CPU.
+ */
+TEST_F_TIMEOUT(swap, memory_pressure_with_jobs, 600)
+{
+	struct swp *s = &self->s;
+	long long e0, r0, p0, total;
+	int jobs = 0, wst;
+	bool ours;
+	pid_t child;
+
+	if (!swap_on(&ours))
+		SKIP(return, "no swap (zram) could be set up");
+	e0 = swap_stat(s->dir, "evictions");
+	r0 = swap_stat(s->dir, "restores");
+	p0 = vmstat("pswpout");
+	total = (meminfo_kb("MemTotal") + meminfo_kb("SwapTotal")) * 1024;
+
+	child = fork();
+	ASSERT_LE(0, child);
+	if (!child)
+		pressure_child(s->dir, NBOS / 2, total * 3 / 4);
+
+	/* jobs meanwhile, each checked: they restore what was evicted */
+	while (waitpid(child, &wst, WNOHANG) == 0) {
+		ASSERT_TRUE(check_by_job(_metadata, s, jobs % NBOS));
+		jobs++;
+	}
+	ASSERT_TRUE(WIFEXITED(wst)) TH_LOG("pressure child: status %#x", wst);
+	EXPECT_EQ(0, WEXITSTATUS(wst));
+	TH_LOG("%d jobs under pressure, %lld evictions, %lld restores, %lld swap-outs",
+	       jobs, swap_stat(s->dir, "evictions") - e0,
+	       swap_stat(s->dir, "restores") - r0, vmstat("pswpout") - p0);
+	EXPECT_LE(e0 + NBOS / 2, swap_stat(s->dir, "evictions"));
+	EXPECT_LT(p0, vmstat("pswpout"));
+
+	for (int i = 0; i < NBOS; i++)
+		ASSERT_TRUE(check_by_job(_metadata, s, i));
+	EXPECT_LT(r0, swap_stat(s->dir, "restores"));
+	for (int i = 0; i < NBOS; i++)
+		ASSERT_TRUE(check_by_mmap(_metadata, s, i));
+	swap_off(ours);
+}
+
+TEST_HARNESS_MAIN
