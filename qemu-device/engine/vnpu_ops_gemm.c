@@ -18,6 +18,7 @@
 
 #include <cblas.h>
 #ifdef VNPU_HAVE_DNNL
+#include <cpuid.h>
 #include <oneapi/dnnl/dnnl.h>
 #endif
 
@@ -312,9 +313,21 @@ static bool vnpu_dnnl_usable(uint64_t K)
     static int vnni = -1;
 
     if (vnni < 0) {
-        __builtin_cpu_init();
-        vnni = __builtin_cpu_supports("avx512vnni") ||
-               __builtin_cpu_supports("avxvnni");
+        unsigned eax, ebx, ecx, edx;
+
+        /*
+         * CPUID leaf 7: AVX512_VNNI is ECX bit 11 of sub-leaf 0, AVX-VNNI
+         * EAX bit 4 of sub-leaf 1 (clang 14 has no "avxvnni" name for
+         * __builtin_cpu_supports).
+         */
+        vnni = 0;
+        if (__get_cpuid_count(7, 0, &eax, &ebx, &ecx, &edx) &&
+            (ecx & (1u << 11))) {
+            vnni = 1;
+        } else if (__get_cpuid_count(7, 1, &eax, &ebx, &ecx, &edx) &&
+                   (eax & (1u << 4))) {
+            vnni = 1;
+        }
     }
     return vnni && K && K <= VNPU_DNNL_MAX_K;
 }
