@@ -33,6 +33,7 @@
 #include <linux/debugfs.h>
 #include <linux/dma-resv.h>
 #include <linux/shrinker.h>
+#include <linux/swap.h>
 
 #include <linux/dma-mapping.h>
 #include <linux/err.h>
@@ -822,6 +823,9 @@ static unsigned long vnpu_swap_count(struct shrinker *shrinker,
 	struct vnpu_device *vdev = shrinker->private_data;
 	unsigned long count = atomic_long_read(&vdev->swap.resident_pages);
 
+	/* without free swap, evicted pages would stay in memory anyway */
+	if (get_nr_swap_pages() <= 0)
+		return 0;
 	return count ?: SHRINK_EMPTY;
 }
 

@@ -250,8 +250,10 @@ void vnpu_vm_unbind_all(struct vnpu_mmu_ctx *ctx)
 			break;
 
 		vma = vnpu_vma_remove(ctx, va, obj, 0, &err);
-		if (vma)
-			vnpu_vma_free(vma);
 		drm_gem_object_put(obj);
+		/* nothing else unbinds in a closing file: it was found */
+		if (WARN_ON_ONCE(!vma))
+			break;
+		vnpu_vma_free(vma);
 	}
 }
