@@ -20,7 +20,7 @@
  * suspend_drain_ms 0 (running jobs are stopped and run again at resume),
  * the default, and 60 s (the long job ends before the device stops).
  * sleep_timeout reloads the driver with job_timeout_ms=3000 and sleeps
- * four seconds with jobs in flight: none may time out.
+ * five seconds with jobs in flight: none may time out.
  *
  * Needs root; the sleep tests need /sys/power/pm_test and the sleep state
  * (skipped otherwise), and sleep_timeout the module file
@@ -683,7 +683,7 @@ TEST_F_TIMEOUT(system_sleep, jobs_in_flight, 300)
 
 /*
  * The job timeout stops while the system sleeps: with job_timeout_ms=3000,
- * a 4 s sleep (pm_test_delay) with jobs in flight, taken off the hardware
+ * a 5 s sleep (pm_test_delay) with jobs in flight, taken off the hardware
  * at suspend, times nothing out.
  */
 #define SHORT_TIMEOUT_MS	3000
@@ -707,7 +707,7 @@ FIXTURE_SETUP(sleep_timeout)
 		 "job_timeout_ms=%d suspend_drain_ms=0", SHORT_TIMEOUT_MS);
 	ret = vnpu_reload(params);
 	ASSERT_EQ(0, ret) TH_LOG("reload with %s: %s", params, strerror(-ret));
-	sleep_setup(_metadata, &self->s, "devices", "4");
+	sleep_setup(_metadata, &self->s, "devices", "5");
 	ASSERT_EQ(SHORT_TIMEOUT_MS,
 		  PARAM(self->s.p.fd, DRM_VNPU_PARAM_JOB_TIMEOUT_MS));
 }
