@@ -750,12 +750,23 @@ static void vnpu_sched_fini(struct drm_device *drm, void *unused)
 	destroy_workqueue(vdev->tdr_wq);
 }
 
+static void vnpu_submit_wq_fini(struct drm_device *drm, void *wq)
+{
+	destroy_workqueue(wq);
+}
+
 /**
  * vnpu_sched_init - one scheduler per hardware queue
  * @vdev: device with its queues allocated
  *
  * The schedulers share an ordered timeout workqueue, so that two device
  * resets never run at the same time.
+ *
+ * Their submission work (run_job, free_job) goes to a per-CPU high-priority
+ * workqueue rather than to an unbound one: the work item then runs on the
+ * submitting CPU as soon as the ioctl returns, instead of waking a worker
+ * on another CPU. Under emulation that cross-CPU wake-up was the largest
+ * part of a job's round trip (see Documentation/accel/vnpu/performance.rst).
  */
 int vnpu_sched_init(struct vnpu_device *vdev)
 {
@@ -767,6 +778,16 @@ int vnpu_sched_init(struct vnpu_device *vdev)
 	};
 	u32 i;
 	int ret;
+
+	args.submit_wq = alloc_workqueue("vnpu-submit",
+					 WQ_HIGHPRI | WQ_MEM_RECLAIM, 0);
+	if (!args.submit_wq)
+		return -ENOMEM;
+	/* released after vnpu_sched_fini(), which is registered later */
+	ret = drmm_add_action_or_reset(&vdev->drm, vnpu_submit_wq_fini,
+				       args.submit_wq);
+	if (ret)
+		return ret;
 
 	vdev->tdr_wq = alloc_ordered_workqueue("vnpu-tdr", 0);
 	if (!vdev->tdr_wq)
