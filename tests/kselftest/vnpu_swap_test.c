@@ -389,6 +389,62 @@ TEST_F(swap, bound_range_restored)
 	ASSERT_TRUE(check_by_job(_metadata, s, 5));
 }
 
+/*
+ * A BO shared with another file (PRIME, same device: the same object) and
+ * bound there: both contexts' mappings are cleared by the eviction and
+ * rewritten when either file lists it.
+ */
+TEST_F(swap, shared_bo_restored_in_both_contexts)
+{
+	struct swp *s = &self->s;
+	struct drm_prime_handle exp = { .handle = s->bo[2],
+					.flags = DRM_CLOEXEC | DRM_RDWR };
+	struct drm_prime_handle imp = { 0 };
+	struct swp t = { 0 };
+	uint32_t list[2];
+	int fd2;
+
+	ASSERT_EQ(0, xioctl(s->fd, DRM_IOCTL_PRIME_HANDLE_TO_FD, &exp));
+	fd2 = vnpu_open();
+	ASSERT_LE(0, fd2);
+	imp.fd = exp.fd;
+	ASSERT_EQ(0, xioctl(fd2, DRM_IOCTL_PRIME_FD_TO_HANDLE, &imp));
+	close(exp.fd);
+	t.fd = fd2;
+	ASSERT_EQ(0, vnpu_bo_create(fd2, CMD_SIZE, 0, &t.cmd, &t.cmd_va));
+	t.cmd_map = vnpu_bo_mmap(fd2, t.cmd, CMD_SIZE);
+	ASSERT_NE(NULL, t.cmd_map);
+	ASSERT_EQ(0, vnpu_bo_create(fd2, BO_SIZE, 0, &t.out, &t.out_va));
+	t.out_map = vnpu_bo_mmap(fd2, t.out, BO_SIZE);
+	ASSERT_NE(NULL, t.out_map);
+	ASSERT_EQ(0, vnpu_vm_bind(fd2, imp.handle, 0, BIND_VA, 0, BO_SIZE));
+
+	/* restored through the other file: its binding and our mapping */
+	ASSERT_EQ(0, evict_all(s->dir));
+	list[0] = imp.handle;
+	list[1] = t.out;
+	ASSERT_EQ(0, copy_job(_metadata, &t, BIND_VA, list, 2));
+	EXPECT_EQ(-1, check_fill(t.out_map, BO_SIZE, pattern(2)));
+	list[0] = s->out;
+	/* our automatic mapping was rewritten too: no need to list it */
+	ASSERT_EQ(0, copy_job(_metadata, s, s->va[2], list, 1));
+	EXPECT_EQ(-1, check_fill(s->out_map, BO_SIZE, pattern(2)));
+
+	/* and the other way round */
+	ASSERT_EQ(0, evict_all(s->dir));
+	ASSERT_TRUE(check_by_job(_metadata, s, 2));
+	list[0] = t.out;
+	ASSERT_EQ(0, copy_job(_metadata, &t, BIND_VA, list, 1));
+	EXPECT_EQ(-1, check_fill(t.out_map, BO_SIZE, pattern(2)));
+
+	/* closing the other file unbinds while the BO is evicted */
+	ASSERT_EQ(0, evict_all(s->dir));
+	munmap(t.cmd_map, CMD_SIZE);
+	munmap(t.out_map, BO_SIZE);
+	close(fd2);
+	ASSERT_TRUE(check_by_job(_metadata, s, 2));
+}
+
 /* A BO with a pending job, or mapped by the CPU, is not evicted. */
 TEST_F(swap, busy_and_mapped_bos_stay)
 {
