@@ -13,6 +13,7 @@
  */
 #include <dirent.h>
 #include <inttypes.h>
+#include <pthread.h>
 #include <signal.h>
 #include <stdio.h>
 #include <sys/mman.h>
@@ -490,6 +491,72 @@ TEST_F(swap, busy_and_mapped_bos_stay)
 		  fdinfo_bytes(s->fd, "drm-resident-memory"));
 	for (int i = 0; i < NBOS; i++)
 		ASSERT_TRUE(check_by_job(_metadata, s, i));
+}
+
+struct racer {
+	const char *dir;
+	int fd;
+	uint32_t bo;
+	volatile bool stop;
+	long evictions, binds, errors;
+};
+
+static void *evict_loop(void *arg)
+{
+	struct racer *r = arg;
+
+	while (!r->stop) {
+		if (evict_all(r->dir))
+			r->errors++;
+		r->evictions++;
+	}
+	return NULL;
+}
+
+static void *bind_loop(void *arg)
+{
+	struct racer *r = arg;
+
+	while (!r->stop) {
+		if (vnpu_vm_bind(r->fd, r->bo, 0, BIND_VA, 0, BO_SIZE) ||
+		    vnpu_vm_unbind(r->fd, BIND_VA, BO_SIZE))
+			r->errors++;
+		r->binds++;
+	}
+	return NULL;
+}
+
+/*
+ * Evictions in a loop, VM_BIND/VM_UNBIND of one BO in a loop, and jobs and
+ * CPU mappings restoring the BOs meanwhile: every job and read sees its
+ * pattern.
+ */
+TEST_F_TIMEOUT(swap, evictions_race_jobs_binds_and_mmap, 300)
+{
+	struct swp *s = &self->s;
+	struct racer r = { .dir = s->dir, .fd = s->fd, .bo = s->bo[6] };
+	pthread_t ev, bi;
+	int i;
+
+	ASSERT_EQ(0, pthread_create(&ev, NULL, evict_loop, &r));
+	ASSERT_EQ(0, pthread_create(&bi, NULL, bind_loop, &r));
+	for (i = 0; i < 200; i++) {
+		if (i % 3 == 2) {
+			if (!check_by_mmap(_metadata, s, i % NBOS))
+				break;
+		} else if (!check_by_job(_metadata, s, i % NBOS)) {
+			break;
+		}
+	}
+	r.stop = true;
+	pthread_join(ev, NULL);
+	pthread_join(bi, NULL);
+	TH_LOG("%d checks, %ld evictions passes, %ld bind/unbind pairs",
+	       i, r.evictions, r.binds);
+	ASSERT_EQ(200, i);
+	ASSERT_EQ(0, r.errors);
+	ASSERT_LT(0, r.evictions);
+	ASSERT_LT(0, r.binds);
 }
 
 /* ---- real memory pressure ---- */
