@@ -11,13 +11,14 @@
  *
  * Copyright (C) 2026 The vnpu authors
  */
-#include <dirent.h>
 #include <inttypes.h>
 #include <pthread.h>
 #include <signal.h>
 #include <stdio.h>
 #include <sys/mman.h>
 #include <sys/mount.h>
+#include <sys/stat.h>
+#include <sys/sysmacros.h>
 #include <sys/swap.h>
 #include <sys/wait.h>
 
@@ -32,31 +33,36 @@
 
 /* ---- debugfs and /proc ---- */
 
-/* The device's debugfs directory holding "swap", into @dir. */
-static bool swap_dir(char *dir, size_t n)
+/*
+ * The debugfs directory of the device @fd is open on, into @dir: accel/<minor>
+ * or accel/<PCI address>, holding "swap".
+ */
+static bool swap_dir(int fd, char *dir, size_t n)
 {
-	char path[512];
-	struct dirent *e;
-	bool found = false;
-	DIR *d;
+	char path[600], link[256];
+	struct stat st;
+	const char *pci;
+	ssize_t len;
 
 	if (access("/sys/kernel/debug/accel", F_OK))
 		mount("none", "/sys/kernel/debug", "debugfs", 0, NULL);
-	d = opendir("/sys/kernel/debug/accel");
-	if (!d)
+	if (fstat(fd, &st))
 		return false;
-	while (!found && (e = readdir(d))) {
-		if (e->d_name[0] == '.')
-			continue;
-		snprintf(path, sizeof(path), "/sys/kernel/debug/accel/%s/swap",
-			 e->d_name);
-		if (!access(path, R_OK)) {
-			snprintf(dir, n, "/sys/kernel/debug/accel/%s", e->d_name);
-			found = true;
-		}
-	}
-	closedir(d);
-	return found;
+	snprintf(dir, n, "/sys/kernel/debug/accel/%u", minor(st.st_rdev));
+	snprintf(path, sizeof(path), "%s/swap", dir);
+	if (!access(path, R_OK))
+		return true;
+	snprintf(path, sizeof(path), "/sys/class/accel/accel%u/device",
+		 minor(st.st_rdev));
+	len = readlink(path, link, sizeof(link) - 1);
+	if (len <= 0)
+		return false;
+	link[len] = 0;
+	pci = strrchr(link, '/');
+	pci = pci ? pci + 1 : link;
+	snprintf(dir, n, "/sys/kernel/debug/accel/%s", pci);
+	snprintf(path, sizeof(path), "%s/swap", dir);
+	return !access(path, R_OK);
 }
 
 /* The value of "@key <n>" in file @path, or -1. */
@@ -242,7 +248,7 @@ FIXTURE_SETUP(swap)
 	memset(s, 0, sizeof(*s));
 	s->fd = -1;
 	VNPU_OPEN_OR_SKIP(s->fd);
-	if (!swap_dir(s->dir, sizeof(s->dir)))
+	if (!swap_dir(s->fd, s->dir, sizeof(s->dir)))
 		SKIP(return, "no debugfs swap file");
 	/* the command and output BOs stay mapped: never evicted */
 	ASSERT_EQ(0, vnpu_bo_create(s->fd, CMD_SIZE, 0, &s->cmd, &s->cmd_va));
