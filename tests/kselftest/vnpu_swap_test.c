@@ -480,7 +480,7 @@ TEST_F(swap, busy_and_mapped_bos_stay)
 	ASSERT_NE(NULL, p);
 	ASSERT_EQ(0, submit_bos(s->fd, s->cmd, 0, cb.len, list, 2, NULL, &id));
 	ASSERT_EQ(0, evict_all(s->dir));
-	*(volatile uint32_t *)s->out_map = 1;
+	__atomic_store_n((uint32_t *)s->out_map, 1, __ATOMIC_RELEASE);
 	/* the job's fence was in BO 0's reservation; BO 1 is mapped */
 	res = fdinfo_bytes(s->fd, "drm-resident-memory");
 	EXPECT_EQ(before - (NBOS - 2) * BO_SIZE, res);
@@ -503,7 +503,7 @@ struct racer {
 	const char *dir;
 	int fd;
 	uint32_t bo;
-	volatile bool stop;
+	bool stop;
 	long evictions, binds, errors;
 };
 
@@ -511,7 +511,7 @@ static void *evict_loop(void *arg)
 {
 	struct racer *r = arg;
 
-	while (!r->stop) {
+	while (!__atomic_load_n(&r->stop, __ATOMIC_RELAXED)) {
 		if (evict_all(r->dir))
 			r->errors++;
 		r->evictions++;
@@ -523,7 +523,7 @@ static void *bind_loop(void *arg)
 {
 	struct racer *r = arg;
 
-	while (!r->stop) {
+	while (!__atomic_load_n(&r->stop, __ATOMIC_RELAXED)) {
 		if (vnpu_vm_bind(r->fd, r->bo, 0, BIND_VA, 0, BO_SIZE) ||
 		    vnpu_vm_unbind(r->fd, BIND_VA, BO_SIZE))
 			r->errors++;
@@ -554,7 +554,7 @@ TEST_F_TIMEOUT(swap, evictions_race_jobs_binds_and_mmap, 300)
 			break;
 		}
 	}
-	r.stop = true;
+	__atomic_store_n(&r.stop, true, __ATOMIC_RELAXED);
 	pthread_join(ev, NULL);
 	pthread_join(bi, NULL);
 	TH_LOG("%d checks, %ld evictions passes, %ld bind/unbind pairs",
@@ -572,7 +572,7 @@ static long long meminfo_kb(const char *key)
 	return file_key("/proc/meminfo", key);
 }
 
-static long long vmstat(const char *key)
+static long long vmstat_get(const char *key)
 {
 	return file_key("/proc/vmstat", key);
 }
@@ -595,9 +595,8 @@ static bool swap_on(bool *ours)
 	if (fd < 0)
 		return false;
 	snprintf(size, sizeof(size), "%lld", meminfo_kb("MemTotal") * 1024);
-	if (write(fd, size, strlen(size)) < 0) {
-		/* set already, by an earlier run */
-	}
+	/* fails when set already, by an earlier run: harmless */
+	(void)!write(fd, size, strlen(size));
 	close(fd);
 	if (system("mkswap /dev/zram0 >/dev/null 2>&1"))
 		return false;
@@ -615,9 +614,8 @@ static void swap_off(bool ours)
 		return;
 	fd = open("/sys/block/zram0/reset", O_WRONLY | O_CLOEXEC);
 	if (fd >= 0) {
-		if (write(fd, "1", 1) < 0) {
-			/* the next run sees the old size: harmless */
-		}
+		/* on failure the next run sees the old size: harmless */
+		(void)!write(fd, "1", 1);
 		close(fd);
 	}
 }
@@ -630,7 +628,7 @@ static void swap_off(bool ours)
 static void pressure_child(const char *dir, long long want, long long limit)
 {
 	long long e0 = swap_stat(dir, "evictions");
-	long long p0 = vmstat("pswpout");
+	long long p0 = vmstat_get("pswpout");
 	const size_t step = 16 << 20;
 
 	for (long long done = 0; done < limit; done += step) {
@@ -642,7 +640,7 @@ static void pressure_child(const char *dir, long long want, long long limit)
 		for (size_t w = 0; w < step / 8; w += PAGE_SZ / 8)
 			m[w] = done + w;
 		if (swap_stat(dir, "evictions") - e0 >= want &&
-		    vmstat("pswpout") - p0 >= (long long)(step / PAGE_SZ))
+		    vmstat_get("pswpout") - p0 >= (long long)(step / PAGE_SZ))
 			_exit(0);
 	}
 	_exit(1);
@@ -697,7 +695,7 @@ TEST_F_TIMEOUT(swap, memory_pressure_with_jobs, 900)
 	}
 	e0 = swap_stat(s->dir, "evictions");
 	r0 = swap_stat(s->dir, "restores");
-	p0 = vmstat("pswpout");
+	p0 = vmstat_get("pswpout");
 	total = (meminfo_kb("MemTotal") + meminfo_kb("SwapTotal")) * 1024;
 
 	child = fork();
@@ -713,12 +711,12 @@ TEST_F_TIMEOUT(swap, memory_pressure_with_jobs, 900)
 	ev = swap_stat(s->dir, "evictions") - e0;
 	TH_LOG("%d jobs under pressure, %lld evictions, %lld restores, %lld swap-outs",
 	       jobs, ev, swap_stat(s->dir, "restores") - r0,
-	       vmstat("pswpout") - p0);
+	       vmstat_get("pswpout") - p0);
 	/* 0: it saw NBOS / 2 evictions; 1: it allocated its limit */
 	ASSERT_TRUE(WIFEXITED(wst)) TH_LOG("pressure child: status %#x", wst);
 	ASSERT_GE(1, WEXITSTATUS(wst));
 	ASSERT_LT(0, ev) TH_LOG("the shrinker evicted nothing");
-	EXPECT_LT(p0, vmstat("pswpout"));
+	EXPECT_LT(p0, vmstat_get("pswpout"));
 
 	for (int i = 0; i < NBOS; i++)
 		ASSERT_TRUE(check_by_job(_metadata, s, i));
