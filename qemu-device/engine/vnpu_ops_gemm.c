@@ -19,6 +19,7 @@
 #include <cblas.h>
 #ifdef VNPU_HAVE_DNNL
 #include <cpuid.h>
+#include <omp.h>
 #include <oneapi/dnnl/dnnl.h>
 #endif
 
@@ -332,6 +333,21 @@ static bool vnpu_dnnl_usable(uint64_t K)
     return vnni && K && K <= VNPU_DNNL_MAX_K;
 }
 
+/*
+ * oneDNN threads with OpenMP. Its threads wait for each other by spinning,
+ * which collapses when the host is oversubscribed (an engine shares the
+ * cores with the vCPU threads): by default each engine thread runs its
+ * int8 GEMM on one OpenMP thread (the ICV is per calling thread);
+ * VNPU_ENGINE_DNNL_THREADS=N asks for N.
+ */
+static void vnpu_dnnl_threads(void)
+{
+    const char *e = getenv("VNPU_ENGINE_DNNL_THREADS");
+    int n = e ? atoi(e) : 1;
+
+    omp_set_num_threads(n > 0 ? n : 1);
+}
+
 static uint32_t vnpu_gemm_int_dnnl(VnpuRun *r, VnpuTensor *a, VnpuTensor *b,
                                    VnpuTensor *bias, VnpuTensor *out,
                                    unsigned act)
@@ -358,6 +374,7 @@ static uint32_t vnpu_gemm_int_dnnl(VnpuRun *r, VnpuTensor *a, VnpuTensor *b,
         st = VNPU_JOB_DMA_ERROR;
         goto out;
     }
+    vnpu_dnnl_threads();
     for (uint64_t n = 0; n < N; n++) {
         zb[n] = (uint32_t)(vnpu_tzp(b, n) - cb);
     }

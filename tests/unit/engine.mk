@@ -14,7 +14,7 @@ ENGINE_LIBS := $(shell $(PKG_CONFIG) --libs openblas 2>/dev/null || echo -lopenb
 # oneDNN (libdnnl-dev) accumulates the int8 GEMM when it is installed.
 ifneq ($(wildcard /usr/include/oneapi/dnnl/dnnl.h),)
 ENGINE_CFLAGS += -DVNPU_HAVE_DNNL
-ENGINE_LIBS += -ldnnl
+ENGINE_LIBS += -ldnnl -lgomp
 endif
 TEST_ENGINE := $(BUILD)/tests/unit/test_engine
 
