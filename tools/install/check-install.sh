@@ -56,9 +56,12 @@ t "libaccel1/-dev: library, SONAME and links" $?
 grep -q "^libdir=/usr/lib/$ma$" "$lib/pkgconfig/libaccel.pc" &&
 	grep -q '^includedir=/usr/include/libaccel$' "$lib/pkgconfig/libaccel.pc"
 t "libaccel-dev: libaccel.pc points at /usr" $?
-# Build an application against the unpacked -dev package.
+# Build an application against the unpacked -dev package (the full guest
+# below builds the real one, tests/unit/libaccel-app.c, against the
+# installed package).
 app=$top/app
 printf '#include <accel.h>\n#include <stdio.h>\nint main(void) { puts(accel_strerror(-19)); return 0; }\n' > "$app.c"
+# shellcheck disable=SC2046
 PKG_CONFIG_SYSROOT_DIR=$root PKG_CONFIG_LIBDIR=$lib/pkgconfig:/usr/lib/$ma/pkgconfig:/usr/share/pkgconfig \
 	gcc -o "$app" "$app.c" $(PKG_CONFIG_SYSROOT_DIR=$root PKG_CONFIG_LIBDIR=$lib/pkgconfig:/usr/lib/$ma/pkgconfig:/usr/share/pkgconfig \
 	pkg-config --cflags --libs libaccel) && LD_LIBRARY_PATH=$lib "$app" | grep -q .
