@@ -865,14 +865,23 @@ static int vnpu_swap_show(struct seq_file *m, void *data)
 	return 0;
 }
 
-/* debugfs "swap_evict": any write evicts every idle swappable BO */
+/*
+ * debugfs "swap_evict": writing a true value evicts every idle swappable
+ * BO; -EINVAL for anything that is not a boolean
+ */
 static ssize_t vnpu_swap_evict_write(struct file *file,
 				     const char __user *buf, size_t len,
 				     loff_t *ppos)
 {
 	struct vnpu_device *vdev = file->private_data;
+	bool evict;
 	int ret;
 
+	ret = kstrtobool_from_user(buf, len, &evict);
+	if (ret)
+		return ret;
+	if (!evict)
+		return len;
 	ret = mutex_lock_interruptible(&vdev->swap.lock);
 	if (ret)
 		return ret;

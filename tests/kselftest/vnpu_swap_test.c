@@ -93,7 +93,7 @@ static long long swap_stat(const char *dir, const char *key)
 	return file_key(path, key);
 }
 
-static int evict_all(const char *dir)
+static int evict_write(const char *dir, const char *val)
 {
 	char path[600];
 	int fd, ret;
@@ -102,9 +102,14 @@ static int evict_all(const char *dir)
 	fd = open(path, O_WRONLY | O_CLOEXEC);
 	if (fd < 0)
 		return -errno;
-	ret = write(fd, "1", 1) == 1 ? 0 : -errno;
+	ret = write(fd, val, strlen(val)) == (ssize_t)strlen(val) ? 0 : -errno;
 	close(fd);
 	return ret;
+}
+
+static int evict_all(const char *dir)
+{
+	return evict_write(dir, "1");
 }
 
 /* Bytes of "@key: <n> <unit>" in the fdinfo of @fd, or -1. */
@@ -316,6 +321,20 @@ TEST_F(swap, evicted_bos_restored_by_job_and_mmap)
 	ASSERT_EQ(0, evict_all(s->dir));
 	for (int i = 0; i < NBOS; i++)
 		ASSERT_TRUE(check_by_job(_metadata, s, i));
+}
+
+/* swap_evict takes a boolean: anything else is -EINVAL, "0" does nothing. */
+TEST_F(swap, evict_file_rejects_non_boolean)
+{
+	struct swp *s = &self->s;
+	long long e0 = swap_stat(s->dir, "evictions");
+
+	EXPECT_EQ(-EINVAL, evict_write(s->dir, "evict"));
+	EXPECT_EQ(-EINVAL, evict_write(s->dir, "2"));
+	EXPECT_EQ(0, evict_write(s->dir, "0"));
+	EXPECT_EQ(e0, swap_stat(s->dir, "evictions"));
+	EXPECT_EQ(0, evict_write(s->dir, "y"));
+	EXPECT_LE(e0 + NBOS, swap_stat(s->dir, "evictions"));
 }
 
 /* A job reading an evicted BO it did not list faults; listed, it works. */
