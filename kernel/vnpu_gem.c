@@ -31,17 +31,16 @@
  */
 
 #include <linux/debugfs.h>
-#include <linux/dma-resv.h>
-#include <linux/shrinker.h>
-#include <linux/swap.h>
-
 #include <linux/dma-mapping.h>
+#include <linux/dma-resv.h>
 #include <linux/err.h>
 #include <linux/mm.h>
 #include <linux/sched/mm.h>
 #include <linux/pci.h>
 #include <linux/scatterlist.h>
+#include <linux/shrinker.h>
 #include <linux/slab.h>
+#include <linux/swap.h>
 
 #include <drm/drm_debugfs.h>
 #include <drm/drm_drv.h>
