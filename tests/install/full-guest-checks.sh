@@ -11,7 +11,7 @@
 # (the build's digits MLP package, its ONNX Runtime reference and inputs),
 # test_device.py (the Python binding's device test) and libaccel-app.c (an
 # application written only against accel.h).
-export PATH=/usr/sbin:/usr/bin:/sbin:/bin LC_ALL=C.UTF-8 HOME=/root
+export PATH=/usr/sbin:/usr/bin:/sbin:/bin LC_ALL=C.UTF-8 HOME=/root DEBIAN_FRONTEND=noninteractive
 p=$(cd "$(dirname "$0")" && pwd)
 kver=$(uname -r)
 n=0 pass=0 failed=0
@@ -159,9 +159,18 @@ sed 's/^/#   /' "$log"
 
 # Removal: the package takes the module away again.
 start=$(date +%s)
-modprobe -r vnpu >"$log" 2>&1 && dpkg -r vnpu-dkms >>"$log" 2>&1 &&
-	! modinfo vnpu >/dev/null 2>&1 && [ ! -e /usr/src/vnpu-1.0.0 ]
+modprobe -r vnpu >"$log" 2>&1 && { dpkg -r vnpu-dkms 2>&1 | tee -a "$log" | sed -u 's/^/#   /'; } &&
+	[ "${PIPESTATUS[0]}" = 0 ] && ! modinfo vnpu >/dev/null 2>&1 && [ ! -e /usr/src/vnpu-1.0.0 ]
 rc=$?
 tl "dpkg -r vnpu-dkms unloads and removes the DKMS module and its sources ($(($(date +%s) - start)) s)" $rc
+
+# The kernel said nothing bad meanwhile (what run-guest.sh checks in make
+# check's guests).
+bad='WARNING:|BUG:|Oops|general protection fault|Call Trace:|soft lockup|hard LOCKUP|blocked for more than|refcount_t:|list_add corruption|list_del corruption'
+dmesg >"$log" 2>&1
+! grep -Eq "$bad" "$log"
+rc=$?
+t "no kernel warning, BUG, oops or lockup in dmesg" $rc
+[ $rc = 0 ] || grep -E -A20 "$bad" "$log" | head -n 60 | sed 's/^/#   /'
 
 done_
