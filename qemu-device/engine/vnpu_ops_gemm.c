@@ -293,6 +293,23 @@ out:
     return st;
 }
 
+/*
+ * Integer GEMM epilogue: add the bias to the int32 sum of out[m][n] (in
+ * the output matrix at @C) and requantise it to the output's dtype.
+ */
+static void vnpu_gemm_int_store(const VnpuTensor *a, const VnpuTensor *b,
+                                const VnpuTensor *bias, VnpuTensor *out,
+                                uint8_t *C, uint64_t m, uint64_t n,
+                                uint32_t acc, unsigned act)
+{
+    if (bias->rank) {
+        acc += (uint32_t)vnpu_ldi(VNPU_DT_I32, bias->base +
+                                  vnpu_toff(bias, 0, 0, 0, n));
+    }
+    vnpu_store_q(out, C + vnpu_toff(out, 0, 0, m, n), (int32_t)acc,
+                 (double)a->scale * (double)vnpu_tscale(b, n), n, act);
+}
+
 #ifdef VNPU_HAVE_DNNL
 /*
  * Int8 GEMM through oneDNN. With A' = A - ca and B' = B - cb, where the
@@ -447,14 +464,7 @@ static uint32_t vnpu_gemm_int_dnnl(VnpuRun *r, VnpuTensor *a, VnpuTensor *b,
                                    (uint32_t)za * cs[n] +
                                    (uint32_t)K * (uint32_t)za * zb[n];
 
-                    if (bias->rank) {
-                        acc += (uint32_t)vnpu_ldi(VNPU_DT_I32, bias->base +
-                                           vnpu_toff(bias, 0, 0, 0, n));
-                    }
-                    vnpu_store_q(out, C + vnpu_toff(out, 0, 0, m, n),
-                                 (int32_t)acc,
-                                 (double)a->scale * (double)vnpu_tscale(b, n),
-                                 n, act);
+                    vnpu_gemm_int_store(a, b, bias, out, C, m, n, acc, act);
                 }
             }
         }
@@ -530,14 +540,7 @@ static uint32_t vnpu_gemm_int(VnpuRun *r, VnpuTensor *a, VnpuTensor *b,
                 for (uint64_t n = n0; n < N && n < n0 + nb; n++) {
                     uint32_t acc = vnpu_dot_i16(pa + m * K, pb + n * K, K);
 
-                    if (bias->rank) {
-                        acc += (uint32_t)vnpu_ldi(VNPU_DT_I32, bias->base +
-                                           vnpu_toff(bias, 0, 0, 0, n));
-                    }
-                    vnpu_store_q(out, C + vnpu_toff(out, 0, 0, m, n),
-                                 (int32_t)acc,
-                                 (double)a->scale * (double)vnpu_tscale(b, n),
-                                 n, act);
+                    vnpu_gemm_int_store(a, b, bias, out, C, m, n, acc, act);
                 }
             }
         }
