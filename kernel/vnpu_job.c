@@ -10,6 +10,7 @@
  * completion ring, which is reaped in order, signals the fences in order.
  */
 
+#include <linux/bitfield.h>
 #include <linux/capability.h>
 #include <linux/delay.h>
 #include <linux/dma-fence.h>
