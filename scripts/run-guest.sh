@@ -4,7 +4,8 @@
 # Boot the vnpu test guest under TCG and run one command in it.
 #
 #   run-guest.sh [--devices N] [--timeout S] [--qemu-args "ARGS"]
-#                [--device-args "PROPS"] [--noload] [--shell] -- CMD...
+#                [--device-args "PROPS"] [--append "KERNEL ARGS"]
+#                [--noload] [--shell] -- CMD...
 #
 # Prints the command's output and exits with its status. Fails (and shows
 # the kernel log) when the guest kernel reports a warning, BUG, oops or
@@ -15,17 +16,18 @@ BUILD=${BUILD:-$here/build}
 QEMU=${QEMU:-$BUILD/qemu/build/qemu-system-x86_64}
 KERNEL=${KERNEL:-$BUILD/guest/kernel/vmlinuz}
 INITRD=${INITRD:-$BUILD/guest/initrd.cpio.gz}
-devices=1 timeout=600 qemu_args="" dev_args="" shell=0 noload=0
+devices=1 timeout=600 qemu_args="" dev_args="" shell=0 noload=0 extra=""
 while [ $# -gt 0 ]; do
 	case $1 in
 	--devices) devices=$2; shift 2 ;;
 	--timeout) timeout=$2; shift 2 ;;
 	--qemu-args) qemu_args=$2; shift 2 ;;
 	--device-args) dev_args=,$2; shift 2 ;;
+	--append) extra=" $2"; shift 2 ;;
 	--shell) shell=1; shift ;;
 	--noload) noload=1; shift ;;
 	--) shift; break ;;
-	-h|--help) sed -n '4,12p' "$0"; exit 0 ;;
+	-h|--help) sed -n '4,13p' "$0"; exit 0 ;;
 	*) echo "run-guest: unknown option $1" >&2; exit 2 ;;
 	esac
 done
@@ -36,7 +38,7 @@ die() { echo "run-guest: $*" >&2; exit 2; }
 [ -f /usr/share/qemu/qboot.rom ] || die "qboot.rom missing (run 'make deps')"
 [ $shell = 1 ] || [ $# -gt 0 ] || die "no command given (use -- CMD or --shell)"
 
-append="console=ttyS0 panic=-1 oops=panic quiet vnpu.devices=$devices"
+append="console=ttyS0 panic=-1 oops=panic quiet vnpu.devices=$devices$extra"
 [ $noload = 1 ] && append+=" vnpu.noload=1"
 if [ $shell = 1 ]; then
 	append+=" vnpu.shell=1"
