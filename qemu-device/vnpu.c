@@ -124,6 +124,9 @@ REG32(ENGINE_STATUS, VNPU_REG_ENGINE_STATUS)
 REG32(ENGINE_RESET, VNPU_REG_ENGINE_RESET)
 REG32(JOB_SEQ, VNPU_REG_JOB_SEQ)
 REG32(INJECT_DROP_IRQ, VNPU_REG_INJECT_DROP_IRQ)
+    FIELD(INJECT_DROP_IRQ, N, 0, 24)
+    FIELD(INJECT_DROP_IRQ, Q, 24, 4)
+    FIELD(INJECT_DROP_IRQ, QUEUE, 31, 1)
 REG32(INJECT_CTRL, VNPU_REG_INJECT_CTRL)
     FIELD(INJECT_CTRL, HANG_FLAG, 0, 1)
 REG32(INJECT_HANG_JOB, VNPU_REG_INJECT_HANG_JOB)
@@ -158,6 +161,9 @@ QEMU_BUILD_BUG_ON(R_CTRL_RESET_MASK != VNPU_CTRL_RESET);
 QEMU_BUILD_BUG_ON(R_STATUS_READY_MASK != VNPU_STATUS_READY);
 QEMU_BUILD_BUG_ON(R_STATUS_ENABLED_MASK != VNPU_STATUS_ENABLED);
 QEMU_BUILD_BUG_ON(R_IRQ_STATUS_QUEUES_MASK != VNPU_IRQ_QUEUES_MASK);
+QEMU_BUILD_BUG_ON(R_INJECT_DROP_IRQ_N_MASK != VNPU_INJECT_DROP_IRQ_N_MASK);
+QEMU_BUILD_BUG_ON(R_INJECT_DROP_IRQ_Q_MASK != VNPU_INJECT_DROP_IRQ_Q_MASK);
+QEMU_BUILD_BUG_ON(R_INJECT_DROP_IRQ_QUEUE_MASK != VNPU_INJECT_DROP_IRQ_QUEUE);
 QEMU_BUILD_BUG_ON(R_IRQ_STATUS_ERROR_MASK != VNPU_IRQ_ERROR);
 QEMU_BUILD_BUG_ON(R_TLB_INV_CTX_MASK != VNPU_TLB_INV_CTX_MASK);
 QEMU_BUILD_BUG_ON(R_TLB_INV_ALL_MASK != VNPU_TLB_INV_ALL);
@@ -312,9 +318,18 @@ static void vnpu_irq_bh(void *opaque)
         if (!(bits & (1u << i))) {
             continue;
         }
-        if (++s->msg_seq == s->inj_drop_irq) {
+        uint64_t seq = ++s->msg_seq;
+
+        if (i < VNPU_MAX_QUEUES) {
+            s->msg_seq_q[i]++;
+        }
+        if (s->inj_drop_irq_src) {
+            /* Armed for one queue: only its messages count. */
+            seq = s->inj_drop_irq_src == 1u << i ? s->msg_seq_q[i] : 0;
+        }
+        if (seq && seq == s->inj_drop_irq) {
             s->inj_drop_irq = 0;
-            trace_vnpu_inject("drop-irq", s->msg_seq);
+            trace_vnpu_inject("drop-irq", seq);
             continue;
         }
         s->cnt_irqs++;
@@ -1376,6 +1391,52 @@ static void vnpu_inject_arm(uint64_t *at, uint64_t seq, uint32_t n)
     *at = n ? seq + n : 0;
 }
 
+/* INJECT_DROP_IRQ read: messages left, for one queue if armed that way. */
+static uint32_t vnpu_inject_drop_irq_read(VnpuState *s)
+{
+    uint32_t v, qi;
+
+    if (!s->inj_drop_irq_src) {
+        return vnpu_inject_left(s->inj_drop_irq, s->msg_seq);
+    }
+    qi = ctz32(s->inj_drop_irq_src);
+    v = vnpu_inject_left(s->inj_drop_irq, s->msg_seq_q[qi]);
+    if (!v) {
+        return 0;
+    }
+    v = FIELD_DP32(0, INJECT_DROP_IRQ, N, v);
+    v = FIELD_DP32(v, INJECT_DROP_IRQ, Q, qi);
+    return FIELD_DP32(v, INJECT_DROP_IRQ, QUEUE, 1);
+}
+
+/*
+ * INJECT_DROP_IRQ write: N counts every MSI-X message, or with QUEUE set
+ * the completion messages of queue Q only.
+ */
+static void vnpu_inject_drop_irq_write(VnpuState *s, uint32_t val)
+{
+    uint32_t qi = FIELD_EX32(val, INJECT_DROP_IRQ, Q);
+
+    if (!FIELD_EX32(val, INJECT_DROP_IRQ, QUEUE)) {
+        s->inj_drop_irq_src = 0;
+        vnpu_inject_arm(&s->inj_drop_irq, s->msg_seq, val);
+        return;
+    }
+    if (val & ~(R_INJECT_DROP_IRQ_N_MASK | R_INJECT_DROP_IRQ_Q_MASK |
+                R_INJECT_DROP_IRQ_QUEUE_MASK)) {
+        vnpu_guest_error("INJECT_DROP_IRQ: reserved bits 0x%x", val);
+    }
+    if (qi >= s->nq) {
+        vnpu_guest_error("INJECT_DROP_IRQ: no queue %u, disarmed", qi);
+        s->inj_drop_irq_src = 0;
+        s->inj_drop_irq = 0;
+        return;
+    }
+    s->inj_drop_irq_src = VNPU_IRQ_QUEUE(qi);
+    vnpu_inject_arm(&s->inj_drop_irq, s->msg_seq_q[qi],
+                    FIELD_EX32(val, INJECT_DROP_IRQ, N));
+}
+
 /*
  * ENGINE_RESET: the jobs of the engines in @mask (running or hung) end
  * with VNPU_JOB_ABORTED at their next abort poll; their queues go on.
@@ -1629,7 +1690,7 @@ static uint32_t vnpu_reg_read_locked(VnpuState *s, hwaddr addr)
     case A_INJECT_MMU_FAULT_JOB:
         return vnpu_inject_left(s->inj_mmu_fault, s->job_seq);
     case A_INJECT_DROP_IRQ:
-        return vnpu_inject_left(s->inj_drop_irq, s->msg_seq);
+        return vnpu_inject_drop_irq_read(s);
     }
     if (addr >= VNPU_REG_Q(0) && addr < VNPU_REG_Q(VNPU_MAX_QUEUES)) {
         unsigned qi = (addr - VNPU_REG_Q(0)) / VNPU_Q_STRIDE;
@@ -1736,7 +1797,7 @@ static void vnpu_reg_write_locked(VnpuState *s, hwaddr addr, uint32_t val)
         vnpu_inject_arm(&s->inj_mmu_fault, s->job_seq, val);
         return;
     case A_INJECT_DROP_IRQ:
-        vnpu_inject_arm(&s->inj_drop_irq, s->msg_seq, val);
+        vnpu_inject_drop_irq_write(s, val);
         return;
     }
     if (addr >= VNPU_REG_Q(0) && addr < VNPU_REG_Q(VNPU_MAX_QUEUES)) {
@@ -1977,6 +2038,7 @@ static void vnpu_realize(PCIDevice *pdev, Error **errp)
     s->inj_dma_fail = s->prop_dma_fail_job;
     s->inj_mmu_fault = s->prop_mmu_fault_job;
     s->inj_drop_irq = s->prop_drop_irq;
+    s->inj_drop_irq_src = 0;
     s->inject_ctrl = s->prop_hang_flag ? VNPU_INJECT_HANG_FLAG : 0;
 
     for (unsigned i = 0; i < s->nengines; i++) {
@@ -2057,6 +2119,11 @@ static int vnpu_post_load(void *opaque, int version_id)
     qemu_mutex_lock(&s->lock);
     s->ctrl &= VNPU_CTRL_ENABLE;
     s->irq_mask &= vnpu_irq_valid(s);
+    if ((s->inj_drop_irq_src & ~MAKE_64BIT_MASK(0, s->nq)) ||
+        ctpop32(s->inj_drop_irq_src) > 1) {
+        s->inj_drop_irq_src = 0;
+        s->inj_drop_irq = 0;
+    }
     for (unsigned i = 0; i < VNPU_MAX_QUEUES; i++) {
         s->q[i].busy = false;
         s->q[i].ctrl &= VNPU_QCTRL_RW | VNPU_QCTRL_ERROR;
@@ -2099,7 +2166,7 @@ static const VMStateDescription vmstate_vnpu_queue = {
 
 static const VMStateDescription vmstate_vnpu = {
     .name = "vnpu",
-    .version_id = 2,
+    .version_id = 3,
     .minimum_version_id = 2,
     .pre_save = vnpu_pre_save,
     .post_load = vnpu_post_load,
@@ -2132,6 +2199,8 @@ static const VMStateDescription vmstate_vnpu = {
         VMSTATE_UINT64(inj_dma_fail, VnpuState),
         VMSTATE_UINT64(inj_mmu_fault, VnpuState),
         VMSTATE_UINT64(inj_drop_irq, VnpuState),
+        VMSTATE_UINT32_V(inj_drop_irq_src, VnpuState, 3),
+        VMSTATE_UINT64_ARRAY_V(msg_seq_q, VnpuState, VNPU_MAX_QUEUES, 3),
         VMSTATE_INT64(heartbeat_base, VnpuState),
         VMSTATE_UINT32(rr, VnpuState),
         VMSTATE_STRUCT_ARRAY(q, VnpuState, VNPU_MAX_QUEUES, 2,

@@ -147,11 +147,13 @@ struct VnpuState {
      */
     uint64_t job_seq;       /* jobs started since realize */
     uint64_t msg_seq;       /* MSI-X messages since realize */
+    uint64_t msg_seq_q[VNPU_MAX_QUEUES]; /* of each queue's vector */
     uint32_t inject_ctrl;
     uint64_t inj_hang;
     uint64_t inj_dma_fail;
     uint64_t inj_mmu_fault;
     uint64_t inj_drop_irq;
+    uint32_t inj_drop_irq_src; /* IRQ_STATUS bit it counts; 0: every one */
     uint32_t hung;          /* engines hung by injection */
     int64_t heartbeat_base; /* virtual clock ms at reset */
     uint32_t rr;            /* round-robin start among equal priorities */

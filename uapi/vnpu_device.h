@@ -191,9 +191,13 @@
  *     fault record (its context, cmd_va, VNPU_ACCESS_EXEC) although every
  *     mapping is fine: a spurious fault.
  * INJECT_DROP_IRQ counts MSI-X messages instead: the Nth message from now
- * is not sent (IRQ_STATUS is still set). With INJECT_CTRL.HANG_FLAG set, a
- * descriptor with VNPU_DESC_F_INJECT_HANG hangs its engine like HANG_JOB;
- * without it that flag is a reserved bit (VNPU_JOB_BAD_DESC). The device
+ * is not sent (IRQ_STATUS is still set). Written with INJECT_DROP_IRQ_QUEUE
+ * set, it counts only the completion messages of queue DROP_IRQ_Q (N in
+ * DROP_IRQ_N, a queue >= NUM_QUEUES disarms it), so that other vectors
+ * cannot take the drop; a read then returns the same encoding. With
+ * INJECT_CTRL.HANG_FLAG set, a descriptor with VNPU_DESC_F_INJECT_HANG
+ * hangs its engine like HANG_JOB; without it that flag is a reserved bit
+ * (VNPU_JOB_BAD_DESC). The device
  * properties inject-hang-job, inject-dma-fail-job, inject-mmu-fault-job,
  * inject-drop-irq and inject-hang-flag arm the same injections at start.
  */
@@ -203,6 +207,9 @@
 #define VNPU_REG_INJECT_DMA_FAIL_JOB	0x0f8	/* RW */
 #define VNPU_REG_INJECT_MMU_FAULT_JOB	0x0fc	/* RW */
 #define VNPU_REG_INJECT_DROP_IRQ	0x0ec	/* RW */
+#define   VNPU_INJECT_DROP_IRQ_N_MASK	VNPU_GENMASK(23, 0)
+#define   VNPU_INJECT_DROP_IRQ_Q_MASK	VNPU_GENMASK(27, 24)
+#define   VNPU_INJECT_DROP_IRQ_QUEUE	(1u << 31)
 
 /*
  * Queue q register block at VNPU_REG_Q(q). The ring is an array of

@@ -2202,6 +2202,48 @@ static void test_inject_drop_irq(void)
     vnpu_stop(v);
 }
 
+/*
+ * Fault injection for one queue: messages of other vectors do not count,
+ * so the drop cannot go to another queue's (or the error) interrupt.
+ */
+static void test_inject_drop_irq_queue(void)
+{
+    Vnpu *v = vnpu_setup(NULL, 2);
+    uint32_t arm = VNPU_INJECT_DROP_IRQ_QUEUE | (1u << 24) | 2;
+    Cmds c = { 0 };
+
+    msix_setup(v, VNPU_MSIX_VECTORS(4));
+    wr(v, VNPU_REG_IRQ_MASK, 3);
+    wr(v, VNPU_REG_INJECT_DROP_IRQ, arm);
+    g_assert_cmphex(rd(v, VNPU_REG_INJECT_DROP_IRQ), ==, arm);
+    cmd_nop(&c);
+    /* Queue 0 messages go through and leave the count alone. */
+    for (int i = 0; i < 3; i++) {
+        g_assert_cmpuint(run(v, 0, 0, &c, VNPU_DESC_F_IRQ, NULL), ==,
+                         VNPU_JOB_OK);
+        g_assert_true(msix_fired(v, 0, WAIT_TIMEOUT_US));
+        wr(v, VNPU_REG_IRQ_STATUS, ~0u);
+    }
+    g_assert_cmphex(rd(v, VNPU_REG_INJECT_DROP_IRQ), ==, arm);
+    /* Queue 1: the 1st message is sent, the 2nd dropped. */
+    g_assert_cmpuint(run(v, 1, 0, &c, VNPU_DESC_F_IRQ, NULL), ==,
+                     VNPU_JOB_OK);
+    g_assert_true(msix_fired(v, 1, WAIT_TIMEOUT_US));
+    wr(v, VNPU_REG_IRQ_STATUS, ~0u);
+    g_assert_cmphex(rd(v, VNPU_REG_INJECT_DROP_IRQ), ==, arm - 1);
+    g_assert_cmpuint(run(v, 1, 0, &c, VNPU_DESC_F_IRQ, NULL), ==,
+                     VNPU_JOB_OK);
+    g_assert(wait_reg(v, VNPU_REG_IRQ_STATUS, ~0u, 2));
+    g_assert_false(msix_fired(v, 1, 100 * 1000));
+    g_assert_cmpuint(rd(v, VNPU_REG_INJECT_DROP_IRQ), ==, 0);
+    g_assert_cmpuint(counter(v, VNPU_REG_CNT_IRQS_LO), ==, 4);
+    /* A queue the device does not have disarms it. */
+    wr(v, VNPU_REG_INJECT_DROP_IRQ,
+       VNPU_INJECT_DROP_IRQ_QUEUE | (7u << 24) | 1);
+    g_assert_cmpuint(rd(v, VNPU_REG_INJECT_DROP_IRQ), ==, 0);
+    vnpu_stop(v);
+}
+
 /* Counters: jobs, bytes, busy time, modelled energy. */
 static void test_counters(void)
 {
@@ -3002,6 +3044,7 @@ int main(int argc, char **argv)
     qtest_add_func("/vnpu/inject-dma-fail", test_inject_dma_fail);
     qtest_add_func("/vnpu/inject-mmu-fault", test_inject_mmu_fault);
     qtest_add_func("/vnpu/inject-drop-irq", test_inject_drop_irq);
+    qtest_add_func("/vnpu/inject-drop-irq-queue", test_inject_drop_irq_queue);
     qtest_add_func("/vnpu/counters", test_counters);
     qtest_add_func("/vnpu/op/copy-nd", test_op_copy_nd);
     qtest_add_func("/vnpu/op/gemm", test_op_gemm);
