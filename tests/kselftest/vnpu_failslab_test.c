@@ -192,7 +192,7 @@ FIXTURE(failnth) {
 	uint32_t cmd, data, sync_in, sync_out;
 	uint64_t cmd_va, data_va, bind_va;
 	uint8_t *cmd_map, *data_map, *umem;
-	struct knob knobs[8];
+	struct knob knobs[12];
 	unsigned int nknobs;
 	/* per call */
 	uint32_t h, vgem_h;
@@ -227,10 +227,10 @@ FIXTURE_VARIANT_ADD(failnth, page_all) {
 static int set_knob(FIXTURE_DATA(failnth) *self, const char *attr,
 		    const char *name, const char *val)
 {
-	static char paths[8][128];
+	static char paths[12][128];
 	struct knob *k = &self->knobs[self->nknobs];
 
-	if (self->nknobs >= 8)
+	if (self->nknobs >= 12)
 		return -ENOSPC;
 	snprintf(paths[self->nknobs], sizeof(paths[0]), DBG "%s/%s", attr,
 		 name);
