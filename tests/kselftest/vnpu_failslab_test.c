@@ -6,7 +6,8 @@
  * vnpu and of a vgem buffer), fail the 1st, 2nd, ... allocation of the
  * call with /proc/thread-self/fail-nth until the call gets through without
  * an injected failure. Every call whose allocation failed must return
- * -ENOMEM (or succeed, when the failure has a fallback), leave the file's
+ * -ENOMEM (-ENOSPC too for BO_CREATE and BO_USERPTR, as documented) or
+ * succeed (when the failure has a fallback), leave the file's
  * state unchanged (its fdinfo, apart from engine time, and the device's
  * context count) and the device usable (a verified FILL job right after).
  * The last test scans kmemleak: nothing leaked.
@@ -605,6 +606,14 @@ static void sweep(struct __test_metadata *_metadata,
 			continue;
 		}
 		self->failed++;
+		/* -ENOSPC: documented for BO_CREATE and BO_USERPTR (shmem
+		 * reports a failed inode allocation as -ENOSPC)
+		 */
+		if (ret == -ENOSPC && (op == OP_BO_CREATE ||
+				       op == OP_BO_CREATE_WC ||
+				       op == OP_BO_CREATE_DEVMEM ||
+				       op == OP_USERPTR))
+			ret = -ENOMEM;
 		ASSERT_EQ(-ENOMEM, ret)
 			TH_LOG("%s, allocation %u failed: %d (%s)", op_names[op],
 			       n, ret, strerror(-ret));
