@@ -417,7 +417,12 @@ struct drm_vnpu_ctx_param {
 #define DRM_VNPU_SYNC_TIMELINE		(1u << 0)
 #define DRM_VNPU_SYNC_FLAGS_VALID	DRM_VNPU_SYNC_TIMELINE
 #define DRM_VNPU_MAX_SYNCS		16
-#define DRM_VNPU_MAX_SUBMIT_BOS		4096
+/*
+ * DRM_VNPU_MAX_SUBMIT_BOS - most BOs in one SUBMIT: each is reservation
+ * locked under one acquire context, and lockdep counts at most 4095 nested
+ * locks of one class.
+ */
+#define DRM_VNPU_MAX_SUBMIT_BOS		2048
 
 /**
  * struct drm_vnpu_sync - a syncobj to wait on or to signal
