@@ -441,6 +441,7 @@ TEST_F_TIMEOUT(isolation, attacker_cannot_reach_victim, 300)
 	struct vbo sys = { .size = BO_SIZE }, dev = { .size = BO_SIZE };
 	struct vbo bnd = { .size = BIND_SIZE };
 	struct drm_prime_handle p = {};
+	struct drm_vnpu_bo_info sys_info;
 	struct cmdbuf cb;
 	uint64_t caps, va;
 	uint32_t cmd;
@@ -496,12 +497,8 @@ TEST_F_TIMEOUT(isolation, attacker_cannot_reach_victim, 300)
 	p.handle = sys.h;
 	p.flags = DRM_CLOEXEC | DRM_RDWR;
 	ASSERT_EQ(0, xioctl(self->fd, DRM_IOCTL_PRIME_HANDLE_TO_FD, &p));
-	{
-		struct drm_vnpu_bo_info info;
-
-		ASSERT_EQ(0, vnpu_bo_info(self->fd, sys.h, &info));
-		v.off_sys = info.mmap_offset;
-	}
+	ASSERT_EQ(0, vnpu_bo_info(self->fd, sys.h, &sys_info));
+	v.off_sys = sys_info.mmap_offset;
 	v.pid = getpid();
 	v.h_sys = sys.h;
 	v.h_dev = dev.h;
