@@ -709,7 +709,7 @@ struct vnpu_cmd_convert {
  * Return: the size of the opcode's command structure, or 0 for an unknown
  * opcode.
  */
-static __inline__ __u32 vnpu_op_cmd_size(__u32 op)
+static inline __u32 vnpu_op_cmd_size(__u32 op)
 {
 	switch (op) {
 	case VNPU_OP_NOP:

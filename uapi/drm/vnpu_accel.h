@@ -529,8 +529,9 @@ struct drm_vnpu_submit {
  * error or a SEM_WAIT timeout, -ETIMEDOUT for a hang (this job was found
  * guilty), -ECANCELED if it was aborted (a reset or suspend it could not
  * survive), -ENODEV if the device went away; @hw_status holds the
- * device's VNPU_JOB_* code (the table in uapi.rst, "Job status"). A job's result stays available until
- * %DRM_VNPU_JOB_RETAIN later jobs of the same file have ended.
+ * device's VNPU_JOB_* code (the table in uapi.rst, "Job status"). A
+ * job's result stays available until %DRM_VNPU_JOB_RETAIN later jobs of
+ * the same file have ended.
  *
  * Errors: -ETIME when the timeout passes first; -ENOENT for an id that
  * was never returned to this file or is no longer retained; -EINVAL for
