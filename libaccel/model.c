@@ -323,6 +323,21 @@ static bool same_package(const struct model_shared *a, const struct model_shared
 	return a == b || (a->size == b->size && !memcmp(a->image, b->image, a->size));
 }
 
+/* Wait for @m's job if one is pending and forget its bound I/O. */
+static int model_settle(struct accel_model *m)
+{
+	unsigned int k;
+	int ret = 0;
+
+	if (m->pending)
+		ret = accel_model_wait(m, -1);
+	for (k = 0; k < m->sh->v.num_io; k++) {
+		m->in_ptr[k] = NULL;
+		m->out_ptr[k] = NULL;
+	}
+	return ret;
+}
+
 ACCEL_EXPORT int accel_model_run_batch(struct accel_model *const *models,
 				       unsigned int count, unsigned int items,
 				       const void *const *inputs,
@@ -365,17 +380,9 @@ ACCEL_EXPORT int accel_model_run_batch(struct accel_model *const *models,
 		}
 	}
 	for (i = 0; i < count; i++) {
-		struct accel_model *m = models[i];
-
-		if (m->pending) {
-			ret = accel_model_wait(m, -1);
-			if (ret && !err)
-				err = ret;
-		}
-		for (k = 0; k < m->sh->v.num_io; k++) {
-			m->in_ptr[k] = NULL;
-			m->out_ptr[k] = NULL;
-		}
+		ret = model_settle(models[i]);
+		if (ret && !err)
+			err = ret;
 	}
 	return err;
 }
@@ -533,17 +540,9 @@ ACCEL_EXPORT int accel_model_pipeline_run(struct accel_model_pipeline *p,
 	}
 	for (i = 0; i < 2; i++) {
 		for (s = 0; s < p->n; s++) {
-			struct accel_model *m = p->inst[s][i];
-
-			if (m->pending) {
-				ret = accel_model_wait(m, -1);
-				if (ret && !err)
-					err = ret;
-			}
-			for (k = 0; k < m->sh->v.num_io; k++) {
-				m->in_ptr[k] = NULL;
-				m->out_ptr[k] = NULL;
-			}
+			ret = model_settle(p->inst[s][i]);
+			if (ret && !err)
+				err = ret;
 		}
 	}
 	return err;
