@@ -450,8 +450,19 @@ static void doomed_submitter(uint32_t nq)
 			_exit(1);
 		}
 	}
-	/* every later ioctl: -ENODEV */
-	ret = vnpu_get_param(w.fd, DRM_VNPU_PARAM_DEVICE_ID, 0, NULL);
+	/*
+	 * The remove fails the jobs (-ENODEV) just before it marks the DRM
+	 * device unplugged: from then on (within 10 s here), every ioctl
+	 * returns -ENODEV, and keeps doing so.
+	 */
+	for (int i = 0; i < 1000; i++) {
+		ret = vnpu_get_param(w.fd, DRM_VNPU_PARAM_DEVICE_ID, 0, NULL);
+		if (ret != 0)
+			break;
+		usleep(10000);
+	}
+	if (ret == -ENODEV)
+		ret = vnpu_get_param(w.fd, DRM_VNPU_PARAM_DEVICE_ID, 0, NULL);
 	if (ret != -ENODEV) {
 		fprintf(stderr, "# submitter: GET_PARAM after removal: %d\n", ret);
 		_exit(1);
