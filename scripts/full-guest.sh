@@ -155,7 +155,7 @@ run() {
 		-vga none -nic none -display none -monitor none -serial stdio \
 		-bios /usr/share/qemu/qboot.rom -L /usr/share/qemu \
 		-kernel "$base.vmlinuz" -initrd "$base.initrd" \
-		-append "console=ttyS0 root=/dev/vda rw init=/sbin/vnpu-guest-init panic=-1 quiet loglevel=3" \
+		-append "console=ttyS0 root=/dev/vda rw init=/sbin/vnpu-guest-init panic=-1 quiet loglevel=3 no_timer_check" \
 		-snapshot -drive "file=$img,format=raw,if=virtio" \
 		-drive "file=$pimg,format=raw,if=virtio" \
 		-device vnpu </dev/null > "$log" 2>&1 &
