@@ -98,6 +98,19 @@ static inline int vnpu_reload(const char *params)
 	return ret;
 }
 
+/* Write @val to the sysfs (or debugfs) file @path: 0 or -errno. */
+static inline int sysfs_write(const char *path, const char *val)
+{
+	int fd = open(path, O_WRONLY | O_CLOEXEC);
+	ssize_t n;
+
+	if (fd < 0)
+		return -errno;
+	n = write(fd, val, strlen(val));
+	close(fd);
+	return n < 0 ? -errno : 0;
+}
+
 static inline int64_t now_ns(void)
 {
 	struct timespec ts;

@@ -55,18 +55,6 @@ static unsigned long env_ul(const char *name, unsigned long def)
 	return s && *s ? strtoul(s, NULL, 0) : def;
 }
 
-static int sysfs_write(const char *path, const char *val)
-{
-	int fd = open(path, O_WRONLY | O_CLOEXEC);
-	ssize_t n;
-
-	if (fd < 0)
-		return -errno;
-	n = write(fd, val, strlen(val));
-	close(fd);
-	return n < 0 ? -errno : 0;
-}
-
 /* debugfs file @name of the (first) vnpu device: write @val or read. */
 static int debugfs_path(const char *name, char *path, size_t size)
 {

@@ -18,18 +18,6 @@
 
 #define BUF_SIZE	(8 * 1024 * 1024ull)
 
-static int sysfs_write(const char *path, const char *val)
-{
-	int fd = open(path, O_WRONLY | O_CLOEXEC);
-	ssize_t n;
-
-	if (fd < 0)
-		return -errno;
-	n = write(fd, val, strlen(val));
-	close(fd);
-	return n < 0 ? -errno : 0;
-}
-
 /* PCI address of the device behind accel node @node, into @addr. */
 static int pci_addr_of(const char *node, char *addr, size_t size)
 {
