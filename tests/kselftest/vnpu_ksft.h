@@ -22,6 +22,7 @@
 #include <string.h>
 #include <sys/ioctl.h>
 #include <sys/mman.h>
+#include <sys/mount.h>
 #include <sys/syscall.h>
 #include <time.h>
 #include <unistd.h>
@@ -109,6 +110,66 @@ static inline int sysfs_write(const char *path, const char *val)
 	n = write(fd, val, strlen(val));
 	close(fd);
 	return n < 0 ? -errno : 0;
+}
+
+/*
+ * The path of debugfs file @name of the first vnpu device (debugfs is
+ * mounted if it is not): 0, or -ENOENT when no device has that file.
+ */
+static inline int vnpu_debugfs_path(const char *name, char *path, size_t size)
+{
+	struct dirent *e;
+	int ret = -ENOENT;
+	DIR *d;
+
+	if (access("/sys/kernel/debug/accel", F_OK))
+		mount("none", "/sys/kernel/debug", "debugfs", 0, NULL);
+	d = opendir("/sys/kernel/debug/accel");
+	if (!d)
+		return -ENOENT;
+	while ((e = readdir(d))) {
+		if (e->d_name[0] == '.')
+			continue;
+		snprintf(path, size, "/sys/kernel/debug/accel/%s/%s",
+			 e->d_name, name);
+		if (!access(path, F_OK)) {
+			ret = 0;
+			break;
+		}
+	}
+	closedir(d);
+	return ret;
+}
+
+/* Write @val to debugfs file @name of the first vnpu device: 0 or -errno. */
+static inline int vnpu_debugfs_write(const char *name, const char *val)
+{
+	char path[512];
+	int ret = vnpu_debugfs_path(name, path, sizeof(path));
+
+	return ret ? ret : sysfs_write(path, val);
+}
+
+/* Read debugfs file @name of the first vnpu device: bytes read or -errno. */
+static inline ssize_t vnpu_debugfs_read(const char *name, char *buf,
+					size_t size)
+{
+	char path[512];
+	ssize_t n;
+	int fd;
+
+	if (vnpu_debugfs_path(name, path, sizeof(path)))
+		return -ENOENT;
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return -errno;
+	n = read(fd, buf, size - 1);
+	if (n < 0)
+		n = -errno;
+	else
+		buf[n] = 0;
+	close(fd);
+	return n;
 }
 
 static inline int64_t now_ns(void)

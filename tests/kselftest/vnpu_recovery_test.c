@@ -355,75 +355,11 @@ TEST_F_TIMEOUT(recovery, repeated_hangs_ban_the_file, 180)
 	device_works(_metadata, &self->a, 0);
 }
 
-/* Write @val to the device's debugfs fault-injection file @name. */
-static int debugfs_inject(const char *name, const char *val)
-{
-	char path[512];
-	DIR *d;
-	struct dirent *e;
-	int ret = -ENOENT;
-
-	if (access("/sys/kernel/debug/accel", F_OK))
-		mount("none", "/sys/kernel/debug", "debugfs", 0, NULL);
-	d = opendir("/sys/kernel/debug/accel");
-	if (!d)
-		return -ENOENT;
-	while ((e = readdir(d))) {
-		int fd;
-
-		if (e->d_name[0] == '.')
-			continue;
-		snprintf(path, sizeof(path), "/sys/kernel/debug/accel/%s/%s",
-			 e->d_name, name);
-		fd = open(path, O_WRONLY | O_CLOEXEC);
-		if (fd < 0)
-			continue;
-		ret = write(fd, val, strlen(val)) < 0 ? -errno : 0;
-		close(fd);
-		break;
-	}
-	closedir(d);
-	return ret;
-}
-
-/* Read the device's debugfs file @name into @buf; bytes or -errno. */
-static ssize_t debugfs_read(const char *name, char *buf, size_t size)
-{
-	char path[512];
-	struct dirent *e;
-	ssize_t ret = -ENOENT;
-	DIR *d;
-
-	d = opendir("/sys/kernel/debug/accel");
-	if (!d)
-		return -ENOENT;
-	while ((e = readdir(d))) {
-		int fd;
-
-		if (e->d_name[0] == '.')
-			continue;
-		snprintf(path, sizeof(path), "/sys/kernel/debug/accel/%s/%s",
-			 e->d_name, name);
-		fd = open(path, O_RDONLY | O_CLOEXEC);
-		if (fd < 0)
-			continue;
-		ret = read(fd, buf, size - 1);
-		if (ret < 0)
-			ret = -errno;
-		else
-			buf[ret] = 0;
-		close(fd);
-		break;
-	}
-	closedir(d);
-	return ret;
-}
-
 /* The device's debugfs file @name as a number, or -errno. */
 static long long debugfs_read_num(const char *name)
 {
 	char buf[64];
-	ssize_t n = debugfs_read(name, buf, sizeof(buf));
+	ssize_t n = vnpu_debugfs_read(name, buf, sizeof(buf));
 
 	return n < 0 ? n : strtoll(buf, NULL, 0);
 }
@@ -434,7 +370,7 @@ static long long debugfs_counter(const char *key)
 	char buf[4096], *p = buf;
 	size_t len = strlen(key);
 
-	if (debugfs_read("counters", buf, sizeof(buf)) < 0)
+	if (vnpu_debugfs_read("counters", buf, sizeof(buf)) < 0)
 		return -1;
 	while ((p = strstr(p, key))) {
 		if ((p == buf || p[-1] == ' ') && p[len] == ' ')
@@ -499,7 +435,7 @@ static void dropped_irq(struct __test_metadata *_metadata, struct file *a,
 	close(fd);
 	/* the next completion message of queue q, and no other */
 	snprintf(val, sizeof(val), "%u", arm);
-	if (debugfs_inject("inject_drop_irq", val))
+	if (vnpu_debugfs_write("inject_drop_irq", val))
 		SKIP(return, "no inject_drop_irq in debugfs");
 	ASSERT_EQ(arm, debugfs_read_num("inject_drop_irq"));
 	ASSERT_GE(by_wd, 0) TH_LOG("no lost_irqs_watchdog in debugfs counters");
@@ -540,7 +476,7 @@ TEST_F_TIMEOUT(recovery, spurious_mmu_fault, 60)
 	uint32_t hw = 0;
 	uint64_t id;
 
-	if (debugfs_inject("inject_mmu_fault_job", "1"))
+	if (vnpu_debugfs_write("inject_mmu_fault_job", "1"))
 		SKIP(return, "no inject_mmu_fault_job in debugfs");
 	ASSERT_EQ(0, submit_fill(&self->a, 0, 0, 4096, 1, 1, 0, &id));
 	ASSERT_EQ(0, vnpu_wait(self->a.fd, id, deadline_in(HANG_WAIT_NS),
@@ -559,7 +495,7 @@ TEST_F_TIMEOUT(recovery, dma_error, 60)
 	uint32_t hw = 0;
 	uint64_t id;
 
-	if (debugfs_inject("inject_dma_fail_job", "1"))
+	if (vnpu_debugfs_write("inject_dma_fail_job", "1"))
 		SKIP(return, "no inject_dma_fail_job in debugfs");
 	ASSERT_EQ(0, submit_fill(&self->a, 0, 0, 4096, 1, 2, 0, &id));
 	ASSERT_EQ(0, vnpu_wait(self->a.fd, id, deadline_in(HANG_WAIT_NS),
@@ -579,7 +515,7 @@ TEST_F_TIMEOUT(recovery, forced_reset_uevent_and_coredump, 60)
 	if (ue < 0)
 		SKIP(return, "no uevent socket");
 	coredumps_clear();
-	if (debugfs_inject("reset", "1"))
+	if (vnpu_debugfs_write("reset", "1"))
 		SKIP(return, "no reset file in debugfs");
 	ASSERT_TRUE(uevent_seen(ue, "VNPU_RESET_TYPE=forced", 5000));
 	if (!access("/sys/class/devcoredump", F_OK)) {

@@ -55,54 +55,13 @@ static unsigned long env_ul(const char *name, unsigned long def)
 	return s && *s ? strtoul(s, NULL, 0) : def;
 }
 
-/* debugfs file @name of the (first) vnpu device: write @val or read. */
-static int debugfs_path(const char *name, char *path, size_t size)
-{
-	DIR *d;
-	struct dirent *e;
-	int ret = -ENOENT;
-
-	if (access("/sys/kernel/debug/accel", F_OK))
-		mount("none", "/sys/kernel/debug", "debugfs", 0, NULL);
-	d = opendir("/sys/kernel/debug/accel");
-	if (!d)
-		return -ENOENT;
-	while ((e = readdir(d))) {
-		if (e->d_name[0] == '.')
-			continue;
-		snprintf(path, size, "/sys/kernel/debug/accel/%s/%s",
-			 e->d_name, name);
-		if (!access(path, F_OK)) {
-			ret = 0;
-			break;
-		}
-	}
-	closedir(d);
-	return ret;
-}
-
-static int debugfs_write(const char *name, const char *val)
-{
-	char path[512];
-	int ret = debugfs_path(name, path, sizeof(path));
-
-	return ret ? ret : sysfs_write(path, val);
-}
-
+/* debugfs file @name of the first vnpu device as a number, or -1. */
 static long debugfs_read(const char *name)
 {
-	char path[512], buf[64] = "";
-	int fd;
+	char buf[64];
 
-	if (debugfs_path(name, path, sizeof(path)))
-		return -1;
-	fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (fd < 0)
-		return -1;
-	if (read(fd, buf, sizeof(buf) - 1) < 0)
-		buf[0] = 0;
-	close(fd);
-	return strtol(buf, NULL, 0);
+	return vnpu_debugfs_read(name, buf, sizeof(buf)) < 0 ? -1 :
+		strtol(buf, NULL, 0);
 }
 
 /* ---- a verified workload ---- */
@@ -331,7 +290,7 @@ TEST_F_TIMEOUT(stress, hangs_under_load, 900)
 		ASSERT_EQ(0, wl_step(&g, i % self->nq, 0x77 + i,
 				     VNPU_JOB_TIMEOUT_NS));
 		recovered++;
-		if (i % 3 == 1 && !debugfs_write("inject_drop_irq", "1"))
+		if (i % 3 == 1 && !vnpu_debugfs_write("inject_drop_irq", "1"))
 			dropped++;
 		for (k = 0; k < NWORKERS; k++) {
 			ASSERT_EQ(0, self->t->bad[k])
@@ -351,7 +310,7 @@ TEST_F_TIMEOUT(stress, hangs_under_load, 900)
 /* Arm @name for the next job and wait for it to fire; 0 or -errno. */
 static int inject_and_wait(const char *name)
 {
-	int ret = debugfs_write(name, "1");
+	int ret = vnpu_debugfs_write(name, "1");
 
 	if (ret)
 		return ret;
