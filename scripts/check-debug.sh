@@ -15,7 +15,9 @@
 #    VNPU_DEBUG_UNPLUGS (100) PCI remove/rescan and VNPU_DEBUG_RELOADS
 #    (1000) module reload cycles, trinity on /dev/accel/accel0 as an
 #    unprivileged user, stress-ng memory pressure (zram swap) under
-#    verified jobs, and a final kmemleak scan.
+#    verified jobs, and a final kmemleak scan;
+# 4. on the host: the device fuzzers (libFuzzer on the engine's decoder,
+#    the qtest fuzzer), VNPU_DEBUG_DEVICE_INPUTS (1000000) inputs each.
 # Any KASAN report, lockdep splat, BUG:, WARNING: or kmemleak report
 # fails the run (run-guest.sh prints the log). Ends with the figures and
 # "N passed, M failed"; exits non-zero on failure.
@@ -233,6 +235,36 @@ KERNEL=$kdir/vmlinuz INITRD=$initrd BUILD=$BUILD \
 grc=${PIPESTATUS[0]}
 gsecs=$(( $(date +%s) - gstart ))
 
+# Device fuzzing on the host (the guest kernel plays no part in it): the
+# engine's command decoder under libFuzzer with ASan+UBSan, and the qtest
+# fuzzer writing random registers, ring entries and page-table entries to
+# the emulated device; VNPU_DEBUG_DEVICE_INPUTS (default 1000000) each.
+echo "== device fuzzing (host)"
+dev_goal=${VNPU_DEBUG_DEVICE_INPUTS:-1000000}
+fout=$(mktemp); trap 'rm -f "$out" "$fout"' EXIT
+dstart=$(date +%s)
+if [ -x "${FUZZ_RUNNER:-}" ]; then
+	FUZZ_RUNS=$dev_goal "$FUZZ_RUNNER" 2>&1 | tee "$fout"
+	lf=$(sed -n 's/^ok 2 fuzz_engine .*, \([0-9]*\) runs, no finding/\1/p' "$fout")
+	cat "$fout" >> "$out"
+else
+	echo "not ok 1 libFuzzer engine target missing (${FUZZ_RUNNER:-unset})" | tee -a "$out"
+fi
+qf=
+if [ -x "${QFUZZ_BIN:-}" ]; then
+	VNPU_QFUZZ_ITERS=$dev_goal VNPU_QFUZZ_SEED=${VNPU_DEBUG_SEED:-7} QTEST_QEMU_BINARY=$QEMU \
+		timeout 3600 "$QFUZZ_BIN" --tap -k 2>&1 | tee "$fout"
+	qf=$(sed -n 's/.*qfuzz: \([0-9]*\) device inputs.*/\1/p' "$fout" | tail -n 1)
+	cat "$fout" >> "$out"
+else
+	echo "not ok 1 qtest device fuzzer missing (${QFUZZ_BIN:-unset})" | tee -a "$out"
+fi
+echo "check-debug: device inputs fuzzed: $(( ${lf:-0} + ${qf:-0} )) (libFuzzer engine decoder ${lf:-0}, qtest device fuzzer ${qf:-0}) in $(( $(date +%s) - dstart )) s" | tee -a "$out"
+for f in "libFuzzer engine decoder:${lf:-0}" "qtest device fuzzer:${qf:-0}"; do
+	if [ "${f##*:}" -ge "$dev_goal" ]; then echo "ok device inputs fuzzed, ${f%%:*}: ${f##*:} (goal $dev_goal)"
+	else echo "not ok device inputs fuzzed, ${f%%:*}: ${f##*:} of $dev_goal"; fi
+done | tee -a "$out"
+
 pass=$(grep -Ec '^[[:space:]]*ok ' "$out")
 skip=$(grep -Ec '^[[:space:]]*ok .*# *(SKIP|skip)' "$out")
 fail=$(grep -Ec '^[[:space:]]*not ok ' "$out")
@@ -248,6 +280,7 @@ fig() { grep -h "$1" "$out" | tail -n "${2:-1}"; }
 echo
 echo "== check-debug figures"
 fig 'check-debug: ioctls fuzzed'
+fig 'check-debug: device inputs fuzzed'
 fig 'stress: .*hangs injected'
 fig 'stress: .*DMA failures'
 fig 'check-debug: unplug cycles'

@@ -36,6 +36,7 @@ demo-run: guest qemu
 # kernel (issue 7; scripts/check-debug.sh, reliability.rst). Not part of
 # make check: the debug kernel takes tens of minutes to build once.
 .PHONY: check-debug
-check-debug: qemu $(MODDIR)/vnpu.ko $(GUEST_BINS) $(GUEST_TESTS) $(GUEST_LIBS) $(GUEST_DATA)
-	@BUILD=$(BUILD) QEMU=$(QEMU) bash scripts/check-debug.sh $(notdir $(GUEST_TESTS)) -- \
+check-debug: qemu $(MODDIR)/vnpu.ko $(GUEST_BINS) $(GUEST_TESTS) $(GUEST_LIBS) $(GUEST_DATA) $(FUZZ_RUNNER)
+	@BUILD=$(BUILD) QEMU=$(QEMU) FUZZ_RUNNER=$(FUZZ_RUNNER) \
+		QFUZZ_BIN=$(dir $(QTEST_BIN))vnpu-fuzz-test bash scripts/check-debug.sh $(notdir $(GUEST_TESTS)) -- \
 		$(GUEST_BINS) $(GUEST_TESTS) $(GUEST_LIBS) --data $(GUEST_DATA)

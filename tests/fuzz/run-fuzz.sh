@@ -2,7 +2,8 @@
 # SPDX-License-Identifier: GPL-2.0-or-later
 #
 # run-fuzz.sh FUZZER SEEDGEN: run the engine fuzz target for a bounded time
-# (FUZZ_SECONDS, default 25) from a fresh copy of the generated seed
+# (FUZZ_SECONDS, default 25) or number of inputs (FUZZ_RUNS, which wins
+# when set: make check-debug's long run) from a fresh copy of the generated seed
 # corpus, and print TAP. Every seed is first run once on its own (each one
 # must be accepted by the engine without a finding), then libFuzzer
 # mutates. A crash, leak, sanitizer report or timeout is "not ok"; the
@@ -33,11 +34,18 @@ else
 	tail -n 40 "$work/seeds.log" | sed 's/^/# /'
 fi
 # -timeout: one input; the target itself aborts jobs after 50 ms.
-if "$fuzzer" -max_total_time="$secs" -timeout=20 -rss_limit_mb=4096 \
+if [ -n "${FUZZ_RUNS:-}" ]; then
+	bound=(-runs="$FUZZ_RUNS")
+	what="$FUZZ_RUNS inputs"
+else
+	bound=(-max_total_time="$secs")
+	what="${secs}s"
+fi
+if "$fuzzer" "${bound[@]}" -timeout=20 -rss_limit_mb=4096 \
 	-malloc_limit_mb=1024 -print_final_stats=1 \
 	-artifact_prefix="$out/findings/" "$work/corpus" > "$work/fuzz.log" 2>&1; then
 	runs=$(grep -o 'stat::number_of_executed_units: *[0-9]*' "$work/fuzz.log" | grep -o '[0-9]*$')
-	echo "ok 2 fuzz_engine ${secs}s, ${runs:-?} runs, no finding"
+	echo "ok 2 fuzz_engine $what, ${runs:-?} runs, no finding"
 else
 	echo "not ok 2 fuzz_engine found a problem (reproducer in $out/findings)"
 	grep -E 'ERROR|SUMMARY|runtime error|==[0-9]+==' "$work/fuzz.log" | head -n 20 | sed 's/^/# /'
