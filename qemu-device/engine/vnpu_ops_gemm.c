@@ -2,28 +2,26 @@
 /*
  * vnpu command engine: GEMM and CONV2D.
  *
- * F32 and BF16 go through OpenBLAS (cblas_sgemm); BF16 operands are widened
- * to binary32 first. F32 operands whose rows (or columns) are contiguous
- * are passed to sgemm in place, others are packed. Convolutions use im2col
- * in blocks of output pixels (bounded scratch) and one sgemm per group;
- * depthwise convolutions (one input channel per group) use a direct loop.
- * Int8 GEMM accumulates the raw 8-bit products with oneDNN's integer GEMM
- * (when the engine is built with it and the CPU has VNNI) and applies the
- * zero points afterwards; otherwise, and for convolutions, int16 operands
- * with the zero points subtracted and int32 (wrapping) accumulation in a
- * loop the compiler vectorises. Both give the same int32 sums.
+ * F32 goes through OpenBLAS (cblas_sgemm): operands whose rows (or
+ * columns) are contiguous are passed in place, others are packed. BF16 and
+ * int8 GEMM use oneDNN's matmul (vnpu_dnnl.c: AMX or AVX-512 kernels) when
+ * the engine is built with it and the CPU runs it exactly; otherwise BF16
+ * operands are widened to binary32 for sgemm, and int8 uses int16
+ * operands with the zero points subtracted and int32 (wrapping)
+ * accumulation in a loop the compiler vectorises; int8 GEMM through
+ * oneDNN accumulates the raw 8-bit products and applies the zero points
+ * afterwards. Both give the same int32 sums. Convolutions use im2col in
+ * blocks of output pixels (bounded scratch) and one sgemm per group;
+ * depthwise convolutions (one input channel per group) use a direct loop;
+ * int8 convolutions use the int16 loop.
  */
 #include <limits.h>
 #include <stdlib.h>
 
 #include <cblas.h>
-#ifdef VNPU_HAVE_DNNL
-#include <cpuid.h>
-#include <omp.h>
-#include <oneapi/dnnl/dnnl.h>
-#endif
 
 #include "vnpu_engine_int.h"
+#include "vnpu_dnnl.h"
 
 /*
  * Work between two should_abort polls: GEMM row blocks of this many MACs;
@@ -197,6 +195,139 @@ static inline uint64_t vnpu_bidx(uint64_t n, uint64_t i)
     return n == 1 ? 0 : i;
 }
 
+/* Strides (elements) of @t's matrix for oneDNN, false if it needs a copy. */
+static bool vnpu_dnnl_layout(const VnpuTensor *t, uint64_t rows,
+                             uint64_t cols, int64_t *rs, int64_t *cs)
+{
+    if (t->stride[3] == 1 || cols == 1) {
+        *rs = rows == 1 ? cols : t->stride[2];
+        *cs = 1;
+        return *rs >= (int64_t)cols;
+    }
+    if (t->stride[2] == 1 || rows == 1) {
+        *rs = 1;
+        *cs = cols == 1 ? rows : t->stride[3];
+        return *cs >= (int64_t)rows;
+    }
+    return false;
+}
+
+/*
+ * BF16 GEMM through oneDNN's matmul (AMX or AVX-512 BF16 kernels): the
+ * products of bf16 values are exact in binary32 and the sums are binary32,
+ * as DOC: Numerics says. Operands with a unit stride in either dimension
+ * are used in place, others packed; an F32 output with unit column stride
+ * and no epilogue is written in place. *done is false when oneDNN cannot
+ * run the case (the caller's path then computes everything).
+ */
+static uint32_t vnpu_gemm_bf16_dnnl(VnpuRun *r, VnpuTensor *a, VnpuTensor *b,
+                                    VnpuTensor *bias, VnpuTensor *out,
+                                    unsigned act, bool *done)
+{
+    uint64_t M = a->shape[2], K = a->shape[3], N = b->shape[3];
+    VnpuDnnlMatmul mm = {
+        .a_dt = VNPU_DT_BF16, .b_dt = VNPU_DT_BF16, .c_dt = VNPU_DT_F32,
+        .N = N, .K = K,
+    };
+    bool da = vnpu_dnnl_layout(a, M, K, &mm.a_rs, &mm.a_cs);
+    bool db = vnpu_dnnl_layout(b, K, N, &mm.b_rs, &mm.b_cs);
+    bool dc = out->dtype == VNPU_DT_F32 && !bias->rank &&
+              act == VNPU_ACT_NONE && (out->stride[3] == 1 || N == 1) &&
+              (M == 1 || out->stride[2] >= N);
+    uint16_t *pa = da ? NULL : malloc(M * K * sizeof(uint16_t));
+    uint16_t *pb = db ? NULL : malloc(K * N * sizeof(uint16_t));
+    float *pc = dc ? NULL : malloc(M * N * sizeof(float));
+    uint64_t rows = VNPU_GEMM_BLOCK_MACS / (N * K);
+    const uint8_t *last_b = NULL;
+    uint32_t st = VNPU_JOB_OK;
+
+    *done = false;
+    if (rows == 0) {
+        rows = 1;
+    }
+    if ((!da && !pa) || (!db && !pb) || (!dc && !pc)) {
+        st = VNPU_JOB_DMA_ERROR;
+        goto out;
+    }
+    if (!da) {
+        mm.a_rs = K;
+        mm.a_cs = 1;
+    }
+    if (!db) {
+        mm.b_rs = N;
+        mm.b_cs = 1;
+    }
+    for (uint64_t b0 = 0; b0 < out->shape[0]; b0++) {
+        for (uint64_t b1 = 0; b1 < out->shape[1]; b1++) {
+            const uint8_t *A = a->base +
+                vnpu_toff(a, vnpu_bidx(a->shape[0], b0),
+                          vnpu_bidx(a->shape[1], b1), 0, 0);
+            const uint8_t *B = b->base +
+                vnpu_toff(b, vnpu_bidx(b->shape[0], b0),
+                          vnpu_bidx(b->shape[1], b1), 0, 0);
+            uint8_t *oc = out->base + vnpu_toff(out, b0, b1, 0, 0);
+            const uint16_t *pa0 = (const uint16_t *)A;
+            float *C = dc ? (float *)oc : pc;
+            int64_t ldc = dc ? (M == 1 ? N : out->stride[2]) : N;
+
+            if (vnpu_poll_abort(r)) {
+                st = VNPU_JOB_ABORTED;
+                goto out;
+            }
+            if (!da) {
+                for (uint64_t m = 0; m < M; m++) {
+                    for (uint64_t k = 0; k < K; k++) {
+                        pa[m * K + k] = vnpu_ld16(A +
+                                                  vnpu_toff(a, 0, 0, m, k));
+                    }
+                }
+                pa0 = pa;
+            }
+            mm.b = B;
+            if (!db) {
+                for (uint64_t k = 0;
+                     k < K && ((b0 | b1) == 0 || B != last_b); k++) {
+                    for (uint64_t n = 0; n < N; n++) {
+                        pb[k * N + n] = vnpu_ld16(B +
+                                                  vnpu_toff(b, 0, 0, k, n));
+                    }
+                }
+                mm.b = pb;
+            }
+            last_b = B;
+            /* Row blocks of at most VNPU_GEMM_BLOCK_MACS: polls between. */
+            for (uint64_t m0 = 0; m0 < M; m0 += rows) {
+                if (m0 && vnpu_poll_abort(r)) {
+                    st = VNPU_JOB_ABORTED;
+                    goto out;
+                }
+                mm.M = M - m0 < rows ? M - m0 : rows;
+                mm.a = pa0 + m0 * mm.a_rs;
+                mm.c = C + m0 * ldc;
+                mm.c_rs = ldc;
+                if (!vnpu_dnnl_matmul(&mm)) {
+                    goto out;
+                }
+            }
+            if (dc) {
+                continue;
+            }
+            for (uint64_t m = 0; m < M; m++) {
+                for (uint64_t n = 0; n < N; n++) {
+                    vnpu_store_f(out, oc + vnpu_toff(out, 0, 0, m, n),
+                                 C[m * ldc + n], bias, n, act);
+                }
+            }
+        }
+    }
+    *done = true;
+out:
+    free(pa);
+    free(pb);
+    free(pc);
+    return st;
+}
+
 static uint32_t vnpu_gemm_float(VnpuRun *r, VnpuTensor *a, VnpuTensor *b,
                                 VnpuTensor *bias, VnpuTensor *out,
                                 unsigned act)
@@ -215,6 +346,14 @@ static uint32_t vnpu_gemm_float(VnpuRun *r, VnpuTensor *a, VnpuTensor *b,
 
     if (rows == 0) {
         rows = 1;
+    }
+    if (a->dtype == VNPU_DT_BF16) {
+        bool done;
+
+        st = vnpu_gemm_bf16_dnnl(r, a, b, bias, out, act, &done);
+        if (done || st != VNPU_JOB_OK) {
+            return st;
+        }
     }
     pa = da ? NULL : malloc(M * K * sizeof(float));
     pb = db ? NULL : malloc(K * N * sizeof(float));
@@ -310,90 +449,60 @@ static void vnpu_gemm_int_store(const VnpuTensor *a, const VnpuTensor *b,
                  (double)a->scale * (double)vnpu_tscale(b, n), n, act);
 }
 
-#ifdef VNPU_HAVE_DNNL
 /*
- * Int8 GEMM through oneDNN. With A' = A - ca and B' = B - cb, where the
- * shifts ca, cb (0, or 128 for U8 weights) make the operands the types
- * dnnl_gemm_{u8,s8}s8s32 takes, and za' = za - ca, zb' = zb - cb:
+ * Int8 GEMM through oneDNN's matmul (vnpu_dnnl.c). With B' = B - cb, where
+ * the shift cb (0, or 128 for U8 weights) makes b the I8 weights oneDNN
+ * takes, za the zero point of a and zb' = zb - cb:
  *
- *   sum_k (A - za)(B - zb) = sum_k (A' - za')(B' - zb')
- *     = A'B' - zb' * rowsum(A') - za' * colsum(B') + K * za' * zb'
+ *   sum_k (A - za)(B - zb) = sum_k (A - za)(B' - zb')
+ *     = AB' - zb' * rowsum(A) - za * colsum(B') + K * za * zb'
  *
  * evaluated modulo 2^32 like the loop. oneDNN's int32 sums of raw
- * products are exact while no partial sum can overflow (|A'B'| terms are
+ * products are exact while no partial sum can overflow (|AB'| terms are
  * at most 255 * 128, so K <= VNPU_DNNL_MAX_K), and without intermediate
- * saturation only on CPUs with VNNI (vpdpbusd); elsewhere the loop runs.
+ * saturation only on CPUs with VNNI or AMX; elsewhere the loop runs.
+ * Operands with a unit stride in either dimension (and I8 weights) are
+ * used in place, as is an I32 output with unit column stride.
  */
 #define VNPU_DNNL_MAX_K 65536
 
-static bool vnpu_dnnl_usable(uint64_t K)
-{
-    static int vnni = -1;
-
-    if (vnni < 0) {
-        unsigned eax, ebx, ecx, edx;
-
-        /*
-         * CPUID leaf 7: AVX512_VNNI is ECX bit 11 of sub-leaf 0, AVX-VNNI
-         * EAX bit 4 of sub-leaf 1 (clang 14 has no "avxvnni" name for
-         * __builtin_cpu_supports).
-         */
-        vnni = 0;
-        if (__get_cpuid_count(7, 0, &eax, &ebx, &ecx, &edx) &&
-            (ecx & (1u << 11))) {
-            vnni = 1;
-        } else if (__get_cpuid_count(7, 1, &eax, &ebx, &ecx, &edx) &&
-                   (eax & (1u << 4))) {
-            vnni = 1;
-        }
-    }
-    return vnni && K && K <= VNPU_DNNL_MAX_K;
-}
-
-/*
- * oneDNN threads with OpenMP. Its threads wait for each other by spinning,
- * which collapses when the host is oversubscribed (an engine shares the
- * cores with the vCPU threads): by default each engine thread runs its
- * int8 GEMM on one OpenMP thread (the ICV is per calling thread);
- * VNPU_ENGINE_DNNL_THREADS=N asks for N.
- */
-static void vnpu_dnnl_threads(void)
-{
-    const char *e = getenv("VNPU_ENGINE_DNNL_THREADS");
-    int n = e ? atoi(e) : 1;
-
-    omp_set_num_threads(n > 0 ? n : 1);
-}
-
 static uint32_t vnpu_gemm_int_dnnl(VnpuRun *r, VnpuTensor *a, VnpuTensor *b,
                                    VnpuTensor *bias, VnpuTensor *out,
-                                   unsigned act)
+                                   unsigned act, bool *done)
 {
     uint64_t M = a->shape[2], K = a->shape[3], N = b->shape[3];
     bool a_u8 = a->dtype == VNPU_DT_U8;
     int32_t cb = b->dtype == VNPU_DT_U8 ? 128 : 0;
     int32_t za = vnpu_tzp(a, 0);
-    uint8_t *pa = malloc(M * K);
-    int8_t *pb = malloc(K * N);
-    int32_t *pc = malloc(M * N * sizeof(int32_t));
+    VnpuDnnlMatmul mm = {
+        .a_dt = a->dtype, .b_dt = VNPU_DT_I8, .c_dt = VNPU_DT_I32,
+        .M = M, .N = N, .K = K,
+    };
+    bool da = vnpu_dnnl_layout(a, M, K, &mm.a_rs, &mm.a_cs);
+    bool db = b->dtype == VNPU_DT_I8 &&
+              vnpu_dnnl_layout(b, K, N, &mm.b_rs, &mm.b_cs);
+    bool dc = out->dtype == VNPU_DT_I32 && !bias->rank &&
+              (out->stride[3] == 1 || N == 1) &&
+              (M == 1 || out->stride[2] >= N);
+    bool need_rs = false;
+    uint8_t *pa = da ? NULL : malloc(M * K);
+    int8_t *pb = db ? NULL : malloc(K * N);
+    int32_t *pc = dc ? NULL : malloc(M * N * sizeof(int32_t));
     uint32_t *rs = malloc(M * sizeof(uint32_t));
     uint32_t *cs = malloc(N * sizeof(uint32_t));
     uint32_t *zb = malloc(N * sizeof(uint32_t));
-    uint64_t rows = VNPU_GEMM_BLOCK_MACS / (N * K);
     const uint8_t *last_b = NULL;
     uint32_t st = VNPU_JOB_OK;
-    const int32_t co = 0;
 
-    if (rows == 0) {
-        rows = 1;
-    }
-    if (!pa || !pb || !pc || !rs || !cs || !zb) {
+    *done = false;
+    if ((!da && !pa) || (!db && !pb) || (!dc && !pc) || !rs || !cs ||
+        !zb) {
         st = VNPU_JOB_DMA_ERROR;
         goto out;
     }
-    vnpu_dnnl_threads();
     for (uint64_t n = 0; n < N; n++) {
         zb[n] = (uint32_t)(vnpu_tzp(b, n) - cb);
+        need_rs |= zb[n] != 0;
     }
     for (uint64_t b0 = 0; b0 < out->shape[0]; b0++) {
         for (uint64_t b1 = 0; b1 < out->shape[1]; b1++) {
@@ -404,71 +513,97 @@ static uint32_t vnpu_gemm_int_dnnl(VnpuRun *r, VnpuTensor *a, VnpuTensor *b,
                 vnpu_toff(b, vnpu_bidx(b->shape[0], b0),
                           vnpu_bidx(b->shape[1], b1), 0, 0);
             uint8_t *C = out->base + vnpu_toff(out, b0, b1, 0, 0);
+            bool new_b = (b0 | b1) == 0 || B != last_b;
 
             if (vnpu_poll_abort(r)) {
                 st = VNPU_JOB_ABORTED;
                 goto out;
             }
-            /* A as it is (U8 or I8 bytes); its row sums. */
-            for (uint64_t m = 0; m < M; m++) {
+            mm.a = A;
+            if (!da) {
+                for (uint64_t m = 0; m < M; m++) {
+                    for (uint64_t k = 0; k < K; k++) {
+                        pa[m * K + k] = *(A + vnpu_toff(a, 0, 0, m, k));
+                    }
+                }
+                mm.a = pa;
+                mm.a_rs = K;
+                mm.a_cs = 1;
+            }
+            /* Row sums of A (as U8 or I8) when a zero point of b needs them. */
+            for (uint64_t m = 0; m < M && need_rs; m++) {
+                const uint8_t *p = (const uint8_t *)mm.a + m * mm.a_rs;
                 uint32_t sum = 0;
 
-                for (uint64_t k = 0; k < K; k++) {
-                    uint8_t v = *(A + vnpu_toff(a, 0, 0, m, k));
+                if (mm.a_cs == 1 && a_u8) {
+                    for (uint64_t k = 0; k < K; k++) {
+                        sum += p[k];
+                    }
+                } else if (mm.a_cs == 1) {
+                    for (uint64_t k = 0; k < K; k++) {
+                        sum += (uint32_t)(int32_t)(int8_t)p[k];
+                    }
+                } else {
+                    for (uint64_t k = 0; k < K; k++) {
+                        uint8_t v = p[k * mm.a_cs];
 
-                    pa[m * K + k] = v;
-                    sum += a_u8 ? (uint32_t)v : (uint32_t)(int32_t)(int8_t)v;
+                        sum += a_u8 ? v : (uint32_t)(int32_t)(int8_t)v;
+                    }
                 }
                 rs[m] = sum;
             }
-            /* B - cb as I8, row-major [K, N]; its column sums. */
-            if ((b0 | b1) == 0 || B != last_b) {
+            /* B - cb as I8 (unless used in place); its column sums. */
+            if (new_b) {
+                mm.b = B;
+                if (!db) {
+                    for (uint64_t k = 0; k < K; k++) {
+                        for (uint64_t n = 0; n < N; n++) {
+                            pb[k * N + n] = (int8_t)(vnpu_ldi(b->dtype,
+                                B + vnpu_toff(b, 0, 0, k, n)) - cb);
+                        }
+                    }
+                    mm.b = pb;
+                    mm.b_rs = N;
+                    mm.b_cs = 1;
+                }
                 memset(cs, 0, N * sizeof(uint32_t));
-                for (uint64_t k = 0; k < K; k++) {
-                    for (uint64_t n = 0; n < N; n++) {
-                        int32_t v = vnpu_ldi(b->dtype,
-                                             B + vnpu_toff(b, 0, 0, k, n)) - cb;
+                for (uint64_t k = 0; k < K && za; k++) {
+                    const int8_t *p = (const int8_t *)mm.b + k * mm.b_rs;
 
-                        pb[k * N + n] = (int8_t)v;
-                        cs[n] += (uint32_t)v;
+                    for (uint64_t n = 0; n < N; n++) {
+                        cs[n] += (uint32_t)(int32_t)p[n * mm.b_cs];
                     }
                 }
             }
             last_b = B;
-            for (uint64_t m0 = 0; m0 < M; m0 += rows) {
-                uint64_t mb = M - m0 < rows ? M - m0 : rows;
-                dnnl_status_t ds;
-
-                if (m0 && vnpu_poll_abort(r)) {
-                    st = VNPU_JOB_ABORTED;
-                    goto out;
-                }
-                if (a_u8) {
-                    ds = dnnl_gemm_u8s8s32('N', 'N', 'F', mb, N, K, 1.0f,
-                                           pa + m0 * K, K, 0, pb, N, 0, 0.0f,
-                                           pc + m0 * N, N, &co);
-                } else {
-                    ds = dnnl_gemm_s8s8s32('N', 'N', 'F', mb, N, K, 1.0f,
-                                           (const int8_t *)pa + m0 * K, K, 0,
-                                           pb, N, 0, 0.0f, pc + m0 * N, N,
-                                           &co);
-                }
-                if (ds != dnnl_success) {
-                    st = VNPU_JOB_DMA_ERROR;
-                    goto out;
-                }
+            mm.c = dc ? (void *)C : (void *)pc;
+            mm.c_rs = dc ? (M == 1 ? N : out->stride[2]) : N;
+            if (!vnpu_dnnl_matmul(&mm)) {
+                /* the loop recomputes everything */
+                goto out;
+            }
+            if (dc && !need_rs && !za) {
+                continue;
             }
             for (uint64_t m = 0; m < M; m++) {
+                int32_t *row = (int32_t *)mm.c + m * mm.c_rs;
+
                 for (uint64_t n = 0; n < N; n++) {
-                    uint32_t acc = (uint32_t)pc[m * N + n] - zb[n] * rs[m] -
+                    uint32_t acc = (uint32_t)row[n] - zb[n] * rs[m] -
                                    (uint32_t)za * cs[n] +
                                    (uint32_t)K * (uint32_t)za * zb[n];
 
-                    vnpu_gemm_int_store(a, b, bias, out, C, m, n, acc, act);
+                    if (dc) {
+                        row[n] = (int32_t)acc;
+                    } else {
+                        vnpu_gemm_int_store(a, b, bias, out, C, m, n, acc,
+                                            act);
+                    }
                 }
             }
         }
     }
+    *done = true;
 out:
     free(pa);
     free(pb);
@@ -478,7 +613,6 @@ out:
     free(zb);
     return st;
 }
-#endif
 
 static uint32_t vnpu_gemm_int(VnpuRun *r, VnpuTensor *a, VnpuTensor *b,
                               VnpuTensor *bias, VnpuTensor *out, unsigned act)
@@ -493,13 +627,16 @@ static uint32_t vnpu_gemm_int(VnpuRun *r, VnpuTensor *a, VnpuTensor *b,
     if (nb == 0) {
         nb = 1;
     }
-#ifdef VNPU_HAVE_DNNL
-    if (vnpu_dnnl_usable(K) && !getenv("VNPU_ENGINE_NO_DNNL")) {
-        free(pa);
-        free(pb);
-        return vnpu_gemm_int_dnnl(r, a, b, bias, out, act);
+    if (vnpu_dnnl_int8_exact() && K <= VNPU_DNNL_MAX_K) {
+        bool done;
+
+        st = vnpu_gemm_int_dnnl(r, a, b, bias, out, act, &done);
+        if (done || st != VNPU_JOB_OK) {
+            free(pa);
+            free(pb);
+            return st;
+        }
     }
-#endif
 
     if (!pa || !pb) {
         st = VNPU_JOB_DMA_ERROR;

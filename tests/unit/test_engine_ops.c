@@ -1015,21 +1015,33 @@ TEST_F(ops, gemm_f32)
 	}
 }
 
+static const struct gemm_case gemm_bf16_cases[] = {
+	{ VNPU_DT_BF16, VNPU_DT_BF16, 0, VNPU_DT_F32, 0, 0, 0, 5, 7, 9 },
+	{ VNPU_DT_BF16, VNPU_DT_BF16, VNPU_DT_F32, VNPU_DT_BF16, 0, 0, 0, 16,
+	  8, 32, 1, 0, 0, VNPU_ACT_RELU },
+	{ VNPU_DT_BF16, VNPU_DT_BF16, VNPU_DT_BF16, VNPU_DT_BF16, 2, 0, 1, 3,
+	  3, 3, 0, 1, 1, VNPU_ACT_NONE },
+	{ VNPU_DT_BF16, VNPU_DT_BF16, 0, VNPU_DT_F32, 3, 0, 0, 33, 40, 70, 1,
+	  1, 0, VNPU_ACT_NONE },
+};
+
 TEST_F(ops, gemm_bf16)
 {
-	static const struct gemm_case cases[] = {
-		{ VNPU_DT_BF16, VNPU_DT_BF16, 0, VNPU_DT_F32, 0, 0, 0, 5, 7,
-		  9 },
-		{ VNPU_DT_BF16, VNPU_DT_BF16, VNPU_DT_F32, VNPU_DT_BF16, 0, 0,
-		  0, 16, 8, 32, 1, 0, 0, VNPU_ACT_RELU },
-		{ VNPU_DT_BF16, VNPU_DT_BF16, VNPU_DT_BF16, VNPU_DT_BF16, 2, 0,
-		  1, 3, 3, 3, 0, 1, 1, VNPU_ACT_NONE },
-	};
-
-	for (size_t i = 0; i < ARRAY_SIZE(cases); i++) {
-		check_gemm(_metadata, F, &cases[i]);
+	for (size_t i = 0; i < ARRAY_SIZE(gemm_bf16_cases); i++) {
+		check_gemm(_metadata, F, &gemm_bf16_cases[i]);
 		F->brk = CMD_AREA;
 	}
+}
+
+/* The same with oneDNN off: widened to binary32 and OpenBLAS. */
+TEST_F(ops, gemm_bf16_without_onednn)
+{
+	setenv("VNPU_ENGINE_NO_DNNL", "1", 1);
+	for (size_t i = 0; i < ARRAY_SIZE(gemm_bf16_cases); i++) {
+		check_gemm(_metadata, F, &gemm_bf16_cases[i]);
+		F->brk = CMD_AREA;
+	}
+	unsetenv("VNPU_ENGINE_NO_DNNL");
 }
 
 static const struct gemm_case gemm_int8_cases[] = {
@@ -1067,6 +1079,67 @@ TEST_F(ops, gemm_int8_without_onednn)
 	for (size_t i = 0; i < ARRAY_SIZE(gemm_int8_cases); i++) {
 		check_gemm(_metadata, F, &gemm_int8_cases[i]);
 		F->brk = CMD_AREA;
+	}
+	unsetenv("VNPU_ENGINE_NO_DNNL");
+}
+
+/*
+ * Int8 sums far beyond 2^24 are exact (no detour through binary32 in any
+ * path), with and without oneDNN, with and without zero points: a [2, K]
+ * times b [K, 3] with K = 4096 and extreme values, one odd term per row.
+ */
+TEST_F(ops, gemm_int8_large_sums_exact)
+{
+	static const struct {
+		unsigned int dta, dtb;
+		int va, vb, za, zb;
+	} cases[] = {
+		{ VNPU_DT_I8, VNPU_DT_I8, -128, -128, 0, 0 },
+		{ VNPU_DT_U8, VNPU_DT_U8, 255, 255, 0, 0 },
+		{ VNPU_DT_U8, VNPU_DT_I8, 255, -128, 0, 0 },
+		{ VNPU_DT_I8, VNPU_DT_U8, -128, 0, 126, 255 },
+	};
+	const unsigned int K = 4096;
+
+	for (int pass = 0; pass < 2; pass++) {
+		if (pass)
+			setenv("VNPU_ENGINE_NO_DNNL", "1", 1);
+		for (size_t i = 0; i < ARRAY_SIZE(cases); i++) {
+			struct tt a = mk_mat(F, cases[i].dta, 0, 2, K, 0, 0);
+			struct tt b = mk_mat(F, cases[i].dtb, 0, K, 3, 0, 0);
+			struct tt out = mk_mat(F, VNPU_DT_I32, 0, 2, 3, 0, 0);
+			int64_t da = cases[i].va - cases[i].za;
+			int64_t db = cases[i].vb - cases[i].zb;
+
+			quant(&a, 1, cases[i].za);
+			quant(&b, 1, cases[i].zb);
+			for (unsigned int k = 0; k < K; k++) {
+				hp(F, a.va)[k] = (uint8_t)cases[i].va;
+				hp(F, a.va)[K + k] = (uint8_t)cases[i].va;
+				for (unsigned int n = 0; n < 3; n++)
+					hp(F, b.va)[k * 3 + n] = (uint8_t)cases[i].vb;
+			}
+			/* one odd product in row 0: a[0][0] - za = 1 */
+			hp(F, a.va)[0] = (uint8_t)(cases[i].za + 1);
+			C->n = 0;
+			cmd_gemm(C, &a, &b, NULL, &out, 0);
+			ASSERT_EQ(VNPU_JOB_OK, run(F, C, R));
+			for (unsigned int m = 0; m < 2; m++) {
+				for (unsigned int n = 0; n < 3; n++) {
+					int64_t want = (int64_t)K * da * db;
+					int32_t got;
+
+					if (m == 0)
+						want += db - da * db;
+					memcpy(&got, hp(F, out.va) + 4 * (m * 3 + n),
+					       4);
+					ASSERT_EQ((int32_t)want, got)
+						TH_LOG("case %zu pass %d m %u", i,
+						       pass, m);
+				}
+			}
+			F->brk = CMD_AREA;
+		}
 	}
 	unsetenv("VNPU_ENGINE_NO_DNNL");
 }
