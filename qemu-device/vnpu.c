@@ -432,6 +432,17 @@ typedef struct VnpuJobEnv {
     MemoryRegion *win_mr;
     MemoryRegion *win_refs[4];
     unsigned nwin_refs;
+    /*
+     * Page-walk cache: the leaf table of the 2 MiB of VA walked last
+     * (leaf_host: NULL when none), valid while the context's TLB
+     * generation is leaf_gen, so that the pages of a long run cost one
+     * PTE load each instead of a walk. pte_host: where the walk's last
+     * PTE read was found, when its whole table is in the window.
+     */
+    uint64_t leaf_va;
+    uint8_t *leaf_host;
+    uint32_t leaf_gen;
+    uint8_t *pte_host;
 } VnpuJobEnv;
 
 /* Longest run of guest-physically contiguous pages one mapping covers. */
@@ -505,7 +516,14 @@ static bool vnpu_job_read_pte(void *opaque, uint64_t gpa, uint64_t *pte)
     hwaddr l = 8;
     uint8_t *host = (gpa & 7) ? NULL : vnpu_win_get(j, gpa, &l);
 
+    j->pte_host = NULL;
     if (host && l == 8) {
+        hwaddr table = gpa & ~(hwaddr)(VNPU_PAGE_SIZE - 1);
+
+        if (table >= j->win_gpa &&
+            table + VNPU_PAGE_SIZE - j->win_gpa <= j->win_len) {
+            j->pte_host = host;
+        }
         *pte = ldq_le_p(host);
         return true;
     }
@@ -539,6 +557,27 @@ static uint32_t vnpu_translate(VnpuJobEnv *j, uint64_t va, unsigned access,
     qemu_mutex_lock(&s->tlb_lock);
     e = *slot;
     gen = t->gen;
+    /*
+     * A TLB miss on a 4 KiB page whose leaf table the job walked last
+     * (and no invalidation since): one PTE load instead of a walk. Its
+     * result is cached like a walk's.
+     */
+    if (!(e.valid && e.pgd == j->pgd && (va & ~(e.page_size - 1)) == e.va) &&
+        j->leaf_host && gen == j->leaf_gen &&
+        (va & ~((1ull << VNPU_HUGE_SHIFT) - 1)) == j->leaf_va) {
+        uint64_t pte = ldq_le_p(j->leaf_host +
+                                VNPU_PT_INDEX(va, VNPU_PT_LEVELS - 1) * 8);
+
+        if (pte & VNPU_PTE_VALID) {
+            e.valid = true;
+            e.pgd = j->pgd;
+            e.va = va & ~(uint64_t)(VNPU_PAGE_SIZE - 1);
+            e.page_size = VNPU_PAGE_SIZE;
+            e.pte = pte;
+            *slot = e;
+        }
+        /* Not mapped: the walk below reports it. */
+    }
     qemu_mutex_unlock(&s->tlb_lock);
 
     if (e.valid && e.pgd == j->pgd && (va & ~(e.page_size - 1)) == e.va) {
@@ -551,6 +590,7 @@ static uint32_t vnpu_translate(VnpuJobEnv *j, uint64_t va, unsigned access,
         return VNPU_JOB_OK;
     }
 
+    j->pte_host = NULL;
     st = vnpu_mmu_walk(vnpu_job_read_pte, j, j->pgd, va, access, x);
     if (st != VNPU_JOB_OK) {
         return st;
@@ -558,6 +598,13 @@ static uint32_t vnpu_translate(VnpuJobEnv *j, uint64_t va, unsigned access,
     qemu_mutex_lock(&s->tlb_lock);
     /* An invalidation during the walk wins: do not cache its result. */
     if (t->gen == gen) {
+        if (x->page_size == VNPU_PAGE_SIZE && j->pte_host) {
+            /* The last PTE read was the leaf: remember its table. */
+            j->leaf_va = va & ~((1ull << VNPU_HUGE_SHIFT) - 1);
+            j->leaf_host = j->pte_host -
+                VNPU_PT_INDEX(va, VNPU_PT_LEVELS - 1) * 8;
+            j->leaf_gen = gen;
+        }
         slot->valid = true;
         slot->pgd = j->pgd;
         slot->va = va & ~(x->page_size - 1);
@@ -845,6 +892,7 @@ static uint32_t vnpu_job_map(void *opaque, uint64_t va, uint64_t len,
         m->host = s->devmem_host + x.pa;
         m->len = chunk;
         m->cookie = s->devmem_mr;
+        trace_vnpu_job_map(j->ctx, va, chunk, access, true);
         return VNPU_JOB_OK;
     }
     host = vnpu_win_get(j, x.pa, &chunk);
@@ -859,6 +907,7 @@ static uint32_t vnpu_job_map(void *opaque, uint64_t va, uint64_t len,
         m->host = host;
         m->len = chunk;
         m->cookie = &j->win_len;
+        trace_vnpu_job_map(j->ctx, va, chunk, access, false);
         return VNPU_JOB_OK;
     }
     host = vnpu_ram_map(j->s, x.pa, &chunk, is_write);

@@ -4,8 +4,12 @@
  * QEMU-free; see vnpu_engine.h.
  */
 #include <errno.h>
+#include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#ifdef __SSE2__
+#include <emmintrin.h>
+#endif
 
 #include "vnpu_engine_int.h"
 
@@ -177,15 +181,96 @@ static uint32_t vnpu_do_fill(VnpuRun *r, const uint8_t *cmd)
 }
 
 /*
+ * A COPY of at least VNPU_STREAM_MIN bytes writes its destination with
+ * non-temporal (streaming) stores, as a DMA engine writes memory without
+ * going through the CPU's caches: no read-for-ownership of every
+ * destination line, and the caches keep what the vCPUs use. glibc's
+ * memmove does the same only above a threshold tied to the host's cache
+ * size (tens of MiB), which the runs of a COPY (one mapping, at most
+ * VNPU_POLL_BYTES per memmove) never reach. VNPU_ENGINE_NO_STREAM=1 in
+ * QEMU's environment turns it off (for measurements).
+ */
+#define VNPU_STREAM_MIN (UINT64_C(4) << 20)
+/*
+ * ... and only in runs (one mapping) of at least this many bytes: the
+ * unmap of each written run (dirty tracking: locked instructions) drains
+ * the write-combining buffers, which costs more than streaming saves in
+ * short runs such as single 4 KiB pages.
+ */
+#define VNPU_STREAM_RUN_MIN (UINT64_C(64) << 10)
+
+#ifdef __SSE2__
+static bool vnpu_stream_enabled(void)
+{
+    static int on = -1;     /* racy but idempotent */
+
+    if (on < 0) {
+        on = !getenv("VNPU_ENGINE_NO_STREAM");
+    }
+    return on;
+}
+
+/* Copy @n bytes to @dst, which does not overlap @src, with streaming stores. */
+static void vnpu_stream_copy(uint8_t *dst, const uint8_t *src, uint64_t n)
+{
+    uint64_t head = vnpu_min64(n, (16 - ((uintptr_t)dst & 15)) & 15);
+
+    memcpy(dst, src, head);
+    dst += head;
+    src += head;
+    n -= head;
+    for (; n >= 64; n -= 64, dst += 64, src += 64) {
+        __m128i a = _mm_loadu_si128((const __m128i *)src);
+        __m128i b = _mm_loadu_si128((const __m128i *)(src + 16));
+        __m128i c = _mm_loadu_si128((const __m128i *)(src + 32));
+        __m128i d = _mm_loadu_si128((const __m128i *)(src + 48));
+
+        _mm_stream_si128((__m128i *)dst, a);
+        _mm_stream_si128((__m128i *)(dst + 16), b);
+        _mm_stream_si128((__m128i *)(dst + 32), c);
+        _mm_stream_si128((__m128i *)(dst + 48), d);
+    }
+    for (; n >= 16; n -= 16, dst += 16, src += 16) {
+        _mm_stream_si128((__m128i *)dst,
+                         _mm_loadu_si128((const __m128i *)src));
+    }
+    memcpy(dst, src, n);
+}
+
+/* Order the streaming stores before whatever the device writes next. */
+static void vnpu_stream_fence(void)
+{
+    _mm_sfence();
+}
+#else
+static bool vnpu_stream_enabled(void)
+{
+    return false;
+}
+
+static void vnpu_stream_copy(uint8_t *dst, const uint8_t *src, uint64_t n)
+{
+    memmove(dst, src, n);
+}
+
+static void vnpu_stream_fence(void)
+{
+}
+#endif
+
+/*
  * memmove @n bytes in VNPU_POLL_BYTES chunks, polling should_abort between
  * them; false when aborted. Distinct VAs may alias one page, so the chunks
- * go backwards when @dst overlaps the end of @src, like memmove.
+ * go backwards when @dst overlaps the end of @src, like memmove; @stream
+ * (streaming stores) applies only when they do not overlap.
  */
 static bool vnpu_move_chunked(VnpuRun *r, uint8_t *dst, const uint8_t *src,
-                              uint64_t n)
+                              uint64_t n, bool stream)
 {
     bool back = dst > src && dst < src + n;
 
+    stream = stream && n >= VNPU_STREAM_RUN_MIN &&
+             (dst >= src + n || src >= dst + n);
     for (uint64_t o = 0; o < n; o += VNPU_POLL_BYTES) {
         uint64_t c = vnpu_min64(n - o, VNPU_POLL_BYTES);
         uint64_t at = back ? n - o - c : o;
@@ -193,24 +278,21 @@ static bool vnpu_move_chunked(VnpuRun *r, uint8_t *dst, const uint8_t *src,
         if (o && vnpu_poll_abort(r)) {
             return false;
         }
-        memmove(dst + at, src + at, c);
+        if (stream) {
+            vnpu_stream_copy(dst + at, src + at, c);
+        } else {
+            memmove(dst + at, src + at, c);
+        }
     }
     return true;
 }
 
-static uint32_t vnpu_do_copy(VnpuRun *r, const uint8_t *cmd)
+/* COPY: map the source and destination run by run and move the bytes. */
+static uint32_t vnpu_copy_runs(VnpuRun *r, uint64_t src, uint64_t dst,
+                               uint64_t size, bool stream)
 {
-    uint64_t src = vnpu_ld64(cmd + 8);
-    uint64_t dst = vnpu_ld64(cmd + 16);
-    uint64_t size = vnpu_ld64(cmd + 24);
     uint64_t done = 0;
 
-    if (vnpu_range_bad(src, size) || vnpu_range_bad(dst, size)) {
-        return VNPU_JOB_BAD_CMD;
-    }
-    if (size && src < dst + size && dst < src + size) {
-        return VNPU_JOB_BAD_CMD;
-    }
     while (done < size) {
         VnpuMapping ms, md;
         uint64_t n;
@@ -226,7 +308,7 @@ static uint32_t vnpu_do_copy(VnpuRun *r, const uint8_t *cmd)
             return st;
         }
         n = md.len;     /* <= ms.len */
-        if (!vnpu_move_chunked(r, md.host, ms.host, n)) {
+        if (!vnpu_move_chunked(r, md.host, ms.host, n, stream)) {
             /* How much was written is unknown when copying backwards. */
             r->ops->unmap(r->opaque, &md, VNPU_ACCESS_WRITE, n);
             r->ops->unmap(r->opaque, &ms, VNPU_ACCESS_READ, n);
@@ -241,6 +323,28 @@ static uint32_t vnpu_do_copy(VnpuRun *r, const uint8_t *cmd)
         }
     }
     return VNPU_JOB_OK;
+}
+
+static uint32_t vnpu_do_copy(VnpuRun *r, const uint8_t *cmd)
+{
+    uint64_t src = vnpu_ld64(cmd + 8);
+    uint64_t dst = vnpu_ld64(cmd + 16);
+    uint64_t size = vnpu_ld64(cmd + 24);
+    bool stream = size >= VNPU_STREAM_MIN && vnpu_stream_enabled();
+    uint32_t st;
+
+    if (vnpu_range_bad(src, size) || vnpu_range_bad(dst, size)) {
+        return VNPU_JOB_BAD_CMD;
+    }
+    if (size && src < dst + size && dst < src + size) {
+        return VNPU_JOB_BAD_CMD;
+    }
+    st = vnpu_copy_runs(r, src, dst, size, stream);
+    if (stream) {
+        /* Before the completion (or a later command) is written. */
+        vnpu_stream_fence();
+    }
+    return st;
 }
 
 static uint32_t vnpu_do_timestamp(VnpuRun *r, const uint8_t *cmd)

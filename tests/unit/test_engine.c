@@ -986,4 +986,29 @@ TEST_F(big, copy_complete)
 	EXPECT_EQ(0, self->b.live);
 }
 
+/*
+ * A COPY large enough for streaming stores, at odd offsets and an odd
+ * size (unaligned head and tail), into a destination between guard bytes.
+ */
+TEST_F(big, copy_large_odd_offsets)
+{
+	uint64_t half = BIG_SIZE / 2, size = half - BIG_CMDS - 64 - 7;
+	uint64_t src = BIG_CMDS + 3, dst = half + 13;
+	uint32_t x = 1;
+
+	for (uint64_t i = 0; i < size; i++) {
+		x = x * 1103515245u + 12345u;
+		self->b.mem[src + i] = x >> 24;
+	}
+	memset(self->b.mem + half, 0xee, BIG_SIZE - half);
+	copy(&self->c, BIG_VA + src, BIG_VA + dst, size);
+	ASSERT_EQ(VNPU_JOB_OK, big_run(&self->b, &self->c, &self->r));
+	EXPECT_EQ(size, self->r.bytes);
+	EXPECT_EQ(0, memcmp(self->b.mem + dst, self->b.mem + src, size));
+	EXPECT_EQ(13, big_count(&self->b, half, dst, 0xee));
+	EXPECT_EQ(BIG_SIZE - dst - size,
+		  big_count(&self->b, dst + size, BIG_SIZE, 0xee));
+	EXPECT_EQ(0, self->b.live);
+}
+
 TEST_HARNESS_MAIN
