@@ -10,10 +10,11 @@
  * operands with the zero points subtracted and int32 (wrapping)
  * accumulation in a loop the compiler vectorises; int8 GEMM through
  * oneDNN accumulates the raw 8-bit products and applies the zero points
- * afterwards. Both give the same int32 sums. Convolutions use im2col in
- * blocks of output pixels (bounded scratch) and one sgemm per group;
- * depthwise convolutions (one input channel per group) use a direct loop;
- * int8 convolutions use the int16 loop.
+ * afterwards. Both give the same int32 sums. F32 convolutions use
+ * oneDNN's convolution primitive on the tensors in place; without it (or
+ * for BF16) im2col in blocks of output pixels (bounded scratch) and one
+ * sgemm per group, and a direct loop for depthwise convolutions (one
+ * input channel per group). Int8 convolutions use the int16 loop.
  */
 #include <limits.h>
 #include <stdlib.h>
@@ -773,6 +774,83 @@ static inline bool vnpu_conv_at(const VnpuConv *g, uint64_t oh, uint64_t ow,
     return true;
 }
 
+/*
+ * F32 convolution through oneDNN (vnpu_dnnl.c), on the tensors in place;
+ * @w is the dense weights. Batches in blocks of VNPU_GEMM_BLOCK_MACS,
+ * with a poll before each. Activations oneDNN does not apply exactly like the
+ * engine are applied to the stored binary32 results afterwards (in double,
+ * as vnpu_store_f does). *done is false when oneDNN cannot run the case.
+ */
+static uint32_t vnpu_conv_dnnl(VnpuRun *r, const VnpuConv *g, VnpuTensor *in,
+                               const float *w, VnpuTensor *bias,
+                               VnpuTensor *out, bool *done)
+{
+    bool post = g->act == VNPU_ACT_RELU || g->act == VNPU_ACT_RELU6;
+    uint64_t per = g->oh * g->ow * g->oc * g->kk;
+    uint64_t nb = per ? VNPU_GEMM_BLOCK_MACS / per : 1;
+    float *bv = NULL;
+    VnpuDnnlConv cv = {
+        .h = g->h, .w = g->w, .c = g->c, .oc = g->oc, .kh = g->kh,
+        .kw = g->kw, .oh = g->oh, .ow = g->ow, .groups = g->groups,
+        .sh = g->sh, .sw = g->sw, .dh = g->dh, .dw = g->dw, .pt = g->pt,
+        .pl = g->pl, .wt = w, .act = post ? g->act : VNPU_ACT_NONE,
+    };
+
+    *done = false;
+    if (in->dtype != VNPU_DT_F32 || out->dtype != VNPU_DT_F32) {
+        return VNPU_JOB_OK;
+    }
+    /* The padding past the last output pixel that the geometry needs. */
+    cv.pb = (g->oh - 1) * g->sh + (g->kh - 1) * g->dh + 1 - g->pt > g->h ?
+            (g->oh - 1) * g->sh + (g->kh - 1) * g->dh + 1 - g->pt - g->h : 0;
+    cv.pr = (g->ow - 1) * g->sw + (g->kw - 1) * g->dw + 1 - g->pl > g->w ?
+            (g->ow - 1) * g->sw + (g->kw - 1) * g->dw + 1 - g->pl - g->w : 0;
+    for (unsigned i = 0; i < 4; i++) {
+        cv.in_s[i] = in->stride[i];
+        cv.out_s[i] = out->stride[i];
+    }
+    if (bias->rank) {
+        bv = malloc(g->oc * sizeof(float));
+        if (!bv) {
+            return VNPU_JOB_DMA_ERROR;
+        }
+        for (uint64_t o = 0; o < g->oc; o++) {
+            bv[o] = vnpu_getf(bias, bias->base + vnpu_toff(bias, 0, 0, 0, o));
+        }
+        cv.bias = bv;
+    }
+    if (nb == 0) {
+        nb = 1;
+    }
+    for (uint64_t n0 = 0; n0 < g->n; n0 += nb) {
+        if (vnpu_poll_abort(r)) {
+            free(bv);
+            return VNPU_JOB_ABORTED;
+        }
+        cv.n = g->n - n0 < nb ? g->n - n0 : nb;
+        cv.in = (const float *)(in->base + vnpu_toff(in, n0, 0, 0, 0));
+        cv.out = (float *)(out->base + vnpu_toff(out, n0, 0, 0, 0));
+        if (!vnpu_dnnl_conv(&cv)) {
+            free(bv);
+            return VNPU_JOB_OK;
+        }
+    }
+    free(bv);
+    for (uint64_t p = 0; !post && g->act != VNPU_ACT_NONE &&
+         p < g->n * g->oh * g->ow; p++) {
+        uint64_t n = p / (g->oh * g->ow), y = p / g->ow % g->oh;
+        uint64_t x = p % g->ow;
+
+        for (uint64_t o = 0; o < g->oc; o++) {
+            uint8_t *op = out->base + vnpu_toff(out, n, y, x, o);
+
+            vnpu_stf(op, vnpu_act(g->act, vnpu_ldf(op)));
+        }
+    }
+    *done = true;
+    return VNPU_JOB_OK;
+}
+
 static uint32_t vnpu_conv_float(VnpuRun *r, const VnpuConv *g, VnpuTensor *in,
                                 VnpuTensor *wt, VnpuTensor *bias,
                                 VnpuTensor *out)
@@ -800,6 +878,14 @@ static uint32_t vnpu_conv_float(VnpuRun *r, const VnpuConv *g, VnpuTensor *in,
                         vnpu_getf(wt, wt->base + vnpu_toff(wt, o, i, j, c));
                 }
             }
+        }
+    }
+    {
+        bool done;
+
+        st = vnpu_conv_dnnl(r, g, in, w, bias, out, &done);
+        if (done || st != VNPU_JOB_OK) {
+            goto out;
         }
     }
     if (g->cg == 1) {

@@ -1384,37 +1384,54 @@ static void check_conv(struct __test_metadata *_metadata, struct fake *f,
 	free(bv);
 }
 
+static const struct conv_case conv_f32_cases[] = {
+	/* 1x1 everything */
+	{ VNPU_DT_F32, VNPU_DT_F32, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1 },
+	/* 3x3 same padding, bias, relu */
+	{ VNPU_DT_F32, VNPU_DT_F32, 2, 7, 6, 3, 5, 3, 3, 1, 1, 1, 1, 1,
+	  1, 1, 1, 1, VNPU_ACT_RELU, 1 },
+	/* stride 2, dilation 2, asymmetric pads */
+	{ VNPU_DT_F32, VNPU_DT_F32, 1, 11, 9, 4, 6, 3, 2, 1, 2, 3, 2, 2,
+	  2, 0, 1, 3, VNPU_ACT_TANH, 1 },
+	/* groups 2 */
+	{ VNPU_DT_F32, VNPU_DT_F32, 1, 5, 5, 6, 4, 3, 3, 2, 1, 1, 1, 1,
+	  0, 0, 0, 0, VNPU_ACT_NONE, 1 },
+	/* depthwise, multiplier 2 */
+	{ VNPU_DT_F32, VNPU_DT_F32, 2, 6, 7, 5, 10, 3, 3, 5, 1, 2, 1, 1,
+	  1, 1, 1, 1, VNPU_ACT_RELU6, 1 },
+	/* pointwise, odd channels */
+	{ VNPU_DT_F32, VNPU_DT_F32, 1, 3, 5, 17, 13, 1, 1, 1, 1, 1, 1, 1,
+	  0, 0, 0, 0, VNPU_ACT_SILU, 0 },
+	/* pointwise, batch 3, many channels, sigmoid after the bias */
+	{ VNPU_DT_F32, VNPU_DT_F32, 3, 9, 7, 40, 24, 1, 1, 1, 1, 1, 1, 1,
+	  0, 0, 0, 0, VNPU_ACT_SIGMOID, 1 },
+	/* one input channel (a stem), stride 2, pads larger than needed */
+	{ VNPU_DT_F32, VNPU_DT_F32, 2, 9, 8, 1, 16, 3, 3, 1, 2, 2, 1, 1,
+	  1, 2, 1, 2, VNPU_ACT_RELU, 1 },
+	/* bf16 in, f32 and bf16 out */
+	{ VNPU_DT_BF16, VNPU_DT_F32, 1, 6, 6, 4, 3, 3, 3, 1, 1, 1, 1, 1,
+	  1, 1, 1, 1, VNPU_ACT_NONE, 1 },
+	{ VNPU_DT_BF16, VNPU_DT_BF16, 1, 5, 4, 2, 2, 2, 2, 2, 1, 1, 1, 1,
+	  0, 1, 0, 1, VNPU_ACT_GELU, 1 },
+};
+
 TEST_F(ops, conv2d_f32)
 {
-	static const struct conv_case cases[] = {
-		/* 1x1 everything */
-		{ VNPU_DT_F32, VNPU_DT_F32, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1 },
-		/* 3x3 same padding, bias, relu */
-		{ VNPU_DT_F32, VNPU_DT_F32, 2, 7, 6, 3, 5, 3, 3, 1, 1, 1, 1, 1,
-		  1, 1, 1, 1, VNPU_ACT_RELU, 1 },
-		/* stride 2, dilation 2, asymmetric pads */
-		{ VNPU_DT_F32, VNPU_DT_F32, 1, 11, 9, 4, 6, 3, 2, 1, 2, 3, 2, 2,
-		  2, 0, 1, 3, VNPU_ACT_TANH, 1 },
-		/* groups 2 */
-		{ VNPU_DT_F32, VNPU_DT_F32, 1, 5, 5, 6, 4, 3, 3, 2, 1, 1, 1, 1,
-		  0, 0, 0, 0, VNPU_ACT_NONE, 1 },
-		/* depthwise, multiplier 2 */
-		{ VNPU_DT_F32, VNPU_DT_F32, 2, 6, 7, 5, 10, 3, 3, 5, 1, 2, 1, 1,
-		  1, 1, 1, 1, VNPU_ACT_RELU6, 1 },
-		/* pointwise, odd channels */
-		{ VNPU_DT_F32, VNPU_DT_F32, 1, 3, 5, 17, 13, 1, 1, 1, 1, 1, 1, 1,
-		  0, 0, 0, 0, VNPU_ACT_SILU, 0 },
-		/* bf16 in, f32 and bf16 out */
-		{ VNPU_DT_BF16, VNPU_DT_F32, 1, 6, 6, 4, 3, 3, 3, 1, 1, 1, 1, 1,
-		  1, 1, 1, 1, VNPU_ACT_NONE, 1 },
-		{ VNPU_DT_BF16, VNPU_DT_BF16, 1, 5, 4, 2, 2, 2, 2, 2, 1, 1, 1, 1,
-		  0, 1, 0, 1, VNPU_ACT_GELU, 1 },
-	};
-
-	for (size_t i = 0; i < ARRAY_SIZE(cases); i++) {
-		check_conv(_metadata, F, &cases[i]);
+	for (size_t i = 0; i < ARRAY_SIZE(conv_f32_cases); i++) {
+		check_conv(_metadata, F, &conv_f32_cases[i]);
 		F->brk = CMD_AREA;
 	}
+}
+
+/* The same with oneDNN off: im2col + OpenBLAS, and the direct loop. */
+TEST_F(ops, conv2d_f32_without_onednn)
+{
+	setenv("VNPU_ENGINE_NO_DNNL", "1", 1);
+	for (size_t i = 0; i < ARRAY_SIZE(conv_f32_cases); i++) {
+		check_conv(_metadata, F, &conv_f32_cases[i]);
+		F->brk = CMD_AREA;
+	}
+	unsetenv("VNPU_ENGINE_NO_DNNL");
 }
 
 TEST_F(ops, conv2d_int8)
