@@ -2,8 +2,8 @@
 # SPDX-License-Identifier: MIT
 #
 # Unpack Debian's 6.12 guest kernel under OUTDIR without installing it:
-#   OUTDIR/vmlinuz, OUTDIR/modules/*.ko (the DRM modules vnpu.ko needs,
-#   decompressed), OUTDIR/modules/load-order, OUTDIR/kver.
+#   OUTDIR/vmlinuz, OUTDIR/config, OUTDIR/modules/*.ko (the DRM modules
+#   vnpu.ko needs, decompressed), OUTDIR/modules/load-order, OUTDIR/kver.
 # The kernel version matches the headers the module is built against.
 set -euo pipefail
 out=${1:?usage: guest-kernel.sh OUTDIR KVER}
@@ -20,6 +20,8 @@ fi
 rm -rf "$out/root"
 dpkg-deb -x "$deb" "$out/root"
 cp "$out/root/boot/vmlinuz-$kver" "$out/vmlinuz"
+# run-guest.sh reads CONFIG_HZ from it (lpj=)
+cp "$out/root/boot/config-$kver" "$out/config"
 mdir="$out/root/lib/modules/$kver"
 # The package ships no modules.dep (depmod makes it at install time).
 depmod -b "$out/root" "$kver"

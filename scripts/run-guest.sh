@@ -54,6 +54,29 @@ die() { echo "run-guest: $*" >&2; exit 2; }
 append="console=ttyS0 panic=-1 oops=panic quiet loglevel=5 no_timer_check tsc=reliable"
 append+=" cryptomgr.notests=1 ipv6.disable=1"
 append+=" initcall_blacklist=crypto_kdf108_init,jent_mod_init,load_system_certificate_list,init_encrypted"
+# The TCG guest's TSC runs at the host's TSC rate. Telling the kernel:
+# lpj= skips the delay-loop calibration of the second vCPU at bring-up
+# (qemu64 has no invariant TSC, so it cannot reuse the boot CPU's; 0.1-0.2 s
+# of boot), tsc_early_khz= replaces a PIT calibration that a busy host
+# can skew. Left out when the host's TSC rate or the kernel's HZ is unknown.
+host_tsc_khz() {
+	local mhz
+	[ -r /sys/devices/system/cpu/cpu0/tsc_freq_khz ] &&
+		{ cat /sys/devices/system/cpu/cpu0/tsc_freq_khz; return; }
+	mhz=$(dmesg 2>/dev/null | sed -n -e 's/.*tsc: Detected \([0-9.]*\) MHz processor.*/\1/p' \
+		-e 's/.*tsc: Refined TSC clocksource calibration: \([0-9.]*\) MHz.*/\1/p' | tail -n1)
+	# without cpufreq, /proc/cpuinfo gives the calibrated rate
+	[ -n "$mhz" ] || [ -e /sys/devices/system/cpu/cpu0/cpufreq ] ||
+		! grep -qw constant_tsc /proc/cpuinfo ||
+		mhz=$(awk '/^cpu MHz/ { print $4; exit }' /proc/cpuinfo)
+	[ -n "$mhz" ] && awk -v m="$mhz" 'BEGIN { printf "%d\n", m * 1000 }'
+}
+kdir=$(dirname "$KERNEL")
+hz=$(sed -n 's/^CONFIG_HZ=//p' "$kdir/config" "$kdir/src/.config" 2>/dev/null | head -n1)
+khz=$(host_tsc_khz)
+if [ -n "$hz" ] && [ -n "$khz" ] && [ "$khz" -ge 500000 ] && [ "$khz" -le 10000000 ]; then
+	append+=" tsc_early_khz=$khz lpj=$((khz * 1000 / hz))"
+fi
 append+=" vnpu.devices=$devices$extra"
 [ $noload = 1 ] && append+=" vnpu.noload=1"
 if [ $shell = 1 ]; then
