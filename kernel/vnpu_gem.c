@@ -24,6 +24,15 @@
  * is not in its list faults (-EFAULT); the device never sees freed pages.
  * A CPU mmap() takes the pages back itself (drm_gem_shmem_mmap()).
  *
+ * Huge pages: shmem BOs of 2 MiB or more get their file from a private
+ * tmpfs mount with huge=within_size (as i915 and v3d do), so that the
+ * guest kernel backs them with transparent huge pages where it has free
+ * ones. Their pages are then physically contiguous 2 MiB at a time, and
+ * since such BOs are placed 2 MiB aligned the MMU maps them with 2 MiB
+ * leaves, which the device translates once per 2 MiB. Swap-out splits the
+ * huge pages like any shmem file's; the module parameter huge_pages=0
+ * (writable at run time, for new BOs) turns it off.
+ *
  * Locking: the reservation lock protects a BO's residency and its list of
  * mappings; it nests outside the contexts' locks. The shrinker only tries
  * the reservation and context locks: reclaim may run in a thread holding
@@ -34,11 +43,17 @@
 #include <linux/dma-mapping.h>
 #include <linux/dma-resv.h>
 #include <linux/err.h>
+#include <linux/fs.h>
 #include <linux/mm.h>
+#include <linux/module.h>
+#include <linux/mount.h>
+#include <linux/pagemap.h>
 #include <linux/sched/mm.h>
 #include <linux/pci.h>
 #include <linux/scatterlist.h>
+#include <linux/shmem_fs.h>
 #include <linux/shrinker.h>
+#include <linux/sizes.h>
 #include <linux/slab.h>
 #include <linux/swap.h>
 
@@ -55,6 +70,74 @@
 #include "vnpu_mmu.h"
 
 static_assert(offsetof(struct vnpu_bo, base) == 0);
+
+static bool huge_pages = true;
+module_param(huge_pages, bool, 0644);
+MODULE_PARM_DESC(huge_pages,
+		 "Back new shmem BOs of 2 MiB or more with transparent huge pages (default: on)");
+
+/* The tmpfs mount with huge=within_size, shared by all devices. */
+static DEFINE_MUTEX(vnpu_gemfs_lock);
+static struct vfsmount *vnpu_gemfs;
+static unsigned int vnpu_gemfs_users;
+
+static void vnpu_gemfs_put(struct drm_device *drm, void *unused)
+{
+	mutex_lock(&vnpu_gemfs_lock);
+	if (!--vnpu_gemfs_users && vnpu_gemfs) {
+		kern_unmount(vnpu_gemfs);
+		vnpu_gemfs = NULL;
+	}
+	mutex_unlock(&vnpu_gemfs_lock);
+}
+
+/*
+ * Take a reference to the mount, mounting it for the first device. Without
+ * THP in the kernel, or if the mount fails, BOs use the default shmem mount.
+ */
+static int vnpu_gemfs_get(struct vnpu_device *vdev)
+{
+	char opts[] = "huge=within_size";
+	struct file_system_type *type;
+	struct vfsmount *mnt;
+
+	mutex_lock(&vnpu_gemfs_lock);
+	if (!vnpu_gemfs_users++ && IS_ENABLED(CONFIG_TRANSPARENT_HUGEPAGE)) {
+		type = get_fs_type("tmpfs");
+		mnt = type ? vfs_kern_mount(type, SB_KERNMOUNT, type->name, opts) :
+			     ERR_PTR(-ENODEV);
+		if (IS_ERR(mnt))
+			drm_info(&vdev->drm, "no huge pages for BOs: tmpfs mount failed (%pe)\n",
+				 mnt);
+		else
+			vnpu_gemfs = mnt;
+	}
+	mutex_unlock(&vnpu_gemfs_lock);
+	return drmm_add_action_or_reset(&vdev->drm, vnpu_gemfs_put, NULL);
+}
+
+/*
+ * Move a new shmem BO of 2 MiB or more to a file of the huge-page mount,
+ * with the allocation flags drm_gem_shmem gave the old one. Before any
+ * page exists. Returns 0 (also when it stays where it is) or -errno.
+ */
+static int vnpu_bo_use_gemfs(struct drm_gem_object *obj)
+{
+	struct file *filp;
+
+	/* stable: a BO is made while its device (a mount user) exists */
+	if (!vnpu_gemfs || !READ_ONCE(huge_pages) || obj->size < SZ_2M)
+		return 0;
+	filp = shmem_file_setup_with_mnt(vnpu_gemfs, "drm mm object",
+					 obj->size, VM_NORESERVE);
+	if (IS_ERR(filp))
+		return PTR_ERR(filp);
+	mapping_set_gfp_mask(filp->f_mapping,
+			     mapping_gfp_mask(obj->filp->f_mapping));
+	fput(obj->filp);
+	obj->filp = filp;
+	return 0;
+}
 
 static void vnpu_bo_init_lists(struct vnpu_bo *bo)
 {
@@ -162,6 +245,7 @@ static int vnpu_bo_create_shmem(struct drm_device *drm, u64 size, u32 flags,
 	struct drm_gem_shmem_object *shmem;
 	struct sg_table *sgt;
 	struct vnpu_bo *bo;
+	int ret;
 
 	shmem = drm_gem_shmem_create(drm, size);
 	if (IS_ERR(shmem))
@@ -169,6 +253,11 @@ static int vnpu_bo_create_shmem(struct drm_device *drm, u64 size, u32 flags,
 
 	bo = to_vnpu_bo(&shmem->base);
 	bo->flags = flags;
+	ret = vnpu_bo_use_gemfs(&shmem->base);
+	if (ret) {
+		drm_gem_object_put(&shmem->base);
+		return ret;
+	}
 	/* before the pages exist: they are allocated with this caching */
 	shmem->map_wc = !!(flags & DRM_VNPU_BO_WC);
 	/* the device may have written them: evicted pages must be swapped */
@@ -903,7 +992,7 @@ static void vnpu_swap_fini(struct drm_device *drm, void *unused)
 }
 
 /**
- * vnpu_swap_init - register the shrinker of shmem BOs
+ * vnpu_swap_init - register the shrinker of shmem BOs, mount their huge-page tmpfs
  * @vdev: device, before drm_dev_register()
  */
 int vnpu_swap_init(struct vnpu_device *vdev)
@@ -928,6 +1017,9 @@ int vnpu_swap_init(struct vnpu_device *vdev)
 	if (ret)
 		return ret;
 	shrinker_register(shrinker);
+	ret = vnpu_gemfs_get(vdev);
+	if (ret)
+		return ret;
 
 	drm_debugfs_add_file(&vdev->drm, "swap", vnpu_swap_show, NULL);
 	debugfs_create_file("swap_evict", 0200, vdev->drm.debugfs_root, vdev,

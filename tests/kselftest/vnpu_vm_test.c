@@ -1193,6 +1193,113 @@ TEST_F(bind, huge_pages_userptr_thp)
 	munmap(mem, size);
 }
 
+#define HUGE_PARAM "/sys/module/vnpu/parameters/huge_pages"
+
+/* thp_file_alloc of /proc/vmstat (huge pages allocated for files), or -1 */
+static long thp_file_allocs(void)
+{
+	char line[128];
+	long n = -1;
+	FILE *f;
+
+	f = fopen("/proc/vmstat", "re");
+	if (!f)
+		return -1;
+	while (fgets(line, sizeof(line), f))
+		if (sscanf(line, "thp_file_alloc %ld", &n) == 1)
+			break;
+	fclose(f);
+	return n;
+}
+
+/* Free blocks of 2 MiB or more in the guest kernel (/proc/buddyinfo) */
+static long free_huge_blocks(void)
+{
+	unsigned long c[11];
+	char line[256];
+	long n = 0;
+	FILE *f;
+	int i;
+
+	f = fopen("/proc/buddyinfo", "re");
+	if (!f)
+		return 0;
+	while (fgets(line, sizeof(line), f)) {
+		char *z = strstr(line, "zone");
+
+		if (!z || sscanf(z, "zone %*s %lu %lu %lu %lu %lu %lu %lu %lu %lu %lu %lu",
+				 &c[0], &c[1], &c[2], &c[3], &c[4], &c[5], &c[6],
+				 &c[7], &c[8], &c[9], &c[10]) != 11)
+			continue;
+		for (i = 9; i < 11; i++)
+			n += c[i] << (i - 9);
+	}
+	fclose(f);
+	return n;
+}
+
+/*
+ * A 4 MiB shmem BO (huge_pages=1) gets transparent huge pages, and each one
+ * is one 2 MiB leaf of its automatic mapping; the device fills across the
+ * 2 MiB boundary and the CPU sees it. With huge_pages=0 a new BO gets
+ * neither huge pages nor 2 MiB leaves.
+ */
+TEST_F(bind, huge_pages_shmem_bo)
+{
+	uint32_t ctx = PARAM(self->v.fd, DRM_VNPU_PARAM_CONTEXT_ID);
+	uint64_t sizes = PARAM(self->v.fd, DRM_VNPU_PARAM_PAGE_SIZES);
+	const uint64_t size = 2 * HUGE_SZ;
+	long a0, a1, n0, n1, free;
+	struct pt_run run;
+	uint32_t h, h2, hw;
+	uint64_t va, va2;
+	uint8_t *p;
+
+	if (!(sizes & HUGE_SZ))
+		SKIP(return, "the MMU has no 2 MiB pages");
+	n0 = PT_LOOKUP_OR_SKIP(ctx, 0, &run);
+	if (access(HUGE_PARAM, W_OK) || thp_file_allocs() < 0)
+		SKIP(return, "no huge_pages parameter or no THP counters");
+
+	ASSERT_EQ(0, sysfs_write(HUGE_PARAM, "0"));
+	a0 = thp_file_allocs();
+	ASSERT_EQ(0, vnpu_bo_create(self->v.fd, size, 0, &h2, &va2));
+	ASSERT_EQ(a0, thp_file_allocs());
+	ASSERT_EQ(n0, pt_lookup(ctx, va2, &run));
+	ASSERT_STREQ("4K", run.size);
+
+	ASSERT_EQ(0, sysfs_write(HUGE_PARAM, "1"));
+	free = free_huge_blocks();
+	a0 = thp_file_allocs();
+	ASSERT_EQ(0, vnpu_bo_create(self->v.fd, size, 0, &h, &va));
+	a1 = thp_file_allocs();
+	/* with plenty of free 2 MiB blocks, expect at least one huge page */
+	if (a1 == a0 && free < 64)
+		SKIP(return, "the guest kernel had no free huge page");
+	ASSERT_LT(a0, a1) TH_LOG("%ld free 2 MiB blocks, no huge page", free);
+	ASSERT_EQ(0, va % HUGE_SZ);
+	n1 = pt_lookup(ctx, va, &run);
+	ASSERT_EQ(n0 + (a1 - a0), n1);
+	if (a1 - a0 == 2) {
+		ASSERT_STREQ("2M", run.size);
+		ASSERT_STREQ("sys", run.kind);
+	}
+	ASSERT_EQ(0, vm_fill(_metadata, &self->v, va + HUGE_SZ - 64, 128,
+			     0x600d2bad, &hw));
+	ASSERT_EQ(VNPU_JOB_OK, hw);
+	ASSERT_EQ(0, vm_copy(_metadata, &self->v, va, va2, size, &hw));
+	ASSERT_EQ(VNPU_JOB_OK, hw);
+	p = vnpu_bo_mmap(self->v.fd, h2, size);
+	ASSERT_NE(NULL, p);
+	ASSERT_EQ(-1, check_bytes(p, HUGE_SZ - 64, 0));
+	ASSERT_EQ(-1, check_fill(p + HUGE_SZ - 64, 128, 0x600d2bad));
+	ASSERT_EQ(-1, check_bytes(p + HUGE_SZ + 64, HUGE_SZ - 64, 0));
+	munmap(p, size);
+	ASSERT_EQ(0, vnpu_gem_close(self->v.fd, h));
+	ASSERT_EQ(0, vnpu_gem_close(self->v.fd, h2));
+	ASSERT_EQ(n0, pt_lookup(ctx, 0, &run));
+}
+
 /* Automatic placements of 2 MiB or more are 2 MiB aligned. */
 TEST_F(bind, automatic_placement_2m_aligned)
 {
