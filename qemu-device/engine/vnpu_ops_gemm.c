@@ -11,10 +11,11 @@
  * accumulation in a loop the compiler vectorises; int8 GEMM through
  * oneDNN accumulates the raw 8-bit products and applies the zero points
  * afterwards. Both give the same int32 sums. F32 convolutions use
- * oneDNN's convolution primitive on the tensors in place; without it (or
- * for BF16) im2col in blocks of output pixels (bounded scratch) and one
- * sgemm per group, and a direct loop for depthwise convolutions (one
- * input channel per group). Int8 convolutions use the int16 loop.
+ * oneDNN's convolution primitive on the tensors in place; without it
+ * (or for BF16) a 1x1 stride-1 convolution is one sgemm in place, others
+ * use im2col in blocks of output pixels (bounded scratch) and one sgemm
+ * per group, and depthwise convolutions (one input channel per group) a
+ * direct loop. Int8 convolutions use the int16 loop.
  */
 #include <limits.h>
 #include <stdlib.h>
@@ -100,6 +101,47 @@ static inline void vnpu_store_f(const VnpuTensor *out, uint8_t *p, float acc,
     } else {
         vnpu_put(out, p, acc, 0);
     }
+}
+
+/*
+ * vnpu_store_f on a contiguous F32 row in place, for act NONE, RELU or
+ * RELU6 (the same values: these are exact in binary32), with @bias a
+ * dense F32 [n] or NULL: a loop the compiler vectorises.
+ */
+static VNPU_HOT void vnpu_row_f32(float *row, uint64_t n, const float *bias,
+                                  unsigned act)
+{
+    for (uint64_t i = 0; i < n; i++) {
+        float v = row[i] + (bias ? bias[i] : 0.0f);
+
+        if (act != VNPU_ACT_NONE) {
+            v = v > 0 ? v : 0;
+        }
+        if (act == VNPU_ACT_RELU6) {
+            v = v > 6 ? 6 : v;
+        }
+        row[i] = v;
+    }
+}
+
+/* Bias as a dense F32 array (NULL when absent or out of memory: *ok). */
+static float *vnpu_bias_f32(const VnpuTensor *bias, uint64_t n, bool *ok)
+{
+    float *b;
+
+    *ok = true;
+    if (!bias->rank) {
+        return NULL;
+    }
+    b = malloc(n * sizeof(float));
+    if (!b) {
+        *ok = false;
+        return NULL;
+    }
+    for (uint64_t i = 0; i < n; i++) {
+        b[i] = vnpu_getf(bias, bias->base + vnpu_toff(bias, 0, 0, 0, i));
+    }
+    return b;
 }
 
 /* Quantised result: DOC: Numerics of uapi/vnpu_device.h. */
@@ -340,7 +382,8 @@ static uint32_t vnpu_gemm_float(VnpuRun *r, VnpuTensor *a, VnpuTensor *b,
     bool db = vnpu_blas_layout(b, K, N, &tb, &ldb);
     bool dc = out->dtype == VNPU_DT_F32 && out->stride[3] == 1 &&
               (M == 1 || (out->stride[2] >= N && out->stride[2] <= INT_MAX));
-    float *pa = NULL, *pb = NULL, *pc = NULL;
+    float *pa = NULL, *pb = NULL, *pc = NULL, *bv = NULL;
+    bool bv_ok = false;
     uint64_t rows = VNPU_GEMM_BLOCK_MACS / (N * K);
     uint64_t last_ob = 0;
     uint32_t st = VNPU_JOB_OK;
@@ -359,6 +402,7 @@ static uint32_t vnpu_gemm_float(VnpuRun *r, VnpuTensor *a, VnpuTensor *b,
     pa = da ? NULL : malloc(M * K * sizeof(float));
     pb = db ? NULL : malloc(K * N * sizeof(float));
     pc = dc ? NULL : malloc(M * N * sizeof(float));
+    bv = dc ? vnpu_bias_f32(bias, N, &bv_ok) : NULL;
     if ((!da && !pa) || (!db && !pb) || (!dc && !pc)) {
         st = VNPU_JOB_DMA_ERROR;
         goto out;
@@ -418,6 +462,12 @@ static uint32_t vnpu_gemm_float(VnpuRun *r, VnpuTensor *a, VnpuTensor *b,
             if (dc && !bias->rank && act == VNPU_ACT_NONE) {
                 continue;
             }
+            if (dc && act <= VNPU_ACT_RELU6 && bv_ok) {
+                for (uint64_t m = 0; m < M; m++) {
+                    vnpu_row_f32(C + m * ldc, N, bv, act);
+                }
+                continue;
+            }
             for (uint64_t m = 0; m < M; m++) {
                 for (uint64_t n = 0; n < N; n++) {
                     vnpu_store_f(out, oc + vnpu_toff(out, 0, 0, m, n),
@@ -430,6 +480,7 @@ out:
     free(pa);
     free(pb);
     free(pc);
+    free(bv);
     return st;
 }
 
@@ -851,6 +902,79 @@ static uint32_t vnpu_conv_dnnl(VnpuRun *r, const VnpuConv *g, VnpuTensor *in,
     return VNPU_JOB_OK;
 }
 
+/*
+ * Pixel stride of an NHWC F32 tensor whose pixels are evenly spaced and
+ * whose channels are contiguous (a [pixels, channels] matrix), else 0.
+ */
+static uint64_t vnpu_pix_stride(const VnpuTensor *t)
+{
+    uint64_t ps = t->shape[2] == 1 && t->shape[1] == 1 && t->shape[0] == 1 ?
+                  t->shape[3] : t->stride[2];
+
+    if (t->dtype != VNPU_DT_F32 || (t->stride[3] != 1 && t->shape[3] != 1) ||
+        ps < t->shape[3] || ps > INT_MAX ||
+        (t->shape[1] > 1 && t->stride[1] != t->shape[2] * ps) ||
+        (t->shape[0] > 1 && t->stride[0] != t->shape[1] * t->shape[2] * ps)) {
+        return 0;
+    }
+    return ps;
+}
+
+/*
+ * A 1x1, stride 1, unpadded, ungrouped F32 convolution is one GEMM of the
+ * [pixels, C] input by the [OC, C] weights: sgemm on the tensors in place
+ * (no im2col), in row blocks with polls between. *done is false when the
+ * layouts do not allow it.
+ */
+static uint32_t vnpu_conv_1x1(VnpuRun *r, const VnpuConv *g, VnpuTensor *in,
+                              const float *w, VnpuTensor *bias,
+                              VnpuTensor *out, bool *done)
+{
+    uint64_t npix = g->n * g->oh * g->ow;
+    uint64_t lda = vnpu_pix_stride(in), ldc = vnpu_pix_stride(out);
+    uint64_t rows = VNPU_GEMM_BLOCK_MACS / (g->oc * g->c);
+    const float *A = (const float *)in->base;
+    float *Cm = (float *)out->base;
+
+    *done = false;
+    if (g->kh != 1 || g->kw != 1 || g->sh != 1 || g->sw != 1 || g->pt ||
+        g->pl || g->groups != 1 || g->oh != g->h || g->ow != g->w ||
+        !lda || !ldc || npix > INT_MAX) {
+        return VNPU_JOB_OK;
+    }
+    if (rows == 0) {
+        rows = 1;
+    }
+    for (uint64_t m0 = 0; m0 < npix; m0 += rows) {
+        uint64_t mb = npix - m0 < rows ? npix - m0 : rows;
+
+        if (vnpu_poll_abort(r)) {
+            return VNPU_JOB_ABORTED;
+        }
+        cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, mb, g->oc,
+                    g->c, 1.0f, A + m0 * lda, lda, w, g->c, 0.0f,
+                    Cm + m0 * ldc, ldc);
+    }
+    if (bias->rank || g->act != VNPU_ACT_NONE) {
+        bool fast = g->act <= VNPU_ACT_RELU6, ok;
+        float *bv = fast ? vnpu_bias_f32(bias, g->oc, &ok) : NULL;
+
+        for (uint64_t p = 0; p < npix; p++) {
+            if (fast && ok) {
+                vnpu_row_f32(Cm + p * ldc, g->oc, bv, g->act);
+                continue;
+            }
+            for (uint64_t o = 0; o < g->oc; o++) {
+                vnpu_store_f(out, (uint8_t *)(Cm + p * ldc + o),
+                             Cm[p * ldc + o], bias, o, g->act);
+            }
+        }
+        free(bv);
+    }
+    *done = true;
+    return VNPU_JOB_OK;
+}
+
 static uint32_t vnpu_conv_float(VnpuRun *r, const VnpuConv *g, VnpuTensor *in,
                                 VnpuTensor *wt, VnpuTensor *bias,
                                 VnpuTensor *out)
@@ -884,6 +1008,10 @@ static uint32_t vnpu_conv_float(VnpuRun *r, const VnpuConv *g, VnpuTensor *in,
         bool done;
 
         st = vnpu_conv_dnnl(r, g, in, w, bias, out, &done);
+        if (done || st != VNPU_JOB_OK) {
+            goto out;
+        }
+        st = vnpu_conv_1x1(r, g, in, w, bias, out, &done);
         if (done || st != VNPU_JOB_OK) {
             goto out;
         }
