@@ -43,7 +43,7 @@ typedef struct VnpuDnnlPrim {
     dnnl_primitive_t prim;
     dnnl_primitive_t wreorder;  /* conv: user weights -> prim's layout */
     dnnl_memory_t src, wei, bias, dst, wuser;
-    void *wbuf;                 /* conv: weights in the prim's layout */
+    size_t wsize;               /* conv: bytes of weights in prim's layout */
     uint64_t used;
 } VnpuDnnlPrim;
 
@@ -73,7 +73,6 @@ static void vnpu_dnnl_prim_free(VnpuDnnlPrim *p)
             dnnl_memory_destroy(*mems[i]);
         }
     }
-    free(p->wbuf);
     memset(p, 0, sizeof(*p));
 }
 
@@ -157,15 +156,24 @@ static VnpuDnnlPrim *vnpu_dnnl_lookup(VnpuDnnlCtx *c, const VnpuDnnlKey *key)
     return lru;
 }
 
-/* Create the primitive of @pd in @p unless it is a reference kernel. */
-static bool vnpu_dnnl_make(VnpuDnnlPrim *p, dnnl_primitive_desc_t pd)
+/*
+ * Create the primitive of @pd in @p unless it is a reference kernel or
+ * needs more than @limit bytes of its own (scratchpad: packed copies of
+ * operands), so that memory stays bounded by the tensors a guest gives.
+ */
+static bool vnpu_dnnl_make(VnpuDnnlPrim *p, dnnl_primitive_desc_t pd,
+                           uint64_t limit)
 {
     const char *impl = NULL;
+    int64_t extra = 0;
     bool ok;
 
     ok = dnnl_primitive_desc_query(pd, dnnl_query_impl_info_str, 0,
                                    &impl) == dnnl_success &&
          impl && strncmp(impl, "ref", 3) &&
+         dnnl_primitive_desc_query(pd, dnnl_query_memory_consumption_s64, 0,
+                                   &extra) == dnnl_success &&
+         extra >= 0 && (uint64_t)extra <= limit &&
          dnnl_primitive_create(&p->prim, pd) == dnnl_success;
     if (!ok) {
         p->prim = NULL;
@@ -227,7 +235,11 @@ static bool vnpu_dnnl_build_matmul(VnpuDnnlCtx *c, VnpuDnnlPrim *p,
         dnnl_success) {
         return false;
     }
-    ok = vnpu_dnnl_make(p, pd) && vnpu_dnnl_mem(&p->src, &amd, c->eng) &&
+    ok = vnpu_dnnl_make(p, pd, 4 * (dnnl_memory_desc_get_size(&amd) +
+                                    dnnl_memory_desc_get_size(&bmd) +
+                                    dnnl_memory_desc_get_size(&cmd)) +
+                               (16u << 20)) &&
+         vnpu_dnnl_mem(&p->src, &amd, c->eng) &&
          vnpu_dnnl_mem(&p->wei, &bmd, c->eng) &&
          vnpu_dnnl_mem(&p->dst, &cmd, c->eng);
     dnnl_primitive_desc_destroy(pd);
@@ -324,16 +336,19 @@ static bool vnpu_dnnl_build_conv(VnpuDnnlCtx *c, VnpuDnnlPrim *p,
     }
     if (dnnl_primitive_attr_set_post_ops(attr, po) ||
         dnnl_primitive_desc_create(&pd, &desc, attr, c->eng, NULL) ||
-        !vnpu_dnnl_make(p, pd)) {
+        !vnpu_dnnl_make(p, pd, 4 * (dnnl_memory_desc_get_size(&smd) +
+                                    dnnl_memory_desc_get_size(&wumd) +
+                                    dnnl_memory_desc_get_size(&dmd)) +
+                               (16u << 20))) {
         goto out;
     }
     wq = dnnl_primitive_desc_query_md(pd, dnnl_query_weights_md, 0);
-    p->wbuf = wq ? malloc(dnnl_memory_desc_get_size(wq) + 64) : NULL;
-    ok = p->wbuf &&
+    p->wsize = wq ? dnnl_memory_desc_get_size(wq) : 0;
+    ok = p->wsize &&
          dnnl_reorder_primitive_desc_create(&rpd, &wumd, c->eng, wq, c->eng,
                                             NULL) == dnnl_success &&
          dnnl_primitive_create(&p->wreorder, rpd) == dnnl_success &&
-         dnnl_memory_create(&p->wei, wq, c->eng, p->wbuf) == dnnl_success &&
+         vnpu_dnnl_mem(&p->wei, wq, c->eng) &&
          vnpu_dnnl_mem(&p->wuser, &wumd, c->eng) &&
          vnpu_dnnl_mem(&p->src, &smd, c->eng) &&
          vnpu_dnnl_mem(&p->dst, &dmd, c->eng) &&
@@ -362,6 +377,8 @@ bool vnpu_dnnl_conv(const VnpuDnnlConv *cv)
     VnpuDnnlPrim *p;
     dnnl_exec_arg_t args[4], rargs[2];
     unsigned i, n = 0;
+    void *wbuf;
+    bool ok;
 
     if (!c || (cv->act != VNPU_ACT_NONE && cv->act != VNPU_ACT_RELU &&
                cv->act != VNPU_ACT_RELU6)) {
@@ -395,15 +412,26 @@ bool vnpu_dnnl_conv(const VnpuDnnlConv *cv)
     if (cv->bias) {
         args[n++] = (dnnl_exec_arg_t){ DNNL_ARG_BIAS, p->bias };
     }
-    if (dnnl_memory_set_data_handle(p->wuser, (void *)cv->wt) ||
-        dnnl_memory_set_data_handle(p->src, (void *)cv->in) ||
-        dnnl_memory_set_data_handle(p->dst, cv->out) ||
-        (cv->bias &&
-         dnnl_memory_set_data_handle(p->bias, (void *)cv->bias))) {
+    /*
+     * The reordered weights live only for this call, and may not be much
+     * larger than the user's (blocked layouts pad channels to 16): memory
+     * stays bounded by the tensors a guest can give.
+     */
+    if (p->wsize > 4 * cv->oc * cv->kh * cv->kw * (cv->c / cv->groups) *
+        sizeof(float) + (1u << 20)) {
         return false;
     }
-    return vnpu_dnnl_run(c, p->wreorder, 2, rargs) &&
-           vnpu_dnnl_run(c, p->prim, n, args);
+    wbuf = aligned_alloc(64, (p->wsize + 63) & ~(size_t)63);
+    ok = wbuf && !dnnl_memory_set_data_handle(p->wei, wbuf) &&
+         !dnnl_memory_set_data_handle(p->wuser, (void *)cv->wt) &&
+         !dnnl_memory_set_data_handle(p->src, (void *)cv->in) &&
+         !dnnl_memory_set_data_handle(p->dst, cv->out) &&
+         (!cv->bias ||
+          !dnnl_memory_set_data_handle(p->bias, (void *)cv->bias)) &&
+         vnpu_dnnl_run(c, p->wreorder, 2, rargs) &&
+         vnpu_dnnl_run(c, p->prim, n, args);
+    free(wbuf);
+    return ok;
 }
 
 bool vnpu_dnnl_int8_exact(void)
