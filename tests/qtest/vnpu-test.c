@@ -1326,6 +1326,75 @@ static void test_tlb_inv(void)
     vnpu_stop(v);
 }
 
+/*
+ * The page-walk cache: a COPY over 4 KiB pages of one leaf table whose
+ * physical pages are scattered (mapped backwards) moves each one to the
+ * right place; a destination page unmapped in the middle (with TLB_INV),
+ * then one made read-only, faults at its exact VA after the pages before
+ * it were written, and the pages after it are untouched.
+ */
+static void test_walk_cache(void)
+{
+    enum { N = 6 };
+    Vnpu *v = vnpu_setup(NULL, 1);
+    uint64_t src = new_va(v, N * PAGE), dst = new_va(v, N * PAGE);
+    uint64_t spa[N], dpa[N];
+    uint8_t buf[PAGE];
+    Cmds c = { 0 };
+    Comp comp;
+
+    for (int i = 0; i < N; i++) {
+        spa[i] = alloc_zero(v, PAGE);
+        dpa[i] = alloc_zero(v, PAGE);
+    }
+    for (int i = 0; i < N; i++) {
+        map_page(v, 0, src + i * PAGE, spa[N - 1 - i], PTE_RW);
+        map_page(v, 0, dst + i * PAGE, dpa[N - 1 - i], PTE_RW);
+        memset(buf, 0x10 + i, PAGE);
+        qtest_memwrite(v->qts, spa[N - 1 - i], buf, PAGE);
+    }
+    cmd_copy(&c, src + 8, dst + 8, N * PAGE - 16);
+    g_assert_cmpuint(run(v, 0, 0, &c, 0, NULL), ==, VNPU_JOB_OK);
+    for (int i = 0; i < N; i++) {
+        qtest_memread(v->qts, dpa[N - 1 - i], buf, PAGE);
+        g_assert_cmpuint(buf[0], ==, i == 0 ? 0 : 0x10 + i);
+        g_assert_cmpuint(buf[8], ==, 0x10 + i);
+        g_assert_cmpuint(buf[PAGE - 9], ==, 0x10 + i);
+        g_assert_cmpuint(buf[PAGE - 1], ==, i == N - 1 ? 0 : 0x10 + i);
+    }
+
+    /* A hole at destination page 3. */
+    for (int i = 0; i < N; i++) {
+        qtest_memset(v->qts, dpa[i], 0, PAGE);
+    }
+    qtest_writeq(v->qts, pte_slot(v, 0, dst + 3 * PAGE, 3), 0);
+    wr(v, VNPU_REG_TLB_INV, 0);
+    c.len = 0;
+    cmd_copy(&c, src, dst, N * PAGE);
+    g_assert_cmpuint(run(v, 0, 0, &c, 0, &comp), ==, VNPU_JOB_MMU_FAULT);
+    g_assert_cmphex(rd(v, VNPU_REG_FAULT_VA_LO), ==,
+                    (uint32_t)(dst + 3 * PAGE));
+    g_assert_cmpuint(qtest_readb(v->qts, dpa[N - 1 - 2] + PAGE - 1), ==,
+                     0x12);
+    g_assert_cmpuint(qtest_readb(v->qts, dpa[N - 1 - 4]), ==, 0);
+
+    /* Page 3 back, page 4 read-only: a write fault at page 4. */
+    wr(v, VNPU_REG_FAULT_ACK, 1);
+    map_page(v, 0, dst + 3 * PAGE, dpa[N - 1 - 3], PTE_RW);
+    map_page(v, 0, dst + 4 * PAGE, dpa[N - 1 - 4], PTE_RO);
+    wr(v, VNPU_REG_TLB_INV, 0);
+    g_assert_cmpuint(run(v, 0, 0, &c, 0, &comp), ==, VNPU_JOB_MMU_FAULT);
+    g_assert_cmphex(rd(v, VNPU_REG_FAULT_VA_LO), ==,
+                    (uint32_t)(dst + 4 * PAGE));
+    g_assert_cmpuint((rd(v, VNPU_REG_FAULT_STATUS) &
+                      VNPU_FAULT_ACCESS_MASK) >> 1, ==, VNPU_ACCESS_WRITE);
+    g_assert_cmpuint(qtest_readb(v->qts, dpa[N - 1 - 3] + PAGE - 1), ==,
+                     0x13);
+    g_assert_cmpuint(qtest_readb(v->qts, dpa[N - 1 - 4]), ==, 0);
+    g_assert_cmpuint(qtest_readb(v->qts, dpa[N - 1 - 5]), ==, 0);
+    vnpu_stop(v);
+}
+
 /* With one engine, the higher-priority queue runs first. */
 static void test_priority(void)
 {
@@ -3025,6 +3094,7 @@ int main(int argc, char **argv)
     qtest_add_func("/vnpu/ring-errors", test_ring_errors);
     qtest_add_func("/vnpu/irqs", test_irqs);
     qtest_add_func("/vnpu/tlb-inv", test_tlb_inv);
+    qtest_add_func("/vnpu/walk-cache", test_walk_cache);
     qtest_add_func("/vnpu/priority", test_priority);
     qtest_add_func("/vnpu/reset-abort", test_reset_abort);
     qtest_add_func("/vnpu/parallel", test_parallel);
