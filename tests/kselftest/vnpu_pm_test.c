@@ -670,11 +670,13 @@ TEST_F_TIMEOUT(system_sleep, jobs_in_flight, 300)
 }
 
 /*
- * The job timeout stops while the system sleeps: with job_timeout_ms=3000,
- * a 5 s sleep (pm_test_delay) with jobs in flight, taken off the hardware
- * at suspend, times nothing out.
+ * The job timeout stops while the system sleeps: with job_timeout_ms=6000,
+ * an 8 s sleep (pm_test_delay) with jobs in flight, taken off the hardware
+ * at suspend, times nothing out. (With a 3 s timeout, a long job of 1 s
+ * took more than 3 s on a loaded CI machine once.)
  */
-#define SHORT_TIMEOUT_MS	3000
+#define SHORT_TIMEOUT_MS	6000
+#define SLEEP_SECS		"8"
 
 FIXTURE(sleep_timeout) {
 	struct sleep s;
@@ -695,7 +697,7 @@ FIXTURE_SETUP(sleep_timeout)
 		 "job_timeout_ms=%d suspend_drain_ms=0", SHORT_TIMEOUT_MS);
 	ret = vnpu_reload(params);
 	ASSERT_EQ(0, ret) TH_LOG("reload with %s: %s", params, strerror(-ret));
-	sleep_setup(_metadata, &self->s, "devices", "5");
+	sleep_setup(_metadata, &self->s, "devices", SLEEP_SECS);
 	ASSERT_EQ(SHORT_TIMEOUT_MS,
 		  PARAM(self->s.p.fd, DRM_VNPU_PARAM_JOB_TIMEOUT_MS));
 }
