@@ -27,7 +27,7 @@
 #include <pthread.h>
 #include <oneapi/dnnl/dnnl.h>
 
-#define VNPU_DNNL_CACHE 16
+#define VNPU_DNNL_CACHE 64
 
 enum { VNPU_DNNL_MATMUL = 1, VNPU_DNNL_CONV };
 
