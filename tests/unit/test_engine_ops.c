@@ -2603,6 +2603,105 @@ TEST(concurrent_gemm)
 	}
 }
 
+/*
+ * int8 and bf16 GEMM from several threads at once, each with its own
+ * shapes (the oneDNN primitives are cached per thread): exact int32 sums
+ * and bf16 within tolerance, 20 rounds each.
+ */
+static void *gemm_lowp_thread_fn(void *arg)
+{
+	struct gemm_thread *g = arg;
+	struct fake *f = &g->f;
+	int M = 24 + 8 * g->ok, N = 40 - 4 * g->ok, K = 56 + g->ok;
+	struct tt a = mk_mat(f, VNPU_DT_U8, 0, M, K, 0, 0);
+	struct tt b = mk_mat(f, VNPU_DT_I8, 0, K, N, g->ok == 1, 0);
+	struct tt o = mk_mat(f, VNPU_DT_I32, 0, M, N, 0, 0);
+	struct tt ha = mk_mat(f, VNPU_DT_BF16, 0, M, K, 0, 0);
+	struct tt hb = mk_mat(f, VNPU_DT_BF16, 0, K, N, 0, 0);
+	struct tt ho = mk_mat(f, VNPU_DT_F32, 0, M, N, 0, 0);
+	struct cb ci = { .n = 0 }, ch = { .n = 0 };
+	int32_t *ai = malloc(M * K * 4), *bi = malloc(K * N * 4);
+	int32_t *acc = malloc(M * N * 4), zb[64];
+	double *av, *bv, *ov, *ref = malloc(M * N * 8), *sa = malloc(M * N * 8);
+	VnpuJobResult r;
+
+	quant(&a, 1, 100 + g->ok);
+	quant(&b, 1, -3);
+	for (uint64_t i = 0; i < t_elems(&a); i++) {
+		rawput(&a, t_at(f, &a, i, NULL), (i * 37 + g->ok) % 256);
+		rawput(&ha, t_at(f, &ha, i, NULL), ref_bf16((double)(i % 17) / 9 - 0.8));
+	}
+	for (uint64_t i = 0; i < t_elems(&b); i++) {
+		rawput(&b, t_at(f, &b, i, NULL), (int)((i * 53) % 256) - 128);
+		rawput(&hb, t_at(f, &hb, i, NULL), ref_bf16((double)(i % 7) / 3 - 1));
+	}
+	cmd_gemm(&ci, &a, &b, NULL, &o, 0);
+	cmd_gemm(&ch, &ha, &hb, NULL, &ho, 0);
+	av = dense(f, &a);
+	bv = dense(f, &b);
+	for (int i = 0; i < M * K; i++)
+		ai[i] = av[i];
+	for (int i = 0; i < K * N; i++)
+		bi[i] = bv[i];
+	for (int j = 0; j < N; j++)
+		zb[j] = -3;
+	ref_matmul_int(M, N, K, ai, a.zp, bi, zb, NULL, acc);
+	free(av);
+	free(bv);
+	av = dense(f, &ha);
+	bv = dense(f, &hb);
+	ref_matmul(M, N, K, av, bv, NULL, ref, sa);
+	g->ok = 1;
+	for (int it = 0; it < 20 && g->ok; it++) {
+		memset(hp(f, o.va), 0, t_span(&o));
+		memset(hp(f, ho.va), 0, t_span(&ho));
+		if (run(f, &ci, &r) != VNPU_JOB_OK || run(f, &ch, &r) != VNPU_JOB_OK)
+			g->ok = 0;
+		ov = dense(f, &o);
+		for (int i = 0; i < M * N; i++)
+			if (ov[i] != acc[i])
+				g->ok = 0;
+		free(ov);
+		ov = dense(f, &ho);
+		for (int i = 0; i < M * N; i++)
+			if (!close_to(ov[i], ref[i], sa[i], 1e-2))
+				g->ok = 0;
+		free(ov);
+	}
+	free(av);
+	free(bv);
+	free(ai);
+	free(bi);
+	free(acc);
+	free(ref);
+	free(sa);
+	return NULL;
+}
+
+TEST(concurrent_gemm_int8_bf16)
+{
+	struct gemm_thread g[3];
+	pthread_t th[3];
+
+	for (int i = 0; i < 3; i++) {
+		memset(&g[i], 0, sizeof(g[i]));
+		g[i].f.mem = calloc(1, MEM_SIZE);
+		ASSERT_NE(NULL, g[i].f.mem);
+		g[i].f.brk = CMD_AREA;
+		g[i].f.chunk = i == 2 ? PG : 0;
+		g[i].f.abort_after = -1;
+		g[i].ok = i;		/* the thread's shape variant */
+		ASSERT_EQ(0, pthread_create(&th[i], NULL, gemm_lowp_thread_fn,
+					    &g[i]));
+	}
+	for (int i = 0; i < 3; i++) {
+		pthread_join(th[i], NULL);
+		EXPECT_EQ(1, g[i].ok) TH_LOG("thread %d", i);
+		EXPECT_EQ(0, g[i].f.live);
+		free(g[i].f.mem);
+	}
+}
+
 /* Every opcode's word count matches its struct. */
 TEST(isa_word_counts)
 {
