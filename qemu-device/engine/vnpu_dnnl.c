@@ -22,7 +22,6 @@
 #include "vnpu_dnnl.h"
 
 #ifdef VNPU_HAVE_DNNL
-#include <cpuid.h>
 #include <omp.h>
 #include <pthread.h>
 #include <oneapi/dnnl/dnnl.h>
@@ -436,26 +435,21 @@ bool vnpu_dnnl_conv(const VnpuDnnlConv *cv)
 
 bool vnpu_dnnl_int8_exact(void)
 {
-    static int vnni = -1;
-
-    if (vnni < 0) {
-        unsigned eax, ebx, ecx, edx;
-
-        /*
-         * CPUID leaf 7: AVX512_VNNI is ECX bit 11 of sub-leaf 0, AVX-VNNI
-         * EAX bit 4 of sub-leaf 1 (clang 14 has no "avxvnni" name for
-         * __builtin_cpu_supports). AMX CPUs have AVX512_VNNI.
-         */
-        vnni = 0;
-        if (__get_cpuid_count(7, 0, &eax, &ebx, &ecx, &edx) &&
-            (ecx & (1u << 11))) {
-            vnni = 1;
-        } else if (__get_cpuid_count(7, 1, &eax, &ebx, &ecx, &edx) &&
-                   (eax & (1u << 4))) {
-            vnni = 1;
-        }
+    /*
+     * oneDNN's int8 kernels accumulate exactly with VNNI (vpdpbusd) or AMX
+     * tiles; below that (and when DNNL_MAX_CPU_ISA caps it there) they use
+     * vpmaddubsw, whose int16 sums can saturate. The effective ISA is what
+     * oneDNN will dispatch to on this CPU with that cap.
+     */
+    switch (dnnl_get_effective_cpu_isa()) {
+    case dnnl_cpu_isa_avx512_core_vnni:
+    case dnnl_cpu_isa_avx512_core_bf16:
+    case dnnl_cpu_isa_avx512_core_amx:
+    case dnnl_cpu_isa_avx2_vnni:
+        return true;
+    default:
+        return false;
     }
-    return vnni;
 }
 
 #else /* !VNPU_HAVE_DNNL */

@@ -54,8 +54,8 @@ typedef struct VnpuDnnlConv {
 bool vnpu_dnnl_conv(const VnpuDnnlConv *cv);
 
 /*
- * oneDNN's int8 sums are exact (no intermediate saturation) on this CPU:
- * it has VNNI or AMX.
+ * oneDNN's int8 sums are exact (no intermediate saturation): the ISA it
+ * dispatches to has VNNI or AMX (CPU and DNNL_MAX_CPU_ISA).
  */
 bool vnpu_dnnl_int8_exact(void);
 
