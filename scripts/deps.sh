@@ -57,7 +57,7 @@ kver=$(apt-cache pkgnames linux-headers-6.12. 2>/dev/null |
 pkgs=(
 	# build
 	build-essential bc bison flex libelf-dev libssl-dev dwarves kmod
-	xz-utils cpio busybox-static dpkg-dev pkg-config
+	xz-utils zstd cpio busybox-static dpkg-dev pkg-config
 	"linux-headers-$kver-amd64" linux-source-6.12
 	# QEMU build
 	ninja-build libglib2.0-dev libpixman-1-dev python3-venv qemu-system-data

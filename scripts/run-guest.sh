@@ -14,7 +14,10 @@ set -uo pipefail
 here=$(cd "$(dirname "$0")/.." && pwd)
 BUILD=${BUILD:-$here/build}
 QEMU=${QEMU:-$BUILD/qemu/build/qemu-system-x86_64}
-KERNEL=${KERNEL:-$BUILD/guest/kernel/vmlinuz}
+# vmlinux (guest-kernel.sh) boots through its PVH entry point: no bzImage
+# decompressor running under TCG (2-4 s of host time per boot)
+KERNEL=${KERNEL:-$BUILD/guest/kernel/vmlinux}
+[ -f "$KERNEL" ] || [ "$KERNEL" != "$BUILD/guest/kernel/vmlinux" ] || KERNEL=${KERNEL%x}z
 INITRD=${INITRD:-$BUILD/guest/initrd.cpio}
 devices=1 timeout=600 qemu_args="" dev_args="" shell=0 noload=0 extra=""
 while [ $# -gt 0 ]; do
