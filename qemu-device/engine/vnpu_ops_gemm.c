@@ -502,6 +502,43 @@ static void vnpu_gemm_int_store(const VnpuTensor *a, const VnpuTensor *b,
 }
 
 /*
+ * Per-column requantisation constants of an int8 GEMM with an I8/U8
+ * output: DOC: Numerics' r = acc * ((double)sa * (double)sb[c]), then
+ * act, then r / (double)so[c], rint, + zo[c], saturate.
+ */
+typedef struct VnpuRequant {
+    double *sab, *so, *zo;
+    double lo, hi;
+    unsigned act;
+} VnpuRequant;
+
+/*
+ * vnpu_store_q for a row of @n accumulators into contiguous 8-bit
+ * outputs, act NONE, RELU or RELU6: the same double operations in the
+ * same order (the accumulators and scales are finite: no NaN), in a loop
+ * the compiler vectorises.
+ */
+static VNPU_HOT void vnpu_requant_row(const VnpuRequant *q, const int32_t *acc,
+                                      uint64_t n, uint8_t *dst)
+{
+    for (uint64_t i = 0; i < n; i++) {
+        double r = (double)acc[i] * q->sab[i];
+        double v;
+
+        if (q->act != VNPU_ACT_NONE) {
+            r = r > 0 ? r : 0;
+        }
+        if (q->act == VNPU_ACT_RELU6) {
+            r = r > 6 ? 6 : r;
+        }
+        v = rint(r / q->so[i]) + q->zo[i];
+        v = v < q->lo ? q->lo : v;
+        v = v > q->hi ? q->hi : v;
+        dst[i] = (uint8_t)(int32_t)v;
+    }
+}
+
+/*
  * Int8 GEMM through oneDNN's matmul (vnpu_dnnl.c). With B' = B - cb, where
  * the shift cb (0, or 128 for U8 weights) makes b the I8 weights oneDNN
  * takes, za the zero point of a and zb' = zb - cb:
@@ -543,6 +580,8 @@ static uint32_t vnpu_gemm_int_dnnl(VnpuRun *r, VnpuTensor *a, VnpuTensor *b,
     uint32_t *rs = malloc(M * sizeof(uint32_t));
     uint32_t *cs = malloc(N * sizeof(uint32_t));
     uint32_t *zb = malloc(N * sizeof(uint32_t));
+    uint32_t *bi = NULL;
+    VnpuRequant rq = { 0 };
     const uint8_t *last_b = NULL;
     uint32_t st = VNPU_JOB_OK;
 
@@ -555,6 +594,27 @@ static uint32_t vnpu_gemm_int_dnnl(VnpuRun *r, VnpuTensor *a, VnpuTensor *b,
     for (uint64_t n = 0; n < N; n++) {
         zb[n] = (uint32_t)(vnpu_tzp(b, n) - cb);
         need_rs |= zb[n] != 0;
+    }
+    /* Row-wise requantisation for contiguous 8-bit outputs. */
+    if (!dc && out->dtype != VNPU_DT_I32 && act <= VNPU_ACT_RELU6 &&
+        (out->stride[3] == 1 || N == 1)) {
+        rq.sab = malloc(N * sizeof(double));
+        rq.so = malloc(N * sizeof(double));
+        rq.zo = malloc(N * sizeof(double));
+        bi = malloc(N * sizeof(uint32_t));
+        if (!rq.sab || !rq.so || !rq.zo || !bi) {
+            st = VNPU_JOB_DMA_ERROR;
+            goto out;
+        }
+        vnpu_dtype_range(out->dtype, &rq.lo, &rq.hi);
+        rq.act = act;
+        for (uint64_t n = 0; n < N; n++) {
+            rq.sab[n] = (double)a->scale * (double)vnpu_tscale(b, n);
+            rq.so[n] = (double)vnpu_tscale(out, n);
+            rq.zo[n] = vnpu_tzp(out, n);
+            bi[n] = bias->rank ? (uint32_t)vnpu_ldi(VNPU_DT_I32, bias->base +
+                                   vnpu_toff(bias, 0, 0, 0, n)) : 0;
+        }
     }
     for (uint64_t b0 = 0; b0 < out->shape[0]; b0++) {
         for (uint64_t b1 = 0; b1 < out->shape[1]; b1++) {
@@ -647,10 +707,16 @@ static uint32_t vnpu_gemm_int_dnnl(VnpuRun *r, VnpuTensor *a, VnpuTensor *b,
 
                     if (dc) {
                         row[n] = (int32_t)acc;
+                    } else if (rq.sab) {
+                        row[n] = (int32_t)(acc + bi[n]);
                     } else {
                         vnpu_gemm_int_store(a, b, bias, out, C, m, n, acc,
                                             act);
                     }
+                }
+                if (rq.sab) {
+                    vnpu_requant_row(&rq, row, N,
+                                     C + vnpu_toff(out, 0, 0, m, 0));
                 }
             }
         }
@@ -663,6 +729,10 @@ out:
     free(rs);
     free(cs);
     free(zb);
+    free(bi);
+    free(rq.sab);
+    free(rq.so);
+    free(rq.zo);
     return st;
 }
 
