@@ -53,9 +53,10 @@ die() { echo "run-guest: $*" >&2; exit 2; }
 # entropy source, the X.509 certificates (nothing here verifies a
 # signature) and IPv6 cost ~1 s of TCG boot and no test needs them; the
 # KDF self-test and the encrypted-keys type ask for modules at boot, which
-# waits for the initramfs to be unpacked.
+# waits for the initramfs to be unpacked. 8250.nr_uarts=1 and i8042.no*:
+# no probing of serial ports and a PS/2 controller nobody uses.
 append="console=ttyS0 panic=-1 oops=panic quiet loglevel=5 no_timer_check tsc=reliable"
-append+=" cryptomgr.notests=1 ipv6.disable=1"
+append+=" cryptomgr.notests=1 ipv6.disable=1 8250.nr_uarts=1 i8042.noaux i8042.nokbd"
 append+=" initcall_blacklist=crypto_kdf108_init,jent_mod_init,load_system_certificate_list,init_encrypted"
 # The TCG guest's TSC runs at the host's TSC rate. Telling the kernel:
 # lpj= skips the delay-loop calibration of the second vCPU at bring-up
