@@ -920,6 +920,7 @@ static uint32_t vnpu_job_map(void *opaque, uint64_t va, uint64_t len,
     m->host = host;
     m->len = chunk;
     m->cookie = NULL;
+    trace_vnpu_job_map(j->ctx, va, chunk, access, false);
     return VNPU_JOB_OK;
 }
 
