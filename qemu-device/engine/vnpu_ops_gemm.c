@@ -103,6 +103,20 @@ static inline void vnpu_store_f(const VnpuTensor *out, uint8_t *p, float acc,
     }
 }
 
+/* vnpu_store_f of an M x N float accumulator @C (row stride @ldc). */
+static void vnpu_store_rows_f(const VnpuTensor *out, uint8_t *oc,
+                              const float *C, uint64_t ldc, uint64_t M,
+                              uint64_t N, const VnpuTensor *bias,
+                              unsigned act)
+{
+    for (uint64_t m = 0; m < M; m++) {
+        for (uint64_t n = 0; n < N; n++) {
+            vnpu_store_f(out, oc + vnpu_toff(out, 0, 0, m, n),
+                         C[m * ldc + n], bias, n, act);
+        }
+    }
+}
+
 /*
  * vnpu_store_f on a contiguous F32 row in place, for act NONE, RELU or
  * RELU6 (the same values: these are exact in binary32), with @bias a
@@ -355,12 +369,7 @@ static uint32_t vnpu_gemm_bf16_dnnl(VnpuRun *r, VnpuTensor *a, VnpuTensor *b,
             if (dc) {
                 continue;
             }
-            for (uint64_t m = 0; m < M; m++) {
-                for (uint64_t n = 0; n < N; n++) {
-                    vnpu_store_f(out, oc + vnpu_toff(out, 0, 0, m, n),
-                                 C[m * ldc + n], bias, n, act);
-                }
-            }
+            vnpu_store_rows_f(out, oc, C, ldc, M, N, bias, act);
         }
     }
     *done = true;
@@ -468,12 +477,7 @@ static uint32_t vnpu_gemm_float(VnpuRun *r, VnpuTensor *a, VnpuTensor *b,
                 }
                 continue;
             }
-            for (uint64_t m = 0; m < M; m++) {
-                for (uint64_t n = 0; n < N; n++) {
-                    vnpu_store_f(out, oc + vnpu_toff(out, 0, 0, m, n),
-                                 C[m * ldc + n], bias, n, act);
-                }
-            }
+            vnpu_store_rows_f(out, oc, C, ldc, M, N, bias, act);
         }
     }
 out:
