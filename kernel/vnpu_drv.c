@@ -287,6 +287,12 @@ static int vnpu_probe(struct pci_dev *pdev, const struct pci_device_id *id)
 		vnpu_err(vdev, "no usable DMA mask: %d\n", ret);
 		return ret;
 	}
+	/*
+	 * The device MMU maps page by page: a scatterlist segment may have
+	 * any length (the PCI default of 64 KiB made DMA-API debugging
+	 * report the longer segments of contiguous shmem pages).
+	 */
+	dma_set_max_seg_size(&pdev->dev, UINT_MAX);
 	pci_set_master(pdev);
 
 	/* Everything below is drm- or device-managed, except the hardware. */

@@ -418,11 +418,11 @@ struct drm_vnpu_ctx_param {
 #define DRM_VNPU_SYNC_FLAGS_VALID	DRM_VNPU_SYNC_TIMELINE
 #define DRM_VNPU_MAX_SYNCS		16
 /*
- * DRM_VNPU_MAX_SUBMIT_BOS - most BOs in one SUBMIT: each is reservation
- * locked under one acquire context, and lockdep counts at most 4095 nested
- * locks of one class.
+ * DRM_VNPU_MAX_SUBMIT_BOS - most BOs in one SUBMIT: each (and the command
+ * BO) is reservation locked under one acquire context, which lockdep counts
+ * twice per lock in a 12-bit field (at most 4095): 2048 BOs overflowed it.
  */
-#define DRM_VNPU_MAX_SUBMIT_BOS		2048
+#define DRM_VNPU_MAX_SUBMIT_BOS		1024
 
 /**
  * struct drm_vnpu_sync - a syncobj to wait on or to signal
