@@ -553,17 +553,18 @@ static uint32_t vnpu_translate(VnpuJobEnv *j, uint64_t va, unsigned access,
     VnpuTlbEntry *slot = &t->e[(va >> VNPU_PAGE_SHIFT) % VNPU_TLB_ENTRIES];
     VnpuTlbEntry e;
     uint32_t gen, st;
+    bool hit;
 
     qemu_mutex_lock(&s->tlb_lock);
     e = *slot;
     gen = t->gen;
+    hit = e.valid && e.pgd == j->pgd && (va & ~(e.page_size - 1)) == e.va;
     /*
      * A TLB miss on a 4 KiB page whose leaf table the job walked last
      * (and no invalidation since): one PTE load instead of a walk. Its
      * result is cached like a walk's.
      */
-    if (!(e.valid && e.pgd == j->pgd && (va & ~(e.page_size - 1)) == e.va) &&
-        j->leaf_host && gen == j->leaf_gen &&
+    if (!hit && j->leaf_host && gen == j->leaf_gen &&
         (va & ~((1ull << VNPU_HUGE_SHIFT) - 1)) == j->leaf_va) {
         uint64_t pte = ldq_le_p(j->leaf_host +
                                 VNPU_PT_INDEX(va, VNPU_PT_LEVELS - 1) * 8);
@@ -575,12 +576,13 @@ static uint32_t vnpu_translate(VnpuJobEnv *j, uint64_t va, unsigned access,
             e.page_size = VNPU_PAGE_SIZE;
             e.pte = pte;
             *slot = e;
+            hit = true;
         }
         /* Not mapped: the walk below reports it. */
     }
     qemu_mutex_unlock(&s->tlb_lock);
 
-    if (e.valid && e.pgd == j->pgd && (va & ~(e.page_size - 1)) == e.va) {
+    if (hit) {
         if (!(e.pte & vnpu_mmu_access_perm(access))) {
             return VNPU_JOB_MMU_FAULT;
         }

@@ -157,12 +157,18 @@ static VnpuDnnlPrim *vnpu_dnnl_lookup(VnpuDnnlCtx *c, const VnpuDnnlKey *key)
 
 /*
  * Create the primitive of @pd in @p unless it is a reference kernel or
- * needs more than @limit bytes of its own (scratchpad: packed copies of
- * operands), so that memory stays bounded by the tensors a guest gives.
+ * needs more bytes of its own (scratchpad: packed copies of operands) than
+ * four times its operands @a, @b and @c plus 16 MiB, so that memory stays
+ * bounded by the tensors a guest gives.
  */
 static bool vnpu_dnnl_make(VnpuDnnlPrim *p, dnnl_primitive_desc_t pd,
-                           uint64_t limit)
+                           const dnnl_memory_desc_t *a,
+                           const dnnl_memory_desc_t *b,
+                           const dnnl_memory_desc_t *c)
 {
+    uint64_t limit = 4 * (dnnl_memory_desc_get_size(a) +
+                          dnnl_memory_desc_get_size(b) +
+                          dnnl_memory_desc_get_size(c)) + (16u << 20);
     const char *impl = NULL;
     int64_t extra = 0;
     bool ok;
@@ -234,10 +240,7 @@ static bool vnpu_dnnl_build_matmul(VnpuDnnlCtx *c, VnpuDnnlPrim *p,
         dnnl_success) {
         return false;
     }
-    ok = vnpu_dnnl_make(p, pd, 4 * (dnnl_memory_desc_get_size(&amd) +
-                                    dnnl_memory_desc_get_size(&bmd) +
-                                    dnnl_memory_desc_get_size(&cmd)) +
-                               (16u << 20)) &&
+    ok = vnpu_dnnl_make(p, pd, &amd, &bmd, &cmd) &&
          vnpu_dnnl_mem(&p->src, &amd, c->eng) &&
          vnpu_dnnl_mem(&p->wei, &bmd, c->eng) &&
          vnpu_dnnl_mem(&p->dst, &cmd, c->eng);
@@ -335,10 +338,7 @@ static bool vnpu_dnnl_build_conv(VnpuDnnlCtx *c, VnpuDnnlPrim *p,
     }
     if (dnnl_primitive_attr_set_post_ops(attr, po) ||
         dnnl_primitive_desc_create(&pd, &desc, attr, c->eng, NULL) ||
-        !vnpu_dnnl_make(p, pd, 4 * (dnnl_memory_desc_get_size(&smd) +
-                                    dnnl_memory_desc_get_size(&wumd) +
-                                    dnnl_memory_desc_get_size(&dmd)) +
-                               (16u << 20))) {
+        !vnpu_dnnl_make(p, pd, &smd, &wumd, &dmd)) {
         goto out;
     }
     wq = dnnl_primitive_desc_query_md(pd, dnnl_query_weights_md, 0);
