@@ -261,6 +261,7 @@ static int vnpu_probe(struct pci_dev *pdev, const struct pci_device_id *id)
 		return PTR_ERR(vdev);
 	pci_set_drvdata(pdev, vdev);
 
+	xa_init(&vdev->userptr_pages);
 	ret = drmm_mutex_init(&vdev->drm, &vdev->reset_lock);
 	if (ret)
 		return ret;

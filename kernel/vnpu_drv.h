@@ -120,6 +120,13 @@ struct vnpu_device {
 	struct mutex devmem_lock;
 	struct drm_mm devmem_mm;
 
+	/*
+	 * pfn -> the writable userptr BO that has the page DMA-mapped; a page
+	 * is in at most one of them (vnpu_gem.c). The xarray's own lock
+	 * protects it.
+	 */
+	struct xarray userptr_pages;
+
 	/* ordered: timeout handlers of all queues never run concurrently */
 	struct workqueue_struct *tdr_wq;
 	/* protects the hardware against concurrent reset, re-init and teardown */

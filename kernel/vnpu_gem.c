@@ -442,6 +442,49 @@ static void vnpu_userptr_uncharge(struct vnpu_bo *bo, unsigned long npages)
 	bo->mm = NULL;
 }
 
+/* Takes the first @npages pages of @bo back from vdev->userptr_pages. */
+static void vnpu_userptr_release(struct vnpu_bo *bo, unsigned long npages)
+{
+	struct vnpu_device *vdev = to_vnpu_device(bo->base.base.dev);
+	unsigned long i;
+
+	if (bo->flags & DRM_VNPU_BO_READONLY)
+		return;
+	for (i = 0; i < npages; i++)
+		xa_cmpxchg(&vdev->userptr_pages, page_to_pfn(bo->pages[i]), bo,
+			   NULL, 0);
+}
+
+/*
+ * A page is in at most one writable userptr BO of the device: the device
+ * may write it, and the same page DMA-mapped for writing several times over
+ * is a mapping the DMA API forbids (its debug code counts them, and fails
+ * above 7). The same memory can be wrapped again read-only. Records the
+ * first @npages pages of @bo in vdev->userptr_pages; -EBUSY when one is
+ * already there, after taking back the ones recorded.
+ */
+static int vnpu_userptr_claim(struct vnpu_bo *bo, unsigned long npages)
+{
+	struct vnpu_device *vdev = to_vnpu_device(bo->base.base.dev);
+	unsigned long i;
+	int ret;
+
+	if (bo->flags & DRM_VNPU_BO_READONLY)
+		return 0;
+	for (i = 0; i < npages; i++) {
+		ret = xa_insert(&vdev->userptr_pages, page_to_pfn(bo->pages[i]),
+				bo, GFP_KERNEL);
+		if (ret) {
+			vnpu_userptr_release(bo, i);
+			if (ret == -EBUSY)
+				vnpu_dbg(vdev, "userptr page %lu is already in a writable userptr BO\n",
+					 i);
+			return ret;
+		}
+	}
+	return 0;
+}
+
 static void vnpu_userptr_free(struct drm_gem_object *obj)
 {
 	struct vnpu_bo *bo = to_vnpu_bo(obj);
@@ -453,6 +496,7 @@ static void vnpu_userptr_free(struct drm_gem_object *obj)
 				  0);
 		sg_free_table(bo->sgt);
 		kfree(bo->sgt);
+		vnpu_userptr_release(bo, npages);
 	}
 	if (bo->pages) {
 		unpin_user_pages_dirty_lock(bo->pages, npages,
@@ -502,10 +546,14 @@ static int vnpu_userptr_pin(struct vnpu_bo *bo, u64 uaddr)
 		pinned += ret;
 	}
 
+	ret = vnpu_userptr_claim(bo, npages);
+	if (ret)
+		goto err_unpin;
+
 	sgt = kzalloc(sizeof(*sgt), GFP_KERNEL);
 	if (!sgt) {
 		ret = -ENOMEM;
-		goto err_unpin;
+		goto err_release;
 	}
 	ret = sg_alloc_table_from_pages(sgt, bo->pages, npages, 0, obj->size,
 					GFP_KERNEL);
@@ -521,6 +569,8 @@ err_free_table:
 	sg_free_table(sgt);
 err_free_sgt:
 	kfree(sgt);
+err_release:
+	vnpu_userptr_release(bo, npages);
 err_unpin:
 	unpin_user_pages(bo->pages, pinned);
 	kvfree(bo->pages);

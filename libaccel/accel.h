@@ -577,7 +577,8 @@ int accel_bo_new(struct accel_device *dev, uint64_t size, uint32_t flags,
  * Return: 0; -EINVAL for NULL arguments, unaligned @ptr or @size, @size 0
  * or unknown @flags; -EOPNOTSUPP if the driver lacks userptr support
  * (ACCEL_FEATURE_USERPTR); -EFAULT if the range is not mapped (or not
- * writable without READONLY); -ENOMEM; -ENOSPC.
+ * writable without READONLY); -ENOMEM; -ENOSPC; -EBUSY without READONLY
+ * if a page of the range is already in a writable userptr BO of the device.
  */
 int accel_bo_new_userptr(struct accel_device *dev, void *ptr, uint64_t size,
 			 uint32_t flags, struct accel_bo **bo);

@@ -160,7 +160,8 @@ static void add_handle(struct fz *f, uint32_t h)
 #define OK_PARAM	(E(EINVAL))
 #define OK_CREATE	(E(EINVAL) | E(ENODEV) | E(ENOMEM) | E(ENOSPC))
 #define OK_INFO		(E(ENOENT) | E(EINVAL))
-#define OK_USERPTR	(E(EINVAL) | E(EFAULT) | E(ENOMEM) | E(ENOSPC))
+#define OK_USERPTR	(E(EINVAL) | E(EFAULT) | E(ENOMEM) | E(ENOSPC) | \
+			 E(EBUSY))
 #define OK_BIND		(E(EINVAL) | E(ERANGE) | E(EEXIST) | E(ENOENT) | \
 			 E(ENODEV) | E(ENOMEM))
 #define OK_UNBIND	(E(EINVAL) | E(ENOENT))

@@ -472,6 +472,66 @@ TEST_F(userptr, cannot_export)
 				      &p));
 }
 
+/*
+ * A page is in at most one writable userptr BO of the device (the DMA API
+ * forbids mapping a page for device writes several times over): a second
+ * writable BO over any of its pages is -EBUSY, and the first one is intact.
+ */
+TEST_F(userptr, writable_overlap_busy)
+{
+	uint32_t h, hw;
+	uint64_t va;
+
+	ASSERT_EQ(0, vnpu_bo_userptr(self->v.fd, self->mem + 4 * PAGE_SZ,
+				     4 * PAGE_SZ, 0, &h, &va));
+	/* the same range, one page inside, and one straddling its end */
+	ASSERT_EQ(-EBUSY, vnpu_bo_userptr(self->v.fd, self->mem + 4 * PAGE_SZ,
+					  4 * PAGE_SZ, 0, NULL, NULL));
+	ASSERT_EQ(-EBUSY, vnpu_bo_userptr(self->v.fd, self->mem + 6 * PAGE_SZ,
+					  PAGE_SZ, 0, NULL, NULL));
+	ASSERT_EQ(-EBUSY, vnpu_bo_userptr(self->v.fd, self->mem, self->size, 0,
+					  NULL, NULL));
+	/* the pages next to it are free */
+	ASSERT_EQ(0, vnpu_bo_userptr(self->v.fd, self->mem, 4 * PAGE_SZ, 0,
+				     NULL, NULL));
+	ASSERT_EQ(0, vnpu_bo_userptr(self->v.fd, self->mem + 8 * PAGE_SZ,
+				     8 * PAGE_SZ, 0, NULL, NULL));
+	/* the first BO still works */
+	ASSERT_EQ(0, vm_fill(_metadata, &self->v, va, 4 * PAGE_SZ, 0x5a5a0000,
+			     &hw));
+	ASSERT_EQ(-1, check_fill(self->mem + 4 * PAGE_SZ, 4 * PAGE_SZ,
+				 0x5a5a0000));
+}
+
+/* The rule is per device, not per file. */
+TEST_F(userptr, writable_overlap_other_file_busy)
+{
+	int fd2 = vnpu_open();
+
+	ASSERT_GE(fd2, 0);
+	ASSERT_EQ(0, vnpu_bo_userptr(self->v.fd, self->mem, self->size, 0,
+				     NULL, NULL));
+	EXPECT_EQ(-EBUSY, vnpu_bo_userptr(fd2, self->mem + PAGE_SZ, PAGE_SZ, 0,
+					  NULL, NULL));
+	close(fd2);
+}
+
+/* Read-only BOs may overlap anything; freeing a writable one frees its pages. */
+TEST_F(userptr, overlap_readonly_and_after_free)
+{
+	uint32_t h;
+	int i;
+
+	ASSERT_EQ(0, vnpu_bo_userptr(self->v.fd, self->mem, self->size, 0, &h,
+				     NULL));
+	for (i = 0; i < 10; i++)
+		ASSERT_EQ(0, vnpu_bo_userptr(self->v.fd, self->mem, self->size,
+					     DRM_VNPU_BO_READONLY, NULL, NULL));
+	ASSERT_EQ(0, vnpu_gem_close(self->v.fd, h));
+	ASSERT_EQ(0, vnpu_bo_userptr(self->v.fd, self->mem + PAGE_SZ, PAGE_SZ,
+				     0, NULL, NULL));
+}
+
 TEST_F(userptr, unaligned_pointer)
 {
 	ASSERT_EQ(-EINVAL, vnpu_bo_userptr(self->v.fd, self->mem + 64,

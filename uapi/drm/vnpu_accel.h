@@ -306,7 +306,10 @@ struct drm_vnpu_bo_info {
  * not page aligned, @size 0 or above MAX_BO_SIZE; -EFAULT when the range
  * is not mapped (or not writable without READONLY); -ENOMEM when the
  * pages would take the process above RLIMIT_MEMLOCK, or out of memory;
- * -ENOSPC.
+ * -ENOSPC; -EBUSY without %DRM_VNPU_BO_READONLY when a page of the range
+ * is already in a writable userptr BO of the device (of any file): a page
+ * may be DMA-mapped for device writes once, so wrap such memory once and
+ * reuse that BO, or wrap it again read-only.
  */
 struct drm_vnpu_bo_userptr {
 	/** @user_ptr: in, page-aligned address in the calling process */
