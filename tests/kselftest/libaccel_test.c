@@ -29,6 +29,7 @@
 #include "accel.h"
 #include "drm/vnpu_accel.h"
 #include "vnpu_device.h"
+#include "vnpu_ksft.h"
 
 #define SEC		1000000000ll
 #define JOB_TIMEOUT	(30 * SEC)	/* the device is emulated under TCG */
@@ -1807,18 +1808,6 @@ static bool hp_wait(struct accel_monitor *m, int *counter, int ms)
 	return *counter > 0;
 }
 
-static int write_file(const char *path, const char *s)
-{
-	int fd = open(path, O_WRONLY), ret = 0;
-
-	if (fd < 0)
-		return -errno;
-	if (write(fd, s, strlen(s)) < 0)
-		ret = -errno;
-	close(fd);
-	return ret;
-}
-
 /*
  * A fixture of its own, defined last: the harness runs fixtures in the
  * order they are defined, so this runs after every other test.
@@ -1875,7 +1864,7 @@ TEST_F_TIMEOUT(hotplug, remove_rescan, 120)
 	ASSERT_EQ(0, buf_new(dev, 4096, 0, &b));
 	ASSERT_EQ(0, accel_cmdbuf_new(dev, &cb));
 	ASSERT_EQ(0, accel_cmdbuf_fill(cb, b.va, 4096, 1));
-	ASSERT_EQ(0, write_file(path, "1"));
+	ASSERT_EQ(0, sysfs_write(path, "1"));
 	ASSERT_TRUE(hp_wait(m, &h.removes, 20000));
 	EXPECT_STREQ(pci, h.pci);
 	EXPECT_EQ(0, h.adds);
@@ -1896,7 +1885,7 @@ TEST_F_TIMEOUT(hotplug, remove_rescan, 120)
 		EXPECT_EQ(idx, e.dev_index);
 		accel_events_close(ev);
 	}
-	ASSERT_EQ(0, write_file("/sys/bus/pci/rescan", "1"));
+	ASSERT_EQ(0, sysfs_write("/sys/bus/pci/rescan", "1"));
 	ASSERT_TRUE(hp_wait(m, &h.adds, 20000));
 	EXPECT_STREQ(pci, h.pci);
 	accel_monitor_free(m);

@@ -75,18 +75,6 @@ static int read_str(const char *path, char *buf, size_t n)
 	return len;
 }
 
-static int write_str(const char *path, const char *s)
-{
-	int fd = open(path, O_WRONLY | O_CLOEXEC), ret = 0;
-
-	if (fd < 0)
-		return -errno;
-	if (write(fd, s, strlen(s)) < 0)
-		ret = -errno;
-	close(fd);
-	return ret;
-}
-
 /* Remember @k's value (once) and set it to @val. */
 static int knob_set(struct knob *k, const char *val)
 {
@@ -95,13 +83,13 @@ static int knob_set(struct knob *k, const char *val)
 			return -errno;
 		k->set = true;
 	}
-	return write_str(k->path, val);
+	return sysfs_write(k->path, val);
 }
 
 static void knob_restore(struct knob *k)
 {
 	if (k->set)
-		write_str(k->path, k->saved);
+		sysfs_write(k->path, k->saved);
 	k->set = false;
 }
 
@@ -660,7 +648,7 @@ TEST_F_TIMEOUT(failnth, name, 600)					\
 /* clear kmemleak's earlier reports (boot) before the sweeps */
 TEST(kmemleak_clear)
 {
-	if (write_str(DBG "kmemleak", "clear"))
+	if (sysfs_write(DBG "kmemleak", "clear"))
 		SKIP(return, "no kmemleak");
 }
 
@@ -702,8 +690,8 @@ TEST_F_TIMEOUT(kmemleak, clean, 600)
 	if (access(DBG "kmemleak", R_OK))
 		SKIP(return, "no kmemleak");
 	sleep(6);
-	ASSERT_EQ(0, write_str(DBG "kmemleak", "scan"));
-	ASSERT_EQ(0, write_str(DBG "kmemleak", "scan"));
+	ASSERT_EQ(0, sysfs_write(DBG "kmemleak", "scan"));
+	ASSERT_EQ(0, sysfs_write(DBG "kmemleak", "scan"));
 	len = read_str(DBG "kmemleak", buf, sizeof(buf));
 	ASSERT_LE(0, len);
 	EXPECT_EQ(0, len) TH_LOG("kmemleak:\n%s", buf);

@@ -40,6 +40,7 @@
 #include "accel.h"
 #include "accel_model.h"
 #include "vnpu_device.h"
+#include "vnpu_ksft.h"
 
 #define SEC		1000000000ll
 #define JOB_TIMEOUT	(60 * SEC)	/* the devices are emulated under TCG */
@@ -1078,20 +1079,6 @@ TEST(model_multi_device_errors)
 /* ------------------------------------------------------------------ */
 /* The exporter's device goes away (last: it removes and rescans one)  */
 /* ------------------------------------------------------------------ */
-
-static int sysfs_write(const char *path, const char *val)
-{
-	FILE *f = fopen(path, "w");
-	int ret = 0;
-
-	if (!f)
-		return -errno;
-	if (fputs(val, f) < 0)
-		ret = -EIO;
-	if (fclose(f) && !ret)
-		ret = -errno;
-	return ret;
-}
 
 FIXTURE(exporter_unplug) {
 	int unused;
