@@ -433,6 +433,11 @@ bool vnpu_dnnl_conv(const VnpuDnnlConv *cv)
     return ok;
 }
 
+bool vnpu_dnnl_enabled(void)
+{
+    return !getenv("VNPU_ENGINE_NO_DNNL");
+}
+
 bool vnpu_dnnl_int8_exact(void)
 {
     /*
@@ -453,6 +458,11 @@ bool vnpu_dnnl_int8_exact(void)
 }
 
 #else /* !VNPU_HAVE_DNNL */
+
+bool vnpu_dnnl_enabled(void)
+{
+    return false;
+}
 
 bool vnpu_dnnl_matmul(const VnpuDnnlMatmul *m)
 {

@@ -57,6 +57,9 @@ bool vnpu_dnnl_conv(const VnpuDnnlConv *cv);
  * oneDNN's int8 sums are exact (no intermediate saturation): the ISA it
  * dispatches to has VNNI or AMX (CPU and DNNL_MAX_CPU_ISA).
  */
+/* oneDNN is built in and not turned off (VNPU_ENGINE_NO_DNNL). */
+bool vnpu_dnnl_enabled(void);
+
 bool vnpu_dnnl_int8_exact(void);
 
 #endif /* VNPU_DNNL_H */

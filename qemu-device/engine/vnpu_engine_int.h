@@ -93,6 +93,9 @@ typedef struct VnpuTensor {
     bool mapped;
     bool is_out;
     VnpuMapping map;
+    /* Gathered output: its mappings, held until release (scatter). */
+    VnpuMapping *runs;
+    uint64_t nruns;
 } VnpuTensor;
 
 /* Element size of dtype @dt, 0 if invalid. */

@@ -3,7 +3,9 @@
  * vnpu command engine: GEMM and CONV2D.
  *
  * F32 goes through OpenBLAS (cblas_sgemm): operands whose rows (or
- * columns) are contiguous are passed in place, others are packed. BF16 and
+ * columns) are contiguous are passed in place, others are packed; from
+ * 2^24 MACs on, row panels are shared by the engine thread and a pool of
+ * helper threads that each run single-threaded oneDNN matmul (below). BF16 and
  * int8 GEMM use oneDNN's matmul (vnpu_dnnl.c: AMX or AVX-512 kernels) when
  * the engine is built with it and the CPU runs it exactly; otherwise BF16
  * operands are widened to binary32 for sgemm, and int8 uses int16
@@ -18,7 +20,11 @@
  * direct loop. Int8 convolutions use the int16 loop.
  */
 #include <limits.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdatomic.h>
 #include <stdlib.h>
+#include <unistd.h>
 
 #include <cblas.h>
 
@@ -380,6 +386,260 @@ out:
     return st;
 }
 
+/*
+ * Panel pool: a large F32 GEMM is cut into row panels that the calling
+ * engine thread and the pool's helper threads take from a shared counter,
+ * each computing its panels with single-threaded oneDNN (one OpenMP
+ * thread per caller, see vnpu_dnnl.c). Helpers sleep on a condition
+ * variable between jobs and the caller sleeps until the helpers that
+ * joined have left: nothing spins or yields, so a helper (or the caller)
+ * that the host deschedules costs at most its own panel, while the others
+ * take the remaining ones. OpenBLAS's own threads wait for each other by
+ * yielding at every block, which loses against QEMU's vCPU threads on a
+ * small host. One job uses the pool at a time; another engine thread that
+ * finds it busy computes its panels alone.
+ *
+ * Threads per job, the caller included: VNPU_ENGINE_GEMM_THREADS (read at
+ * every job; default: the online CPUs; more than those only if it asks
+ * for more when the pool starts; at most VNPU_PANEL_THREADS_MAX);
+ * VNPU_ENGINE_GEMM_THREADS=1 turns the pool off.
+ */
+#define VNPU_PANEL_THREADS_MAX 8
+/* GEMMs from this many MACs on use the panels; rows per panel at least. */
+#define VNPU_PAR_MIN_MACS   (1u << 24)
+#define VNPU_PAR_MIN_ROWS   32
+
+typedef struct VnpuPool {
+    pthread_mutex_t lock;
+    pthread_cond_t work;        /* helpers: a new job */
+    pthread_cond_t idle;        /* caller: the last helper left */
+    unsigned helpers;
+    bool busy;                  /* a caller owns the pool */
+    bool open;                  /* helpers may still join the job */
+    unsigned inside;            /* helpers in the job */
+    unsigned limit;             /* helpers the job may have */
+    uint64_t gen;
+    void (*fn)(void *arg, uint64_t panel);
+    void *arg;
+    uint64_t npanels;
+    atomic_uint_fast64_t next;
+    atomic_bool stop;
+} VnpuPool;
+
+static VnpuPool vnpu_pool = {
+    .lock = PTHREAD_MUTEX_INITIALIZER,
+    .work = PTHREAD_COND_INITIALIZER,
+    .idle = PTHREAD_COND_INITIALIZER,
+};
+static pthread_once_t vnpu_pool_once = PTHREAD_ONCE_INIT;
+
+/* Take panels of the current job until there are none left (or stop). */
+static void vnpu_pool_take(VnpuPool *p)
+{
+    uint64_t i;
+
+    while (!atomic_load(&p->stop) &&
+           (i = atomic_fetch_add(&p->next, 1)) < p->npanels) {
+        p->fn(p->arg, i);
+    }
+}
+
+static void *vnpu_pool_helper(void *opaque)
+{
+    VnpuPool *p = opaque;
+    uint64_t seen = 0;
+
+    pthread_mutex_lock(&p->lock);
+    for (;;) {
+        while (p->gen == seen) {
+            pthread_cond_wait(&p->work, &p->lock);
+        }
+        seen = p->gen;
+        if (!p->open || p->inside >= p->limit) {
+            continue;           /* the caller finished, or enough help */
+        }
+        p->inside++;
+        pthread_mutex_unlock(&p->lock);
+        vnpu_pool_take(p);
+        pthread_mutex_lock(&p->lock);
+        if (--p->inside == 0 && !p->open) {
+            pthread_cond_signal(&p->idle);
+        }
+    }
+    return NULL;
+}
+
+static void vnpu_pool_init(void)
+{
+    const char *e = getenv("VNPU_ENGINE_GEMM_THREADS");
+    long n = sysconf(_SC_NPROCESSORS_ONLN);
+    sigset_t all, old;
+
+    /* More threads than CPUs only when asked for (caps apply per job). */
+    if (e && atol(e) > n) {
+        n = atol(e);
+    }
+    pthread_attr_t attr;
+
+    if (n > VNPU_PANEL_THREADS_MAX) {
+        n = VNPU_PANEL_THREADS_MAX;
+    }
+    if (n < 2 || pthread_attr_init(&attr)) {
+        return;
+    }
+    pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
+    /* Signals are for the process's own threads (QEMU's), not these. */
+    sigfillset(&all);
+    pthread_sigmask(SIG_SETMASK, &all, &old);
+    for (long i = 0; i < n - 1; i++) {
+        pthread_t t;
+
+        if (pthread_create(&t, &attr, vnpu_pool_helper, &vnpu_pool)) {
+            break;
+        }
+#ifdef __GLIBC__
+        pthread_setname_np(t, "vnpu-gemm");
+#endif
+        vnpu_pool.helpers++;
+    }
+    pthread_sigmask(SIG_SETMASK, &old, NULL);
+    pthread_attr_destroy(&attr);
+}
+
+/*
+ * Threads a panel job may use: the caller plus the pool's helpers, at most
+ * VNPU_ENGINE_GEMM_THREADS as it is now (read at every job).
+ */
+static unsigned vnpu_pool_threads(void)
+{
+    const char *e = getenv("VNPU_ENGINE_GEMM_THREADS");
+    long n = e ? atol(e) : VNPU_PANEL_THREADS_MAX;
+
+    pthread_once(&vnpu_pool_once, vnpu_pool_init);
+    if (n < 1) {
+        n = 1;
+    }
+    return n < vnpu_pool.helpers + 1 ? n : vnpu_pool.helpers + 1;
+}
+
+/*
+ * Run @fn(@arg, i) for i in [0, @npanels), on this thread and the pool's
+ * helpers when the pool is free; poll @r for an abort before each of this
+ * thread's panels. Returns VNPU_JOB_ABORTED if it stopped early.
+ */
+static uint32_t vnpu_pool_run(VnpuRun *r, void (*fn)(void *, uint64_t),
+                              void *arg, uint64_t npanels, unsigned threads)
+{
+    VnpuPool *p = &vnpu_pool;
+    bool own;
+    uint64_t i;
+
+    pthread_once(&vnpu_pool_once, vnpu_pool_init);
+    pthread_mutex_lock(&p->lock);
+    own = threads > 1 && p->helpers && !p->busy;
+    if (own) {
+        p->busy = p->open = true;
+        p->limit = threads - 1;
+        p->fn = fn;
+        p->arg = arg;
+        p->npanels = npanels;
+        atomic_store(&p->next, 1);      /* panel 0 is this thread's */
+        atomic_store(&p->stop, false);
+        p->gen++;
+        pthread_cond_broadcast(&p->work);
+    }
+    pthread_mutex_unlock(&p->lock);
+    if (!own) {
+        for (i = 0; i < npanels; i++) {
+            if (vnpu_poll_abort(r)) {
+                return VNPU_JOB_ABORTED;
+            }
+            fn(arg, i);
+        }
+        return VNPU_JOB_OK;
+    }
+    for (i = 0; i < npanels; i = atomic_fetch_add(&p->next, 1)) {
+        if (vnpu_poll_abort(r)) {
+            atomic_store(&p->stop, true);
+            break;
+        }
+        fn(arg, i);
+    }
+    pthread_mutex_lock(&p->lock);
+    p->open = false;
+    while (p->inside) {
+        pthread_cond_wait(&p->idle, &p->lock);
+    }
+    p->busy = false;
+    pthread_mutex_unlock(&p->lock);
+    return atomic_load(&p->stop) ? VNPU_JOB_ABORTED : VNPU_JOB_OK;
+}
+
+/* One F32 matrix product C = A * B cut into row panels. */
+typedef struct VnpuSgemmPar {
+    const float *A, *B;
+    float *C;
+    CBLAS_TRANSPOSE ta, tb;
+    int lda, ldb, ldc;
+    uint64_t M, N, K, rows;
+} VnpuSgemmPar;
+
+/*
+ * Panel @i: oneDNN's single-threaded matmul, or sgemm when oneDNN is off
+ * or cannot run the layout (the same sums within the F32 tolerance).
+ */
+static void vnpu_sgemm_panel(void *arg, uint64_t i)
+{
+    const VnpuSgemmPar *g = arg;
+    uint64_t m0 = i * g->rows;
+    uint64_t mb = g->M - m0 < g->rows ? g->M - m0 : g->rows;
+    const float *A = g->A + m0 * (g->ta == CblasNoTrans ? g->lda : 1);
+    VnpuDnnlMatmul mm = {
+        .a_dt = VNPU_DT_F32, .b_dt = VNPU_DT_F32, .c_dt = VNPU_DT_F32,
+        .M = mb, .N = g->N, .K = g->K, .a = A, .b = g->B,
+        .c = g->C + m0 * g->ldc, .c_rs = g->ldc,
+        .a_rs = g->ta == CblasNoTrans ? g->lda : 1,
+        .a_cs = g->ta == CblasNoTrans ? 1 : g->lda,
+        .b_rs = g->tb == CblasNoTrans ? g->ldb : 1,
+        .b_cs = g->tb == CblasNoTrans ? 1 : g->ldb,
+    };
+
+    if (!vnpu_dnnl_matmul(&mm)) {
+        cblas_sgemm(CblasRowMajor, g->ta, g->tb, mb, g->N, g->K, 1.0f, A,
+                    g->lda, g->B, g->ldb, 0.0f, mm.c, g->ldc);
+    }
+}
+
+/*
+ * C = A * B over the panel pool; *done is false when the product is too
+ * small to share, oneDNN is off, or the pool has no helpers (the caller
+ * then calls sgemm with OpenBLAS's threads).
+ */
+static uint32_t vnpu_sgemm_par(VnpuRun *r, VnpuSgemmPar *g, bool *done)
+{
+    unsigned nt;
+    uint64_t np;
+
+    *done = false;
+    if (g->M * g->N * g->K < VNPU_PAR_MIN_MACS ||
+        g->M < 2 * VNPU_PAR_MIN_ROWS || !vnpu_dnnl_enabled()) {
+        return VNPU_JOB_OK;
+    }
+    nt = vnpu_pool_threads();
+    if (nt < 2) {
+        return VNPU_JOB_OK;
+    }
+    /* Two panels per thread: a late thread costs at most half its share. */
+    np = 2 * nt;
+    g->rows = (g->M + np - 1) / np;
+    if (g->rows < VNPU_PAR_MIN_ROWS) {
+        g->rows = VNPU_PAR_MIN_ROWS;
+    }
+    np = (g->M + g->rows - 1) / g->rows;
+    *done = true;
+    return vnpu_pool_run(r, vnpu_sgemm_panel, g, np, nt);
+}
+
 static uint32_t vnpu_gemm_float(VnpuRun *r, VnpuTensor *a, VnpuTensor *b,
                                 VnpuTensor *bias, VnpuTensor *out,
                                 unsigned act)
@@ -424,6 +684,8 @@ static uint32_t vnpu_gemm_float(VnpuRun *r, VnpuTensor *a, VnpuTensor *b,
                                     vnpu_bidx(b->shape[1], b1), 0, 0);
             uint8_t *oc = out->base + vnpu_toff(out, b0, b1, 0, 0);
             const float *A, *B;
+            VnpuSgemmPar par;
+            bool pdone;
             float *C;
 
             if (vnpu_poll_abort(r)) {
@@ -456,8 +718,16 @@ static uint32_t vnpu_gemm_float(VnpuRun *r, VnpuTensor *a, VnpuTensor *b,
                 C = pc;
                 ldc = N;
             }
+            par = (VnpuSgemmPar){
+                .A = A, .B = B, .C = C, .ta = ta, .tb = tb, .lda = lda,
+                .ldb = ldb, .ldc = ldc, .M = M, .N = N, .K = K,
+            };
+            st = vnpu_sgemm_par(r, &par, &pdone);
+            if (st != VNPU_JOB_OK) {
+                goto out;
+            }
             /* Row blocks of at most VNPU_GEMM_BLOCK_MACS: polls between. */
-            for (uint64_t m0 = 0; m0 < M; m0 += rows) {
+            for (uint64_t m0 = 0; !pdone && m0 < M; m0 += rows) {
                 uint64_t mb = M - m0 < rows ? M - m0 : rows;
 
                 if (m0 && vnpu_poll_abort(r)) {
@@ -996,30 +1266,44 @@ static uint64_t vnpu_pix_stride(const VnpuTensor *t)
 
 /*
  * A 1x1, stride 1, unpadded, ungrouped F32 convolution is one GEMM of the
- * [pixels, C] input by the [OC, C] weights: sgemm on the tensors in place
- * (no im2col), in row blocks with polls between. *done is false when the
- * layouts do not allow it.
+ * [pixels, C] input by the [OC, C] weights: on the tensors in place (no
+ * im2col), over the panel pool when it is large enough, else sgemm in row
+ * blocks with polls between. With @shared, only the panel pool is tried
+ * (oneDNN's convolution runs on one thread). *done is false when the
+ * layouts do not allow it (or @shared and the pool does not take it).
  */
 static uint32_t vnpu_conv_1x1(VnpuRun *r, const VnpuConv *g, VnpuTensor *in,
                               const float *w, VnpuTensor *bias,
-                              VnpuTensor *out, bool *done)
+                              VnpuTensor *out, bool shared, bool *done)
 {
     uint64_t npix = g->n * g->oh * g->ow;
     uint64_t lda = vnpu_pix_stride(in), ldc = vnpu_pix_stride(out);
     uint64_t rows = VNPU_GEMM_BLOCK_MACS / (g->oc * g->c);
     const float *A = (const float *)in->base;
     float *Cm = (float *)out->base;
+    VnpuSgemmPar par;
+    bool pdone;
+    uint32_t st;
 
     *done = false;
     if (g->kh != 1 || g->kw != 1 || g->sh != 1 || g->sw != 1 || g->pt ||
         g->pl || g->groups != 1 || g->oh != g->h || g->ow != g->w ||
-        !lda || !ldc || npix > INT_MAX) {
+        !lda || !ldc || npix > INT_MAX || g->c > INT_MAX) {
         return VNPU_JOB_OK;
     }
     if (rows == 0) {
         rows = 1;
     }
-    for (uint64_t m0 = 0; m0 < npix; m0 += rows) {
+    par = (VnpuSgemmPar){
+        .A = A, .B = w, .C = Cm, .ta = CblasNoTrans, .tb = CblasTrans,
+        .lda = lda, .ldb = g->c, .ldc = ldc, .M = npix, .N = g->oc,
+        .K = g->c,
+    };
+    st = vnpu_sgemm_par(r, &par, &pdone);
+    if (st != VNPU_JOB_OK || (shared && !pdone)) {
+        return st;
+    }
+    for (uint64_t m0 = 0; !pdone && m0 < npix; m0 += rows) {
         uint64_t mb = npix - m0 < rows ? npix - m0 : rows;
 
         if (vnpu_poll_abort(r)) {
@@ -1081,11 +1365,15 @@ static uint32_t vnpu_conv_float(VnpuRun *r, const VnpuConv *g, VnpuTensor *in,
     {
         bool done;
 
+        st = vnpu_conv_1x1(r, g, in, w, bias, out, true, &done);
+        if (done || st != VNPU_JOB_OK) {
+            goto out;
+        }
         st = vnpu_conv_dnnl(r, g, in, w, bias, out, &done);
         if (done || st != VNPU_JOB_OK) {
             goto out;
         }
-        st = vnpu_conv_1x1(r, g, in, w, bias, out, &done);
+        st = vnpu_conv_1x1(r, g, in, w, bias, out, false, &done);
         if (done || st != VNPU_JOB_OK) {
             goto out;
         }

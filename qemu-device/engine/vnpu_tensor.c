@@ -307,6 +307,76 @@ static uint32_t vnpu_load_qparams(VnpuRun *r, VnpuTensor *t)
     return st;
 }
 
+/* Unmap the runs an output holds; @done: write them back from t->base. */
+static void vnpu_runs_release(VnpuRun *r, VnpuTensor *t, bool done)
+{
+    uint64_t off = 0;
+
+    for (uint64_t i = 0; i < t->nruns; i++) {
+        VnpuMapping *m = &t->runs[i];
+
+        if (done) {
+            memcpy(m->host, t->base + off, m->len);
+        }
+        r->ops->unmap(r->opaque, m, VNPU_ACCESS_WRITE, done ? m->len : 0);
+        off += m->len;
+    }
+    free(t->runs);
+    t->runs = NULL;
+    t->nruns = 0;
+}
+
+/* The scratch path of vnpu_tensor_acquire: t->map is the first run. */
+static uint32_t vnpu_gather(VnpuRun *r, VnpuTensor *t, unsigned access,
+                            bool gaps)
+{
+    VnpuMapping m = t->map;
+    uint64_t done = 0, cap = 0;
+    uint32_t st = VNPU_JOB_OK;
+
+    t->base = malloc(t->span);      /* span <= VNPU_TENSOR_MAX_BYTES */
+    if (!t->base) {
+        r->ops->unmap(r->opaque, &m, access, 0);
+        return VNPU_JOB_DMA_ERROR;
+    }
+    t->scratch = true;
+    for (;;) {
+        if (!t->is_out || gaps) {
+            memcpy(t->base + done, m.host, m.len);
+        }
+        if (t->is_out) {
+            if (t->nruns == cap) {
+                VnpuMapping *n;
+
+                cap = cap ? 2 * cap : 16;
+                n = realloc(t->runs, cap * sizeof(*n));
+                if (!n) {
+                    r->ops->unmap(r->opaque, &m, access, 0);
+                    st = VNPU_JOB_DMA_ERROR;
+                    break;
+                }
+                t->runs = n;
+            }
+            t->runs[t->nruns++] = m;
+        } else {
+            r->ops->unmap(r->opaque, &m, access, m.len);
+        }
+        done += m.len;
+        if (done == t->span) {
+            return VNPU_JOB_OK;
+        }
+        st = vnpu_map(r, t->va + done, t->span - done, access, &m);
+        if (st != VNPU_JOB_OK) {
+            break;
+        }
+    }
+    vnpu_runs_release(r, t, false);
+    free(t->base);
+    t->base = NULL;
+    t->scratch = false;
+    return st;
+}
+
 uint32_t vnpu_tensor_acquire(VnpuRun *r, VnpuTensor *t, bool is_out)
 {
     unsigned access = is_out ? VNPU_ACCESS_WRITE : VNPU_ACCESS_READ;
@@ -333,26 +403,17 @@ uint32_t vnpu_tensor_acquire(VnpuRun *r, VnpuTensor *t, bool is_out)
         }
         return VNPU_JOB_OK;
     }
-    r->ops->unmap(r->opaque, &t->map, access, 0);
     /*
-     * Check every page before allocating, so that a span that is not
-     * mapped costs no memory; then gather.
+     * Gather in one pass, starting with the run just mapped: an input's
+     * runs are copied and unmapped; an output's are kept (and copied when
+     * there are bytes between its elements, which must survive) so that
+     * release scatters into them without mapping again, and a fault shows
+     * up before the op computes. The scratch buffer is allocated first;
+     * a fault part way leaves only the pages touched so far in use.
      */
-    st = vnpu_xfer(r, t->va, NULL, t->span, access, false);
-    if (st != VNPU_JOB_OK) {
-        return st;
-    }
-    t->base = malloc(t->span);      /* span <= VNPU_TENSOR_MAX_BYTES */
-    if (!t->base) {
-        return VNPU_JOB_DMA_ERROR;
-    }
-    t->scratch = true;
-    if (!is_out) {
-        st = vnpu_xfer(r, t->va, t->base, t->span, access, true);
-        r->res->bytes_read += st == VNPU_JOB_OK ? t->span : 0;
-    } else if (gaps) {
-        /* Keep the bytes between elements: read them under WRITE. */
-        st = vnpu_xfer(r, t->va, t->base, t->span, access, true);
+    st = vnpu_gather(r, t, access, gaps);
+    if (st == VNPU_JOB_OK && !is_out) {
+        r->res->bytes_read += t->span;
     }
     return st;
 }
@@ -363,9 +424,7 @@ uint32_t vnpu_tensor_release(VnpuRun *r, VnpuTensor *t, bool commit)
     uint32_t st = VNPU_JOB_OK;
 
     if (t->scratch) {
-        if (t->is_out && commit) {
-            st = vnpu_xfer(r, t->va, t->base, t->span, access, false);
-        }
+        vnpu_runs_release(r, t, t->is_out && commit);
         free(t->base);
     } else if (t->mapped) {
         r->ops->unmap(r->opaque, &t->map, access,

@@ -1015,6 +1015,72 @@ TEST_F(ops, gemm_f32)
 	}
 }
 
+/*
+ * F32 GEMMs of at least 2^24 MACs are cut into row panels computed by the
+ * engine thread and a pool of helper threads (uneven last panel,
+ * transposed operands, epilogue, batches).
+ */
+static const struct gemm_case gemm_f32_panel_cases[] = {
+	{ VNPU_DT_F32, VNPU_DT_F32, 0, VNPU_DT_F32, 0, 0, 0, 250, 256, 300 },
+	{ VNPU_DT_F32, VNPU_DT_F32, VNPU_DT_F32, VNPU_DT_F32, 0, 0, 0,
+	  203, 260, 320, 1, 0, 2, VNPU_ACT_RELU },
+	{ VNPU_DT_F32, VNPU_DT_F32, 0, VNPU_DT_F32, 0, 0, 0, 130, 400, 330,
+	  0, 1, 0, VNPU_ACT_NONE },
+	{ VNPU_DT_F32, VNPU_DT_F32, VNPU_DT_F32, VNPU_DT_F32, 2, 0, 0, 160,
+	  200, 530, 0, 0, 0, VNPU_ACT_GELU },
+};
+
+TEST_F(ops, gemm_f32_panels)
+{
+	for (size_t i = 0; i < ARRAY_SIZE(gemm_f32_panel_cases); i++) {
+		check_gemm(_metadata, F, &gemm_f32_panel_cases[i]);
+		F->brk = CMD_AREA;
+	}
+}
+
+/* The same with oneDNN off (one OpenBLAS call) and with the pool off. */
+TEST_F(ops, gemm_f32_panels_without_onednn_or_pool)
+{
+	for (int pass = 0; pass < 2; pass++) {
+		setenv(pass ? "VNPU_ENGINE_GEMM_THREADS" : "VNPU_ENGINE_NO_DNNL",
+		       "1", 1);
+		for (size_t i = 0; i < ARRAY_SIZE(gemm_f32_panel_cases); i++) {
+			check_gemm(_metadata, F, &gemm_f32_panel_cases[i]);
+			F->brk = CMD_AREA;
+		}
+		unsetenv("VNPU_ENGINE_NO_DNNL");
+		unsetenv("VNPU_ENGINE_GEMM_THREADS");
+	}
+}
+
+/*
+ * The engine thread polls for an abort before each panel it takes: the
+ * first poll after those of the same job without the pool aborts it.
+ */
+TEST_F(ops, gemm_f32_panels_abort)
+{
+	struct tt a = mk_mat(F, VNPU_DT_F32, 0, 256, 256, 0, 0);
+	struct tt b = mk_mat(F, VNPU_DT_F32, 0, 256, 256, 0, 0);
+	struct tt out = mk_mat(F, VNPU_DT_F32, 0, 256, 256, 0, 0);
+	int polls;
+
+	cmd_gemm(C, &a, &b, NULL, &out, 0);
+	F->abort_after = 1 << 30;	/* count the polls */
+	setenv("VNPU_ENGINE_GEMM_THREADS", "1", 1);
+	F->polls = 0;
+	EXPECT_EQ(VNPU_JOB_OK, run(F, C, R));
+	polls = F->polls;
+	unsetenv("VNPU_ENGINE_GEMM_THREADS");
+	F->polls = 0;
+	EXPECT_EQ(VNPU_JOB_OK, run(F, C, R));
+	EXPECT_LT(polls, F->polls);
+	F->polls = 0;
+	F->abort_after = polls;
+	EXPECT_EQ(VNPU_JOB_ABORTED, run(F, C, R));
+	EXPECT_EQ(0, R->cmd_index);
+	EXPECT_EQ(0, R->macs);
+}
+
 static const struct gemm_case gemm_bf16_cases[] = {
 	{ VNPU_DT_BF16, VNPU_DT_BF16, 0, VNPU_DT_F32, 0, 0, 0, 5, 7, 9 },
 	{ VNPU_DT_BF16, VNPU_DT_BF16, VNPU_DT_F32, VNPU_DT_BF16, 0, 0, 0, 16,
@@ -1241,6 +1307,36 @@ TEST_F(ops, dma_error_on_operand)
 	F->deny_access = 0;
 }
 
+/*
+ * An output whose third page faults: the fault is found while the output
+ * is gathered (its runs are held for the scatter), before the op computes,
+ * so nothing of the output is written and every mapping is released.
+ */
+TEST_F(ops, fault_on_output_writes_nothing)
+{
+	struct tt a = mk_mat(F, VNPU_DT_F32, 0, 8, 40, 0, 0);
+	struct tt b = mk_mat(F, VNPU_DT_F32, 0, 40, 384, 0, 0);
+	struct tt out = mk_mat(F, VNPU_DT_F32, 0, 8, 384, 0, 0);
+	uint64_t base = (out.va + PG - 1) & ~(uint64_t)(PG - 1);
+	int untouched;
+
+	F->deny_va = base + PG;
+	F->deny_len = 8;
+	F->deny_access = VNPU_ACCESS_WRITE;
+	memset(hp(F, out.va), 0x5a, t_span(&out));
+	cmd_gemm(C, &a, &b, NULL, &out, 0);
+	EXPECT_EQ(VNPU_JOB_MMU_FAULT, run(F, C, R));
+	EXPECT_EQ(base + PG, R->fault_va);
+	EXPECT_EQ(VNPU_ACCESS_WRITE, R->fault_access);
+	untouched = 1;
+	for (uint64_t i = 0; i < t_span(&out); i++)
+		untouched &= hp(F, out.va)[i] == 0x5a;
+	EXPECT_EQ(1, untouched);
+	EXPECT_EQ(0, R->macs);
+	EXPECT_EQ(0, F->live);
+	F->deny_access = 0;
+}
+
 /* ---- CONV2D ---- */
 
 struct conv_case {
@@ -1420,6 +1516,35 @@ TEST_F(ops, conv2d_f32)
 	for (size_t i = 0; i < ARRAY_SIZE(conv_f32_cases); i++) {
 		check_conv(_metadata, F, &conv_f32_cases[i]);
 		F->brk = CMD_AREA;
+	}
+}
+
+/*
+ * Pointwise convolutions of at least 2^24 MACs share row panels of their
+ * GEMM with the pool (oneDNN matmul per panel), with and without the
+ * pool, and with oneDNN off.
+ */
+TEST_F(ops, conv2d_f32_pointwise_panels)
+{
+	static const struct conv_case cases[] = {
+		{ VNPU_DT_F32, VNPU_DT_F32, 1, 32, 33, 128, 128, 1, 1, 1, 1, 1,
+		  1, 1, 0, 0, 0, 0, VNPU_ACT_RELU6, 1 },
+		{ VNPU_DT_F32, VNPU_DT_F32, 2, 19, 21, 100, 104, 1, 1, 1, 1, 1,
+		  1, 1, 0, 0, 0, 0, VNPU_ACT_NONE, 0 },
+	};
+	static const char *const env[] = {
+		NULL, "VNPU_ENGINE_GEMM_THREADS", "VNPU_ENGINE_NO_DNNL",
+	};
+
+	for (size_t e = 0; e < ARRAY_SIZE(env); e++) {
+		if (env[e])
+			setenv(env[e], "1", 1);
+		for (size_t i = 0; i < ARRAY_SIZE(cases); i++) {
+			check_conv(_metadata, F, &cases[i]);
+			F->brk = CMD_AREA;
+		}
+		if (env[e])
+			unsetenv(env[e]);
 	}
 }
 
@@ -2539,6 +2664,7 @@ TEST_F(ops, sem_errors)
 /* Engines run jobs on several threads at once: the math must not mind. */
 struct gemm_thread {
 	struct fake f;
+	unsigned int m, n, k, iters;
 	int ok;
 };
 
@@ -2546,9 +2672,10 @@ static void *gemm_thread_fn(void *arg)
 {
 	struct gemm_thread *g = arg;
 	struct fake *f = &g->f;
-	struct tt a = mk_mat(f, VNPU_DT_F32, 0, 96, 80, 0, 0);
-	struct tt b = mk_mat(f, VNPU_DT_F32, 0, 80, 72, 0, 0);
-	struct tt out = mk_mat(f, VNPU_DT_F32, 0, 96, 72, 0, 0);
+	unsigned int M = g->m, N = g->n, K = g->k;
+	struct tt a = mk_mat(f, VNPU_DT_F32, 0, M, K, 0, 0);
+	struct tt b = mk_mat(f, VNPU_DT_F32, 0, K, N, 0, 0);
+	struct tt out = mk_mat(f, VNPU_DT_F32, 0, M, N, 0, 0);
 	struct cb c = { .n = 0 };
 	VnpuJobResult r;
 	double *av, *bv, *ov, *ref, *sa;
@@ -2561,15 +2688,15 @@ static void *gemm_thread_fn(void *arg)
 	g->ok = 1;
 	av = dense(f, &a);
 	bv = dense(f, &b);
-	ref = malloc(96 * 72 * sizeof(double));
-	sa = malloc(96 * 72 * sizeof(double));
-	ref_matmul(96, 72, 80, av, bv, NULL, ref, sa);
-	for (int it = 0; it < 20 && g->ok; it++) {
+	ref = malloc((size_t)M * N * sizeof(double));
+	sa = malloc((size_t)M * N * sizeof(double));
+	ref_matmul(M, N, K, av, bv, NULL, ref, sa);
+	for (unsigned int it = 0; it < g->iters && g->ok; it++) {
 		memset(hp(f, out.va), 0, t_span(&out));
 		if (run(f, &c, &r) != VNPU_JOB_OK)
 			g->ok = 0;
 		ov = dense(f, &out);
-		for (int i = 0; i < 96 * 72; i++)
+		for (unsigned int i = 0; i < M * N; i++)
 			if (!close_to(ov[i], ref[i], sa[i], 1e-5))
 				g->ok = 0;
 		free(ov);
@@ -2581,13 +2708,19 @@ static void *gemm_thread_fn(void *arg)
 	return NULL;
 }
 
-TEST(concurrent_gemm)
+static void run_concurrent_gemm(struct __test_metadata *_metadata,
+				unsigned int m, unsigned int n, unsigned int k,
+				unsigned int iters)
 {
 	struct gemm_thread g[3];
 	pthread_t th[3];
 
 	for (int i = 0; i < 3; i++) {
 		memset(&g[i], 0, sizeof(g[i]));
+		g[i].m = m;
+		g[i].n = n;
+		g[i].k = k;
+		g[i].iters = iters;
 		g[i].f.mem = calloc(1, MEM_SIZE);
 		ASSERT_NE(NULL, g[i].f.mem);
 		g[i].f.brk = CMD_AREA;
@@ -2601,6 +2734,20 @@ TEST(concurrent_gemm)
 		EXPECT_EQ(0, g[i].f.live);
 		free(g[i].f.mem);
 	}
+}
+
+TEST(concurrent_gemm)
+{
+	run_concurrent_gemm(_metadata, 96, 72, 80, 20);
+}
+
+/*
+ * Large F32 GEMMs from three threads: one job at a time has the panel
+ * pool, the others compute their panels alone.
+ */
+TEST(concurrent_gemm_panels)
+{
+	run_concurrent_gemm(_metadata, 160, 256, 420, 4);
 }
 
 /*
