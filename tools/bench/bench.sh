@@ -6,14 +6,33 @@
 # scripts/run-guest.sh and runs vnpu-bench in it, then prints the table
 # and writes $BUILD/bench/results.json, results.txt and results.png.
 #
-#   bench.sh [--quick]      (--quick: fewer iterations, for trying it out)
+#   bench.sh [--quick] [--only GROUP[,GROUP...]] [--loop N] [--host-views]
+#
+# --quick: fewer iterations, for trying it out. --only: the host
+# references and one guest boot running only these vnpu-bench groups (gemm,
+# conv, copy, noop, pipeline, models, bo), each --loop N times; no boot,
+# engine or device-scaling curves. --host-views: the vnpu-bench guest gets
+# its RAM from a shared memfd and the device host-views=on (zero-copy views
+# of scattered BOs, see device.rst).
 set -uo pipefail
 here=$(cd "$(dirname "$0")/../.." && pwd)
 BUILD=${BUILD:-$here/build}
 out=$BUILD/bench
 mkdir -p "$out"
-quick=""
-[ "${1:-}" = --quick ] && quick=--quick
+quick="" only="" loop="" views=()
+while [ $# -gt 0 ]; do
+	case $1 in
+	--quick) quick=--quick ;;
+	--only) only=${2:?--only needs groups}; shift ;;
+	--loop) loop="--loop ${2:?--loop needs a count}"; shift ;;
+	--host-views)
+		views=(--device-args host-views=on --qemu-args
+			"-object memory-backend-memfd,id=vnpumem,size=2G,share=on -machine memory-backend=vnpumem") ;;
+	*) echo "usage: bench.sh [--quick] [--only GROUP[,GROUP...]] [--loop N] [--host-views]" >&2
+	   exit 2 ;;
+	esac
+	shift
+done
 raw=$out/raw.txt
 : > "$raw"
 
@@ -21,6 +40,9 @@ threads=$(nproc)
 echo "bench: host references (OpenBLAS, $threads threads; memcpy)" >&2
 "$out/host-ref" >> "$raw" || echo "I host-ref failed" >> "$raw"
 
+[ ${#views[@]} -gt 0 ] && echo "I vnpu-bench guest: memfd RAM, host-views=on" >> "$raw"
+[ -n "$only" ] && echo "I only: $only $loop" >> "$raw"
+if [ -z "$only" ] || [[ ,$only, == *,models,* ]]; then
 echo "bench: ONNX Runtime on the host ($threads intra-op threads)" >&2
 M=$BUILD/models
 ORT_DIR=$BUILD/ort node "$here/tools/bench/ort_bench.js" "$threads" \
@@ -28,19 +50,29 @@ ORT_DIR=$BUILD/ort node "$here/tools/bench/ort_bench.js" "$threads" \
 	"cnn_b64:$M/cnn.onnx:64" "transformer_b1:$M/transformer.onnx:1" \
 	"transformer_b64:$M/transformer.onnx:1:64" "mobilenet16_b1:$M/mobilenet.onnx:1" \
 	>> "$raw" || echo "I ort_bench failed" >> "$raw"
+fi
 
+if [ -z "$only" ]; then
 echo "bench: guest boot alone (run-guest.sh -- true)" >&2
 t0=$EPOCHREALTIME
 BUILD=$BUILD bash "$here/scripts/run-guest.sh" -- true >/dev/null 2>&1 &&
 	echo "R boot_true_wall $(echo "$EPOCHREALTIME - $t0" | bc -l) s" >> "$raw"
+fi
 
 echo "bench: guest (TCG) running vnpu-bench" >&2
+guest_cmd=(vnpu-bench $quick)
+if [ -n "$only" ]; then
+	guest_cmd=("for g in ${only//,/ }; do vnpu-bench $quick --only \$g $loop; done")
+fi
 t0=$EPOCHREALTIME
 while IFS= read -r line; do
 	echo "$line" >> "$raw"
 	case $line in C\ *) ;; *) echo "  guest: $line" >&2 ;; esac
-done < <(BUILD=$BUILD bash "$here/scripts/run-guest.sh" --timeout 900 -- vnpu-bench $quick 2>&1)
+done < <(BUILD=$BUILD bash "$here/scripts/run-guest.sh" --timeout 900 "${views[@]}" \
+	-- "${guest_cmd[@]}" 2>&1)
 echo "R guest_run_total $(echo "$EPOCHREALTIME - $t0" | bc -l) s" >> "$raw"
+
+if [ -z "$only" ]; then
 
 # throughput vs number of engine threads (device property "engines")
 for e in 1 2 4; do
@@ -59,6 +91,7 @@ done
 echo "bench: guest with 3 devices (model batches on 1, 2, 3 devices)" >&2
 BUILD=$BUILD bash "$here/scripts/run-guest.sh" --devices 3 --timeout 600 \
 	-- vnpu-bench-scaling $quick 2>&1 | grep -E '^[RCI] ' >> "$raw"
+fi
 
 # machine description
 {
