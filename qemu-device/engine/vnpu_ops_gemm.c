@@ -4,8 +4,9 @@
  *
  * F32 goes through OpenBLAS (cblas_sgemm): operands whose rows (or
  * columns) are contiguous are passed in place, others are packed; from
- * 2^24 MACs on, row panels are shared by the engine thread and a pool of
- * helper threads that each run single-threaded oneDNN matmul (below). BF16 and
+ * 2^24 MACs on, with VNPU_ENGINE_GEMM_THREADS=N, row panels are shared by
+ * the engine thread and a pool of helper threads that each run
+ * single-threaded oneDNN matmul (below). BF16 and
  * int8 GEMM use oneDNN's matmul (vnpu_dnnl.c: AMX or AVX-512 kernels) when
  * the engine is built with it and the CPU runs it exactly; otherwise BF16
  * operands are widened to binary32 for sgemm, and int8 uses int16
@@ -394,15 +395,16 @@ out:
  * variable between jobs and the caller sleeps until the helpers that
  * joined have left: nothing spins or yields, so a helper (or the caller)
  * that the host deschedules costs at most its own panel, while the others
- * take the remaining ones. OpenBLAS's own threads wait for each other by
- * yielding at every block, which loses against QEMU's vCPU threads on a
- * small host. One job uses the pool at a time; another engine thread that
- * finds it busy computes its panels alone.
+ * take the remaining ones. (OpenBLAS's own threads wait for each other by
+ * yielding at every block.) One job uses the pool at a time; another
+ * engine thread that finds it busy computes its panels alone.
  *
- * Threads per job, the caller included: VNPU_ENGINE_GEMM_THREADS (read at
- * every job; default: the online CPUs; more than those only if it asks
- * for more when the pool starts; at most VNPU_PANEL_THREADS_MAX);
- * VNPU_ENGINE_GEMM_THREADS=1 turns the pool off.
+ * Off by default: on the 2-core development host, shared with other
+ * guests, OpenBLAS's threads were faster in the emulator (see
+ * performance.rst, session 5). VNPU_ENGINE_GEMM_THREADS=N (read at every
+ * job) turns it on with N threads per job, the caller included: at most
+ * the online CPUs (or N if larger when the pool starts) and
+ * VNPU_PANEL_THREADS_MAX.
  */
 #define VNPU_PANEL_THREADS_MAX 8
 /* GEMMs from this many MACs on use the panels; rows per panel at least. */
@@ -513,12 +515,12 @@ static void vnpu_pool_init(void)
 static unsigned vnpu_pool_threads(void)
 {
     const char *e = getenv("VNPU_ENGINE_GEMM_THREADS");
-    long n = e ? atol(e) : VNPU_PANEL_THREADS_MAX;
+    long n = e ? atol(e) : 1;
 
-    pthread_once(&vnpu_pool_once, vnpu_pool_init);
-    if (n < 1) {
-        n = 1;
+    if (n < 2) {
+        return 1;               /* off: no helper threads are started */
     }
+    pthread_once(&vnpu_pool_once, vnpu_pool_init);
     return n < vnpu_pool.helpers + 1 ? n : vnpu_pool.helpers + 1;
 }
 

@@ -1016,9 +1016,9 @@ TEST_F(ops, gemm_f32)
 }
 
 /*
- * F32 GEMMs of at least 2^24 MACs are cut into row panels computed by the
- * engine thread and a pool of helper threads (uneven last panel,
- * transposed operands, epilogue, batches).
+ * With VNPU_ENGINE_GEMM_THREADS=2, F32 GEMMs of at least 2^24 MACs are
+ * cut into row panels computed by the engine thread and a pool of helper
+ * threads (uneven last panel, transposed operands, epilogue, batches).
  */
 static const struct gemm_case gemm_f32_panel_cases[] = {
 	{ VNPU_DT_F32, VNPU_DT_F32, 0, VNPU_DT_F32, 0, 0, 0, 250, 256, 300 },
@@ -1032,18 +1032,21 @@ static const struct gemm_case gemm_f32_panel_cases[] = {
 
 TEST_F(ops, gemm_f32_panels)
 {
+	setenv("VNPU_ENGINE_GEMM_THREADS", "2", 1);
 	for (size_t i = 0; i < ARRAY_SIZE(gemm_f32_panel_cases); i++) {
 		check_gemm(_metadata, F, &gemm_f32_panel_cases[i]);
 		F->brk = CMD_AREA;
 	}
+	unsetenv("VNPU_ENGINE_GEMM_THREADS");
 }
 
 /* The same with oneDNN off (one OpenBLAS call) and with the pool off. */
 TEST_F(ops, gemm_f32_panels_without_onednn_or_pool)
 {
 	for (int pass = 0; pass < 2; pass++) {
-		setenv(pass ? "VNPU_ENGINE_GEMM_THREADS" : "VNPU_ENGINE_NO_DNNL",
-		       "1", 1);
+		setenv("VNPU_ENGINE_GEMM_THREADS", pass ? "1" : "2", 1);
+		if (!pass)
+			setenv("VNPU_ENGINE_NO_DNNL", "1", 1);
 		for (size_t i = 0; i < ARRAY_SIZE(gemm_f32_panel_cases); i++) {
 			check_gemm(_metadata, F, &gemm_f32_panel_cases[i]);
 			F->brk = CMD_AREA;
@@ -1070,7 +1073,7 @@ TEST_F(ops, gemm_f32_panels_abort)
 	F->polls = 0;
 	EXPECT_EQ(VNPU_JOB_OK, run(F, C, R));
 	polls = F->polls;
-	unsetenv("VNPU_ENGINE_GEMM_THREADS");
+	setenv("VNPU_ENGINE_GEMM_THREADS", "2", 1);
 	F->polls = 0;
 	EXPECT_EQ(VNPU_JOB_OK, run(F, C, R));
 	EXPECT_LT(polls, F->polls);
@@ -1079,6 +1082,7 @@ TEST_F(ops, gemm_f32_panels_abort)
 	EXPECT_EQ(VNPU_JOB_ABORTED, run(F, C, R));
 	EXPECT_EQ(0, R->cmd_index);
 	EXPECT_EQ(0, R->macs);
+	unsetenv("VNPU_ENGINE_GEMM_THREADS");
 }
 
 static const struct gemm_case gemm_bf16_cases[] = {
@@ -1532,19 +1536,19 @@ TEST_F(ops, conv2d_f32_pointwise_panels)
 		{ VNPU_DT_F32, VNPU_DT_F32, 2, 19, 21, 100, 104, 1, 1, 1, 1, 1,
 		  1, 1, 0, 0, 0, 0, VNPU_ACT_NONE, 0 },
 	};
-	static const char *const env[] = {
-		NULL, "VNPU_ENGINE_GEMM_THREADS", "VNPU_ENGINE_NO_DNNL",
-	};
+	/* pool of 2; pool off (oneDNN's convolution); oneDNN off */
+	static const char *const threads[] = { "2", "1", "2" };
 
-	for (size_t e = 0; e < ARRAY_SIZE(env); e++) {
-		if (env[e])
-			setenv(env[e], "1", 1);
+	for (size_t e = 0; e < ARRAY_SIZE(threads); e++) {
+		setenv("VNPU_ENGINE_GEMM_THREADS", threads[e], 1);
+		if (e == 2)
+			setenv("VNPU_ENGINE_NO_DNNL", "1", 1);
 		for (size_t i = 0; i < ARRAY_SIZE(cases); i++) {
 			check_conv(_metadata, F, &cases[i]);
 			F->brk = CMD_AREA;
 		}
-		if (env[e])
-			unsetenv(env[e]);
+		unsetenv("VNPU_ENGINE_NO_DNNL");
+		unsetenv("VNPU_ENGINE_GEMM_THREADS");
 	}
 }
 
@@ -2747,7 +2751,9 @@ TEST(concurrent_gemm)
  */
 TEST(concurrent_gemm_panels)
 {
+	setenv("VNPU_ENGINE_GEMM_THREADS", "2", 1);
 	run_concurrent_gemm(_metadata, 160, 256, 420, 4);
+	unsetenv("VNPU_ENGINE_GEMM_THREADS");
 }
 
 /*
