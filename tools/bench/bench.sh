@@ -74,6 +74,16 @@ echo "R guest_run_total $(echo "$EPOCHREALTIME - $t0" | bc -l) s" >> "$raw"
 
 if [ -z "$only" ]; then
 
+# the same GEMM and convolution cases with zero-copy host views of
+# scattered BOs (memfd RAM, device host-views=on): rows prefixed hv_
+if [ ${#views[@]} -eq 0 ]; then
+	echo "bench: guest with host-views=on (GEMM and conv2d)" >&2
+	BUILD=$BUILD bash "$here/scripts/run-guest.sh" --timeout 300 --device-args host-views=on \
+		--qemu-args "-object memory-backend-memfd,id=vnpumem,size=2G,share=on -machine memory-backend=vnpumem" \
+		-- "vnpu-bench $quick --only gemm; vnpu-bench $quick --only conv" 2>&1 |
+		sed -n -E 's/^R ((gemm1024|conv)_[^ ]* .*)/R hv_\1/p' >> "$raw"
+fi
+
 # throughput vs number of engine threads (device property "engines")
 for e in 1 2 4; do
 	echo "bench: guest with engines=$e (GEMM 512^3 and no-op throughput over all queues)" >&2

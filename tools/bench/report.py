@@ -113,6 +113,14 @@ for conv in ("mnv1_pw_56x56x128", "mnv1_conv0_224x224x3"):
     row("conv2d " + conv, v("conv_" + conv), "us", v("host_conv_" + conv),
         "im2col + OpenBLAS sgemm (host)", "speed",
         lambda o, r: r is not None and r >= 0.8, ">= 0.8x")
+# the same cases in a guest with zero-copy host views (bench.sh, hv_ rows)
+row("GEMM 1024^3 f32, host-views", v("hv_gemm1024_f32"), "us",
+    v("host_sgemm1024"), "OpenBLAS sgemm (host, %d thr)" % int(v("host_threads") or 0),
+    "speed", lambda o, r: r is not None and r >= 0.9, ">= 0.9x")
+for conv in ("mnv1_pw_56x56x128", "mnv1_conv0_224x224x3"):
+    row("conv2d " + conv + ", host-views", v("hv_conv_" + conv), "us",
+        v("host_conv_" + conv), "im2col + OpenBLAS sgemm (host)", "speed",
+        lambda o, r: r is not None and r >= 0.8, ">= 0.8x")
 for m, label in (("mlp_b1", "digits MLP batch 1"), ("mlp_b64", "digits MLP batch 64"),
                  ("cnn_b1", "digits CNN batch 1"), ("cnn_b64", "digits CNN batch 64"),
                  ("transformer_b1", "transformer block batch 1"),
