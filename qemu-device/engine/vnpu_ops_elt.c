@@ -699,23 +699,102 @@ typedef struct VnpuPool {
     unsigned kh, kw, sh, sw, pt, pl, mode;
 } VnpuPool;
 
+/* The window of output (@y, @x), clipped to the input: [y0, y1) x [x0, x1). */
+static void vnpu_pool_window(const VnpuPool *p, const VnpuTensor *in,
+                             uint64_t y, uint64_t x, int64_t w[4])
+{
+    int64_t y0 = (int64_t)(y * p->sh) - p->pt;
+    int64_t x0 = (int64_t)(x * p->sw) - p->pl;
+    int64_t y1 = y0 + p->kh, x1 = x0 + p->kw;
+
+    w[0] = y0 < 0 ? 0 : y0;
+    w[1] = x0 < 0 ? 0 : x0;
+    w[2] = y1 > (int64_t)in->shape[1] ? (int64_t)in->shape[1] : y1;
+    w[3] = x1 > (int64_t)in->shape[2] ? (int64_t)in->shape[2] : x1;
+}
+
+/*
+ * F32 with contiguous channels: every channel of a window at once, with
+ * the generic loop's arithmetic (the maximum compared the same way, the
+ * mean summed in double in the same order), so the results are the same
+ * bit for bit. @acc holds a channel row of doubles.
+ */
+static uint32_t vnpu_pool_run_f32(VnpuRun *r, const VnpuTensor *in,
+                                  const VnpuTensor *out, const VnpuPool *p,
+                                  bool max, double *acc)
+{
+    uint64_t nc = out->shape[3];
+
+    for (uint64_t n = 0; n < out->shape[0]; n++) {
+        for (uint64_t y = 0; y < out->shape[1]; y++) {
+            for (uint64_t x = 0; x < out->shape[2]; x++) {
+                uint8_t *o = out->base + vnpu_toff(out, n, y, x, 0);
+                int64_t w[4];
+                uint64_t cnt;
+
+                vnpu_pool_window(p, in, y, x, w);
+                cnt = (uint64_t)((w[2] - w[0]) * (w[3] - w[1]));
+                if (vnpu_work(r, cnt * nc)) {
+                    return VNPU_JOB_ABORTED;
+                }
+                for (uint64_t c = 0; c < nc; c++) {
+                    acc[c] = max ? -INFINITY : 0;
+                }
+                for (int64_t i = w[0]; i < w[2]; i++) {
+                    for (int64_t j = w[1]; j < w[3]; j++) {
+                        const uint8_t *row = in->base +
+                                             vnpu_toff(in, n, i, j, 0);
+
+                        if (max) {
+                            for (uint64_t c = 0; c < nc; c++) {
+                                double v = vnpu_ldf(row + 4 * c);
+
+                                acc[c] = v > acc[c] ? v : acc[c];
+                            }
+                        } else {
+                            for (uint64_t c = 0; c < nc; c++) {
+                                acc[c] += vnpu_ldf(row + 4 * c);
+                            }
+                        }
+                    }
+                }
+                for (uint64_t c = 0; c < nc; c++) {
+                    vnpu_stf(o + 4 * c, (float)(max ? acc[c] :
+                                                acc[c] / (double)cnt));
+                }
+            }
+        }
+    }
+    return VNPU_JOB_OK;
+}
+
 static uint32_t vnpu_pool_run(VnpuRun *r, VnpuTensor *in, VnpuTensor *out,
                               const uint8_t *cmd)
 {
     const VnpuPool *p = (const VnpuPool *)cmd;
     bool max = p->mode == VNPU_POOL_MAX || p->mode == VNPU_POOL_GLOBAL_MAX;
 
+    if (in->dtype == VNPU_DT_F32 && out->dtype == VNPU_DT_F32 &&
+        in->stride[3] == 1 && out->stride[3] == 1) {
+        double *acc = malloc(out->shape[3] * sizeof(*acc));
+
+        if (acc) {
+            uint32_t st = vnpu_pool_run_f32(r, in, out, p, max, acc);
+
+            free(acc);
+            return st;
+        }
+    }
     for (uint64_t n = 0; n < out->shape[0]; n++) {
         for (uint64_t y = 0; y < out->shape[1]; y++) {
             for (uint64_t x = 0; x < out->shape[2]; x++) {
-                int64_t y0 = (int64_t)(y * p->sh) - p->pt;
-                int64_t x0 = (int64_t)(x * p->sw) - p->pl;
-                int64_t y1 = y0 + p->kh, x1 = x0 + p->kw;
+                int64_t w[4], y0, x0, y1, x1;
 
-                y0 = y0 < 0 ? 0 : y0;
-                x0 = x0 < 0 ? 0 : x0;
-                y1 = y1 > (int64_t)in->shape[1] ? (int64_t)in->shape[1] : y1;
-                x1 = x1 > (int64_t)in->shape[2] ? (int64_t)in->shape[2] : x1;
+                vnpu_pool_window(p, in, y, x, w);
+                y0 = w[0];
+                x0 = w[1];
+                y1 = w[2];
+                x1 = w[3];
                 for (uint64_t c = 0; c < out->shape[3]; c++) {
                     double acc = max ? -INFINITY : 0;
 
