@@ -717,11 +717,11 @@ static void vnpu_pool_window(const VnpuPool *p, const VnpuTensor *in,
  * F32 with contiguous channels: every channel of a window at once, with
  * the generic loop's arithmetic (the maximum compared the same way, the
  * mean summed in double in the same order), so the results are the same
- * bit for bit. @acc holds a channel row of doubles.
+ * bit for bit. @acc holds a channel row of doubles and @fmax one of floats.
  */
 static uint32_t vnpu_pool_run_f32(VnpuRun *r, const VnpuTensor *in,
                                   const VnpuTensor *out, const VnpuPool *p,
-                                  bool max, double *acc)
+                                  bool max, double *acc, float *fmax)
 {
     uint64_t nc = out->shape[3];
 
@@ -738,29 +738,29 @@ static uint32_t vnpu_pool_run_f32(VnpuRun *r, const VnpuTensor *in,
                     return VNPU_JOB_ABORTED;
                 }
                 for (uint64_t c = 0; c < nc; c++) {
-                    acc[c] = max ? -INFINITY : 0;
+                    fmax[c] = -INFINITY;
+                    acc[c] = 0;
                 }
                 for (int64_t i = w[0]; i < w[2]; i++) {
                     for (int64_t j = w[1]; j < w[3]; j++) {
-                        const uint8_t *row = in->base +
-                                             vnpu_toff(in, n, i, j, 0);
+                        const float *row = (const float *)(in->base +
+                                           vnpu_toff(in, n, i, j, 0));
 
                         if (max) {
+                            /* exact in float; vectorises to maxps */
                             for (uint64_t c = 0; c < nc; c++) {
-                                double v = vnpu_ldf(row + 4 * c);
-
-                                acc[c] = v > acc[c] ? v : acc[c];
+                                fmax[c] = row[c] > fmax[c] ? row[c] : fmax[c];
                             }
                         } else {
                             for (uint64_t c = 0; c < nc; c++) {
-                                acc[c] += vnpu_ldf(row + 4 * c);
+                                acc[c] += row[c];
                             }
                         }
                     }
                 }
                 for (uint64_t c = 0; c < nc; c++) {
-                    vnpu_stf(o + 4 * c, (float)(max ? acc[c] :
-                                                acc[c] / (double)cnt));
+                    vnpu_stf(o + 4 * c, max ? fmax[c] :
+                                        (float)(acc[c] / (double)cnt));
                 }
             }
         }
@@ -776,10 +776,11 @@ static uint32_t vnpu_pool_run(VnpuRun *r, VnpuTensor *in, VnpuTensor *out,
 
     if (in->dtype == VNPU_DT_F32 && out->dtype == VNPU_DT_F32 &&
         in->stride[3] == 1 && out->stride[3] == 1) {
-        double *acc = malloc(out->shape[3] * sizeof(*acc));
+        double *acc = malloc(out->shape[3] * (sizeof(*acc) + sizeof(float)));
 
         if (acc) {
-            uint32_t st = vnpu_pool_run_f32(r, in, out, p, max, acc);
+            uint32_t st = vnpu_pool_run_f32(r, in, out, p, max, acc,
+                                            (float *)(acc + out->shape[3]));
 
             free(acc);
             return st;
