@@ -358,6 +358,8 @@ static void vnpu_remove(struct pci_dev *pdev)
 	/* stop the hardware and fail its jobs while the registers are ours */
 	vnpu_sched_hw_stop(vdev);
 	drm_dev_unplug(&vdev->drm);
+	/* nor DMA memory the binding (the rings and tables are devm) */
+	vnpu_mmu_unplug(vdev);
 	/* CPU mappings of device memory must not outlive the BAR */
 	if (vdev->devmem_size)
 		unmap_mapping_range(vdev->drm.anon_inode->i_mapping, 0, 0, 1);

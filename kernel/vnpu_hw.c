@@ -153,48 +153,6 @@ int vnpu_hw_probe(struct vnpu_device *vdev)
 	return 0;
 }
 
-struct vnpu_coherent {
-	size_t size;
-	void *cpu;
-	dma_addr_t dma;
-};
-
-static void vnpu_coherent_free(struct drm_device *drm, void *data)
-{
-	struct vnpu_coherent *mem = data;
-
-	dma_free_coherent(drm->dev, mem->size, mem->cpu, mem->dma);
-	kfree(mem);
-}
-
-/*
- * Coherent memory that lives as long as the drm_device (not the PCI
- * binding): the schedulers, which can outlive an unbind while files are
- * open, may still look at the rings.
- */
-static void *vnpu_drmm_alloc_coherent(struct vnpu_device *vdev, size_t size,
-				      dma_addr_t *dma)
-{
-	struct vnpu_coherent *mem;
-
-	mem = kzalloc(sizeof(*mem), GFP_KERNEL);
-	if (!mem)
-		return NULL;
-
-	mem->size = size;
-	mem->cpu = dma_alloc_coherent(vdev->drm.dev, size, &mem->dma,
-				      GFP_KERNEL);
-	if (!mem->cpu) {
-		kfree(mem);
-		return NULL;
-	}
-	if (drmm_add_action_or_reset(&vdev->drm, vnpu_coherent_free, mem))
-		return NULL;
-
-	*dma = mem->dma;
-	return mem->cpu;
-}
-
 /**
  * vnpu_hw_watchdog_arm - start the lost-interrupt watchdog if it is not
  * @vdev: device with jobs in its rings
@@ -285,16 +243,22 @@ int vnpu_hw_queues_alloc(struct vnpu_device *vdev)
 		q->fence_ctx = dma_fence_context_alloc(1);
 		q->size = vdev->ring_entries;
 
-		/* coherent allocations are page aligned (>= 64 bytes) */
-		q->ring = vnpu_drmm_alloc_coherent(vdev,
-						   q->size * sizeof(*q->ring),
-						   &q->ring_dma);
+		/*
+		 * Coherent allocations are page aligned (>= 64 bytes). They
+		 * go with the PCI binding, as the DMA API wants, while the
+		 * schedulers may outlive it: vnpu_remove() has emptied every
+		 * ring by then (done == tail, so nothing reads a slot), and
+		 * only run_job, inside drm_dev_enter(), fills one.
+		 */
+		q->ring = dmam_alloc_coherent(vdev->drm.dev,
+					      q->size * sizeof(*q->ring),
+					      &q->ring_dma, GFP_KERNEL);
 		if (!q->ring)
 			return -ENOMEM;
 
-		q->comp = vnpu_drmm_alloc_coherent(vdev,
-						   q->size * sizeof(*q->comp),
-						   &q->comp_dma);
+		q->comp = dmam_alloc_coherent(vdev->drm.dev,
+					      q->size * sizeof(*q->comp),
+					      &q->comp_dma, GFP_KERNEL);
 		if (!q->comp)
 			return -ENOMEM;
 

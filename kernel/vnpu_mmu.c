@@ -107,6 +107,9 @@ static u64 *vnpu_pt_walk(struct vnpu_mmu_ctx *ctx, u64 va,
 	u64 entry;
 
 	lockdep_assert_held(&ctx->lock);
+	/* the page tables went with the device (vnpu_mmu_unplug()) */
+	if (!pt)
+		return alloc ? ERR_PTR(-ENODEV) : NULL;
 
 	for (l = 0; l < *level; l++) {
 		idx = VNPU_PT_INDEX(va, l);
@@ -442,7 +445,11 @@ static void vnpu_mmu_set_entry(struct vnpu_device *vdev, u32 id, u64 pgd,
 			       u32 flags)
 {
 	struct vnpu_ctx_entry *entry = &vdev->mmu.table[id];
+	int idx;
 
+	/* the table goes with the PCI binding */
+	if (!drm_dev_enter(&vdev->drm, &idx))
+		return;
 	mutex_lock(&vdev->mmu.lock);
 	WRITE_ONCE(entry->flags, 0);
 	/* the device must never see the entry valid with a stale pgd */
@@ -453,6 +460,7 @@ static void vnpu_mmu_set_entry(struct vnpu_device *vdev, u32 id, u64 pgd,
 	wmb();
 	WRITE_ONCE(entry->flags, cpu_to_le32(flags));
 	mutex_unlock(&vdev->mmu.lock);
+	drm_dev_exit(idx);
 }
 
 /**
@@ -608,7 +616,8 @@ static int vnpu_mmu_debugfs_show(struct seq_file *m, void *data)
 		seq_printf(m, "ctx %u: %u 2M leaves\n", ctx->id,
 			   ctx->huge_leaves);
 		memset(&run, 0, sizeof(run));
-		vnpu_pt_dump(m, ctx->pgd, 0, 0, &run);
+		if (ctx->pgd)
+			vnpu_pt_dump(m, ctx->pgd, 0, 0, &run);
 		vnpu_pt_run_show(m, &run);
 		mutex_unlock(&ctx->lock);
 	}
@@ -623,9 +632,29 @@ static void vnpu_mmu_fini(struct drm_device *drm, void *unused)
 	/* every BO and job holds its context: a leak of either shows here */
 	drm_WARN_ON(drm, !ida_is_empty(&vdev->mmu.ctx_ida));
 	ida_destroy(&vdev->mmu.ctx_ida);
-	dma_free_coherent(drm->dev,
-			  vdev->num_contexts * sizeof(struct vnpu_ctx_entry),
-			  vdev->mmu.table, vdev->mmu.table_dma);
+}
+
+/**
+ * vnpu_mmu_unplug - free the page tables of the contexts still open
+ * @vdev: device, after drm_dev_unplug() and with the hardware stopped
+ *
+ * DMA memory must not outlive the driver's binding to the PCI device,
+ * while contexts live as long as their files: their page tables are freed
+ * here, and a context without them maps nothing (-ENODEV) and has nothing
+ * to clear. The context table itself is device-managed.
+ */
+void vnpu_mmu_unplug(struct vnpu_device *vdev)
+{
+	struct vnpu_mmu_ctx *ctx;
+
+	mutex_lock(&vdev->mmu.lock);
+	list_for_each_entry(ctx, &vdev->mmu.contexts, link) {
+		mutex_lock(&ctx->lock);
+		vnpu_pt_free(vdev, ctx->pgd);
+		ctx->pgd = NULL;
+		mutex_unlock(&ctx->lock);
+	}
+	mutex_unlock(&vdev->mmu.lock);
 }
 
 /**
@@ -643,10 +672,14 @@ int vnpu_mmu_init(struct vnpu_device *vdev)
 
 	ida_init(&mmu->ctx_ida);
 	INIT_LIST_HEAD(&mmu->contexts);
-	/* coherent allocations are page aligned: the 4 KiB rule holds */
-	mmu->table = dma_alloc_coherent(vdev->drm.dev,
-					vdev->num_contexts * sizeof(*mmu->table),
-					&mmu->table_dma, GFP_KERNEL);
+	/*
+	 * Coherent allocations are page aligned: the 4 KiB rule holds. The
+	 * table goes with the PCI binding (the entries are written inside
+	 * drm_dev_enter()).
+	 */
+	mmu->table = dmam_alloc_coherent(vdev->drm.dev,
+					 vdev->num_contexts * sizeof(*mmu->table),
+					 &mmu->table_dma, GFP_KERNEL);
 	if (!mmu->table) {
 		ida_destroy(&mmu->ctx_ida);
 		return -ENOMEM;

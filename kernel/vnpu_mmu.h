@@ -106,6 +106,7 @@ struct vnpu_mmu_ctx {
 
 int vnpu_mmu_init(struct vnpu_device *vdev);
 void vnpu_mmu_hw_init(struct vnpu_device *vdev);
+void vnpu_mmu_unplug(struct vnpu_device *vdev);
 
 struct vnpu_mmu_ctx *vnpu_mmu_ctx_create(struct vnpu_device *vdev);
 void vnpu_mmu_ctx_put(struct vnpu_mmu_ctx *ctx);
