@@ -700,8 +700,9 @@ typedef struct VnpuPool {
 } VnpuPool;
 
 /* The window of output (@y, @x), clipped to the input: [y0, y1) x [x0, x1). */
-static void vnpu_pool_window(const VnpuPool *p, const VnpuTensor *in,
-                             uint64_t y, uint64_t x, int64_t w[4])
+static inline void vnpu_pool_window(const VnpuPool *p,
+                                    const VnpuTensor *in, uint64_t y,
+                                    uint64_t x, int64_t w[4])
 {
     int64_t y0 = (int64_t)(y * p->sh) - p->pt;
     int64_t x0 = (int64_t)(x * p->sw) - p->pl;
@@ -714,55 +715,159 @@ static void vnpu_pool_window(const VnpuPool *p, const VnpuTensor *in,
 }
 
 /*
- * F32 with contiguous channels: every channel of a window at once, with
- * the generic loop's arithmetic (the maximum compared the same way, the
- * mean summed in double in the same order), so the results are the same
- * bit for bit. @acc holds a channel row of doubles and @fmax one of floats.
+ * F32 with contiguous channels: a window's channels pooled a block of
+ * vectors at a time in locals (no aliasing with the tensors, so they stay
+ * in registers), then one vector, then one channel at a time, with the
+ * generic loop's arithmetic: the maximum compared the same way (exact in
+ * float), the mean summed in double in the same order and divided the
+ * same way, so the results are the same bit for bit (for a NaN mean, up to
+ * which NaN). @p points at channel 0 of the window's first element; @rs
+ * and @cs are the byte strides of the input's rows and columns.
  */
-static uint32_t vnpu_pool_run_f32(VnpuRun *r, const VnpuTensor *in,
-                                  const VnpuTensor *out, const VnpuPool *p,
-                                  bool max, double *acc, float *fmax)
+#define VNPU_POOL_VL 4      /* floats per vector */
+#define VNPU_POOL_NV 4      /* vectors per block */
+
+/* GCC and clang vector extensions (SSE, AVX or NEON as built; no intrinsics) */
+typedef float VnpuPoolF __attribute__((vector_size(4 * VNPU_POOL_VL)));
+typedef int32_t VnpuPoolI __attribute__((vector_size(4 * VNPU_POOL_VL)));
+typedef double VnpuPoolD __attribute__((vector_size(8 * VNPU_POOL_VL)));
+
+static inline VnpuPoolF vnpu_pool_ldv(const uint8_t *p)
+{
+    VnpuPoolF v;
+
+    memcpy(&v, p, sizeof(v));
+    return v;
+}
+
+/* v > m ? v : m in each lane, as the generic loop compares */
+static inline VnpuPoolF vnpu_pool_maxv(VnpuPoolF m, VnpuPoolF v)
+{
+    VnpuPoolI gt = v > m;
+
+    return (VnpuPoolF)(((VnpuPoolI)v & gt) | ((VnpuPoolI)m & ~gt));
+}
+
+static inline void vnpu_pool_px_max(uint8_t *o, const uint8_t *p,
+                                    uint64_t rs, uint64_t cs, uint64_t h,
+                                    uint64_t w, uint64_t nc)
+{
+    const uint64_t blk = VNPU_POOL_NV * VNPU_POOL_VL;
+    uint64_t c0 = 0;
+
+    for (; c0 + blk <= nc; c0 += blk) {
+        VnpuPoolF m[VNPU_POOL_NV];
+
+        for (unsigned k = 0; k < VNPU_POOL_NV; k++) {
+            m[k] = (VnpuPoolF){ 0 } - INFINITY;
+        }
+        for (uint64_t i = 0; i < h; i++) {
+            for (uint64_t j = 0; j < w; j++) {
+                const uint8_t *row = p + i * rs + j * cs + 4 * c0;
+
+                for (unsigned k = 0; k < VNPU_POOL_NV; k++) {
+                    m[k] = vnpu_pool_maxv(m[k], vnpu_pool_ldv(row + 16 * k));
+                }
+            }
+        }
+        memcpy(o + 4 * c0, m, sizeof(m));
+    }
+    for (; c0 + VNPU_POOL_VL <= nc; c0 += VNPU_POOL_VL) {
+        VnpuPoolF m = (VnpuPoolF){ 0 } - INFINITY;
+
+        for (uint64_t i = 0; i < h; i++) {
+            for (uint64_t j = 0; j < w; j++) {
+                m = vnpu_pool_maxv(m, vnpu_pool_ldv(p + i * rs + j * cs +
+                                                    4 * c0));
+            }
+        }
+        memcpy(o + 4 * c0, &m, sizeof(m));
+    }
+    for (; c0 < nc; c0++) {
+        float m = -INFINITY;
+
+        for (uint64_t i = 0; i < h; i++) {
+            for (uint64_t j = 0; j < w; j++) {
+                float v = vnpu_ldf(p + i * rs + j * cs + 4 * c0);
+
+                m = v > m ? v : m;
+            }
+        }
+        vnpu_stf(o + 4 * c0, m);
+    }
+}
+
+static inline void vnpu_pool_px_mean(uint8_t *o, const uint8_t *p,
+                                     uint64_t rs, uint64_t cs, uint64_t h,
+                                     uint64_t w, uint64_t nc)
+{
+    double cnt = (double)(h * w);
+    uint64_t c0 = 0;
+
+    for (; c0 + VNPU_POOL_VL <= nc; c0 += VNPU_POOL_VL) {
+        VnpuPoolD a = { 0 };
+        VnpuPoolF m;
+
+        for (uint64_t i = 0; i < h; i++) {
+            for (uint64_t j = 0; j < w; j++) {
+                a += __builtin_convertvector(
+                    vnpu_pool_ldv(p + i * rs + j * cs + 4 * c0), VnpuPoolD);
+            }
+        }
+        m = __builtin_convertvector(a / cnt, VnpuPoolF);
+        memcpy(o + 4 * c0, &m, sizeof(m));
+    }
+    for (; c0 < nc; c0++) {
+        double a = 0;
+
+        for (uint64_t i = 0; i < h; i++) {
+            for (uint64_t j = 0; j < w; j++) {
+                a += vnpu_ldf(p + i * rs + j * cs + 4 * c0);
+            }
+        }
+        vnpu_stf(o + 4 * c0, (float)(a / cnt));
+    }
+}
+
+/*
+ * Output row @y of image @n, all columns and channels: one call per row,
+ * so that the abort poll and the clone dispatch stay out of the pixels.
+ */
+static VNPU_HOT void vnpu_pool_row_f32(const VnpuPool *p, const VnpuTensor *in,
+                                       const VnpuTensor *out, uint64_t n,
+                                       uint64_t y, bool max)
 {
     uint64_t nc = out->shape[3];
+    uint64_t rs = in->stride[1] * 4, cs = in->stride[2] * 4;
+    int64_t w[4];
+
+    for (uint64_t x = 0; x < out->shape[2]; x++) {
+        uint8_t *o = out->base + vnpu_toff(out, n, y, x, 0);
+        const uint8_t *i;
+
+        vnpu_pool_window(p, in, y, x, w);
+        i = in->base + vnpu_toff(in, n, w[0], w[1], 0);
+        if (max) {
+            vnpu_pool_px_max(o, i, rs, cs, w[2] - w[0], w[3] - w[1], nc);
+        } else {
+            vnpu_pool_px_mean(o, i, rs, cs, w[2] - w[0], w[3] - w[1], nc);
+        }
+    }
+}
+
+static uint32_t vnpu_pool_run_f32(VnpuRun *r, const VnpuTensor *in,
+                                  const VnpuTensor *out, const VnpuPool *p,
+                                  bool max)
+{
+    /* the most a row can read: every column's window at its tallest */
+    uint64_t row_work = out->shape[2] * p->kh * p->kw * out->shape[3];
 
     for (uint64_t n = 0; n < out->shape[0]; n++) {
         for (uint64_t y = 0; y < out->shape[1]; y++) {
-            for (uint64_t x = 0; x < out->shape[2]; x++) {
-                uint8_t *o = out->base + vnpu_toff(out, n, y, x, 0);
-                int64_t w[4];
-                uint64_t cnt;
-
-                vnpu_pool_window(p, in, y, x, w);
-                cnt = (uint64_t)((w[2] - w[0]) * (w[3] - w[1]));
-                if (vnpu_work(r, cnt * nc)) {
-                    return VNPU_JOB_ABORTED;
-                }
-                for (uint64_t c = 0; c < nc; c++) {
-                    fmax[c] = -INFINITY;
-                    acc[c] = 0;
-                }
-                for (int64_t i = w[0]; i < w[2]; i++) {
-                    for (int64_t j = w[1]; j < w[3]; j++) {
-                        const float *row = (const float *)(in->base +
-                                           vnpu_toff(in, n, i, j, 0));
-
-                        if (max) {
-                            /* exact in float; vectorises to maxps */
-                            for (uint64_t c = 0; c < nc; c++) {
-                                fmax[c] = row[c] > fmax[c] ? row[c] : fmax[c];
-                            }
-                        } else {
-                            for (uint64_t c = 0; c < nc; c++) {
-                                acc[c] += row[c];
-                            }
-                        }
-                    }
-                }
-                for (uint64_t c = 0; c < nc; c++) {
-                    vnpu_stf(o + 4 * c, max ? fmax[c] :
-                                        (float)(acc[c] / (double)cnt));
-                }
+            if (vnpu_work(r, row_work)) {
+                return VNPU_JOB_ABORTED;
             }
+            vnpu_pool_row_f32(p, in, out, n, y, max);
         }
     }
     return VNPU_JOB_OK;
@@ -776,15 +881,7 @@ static uint32_t vnpu_pool_run(VnpuRun *r, VnpuTensor *in, VnpuTensor *out,
 
     if (in->dtype == VNPU_DT_F32 && out->dtype == VNPU_DT_F32 &&
         in->stride[3] == 1 && out->stride[3] == 1) {
-        double *acc = malloc(out->shape[3] * (sizeof(*acc) + sizeof(float)));
-
-        if (acc) {
-            uint32_t st = vnpu_pool_run_f32(r, in, out, p, max, acc,
-                                            (float *)(acc + out->shape[3]));
-
-            free(acc);
-            return st;
-        }
+        return vnpu_pool_run_f32(r, in, out, p, max);
     }
     for (uint64_t n = 0; n < out->shape[0]; n++) {
         for (uint64_t y = 0; y < out->shape[1]; y++) {

@@ -2294,6 +2294,13 @@ TEST_F(ops, pool_all)
 		{ VNPU_DT_F32, VNPU_POOL_GLOBAL_AVG, 2, 5, 7, 3 },
 		{ VNPU_DT_F32, VNPU_POOL_GLOBAL_MAX, 1, 4, 3, 6 },
 		{ VNPU_DT_I8, VNPU_POOL_GLOBAL_AVG, 1, 3, 3, 2 },
+		/* F32 vector blocks of 16 and 4 channels, then single ones */
+		{ VNPU_DT_F32, VNPU_POOL_MAX, 2, 6, 5, 37, { 3, 2, 2, 1, 1, 1,
+							     1, 0 } },
+		{ VNPU_DT_F32, VNPU_POOL_AVG, 1, 5, 4, 21, { 2, 2, 2, 2, 1, 0,
+							     0, 1 } },
+		{ VNPU_DT_F32, VNPU_POOL_GLOBAL_MAX, 1, 3, 4, 20 },
+		{ VNPU_DT_F32, VNPU_POOL_GLOBAL_AVG, 2, 4, 3, 16 },
 	};
 
 	for (size_t k = 0; k < ARRAY_SIZE(cases); k++) {
@@ -2341,6 +2348,80 @@ TEST_F(ops, pool_all)
 		free(iv);
 		free(ov);
 		free(ref);
+		F->brk = CMD_AREA;
+	}
+}
+
+/*
+ * F32 pools with contiguous channels (the vector path) give the same bits
+ * as with channels two elements apart (the generic per-element loop), also
+ * for NaN, infinities and signed zeros, in every window mode (a mean that
+ * is NaN only has to be NaN).
+ */
+TEST_F(ops, pool_f32_fast_path_bit_exact)
+{
+	static const struct {
+		unsigned int mode;
+		uint16_t p[8];	/* kh kw sh sw pt pb pl pr */
+	} cases[] = {
+		{ VNPU_POOL_MAX, { 3, 3, 2, 1, 1, 1, 1, 1 } },
+		{ VNPU_POOL_AVG, { 3, 2, 1, 2, 2, 1, 1, 0 } },
+		{ VNPU_POOL_MAX, { 2, 2, 2, 2 } },
+		{ VNPU_POOL_GLOBAL_MAX },
+		{ VNPU_POOL_GLOBAL_AVG },
+	};
+	static const float special[] = { NAN, -NAN, INFINITY, -INFINITY,
+					 0.0f, -0.0f, 1e30f, -1e-30f };
+	const uint32_t n = 2, h = 5, w = 6, c = 41;
+
+	for (size_t k = 0; k < ARRAY_SIZE(cases); k++) {
+		const uint16_t *p = cases[k].p;
+		bool glob = cases[k].mode >= VNPU_POOL_GLOBAL_MAX;
+		uint32_t kh = glob ? h : p[0], kw = glob ? w : p[1];
+		uint32_t sh = glob ? 1 : p[2], sw = glob ? 1 : p[3];
+		uint32_t is[4] = { n, h, w, c };
+		uint32_t ss[4] = { h * w * c * 2, w * c * 2, c * 2, 2 };
+		uint32_t os[4] = { n, (h + p[4] + p[5] - kh) / sh + 1,
+				   (w + p[6] + p[7] - kw) / sw + 1, c };
+		struct tt in = mk(F, VNPU_DT_F32, 4, is, NULL);
+		struct tt ins = mk(F, VNPU_DT_F32, 4, is, ss);
+		struct tt out = mk(F, VNPU_DT_F32, 4, os, NULL);
+		struct tt outs = mk(F, VNPU_DT_F32, 4, os, NULL);
+		bool max = cases[k].mode == VNPU_POOL_MAX ||
+			   cases[k].mode == VNPU_POOL_GLOBAL_MAX;
+
+		fill_rand(F, &in);
+		for (uint64_t i = 0; i < t_elems(&in); i++) {
+			float v;
+
+			if (rnd() % 5 == 0)
+				memcpy(t_at(F, &in, i, NULL),
+				       &special[rnd() % ARRAY_SIZE(special)],
+				       4);
+			memcpy(&v, t_at(F, &in, i, NULL), 4);
+			memcpy(t_at(F, &ins, i, NULL), &v, 4);
+		}
+		C->n = 0;
+		cmd_pool(C, &in, &out, p, cases[k].mode);
+		ASSERT_EQ(VNPU_JOB_OK, run(F, C, R)) TH_LOG("case %zu", k);
+		C->n = 0;
+		cmd_pool(C, &ins, &outs, p, cases[k].mode);
+		ASSERT_EQ(VNPU_JOB_OK, run(F, C, R)) TH_LOG("case %zu", k);
+		for (uint64_t i = 0; i < t_elems(&out); i++) {
+			uint32_t a, b;
+
+			memcpy(&a, t_at(F, &out, i, NULL), 4);
+			memcpy(&b, t_at(F, &outs, i, NULL), 4);
+			/*
+			 * Which NaN a sum of NaNs gives depends on the
+			 * compiler's operand order (x86 keeps the first).
+			 */
+			if (!max && isnan(rawget(&out, (uint8_t *)&a)) &&
+			    isnan(rawget(&out, (uint8_t *)&b)))
+				continue;
+			ASSERT_EQ(a, b) TH_LOG("case %zu el %lu", k,
+					       (unsigned long)i);
+		}
 		F->brk = CMD_AREA;
 	}
 }
