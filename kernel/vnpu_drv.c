@@ -238,7 +238,7 @@ static const struct drm_driver vnpu_driver = {
 
 	.gem_create_object = vnpu_gem_create_object,
 	.show_fdinfo = vnpu_telemetry_show_fdinfo,
-	.gem_prime_import_sg_table = drm_gem_shmem_prime_import_sg_table,
+	.gem_prime_import_sg_table = vnpu_gem_prime_import_sg_table,
 
 	.ioctls = vnpu_ioctls,
 	.num_ioctls = ARRAY_SIZE(vnpu_ioctls),
@@ -262,6 +262,10 @@ static int vnpu_probe(struct pci_dev *pdev, const struct pci_device_id *id)
 	pci_set_drvdata(pdev, vdev);
 
 	xa_init(&vdev->userptr_pages);
+	INIT_LIST_HEAD(&vdev->dma_bos);
+	ret = drmm_mutex_init(&vdev->drm, &vdev->dma_bos_lock);
+	if (ret)
+		return ret;
 	ret = drmm_mutex_init(&vdev->drm, &vdev->reset_lock);
 	if (ret)
 		return ret;
@@ -360,6 +364,7 @@ static void vnpu_remove(struct pci_dev *pdev)
 	drm_dev_unplug(&vdev->drm);
 	/* nor DMA memory the binding (the rings and tables are devm) */
 	vnpu_mmu_unplug(vdev);
+	vnpu_gem_unplug(vdev);
 	/* CPU mappings of device memory must not outlive the BAR */
 	if (vdev->devmem_size)
 		unmap_mapping_range(vdev->drm.anon_inode->i_mapping, 0, 0, 1);

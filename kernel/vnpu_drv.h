@@ -127,6 +127,10 @@ struct vnpu_device {
 	 */
 	struct xarray userptr_pages;
 
+	/* protects dma_bos: the BOs with DMA mappings (vnpu_gem_unplug()) */
+	struct mutex dma_bos_lock;
+	struct list_head dma_bos;
+
 	/* ordered: timeout handlers of all queues never run concurrently */
 	struct workqueue_struct *tdr_wq;
 	/* protects the hardware against concurrent reset, re-init and teardown */

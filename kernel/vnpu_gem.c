@@ -139,11 +139,78 @@ static int vnpu_bo_use_gemfs(struct drm_gem_object *obj)
 	return 0;
 }
 
+static enum dma_data_direction vnpu_userptr_dir(struct vnpu_bo *bo);
+
 static void vnpu_bo_init_lists(struct vnpu_bo *bo)
 {
 	INIT_LIST_HEAD(&bo->maps);
 	INIT_LIST_HEAD(&bo->auto_map.link);
 	INIT_LIST_HEAD(&bo->lru);
+	INIT_LIST_HEAD(&bo->dma_link);
+}
+
+/* @bo has DMA mappings now: vnpu_gem_unplug() must see it. */
+static void vnpu_bo_dma_add(struct vnpu_bo *bo)
+{
+	struct vnpu_device *vdev = to_vnpu_device(bo->base.base.dev);
+
+	mutex_lock(&vdev->dma_bos_lock);
+	list_add_tail(&bo->dma_link, &vdev->dma_bos);
+	mutex_unlock(&vdev->dma_bos_lock);
+}
+
+/* First thing when @bo is freed: vnpu_gem_unplug() no longer sees it. */
+static void vnpu_bo_dma_del(struct vnpu_bo *bo)
+{
+	struct vnpu_device *vdev = to_vnpu_device(bo->base.base.dev);
+
+	mutex_lock(&vdev->dma_bos_lock);
+	list_del_init(&bo->dma_link);
+	mutex_unlock(&vdev->dma_bos_lock);
+}
+
+/* Take down the DMA mapping of @bo, whose device is going away. */
+static void vnpu_bo_dma_unplug(struct vnpu_bo *bo)
+{
+	struct drm_gem_object *obj = &bo->base.base;
+	struct sg_table **sgt;
+
+	dma_resv_lock(obj->resv, NULL);
+	sgt = bo->flags & DRM_VNPU_BO_IS_USERPTR ? &bo->sgt : &bo->base.sgt;
+	if (*sgt && obj->import_attach) {
+		/* the dma-buf's reservation is the object's */
+		dma_buf_unmap_attachment(obj->import_attach, *sgt,
+					 DMA_BIDIRECTIONAL);
+	} else if (*sgt) {
+		dma_unmap_sgtable(obj->dev->dev, *sgt,
+				  bo->flags & DRM_VNPU_BO_IS_USERPTR ?
+				  vnpu_userptr_dir(bo) : DMA_BIDIRECTIONAL, 0);
+		sg_free_table(*sgt);
+		kfree(*sgt);
+	}
+	*sgt = NULL;
+	dma_resv_unlock(obj->resv);
+}
+
+/**
+ * vnpu_gem_unplug - take down the DMA mappings of every BO
+ * @vdev: device, after drm_dev_unplug() and vnpu_mmu_unplug()
+ *
+ * DMA mappings must not outlive the driver's binding to the PCI device,
+ * while BOs live as long as their handles, mappings and dma-bufs. Their
+ * pages stay (a CPU mapping still works) and are released when the BO is
+ * freed; without its DMA mapping a BO cannot be mapped into a context
+ * again, which needs the device anyway.
+ */
+void vnpu_gem_unplug(struct vnpu_device *vdev)
+{
+	struct vnpu_bo *bo;
+
+	/* a BO being freed waits for the lock before it unmaps itself */
+	mutex_lock(&vdev->dma_bos_lock);
+	list_for_each_entry(bo, &vdev->dma_bos, dma_link)
+		vnpu_bo_dma_unplug(bo);
+	mutex_unlock(&vdev->dma_bos_lock);
 }
 
 /*
@@ -196,6 +263,7 @@ static void vnpu_gem_free(struct drm_gem_object *obj)
 	struct vnpu_device *vdev = to_vnpu_device(obj->dev);
 	struct vnpu_bo *bo = to_vnpu_bo(obj);
 
+	vnpu_bo_dma_del(bo);
 	/* first: the shrinker walks the list under this lock, without refs */
 	if (bo->swappable) {
 		mutex_lock(&vdev->swap.lock);
@@ -238,6 +306,20 @@ struct drm_gem_object *vnpu_gem_create_object(struct drm_device *drm,
 	return &bo->base.base;
 }
 
+/* PRIME import: a shmem object on the exporter's pages, DMA-mapped for us */
+struct drm_gem_object *
+vnpu_gem_prime_import_sg_table(struct drm_device *drm,
+			       struct dma_buf_attachment *attach,
+			       struct sg_table *sgt)
+{
+	struct drm_gem_object *obj;
+
+	obj = drm_gem_shmem_prime_import_sg_table(drm, attach, sgt);
+	if (!IS_ERR(obj))
+		vnpu_bo_dma_add(to_vnpu_bo(obj));
+	return obj;
+}
+
 static int vnpu_bo_create_shmem(struct drm_device *drm, u64 size, u32 flags,
 				struct vnpu_bo **out)
 {
@@ -271,6 +353,7 @@ static int vnpu_bo_create_shmem(struct drm_device *drm, u64 size, u32 flags,
 		return PTR_ERR(sgt);
 	}
 
+	vnpu_bo_dma_add(bo);
 	/* from now on the shrinker may evict it (publish brings it back) */
 	bo->swappable = true;
 	mutex_lock(&swap->lock);
@@ -490,15 +573,17 @@ static void vnpu_userptr_free(struct drm_gem_object *obj)
 	struct vnpu_bo *bo = to_vnpu_bo(obj);
 	unsigned long npages = obj->size >> PAGE_SHIFT;
 
+	vnpu_bo_dma_del(bo);
 	vnpu_bo_unmap_auto(bo);
 	if (bo->sgt) {
 		dma_unmap_sgtable(obj->dev->dev, bo->sgt, vnpu_userptr_dir(bo),
 				  0);
 		sg_free_table(bo->sgt);
 		kfree(bo->sgt);
-		vnpu_userptr_release(bo, npages);
 	}
 	if (bo->pages) {
+		/* the pages it claimed, if it got that far */
+		vnpu_userptr_release(bo, npages);
 		unpin_user_pages_dirty_lock(bo->pages, npages,
 					    !(bo->flags & DRM_VNPU_BO_READONLY));
 		kvfree(bo->pages);
@@ -671,6 +756,7 @@ int vnpu_bo_userptr_ioctl(struct drm_device *drm, void *data,
 		drm_gem_object_put(&bo->base.base);
 		return ret;
 	}
+	vnpu_bo_dma_add(bo);
 
 	ret = vnpu_bo_publish(fpriv, file, bo,
 			      args->flags & DRM_VNPU_BO_READONLY ?
@@ -750,6 +836,9 @@ int vnpu_bo_make_resident(struct drm_gem_object *obj)
 	shmem = &bo->base;
 	swap = &to_vnpu_device(obj->dev)->swap;
 
+	/* the device is going away: no new DMA mapping */
+	if (drm_dev_is_unplugged(obj->dev))
+		return -ENODEV;
 	if (bo->evicted) {
 		/* the reference the BO holds while resident */
 		ret = drm_gem_shmem_pin_locked(shmem);

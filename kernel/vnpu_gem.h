@@ -56,6 +56,8 @@ struct vnpu_bo_map {
  * @evicted: its pages are released to shmem (swappable) and no PTE maps
  *           them (reservation lock)
  * @holds: jobs using it as command buffer: it is not evicted meanwhile
+ * @dma_link: BOs with DMA mappings (shmem, userptr, imported): in
+ *            vnpu_device.dma_bos, under dma_bos_lock
  */
 struct vnpu_bo {
 	struct drm_gem_shmem_object base;
@@ -74,6 +76,7 @@ struct vnpu_bo {
 	bool swappable;
 	bool evicted;
 	atomic_t holds;
+	struct list_head dma_link;
 };
 
 static inline struct vnpu_bo *to_vnpu_bo(struct drm_gem_object *obj)
@@ -95,6 +98,11 @@ static inline struct sg_table *vnpu_bo_sgt(struct vnpu_bo *bo)
 
 int vnpu_devmem_init(struct vnpu_device *vdev);
 int vnpu_swap_init(struct vnpu_device *vdev);
+void vnpu_gem_unplug(struct vnpu_device *vdev);
+struct drm_gem_object *
+vnpu_gem_prime_import_sg_table(struct drm_device *drm,
+			       struct dma_buf_attachment *attach,
+			       struct sg_table *sgt);
 
 int vnpu_bo_map_add(struct vnpu_bo *bo, struct vnpu_bo_map *map,
 		    struct vnpu_mmu_ctx *ctx, struct drm_mm_node *node,

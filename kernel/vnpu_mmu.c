@@ -303,6 +303,9 @@ static int vnpu_mmu_write(struct vnpu_mmu_ctx *ctx, struct drm_mm_node *node,
 	int ret;
 
 	lockdep_assert_held(&ctx->lock);
+	/* unplugged: no page tables, and the BOs' DMA mappings are gone */
+	if (!ctx->pgd)
+		return -ENODEV;
 
 	if (bo->flags & DRM_VNPU_BO_DEVMEM) {
 		ret = vnpu_mmu_write_devmem(ctx, node->start,
