@@ -174,7 +174,7 @@ static void vnpu_hw_irq_watchdog(struct work_struct *work)
 						struct vnpu_device,
 						irq_watchdog);
 	bool busy = false, stale, written;
-	u32 i, lost;
+	u32 i;
 	int idx;
 
 	if (!drm_dev_enter(&vdev->drm, &idx))
@@ -197,16 +197,8 @@ static void vnpu_hw_irq_watchdog(struct work_struct *work)
 		busy |= q->done != q->tail;
 		spin_unlock(&q->lock);
 
-		if (!stale)
-			continue;
-		lost = vnpu_queue_reap(q);
-		if (lost) {
-			atomic_inc(&vdev->lost_irqs);
-			atomic_inc(&vdev->lost_irqs_watchdog);
-			vnpu_warn(vdev,
-				  "queue %u: %u completions without an interrupt\n",
-				  i, lost);
-		}
+		if (stale)
+			vnpu_queue_reap_lost(q, true);
 	}
 	mutex_unlock(&vdev->reset_lock);
 out:

@@ -255,6 +255,37 @@ u32 vnpu_queue_reap(struct vnpu_queue *q)
 	return reaped;
 }
 
+/**
+ * vnpu_queue_reap_lost - reap completions whose interrupt never came
+ * @q: queue
+ * @watchdog: found by the interrupt watchdog (counted apart as well)
+ *
+ * When the next completion of @q is written, counts a lost interrupt
+ * and reaps. The count comes first, so that whoever a fence wakes sees
+ * it. Returns the number of jobs signalled.
+ */
+u32 vnpu_queue_reap_lost(struct vnpu_queue *q, bool watchdog)
+{
+	struct vnpu_device *vdev = q->vdev;
+	struct vnpu_completion *c;
+	u32 reaped = 0;
+
+	spin_lock(&q->lock);
+	c = &q->comp[q->done & (q->size - 1)];
+	if (q->done != q->tail &&
+	    le32_to_cpu(READ_ONCE(c->status)) != VNPU_JOB_PENDING) {
+		atomic_inc(&vdev->lost_irqs);
+		if (watchdog)
+			atomic_inc(&vdev->lost_irqs_watchdog);
+		reaped = __vnpu_queue_reap(q);
+	}
+	spin_unlock(&q->lock);
+	if (reaped)
+		vnpu_warn(vdev, "queue %u: %u completions without an interrupt\n",
+			  q->index, reaped);
+	return reaped;
+}
+
 /*
  * Put @job in the next ring slot (the caller rings the doorbell). The
  * descriptor tag is the job's seqno, kept when a job is replayed.
@@ -641,7 +672,6 @@ static enum drm_gpu_sched_stat vnpu_job_timedout(struct drm_sched_job *sched_job
 	struct vnpu_device *vdev = q->vdev;
 	enum drm_gpu_sched_stat stat = DRM_GPU_SCHED_STAT_NOMINAL;
 	bool engine;
-	u32 lost;
 	int idx;
 
 	mutex_lock(&vdev->reset_lock);
@@ -658,13 +688,7 @@ static enum drm_gpu_sched_stat vnpu_job_timedout(struct drm_sched_job *sched_job
 		 * MSI-X (or one very late). Reaping them signals the job,
 		 * which is then not hung.
 		 */
-		lost = vnpu_queue_reap(q);
-		if (lost) {
-			atomic_inc(&vdev->lost_irqs);
-			vnpu_warn(vdev,
-				  "queue %u: %u completions without an interrupt\n",
-				  q->index, lost);
-		}
+		vnpu_queue_reap_lost(q, false);
 		if (!dma_fence_is_signaled(&sched_job->s_fence->finished) &&
 		    !vdev->hw_dead) {
 			atomic_inc(&vdev->reset_count);

@@ -83,6 +83,7 @@ void vnpu_sched_suspend(struct vnpu_device *vdev, unsigned int drain_ms);
 int vnpu_sched_resume(struct vnpu_device *vdev);
 int vnpu_job_set_priority(struct vnpu_file_priv *fpriv, u32 priority);
 u32 vnpu_queue_reap(struct vnpu_queue *q);
+u32 vnpu_queue_reap_lost(struct vnpu_queue *q, bool watchdog);
 
 int vnpu_job_file_open(struct vnpu_file_priv *fpriv);
 void vnpu_job_file_close(struct vnpu_file_priv *fpriv);
