@@ -139,7 +139,22 @@ static int vnpu_bo_use_gemfs(struct drm_gem_object *obj)
 	return 0;
 }
 
-static enum dma_data_direction vnpu_userptr_dir(struct vnpu_bo *bo);
+/* How @bo's pages are DMA-mapped: a read-only userptr BO's, to the device. */
+static enum dma_data_direction vnpu_bo_dma_dir(struct vnpu_bo *bo)
+{
+	return (bo->flags & DRM_VNPU_BO_IS_USERPTR) &&
+	       (bo->flags & DRM_VNPU_BO_READONLY) ? DMA_TO_DEVICE :
+						    DMA_BIDIRECTIONAL;
+}
+
+/* Unmap and free @bo's DMA page table *@sgt (shmem or userptr); none after. */
+static void vnpu_bo_sgt_free(struct vnpu_bo *bo, struct sg_table **sgt)
+{
+	dma_unmap_sgtable(bo->base.base.dev->dev, *sgt, vnpu_bo_dma_dir(bo), 0);
+	sg_free_table(*sgt);
+	kfree(*sgt);
+	*sgt = NULL;
+}
 
 static void vnpu_bo_init_lists(struct vnpu_bo *bo)
 {
@@ -181,14 +196,10 @@ static void vnpu_bo_dma_unplug(struct vnpu_bo *bo)
 		/* the dma-buf's reservation is the object's */
 		dma_buf_unmap_attachment(obj->import_attach, *sgt,
 					 DMA_BIDIRECTIONAL);
+		*sgt = NULL;
 	} else if (*sgt) {
-		dma_unmap_sgtable(obj->dev->dev, *sgt,
-				  bo->flags & DRM_VNPU_BO_IS_USERPTR ?
-				  vnpu_userptr_dir(bo) : DMA_BIDIRECTIONAL, 0);
-		sg_free_table(*sgt);
-		kfree(*sgt);
+		vnpu_bo_sgt_free(bo, sgt);
 	}
-	*sgt = NULL;
 	dma_resv_unlock(obj->resv);
 }
 
@@ -489,12 +500,6 @@ static int vnpu_bo_create_devmem(struct drm_device *drm, u64 size, u32 flags,
 
 /* ---- userptr BOs ---- */
 
-static enum dma_data_direction vnpu_userptr_dir(struct vnpu_bo *bo)
-{
-	return bo->flags & DRM_VNPU_BO_READONLY ? DMA_TO_DEVICE :
-						  DMA_BIDIRECTIONAL;
-}
-
 /*
  * Pinned pages count against RLIMIT_MEMLOCK, as for vfio and RDMA: charge
  * them to the caller's locked_vm (-ENOMEM above the limit, unless the
@@ -575,12 +580,8 @@ static void vnpu_userptr_free(struct drm_gem_object *obj)
 
 	vnpu_bo_dma_del(bo);
 	vnpu_bo_unmap_auto(bo);
-	if (bo->sgt) {
-		dma_unmap_sgtable(obj->dev->dev, bo->sgt, vnpu_userptr_dir(bo),
-				  0);
-		sg_free_table(bo->sgt);
-		kfree(bo->sgt);
-	}
+	if (bo->sgt)
+		vnpu_bo_sgt_free(bo, &bo->sgt);
 	if (bo->pages) {
 		/* the pages it claimed, if it got that far */
 		vnpu_userptr_release(bo, npages);
@@ -644,7 +645,7 @@ static int vnpu_userptr_pin(struct vnpu_bo *bo, u64 uaddr)
 					GFP_KERNEL);
 	if (ret)
 		goto err_free_sgt;
-	ret = dma_map_sgtable(obj->dev->dev, sgt, vnpu_userptr_dir(bo), 0);
+	ret = dma_map_sgtable(obj->dev->dev, sgt, vnpu_bo_dma_dir(bo), 0);
 	if (ret)
 		goto err_free_table;
 	bo->sgt = sgt;
@@ -1008,10 +1009,7 @@ static unsigned long vnpu_bo_evict(struct vnpu_swap *swap, struct vnpu_bo *bo)
 		return 0;
 
 	/* no PTE and no TLB entry maps the pages any more */
-	dma_unmap_sgtable(obj->dev->dev, shmem->sgt, DMA_BIDIRECTIONAL, 0);
-	sg_free_table(shmem->sgt);
-	kfree(shmem->sgt);
-	shmem->sgt = NULL;
+	vnpu_bo_sgt_free(bo, &shmem->sgt);
 	drm_gem_shmem_put_pages(shmem);
 
 	WRITE_ONCE(bo->evicted, true);

@@ -186,11 +186,9 @@ static void vnpu_hw_irq_watchdog(struct work_struct *work)
 	}
 	for (i = 0; i < vdev->num_queues; i++) {
 		struct vnpu_queue *q = &vdev->queues[i];
-		struct vnpu_completion *c = &q->comp[q->done & (q->size - 1)];
 
 		spin_lock(&q->lock);
-		written = q->done != q->tail &&
-			  le32_to_cpu(READ_ONCE(c->status)) != VNPU_JOB_PENDING;
+		written = __vnpu_queue_next_written(q);
 		stale = written && q->wd_seen && q->wd_done == q->done;
 		q->wd_seen = written;
 		q->wd_done = q->done;

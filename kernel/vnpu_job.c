@@ -256,6 +256,19 @@ u32 vnpu_queue_reap(struct vnpu_queue *q)
 }
 
 /**
+ * __vnpu_queue_next_written - is the oldest job's completion written?
+ * @q: queue, its lock held
+ */
+bool __vnpu_queue_next_written(struct vnpu_queue *q)
+{
+	struct vnpu_completion *c = &q->comp[q->done & (q->size - 1)];
+
+	lockdep_assert_held(&q->lock);
+	return q->done != q->tail &&
+	       le32_to_cpu(READ_ONCE(c->status)) != VNPU_JOB_PENDING;
+}
+
+/**
  * vnpu_queue_reap_lost - reap completions whose interrupt never came
  * @q: queue
  * @watchdog: found by the interrupt watchdog (counted apart as well)
@@ -267,13 +280,10 @@ u32 vnpu_queue_reap(struct vnpu_queue *q)
 u32 vnpu_queue_reap_lost(struct vnpu_queue *q, bool watchdog)
 {
 	struct vnpu_device *vdev = q->vdev;
-	struct vnpu_completion *c;
 	u32 reaped = 0;
 
 	spin_lock(&q->lock);
-	c = &q->comp[q->done & (q->size - 1)];
-	if (q->done != q->tail &&
-	    le32_to_cpu(READ_ONCE(c->status)) != VNPU_JOB_PENDING) {
+	if (__vnpu_queue_next_written(q)) {
 		atomic_inc(&vdev->lost_irqs);
 		if (watchdog)
 			atomic_inc(&vdev->lost_irqs_watchdog);

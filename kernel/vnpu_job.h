@@ -84,6 +84,7 @@ int vnpu_sched_resume(struct vnpu_device *vdev);
 int vnpu_job_set_priority(struct vnpu_file_priv *fpriv, u32 priority);
 u32 vnpu_queue_reap(struct vnpu_queue *q);
 u32 vnpu_queue_reap_lost(struct vnpu_queue *q, bool watchdog);
+bool __vnpu_queue_next_written(struct vnpu_queue *q);
 
 int vnpu_job_file_open(struct vnpu_file_priv *fpriv);
 void vnpu_job_file_close(struct vnpu_file_priv *fpriv);
