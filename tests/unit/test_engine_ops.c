@@ -1030,30 +1030,58 @@ static const struct gemm_case gemm_f32_panel_cases[] = {
 	  200, 530, 0, 0, 0, VNPU_ACT_GELU },
 };
 
+/* The engine's switches the tests flip (it reads them at every job). */
+struct engine_env {
+	const char *gemm_threads;	/* VNPU_ENGINE_GEMM_THREADS */
+	bool no_dnnl;			/* VNPU_ENGINE_NO_DNNL=1 */
+};
+
+static const struct engine_env pool_of_2 = { "2" };
+static const struct engine_env pool_off = { "1" };
+static const struct engine_env onednn_off = { "2", true };
+
+static void engine_env_set(const struct engine_env *e)
+{
+	setenv("VNPU_ENGINE_GEMM_THREADS", e->gemm_threads, 1);
+	if (e->no_dnnl)
+		setenv("VNPU_ENGINE_NO_DNNL", "1", 1);
+}
+
+static void engine_env_reset(void)
+{
+	unsetenv("VNPU_ENGINE_NO_DNNL");
+	unsetenv("VNPU_ENGINE_GEMM_THREADS");
+}
+
+/* gemm_f32_panel_cases under each of @envs in turn. */
+static void check_gemm_panels(struct __test_metadata *_metadata,
+			      struct fake *f,
+			      const struct engine_env *const *envs, size_t n)
+{
+	for (size_t e = 0; e < n; e++) {
+		engine_env_set(envs[e]);
+		for (size_t i = 0; i < ARRAY_SIZE(gemm_f32_panel_cases); i++) {
+			check_gemm(_metadata, f, &gemm_f32_panel_cases[i]);
+			f->brk = CMD_AREA;
+		}
+		engine_env_reset();
+	}
+}
+
 TEST_F(ops, gemm_f32_panels)
 {
-	setenv("VNPU_ENGINE_GEMM_THREADS", "2", 1);
-	for (size_t i = 0; i < ARRAY_SIZE(gemm_f32_panel_cases); i++) {
-		check_gemm(_metadata, F, &gemm_f32_panel_cases[i]);
-		F->brk = CMD_AREA;
-	}
-	unsetenv("VNPU_ENGINE_GEMM_THREADS");
+	static const struct engine_env *const envs[] = { &pool_of_2 };
+
+	check_gemm_panels(_metadata, F, envs, ARRAY_SIZE(envs));
 }
 
 /* The same with oneDNN off (one OpenBLAS call) and with the pool off. */
 TEST_F(ops, gemm_f32_panels_without_onednn_or_pool)
 {
-	for (int pass = 0; pass < 2; pass++) {
-		setenv("VNPU_ENGINE_GEMM_THREADS", pass ? "1" : "2", 1);
-		if (!pass)
-			setenv("VNPU_ENGINE_NO_DNNL", "1", 1);
-		for (size_t i = 0; i < ARRAY_SIZE(gemm_f32_panel_cases); i++) {
-			check_gemm(_metadata, F, &gemm_f32_panel_cases[i]);
-			F->brk = CMD_AREA;
-		}
-		unsetenv("VNPU_ENGINE_NO_DNNL");
-		unsetenv("VNPU_ENGINE_GEMM_THREADS");
-	}
+	static const struct engine_env *const envs[] = { &onednn_off,
+							 &pool_off };
+
+	check_gemm_panels(_metadata, F, envs, ARRAY_SIZE(envs));
 }
 
 /*
@@ -1536,19 +1564,17 @@ TEST_F(ops, conv2d_f32_pointwise_panels)
 		{ VNPU_DT_F32, VNPU_DT_F32, 2, 19, 21, 100, 104, 1, 1, 1, 1, 1,
 		  1, 1, 0, 0, 0, 0, VNPU_ACT_NONE, 0 },
 	};
-	/* pool of 2; pool off (oneDNN's convolution); oneDNN off */
-	static const char *const threads[] = { "2", "1", "2" };
+	/* pool off: oneDNN's convolution */
+	static const struct engine_env *const envs[] = { &pool_of_2, &pool_off,
+							 &onednn_off };
 
-	for (size_t e = 0; e < ARRAY_SIZE(threads); e++) {
-		setenv("VNPU_ENGINE_GEMM_THREADS", threads[e], 1);
-		if (e == 2)
-			setenv("VNPU_ENGINE_NO_DNNL", "1", 1);
+	for (size_t e = 0; e < ARRAY_SIZE(envs); e++) {
+		engine_env_set(envs[e]);
 		for (size_t i = 0; i < ARRAY_SIZE(cases); i++) {
 			check_conv(_metadata, F, &cases[i]);
 			F->brk = CMD_AREA;
 		}
-		unsetenv("VNPU_ENGINE_NO_DNNL");
-		unsetenv("VNPU_ENGINE_GEMM_THREADS");
+		engine_env_reset();
 	}
 }
 
