@@ -1271,6 +1271,13 @@ static void *vnpu_engine_thread(void *opaque)
     VnpuEngine *e = opaque;
     VnpuState *s = e->s;
 
+    /*
+     * Jobs translate guest addresses inside RCU read-side sections
+     * (address_space_translate()): only a registered reader holds back
+     * the reclamation of the FlatView it walks, which a memory map change
+     * (the guest moving a BAR, toggling bus mastering) frees.
+     */
+    rcu_register_thread();
     qemu_mutex_lock(&s->lock);
     for (;;) {
         VnpuJob job = { 0 };
@@ -1325,6 +1332,7 @@ static void *vnpu_engine_thread(void *opaque)
         qemu_cond_broadcast(&s->idle_cond);
     }
     qemu_mutex_unlock(&s->lock);
+    rcu_unregister_thread();
     return NULL;
 }
 
