@@ -54,7 +54,7 @@ struct vnpu_job;
 struct vnpu_queue {
 	struct vnpu_device *vdev;
 	u32 index;
-	char name[16];
+	char name[24];	/* "vnpu-q" and any u32 */
 
 	struct vnpu_desc *ring;
 	dma_addr_t ring_dma;
