@@ -10,6 +10,8 @@
 # Prints the command's output and exits with its status. Fails (and shows
 # the kernel log) when the guest kernel reports a warning, BUG, oops or
 # lockup, when the guest dies before the command ends, or on timeout.
+# Environment: QEMU, KERNEL, INITRD, BUILD; VNPU_GUEST_ACCEL (-accel,
+# default tcg: one host thread per vCPU).
 set -uo pipefail
 here=$(cd "$(dirname "$0")/.." && pwd)
 BUILD=${BUILD:-$here/build}
@@ -90,7 +92,7 @@ else
 	append+=" vnpu.cmd=$cmd"
 	[ ${#append} -lt 2000 ] || die "command too long for the kernel command line"
 fi
-args=(-M q35 -accel tcg -m 2G -smp 2 -no-reboot -vga none -nic none
+args=(-M q35 -accel "${VNPU_GUEST_ACCEL:-tcg}" -m 2G -smp 2 -no-reboot -vga none -nic none
 	-bios /usr/share/qemu/qboot.rom -L /usr/share/qemu
 	-kernel "$KERNEL" -initrd "$INITRD" -append "$append")
 for ((i = 0; i < devices; i++)); do args+=(-device "vnpu$dev_args"); done
