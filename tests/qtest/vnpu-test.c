@@ -1528,6 +1528,61 @@ static void test_parallel(void)
 }
 
 
+/*
+ * The memory map changes under running jobs, as at a guest's PCI remove and
+ * rescan (memory decoding toggles, so every FlatView is rebuilt and the old
+ * ones are reclaimed by RCU while engine threads translate): the jobs still
+ * copy every byte and QEMU survives.
+ */
+static void test_map_churn(void)
+{
+    Vnpu *v = vnpu_setup(",engines=2", 2);
+    const uint64_t size = 1024 * 1024;
+    uint16_t cmd = qpci_config_readw(v->dev, PCI_COMMAND);
+    uint64_t src_pa, dst_pa[2];
+    uint64_t src = map_buf(v, 0, size, PTE_RO, &src_pa);
+    uint64_t dst[2];
+    g_autofree uint8_t *in = g_malloc(size);
+    g_autofree uint8_t *out = g_malloc(size);
+
+    for (int q = 0; q < 2; q++) {
+        dst[q] = map_buf(v, 0, size, PTE_RW, &dst_pa[q]);
+    }
+    for (uint64_t i = 0; i < size; i++) {
+        in[i] = (i * 13 + i / 509) & 0xff;
+    }
+    qtest_memwrite(v->qts, src_pa, in, size);
+    for (uint32_t round = 0; round < 8; round++) {
+        uint32_t idx[2];
+
+        for (int q = 0; q < 2; q++) {
+            Cmds c = { 0 };
+
+            qtest_memset(v->qts, dst_pa[q], 0, size);
+            /* a few milliseconds of copying: the map changes meanwhile */
+            for (int k = 0; k < 16; k++) {
+                cmd_copy(&c, src, dst[q], size);
+            }
+            idx[q] = queue_desc(v, q, 0, cmds_place(v, 0, &c), c.len, 0);
+            doorbell(v, q);
+        }
+        for (int k = 0; k < 64; k++) {
+            qpci_config_writew(v->dev, PCI_COMMAND,
+                               cmd & ~PCI_COMMAND_MEMORY);
+            qpci_config_writew(v->dev, PCI_COMMAND, cmd);
+        }
+        for (int q = 0; q < 2; q++) {
+            Comp comp;
+
+            wait_comp(v, q, idx[q], &comp);
+            g_assert_cmpuint(comp.status, ==, VNPU_JOB_OK);
+            qtest_memread(v->qts, dst_pa[q], out, size);
+            g_assert(memcmp(in, out, size) == 0);
+        }
+    }
+    vnpu_stop(v);
+}
+
 /* Malformed page-table entries are MMU faults, never a hang or a crash. */
 static void test_bad_ptes(void)
 {
@@ -3098,6 +3153,7 @@ int main(int argc, char **argv)
     qtest_add_func("/vnpu/priority", test_priority);
     qtest_add_func("/vnpu/reset-abort", test_reset_abort);
     qtest_add_func("/vnpu/parallel", test_parallel);
+    qtest_add_func("/vnpu/map-churn", test_map_churn);
     qtest_add_func("/vnpu/migrate", test_migrate);
     qtest_add_func("/vnpu/migrate-busy", test_migrate_busy);
     qtest_add_func("/vnpu/bad-ptes", test_bad_ptes);
