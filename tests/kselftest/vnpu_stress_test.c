@@ -376,16 +376,29 @@ static int pci_addr_of(const char *node, char *addr, size_t size)
 	return 0;
 }
 
-/* A process that submits until its fd is dead; exits 0 on -ENODEV. */
-static void doomed_submitter(uint32_t nq)
+/*
+ * A process that submits until its fd is dead; exits 0 on -ENODEV. It
+ * writes a byte to @ready once its first job has run, so that the device
+ * is removed under a process that is really using it.
+ */
+static void doomed_submitter(uint32_t nq, int ready)
 {
 	struct wl w;
 	int ret = wl_open(&w);
 
-	if (ret)
+	if (ret) {
+		fprintf(stderr, "# submitter: open: %d (%s)\n", ret,
+			strerror(-ret));
 		_exit(2);
+	}
 	for (unsigned long n = 0;; n++) {
 		ret = wl_step(&w, n % nq, 0x3000 + n, HANG_WAIT_NS);
+		if (!ret && ready >= 0) {
+			if (write(ready, "r", 1) != 1)
+				_exit(3);
+			close(ready);
+			ready = -1;
+		}
 		if (ret == -ENODEV)
 			break;
 		/* a job cut short by the removal */
@@ -430,15 +443,24 @@ TEST_F_TIMEOUT(stress, unplug_cycles, 600)
 		SKIP(return, "no %s", path);
 	for (unsigned long i = 0; i < cycles; i++) {
 		pid_t pid[2];
-		int status;
+		int status, ready[2];
+		char byte[2];
 
+		ASSERT_EQ(0, pipe(ready));
 		for (int k = 0; k < 2; k++) {
 			pid[k] = fork();
 			ASSERT_GE(pid[k], 0);
-			if (pid[k] == 0)
-				doomed_submitter(self->nq);
+			if (pid[k] == 0) {
+				close(ready[0]);
+				doomed_submitter(self->nq, ready[1]);
+			}
 		}
-		usleep(300000);
+		close(ready[1]);
+		/* both are submitting (a child that fails closes its end) */
+		EXPECT_EQ(1, read(ready[0], &byte[0], 1));
+		EXPECT_EQ(1, read(ready[0], &byte[1], 1));
+		close(ready[0]);
+		usleep(50000);
 		ASSERT_EQ(0, sysfs_write(path, "1"));
 		for (int k = 0; k < 2; k++) {
 			ASSERT_EQ(pid[k], waitpid(pid[k], &status, 0));
