@@ -52,6 +52,7 @@ if [ "${1:-}" = --in-guest ]; then
 	in_budget() { [ $(( $(date +%s) - t0 )) -lt "$budget" ]; }
 	goal() {	# goal NAME DONE WANTED
 		if [ "$2" -ge "$3" ]; then tap OK "$1: $2 (goal $3)"
+		elif in_budget; then tap FAIL "$1: $2 of $3 (stopped by a failure above)"
 		else tap FAIL "$1: $2 of $3 (time budget ${budget}s spent)"; fi
 	}
 	stamp() { echo "# check-debug: $1 at +$(( $(date +%s) - t0 )) s"; }
