@@ -261,7 +261,7 @@ device_fuzz() {
 	echo "@secs $(( $(date +%s) - t0 ))"
 	rm -f "$f"
 }
-nice -n 10 bash -c "$(declare -f device_fuzz); dev_goal=$dev_goal QEMU=$QEMU device_fuzz" > "$dout" 2>&1 &
+( renice -n 10 -p "$BASHPID" >/dev/null; device_fuzz ) > "$dout" 2>&1 &
 dpid=$!
 
 # The guest's vCPUs share one host thread (round-robin TCG): with one
